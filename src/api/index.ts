@@ -1,0 +1,29 @@
+/**
+ * The Cloudflare REST wire layer, mounted at `/client/v4`: the account-scoped resources behind the
+ * auth hook. One module per resource.
+ */
+import type { FastifyInstance } from 'fastify';
+import { authHook } from './auth.js';
+import { configRoutes } from './config.js';
+import type { ApiContext } from './context.js';
+import { imagesRoutes } from './images.js';
+import { keysRoutes } from './keys.js';
+import { statsRoutes } from './stats.js';
+import { variantsRoutes } from './variants.js';
+
+export async function apiRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+  await app.register(
+    async (scoped) => {
+      scoped.decorateRequest('account', null as never);
+      scoped.addHook('onRequest', authHook(ctx));
+      await imagesRoutes(scoped, ctx);
+      await variantsRoutes(scoped, ctx);
+      await keysRoutes(scoped, ctx);
+      await statsRoutes(scoped, ctx);
+      await configRoutes(scoped, ctx);
+    },
+    { prefix: '/client/v4/accounts/:account_id' },
+  );
+}
+
+export type { ApiContext } from './context.js';

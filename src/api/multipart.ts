@@ -1,0 +1,150 @@
+/**
+ * Reads an upload form with @fastify/multipart, streaming the file under the size cap, and folds the
+ * three metadata encodings clients use into one object (digest §1.4):
+ * - one `metadata` part holding JSON text (curl, legacy Go SDK);
+ * - `metadata[key]` / `metadata[a][b]` / `metadata[list][]` parts (TypeScript and Python SDKs);
+ * - `metadata.key` / `metadata.a.b` parts (Go SDK v6).
+ * The folding is hand-written because no multipart library maps these key grammars onto objects.
+ */
+import type { FastifyRequest } from 'fastify';
+import { AppError, appError } from '../core/errors.js';
+import { invalid, parseBool } from '../core/check.js';
+
+export interface UploadForm {
+  file: { data: Buffer; filename: string | null } | undefined;
+  url: string | undefined;
+  id: string | undefined;
+  creator: string | undefined;
+  requireSignedURLs: boolean | undefined;
+  metadata: Record<string, unknown> | undefined;
+  /** Any other text fields (for forms shared with direct upload, e.g. `expiry`). */
+  fields: Map<string, string>;
+}
+
+/** Splits `metadata[a][b]`, `metadata.a.b` and `metadata[a].b` into ['a','b']; `[]` becomes ''. */
+export function metadataPath(name: string): string[] | undefined {
+  if (!name.startsWith('metadata') || name === 'metadata') return undefined;
+  const rest = name.slice('metadata'.length);
+  const path: string[] = [];
+  const re = /\[([^\]]*)\]|\.([^.[\]]+)/gy;
+  let m: RegExpExecArray | null;
+  let consumed = 0;
+  while ((m = re.exec(rest)) !== null) {
+    path.push(m[1] ?? m[2] ?? '');
+    consumed = re.lastIndex;
+  }
+  return consumed === rest.length && path.length > 0 ? path : undefined;
+}
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Sets `value` at `path` in `target`, creating objects (or arrays for `[]`) on the way. */
+export function setPath(target: Record<string, unknown>, path: string[], value: string): void {
+  let node: Record<string, unknown> | unknown[] = target;
+  for (let i = 0; i < path.length; i++) {
+    const key = path[i]!;
+    const last = i === path.length - 1;
+    if (FORBIDDEN_KEYS.has(key)) throw appError('badRequest', `Metadata key ${key} is not allowed`);
+    if (Array.isArray(node)) {
+      if (last) node.push(value);
+      else {
+        const child = {};
+        node.push(child);
+        node = child;
+      }
+      continue;
+    }
+    if (last) {
+      if (key === '') throw appError('badRequest', invalid('metadata key', 'non-empty name', key));
+      node[key] = value;
+      continue;
+    }
+    const nextIsArray = path[i + 1] === '';
+    const existing = node[key];
+    if (typeof existing !== 'object' || existing === null) node[key] = nextIsArray ? [] : {};
+    node = node[key] as Record<string, unknown> | unknown[];
+  }
+}
+
+function parseMetadataJson(text: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw appError('badRequest', 'Metadata must be a JSON object');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw appError('badRequest', 'Metadata must be a JSON object');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/**
+ * Reads the whole form. The file is buffered while streaming and refused with 5413 as soon as it
+ * passes `maxFileBytes`.
+ */
+export async function readUploadForm(req: FastifyRequest, maxFileBytes: number): Promise<UploadForm> {
+  if (!req.isMultipart()) throw appError('notMultipart');
+  const form: UploadForm = {
+    file: undefined,
+    url: undefined,
+    id: undefined,
+    creator: undefined,
+    requireSignedURLs: undefined,
+    metadata: undefined,
+    fields: new Map(),
+  };
+  let folded: Record<string, unknown> | undefined;
+  let metadataJson: string | undefined;
+  try {
+    const parts = req.parts({
+      limits: { fileSize: maxFileBytes, files: 1, fields: 200, fieldSize: 16 * 1024, parts: 201, fieldNameSize: 1024 },
+    });
+    for await (const part of parts) {
+      if (part.type === 'file') {
+        if (part.fieldname !== 'file') {
+          part.file.resume();
+          throw appError('badRequest', `Unexpected file field ${part.fieldname}; the image goes in the field named file`);
+        }
+        const data = await part.toBuffer();
+        form.file = { data, filename: part.filename ? part.filename.slice(0, 255) : null };
+        continue;
+      }
+      if (part.valueTruncated || part.fieldnameTruncated) throw appError('badRequest', `Form field ${part.fieldname} is too large`);
+      const value = typeof part.value === 'string' ? part.value : String(part.value);
+      const name = part.fieldname;
+      if (name === 'file') form.file = { data: Buffer.from(value, 'utf8'), filename: null };
+      else if (name === 'url') form.url = value;
+      else if (name === 'id') form.id = value;
+      else if (name === 'creator') form.creator = value;
+      else if (name === 'requireSignedURLs') {
+        const b = parseBool(value);
+        if (b === undefined) throw appError('badRequest', invalid('requireSignedURLs', 'true or false', value));
+        form.requireSignedURLs = b;
+      } else if (name === 'metadata') metadataJson = value;
+      else {
+        const path = metadataPath(name);
+        if (path) setPath((folded ??= {}), path, value);
+        else form.fields.set(name, value);
+      }
+    }
+  } catch (e) {
+    throw mapMultipartError(e);
+  }
+  if (metadataJson !== undefined && folded !== undefined) {
+    throw appError('badRequest', 'Send metadata either as one JSON part or as metadata[key] parts, not both');
+  }
+  if (metadataJson !== undefined) form.metadata = parseMetadataJson(metadataJson);
+  else if (folded !== undefined) form.metadata = folded;
+  return form;
+}
+
+function mapMultipartError(e: unknown): AppError {
+  if (e instanceof AppError) return e;
+  const code = (e as { code?: string }).code;
+  if (code === 'FST_REQ_FILE_TOO_LARGE') return appError('fileTooLarge');
+  if (code === 'FST_FILES_LIMIT') return appError('badRequest', 'Only one file may be uploaded per request');
+  if (code === 'FST_FIELDS_LIMIT' || code === 'FST_PARTS_LIMIT') return appError('badRequest', 'Too many form fields');
+  if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') return appError('notMultipart');
+  return new AppError('receiveError', { cause: e });
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+/**
+ * The `pictor` command: `serve` (default), `account create`, `token create`.
+ * Argument parsing is a few lines of node:util parseArgs; no framework needed for three commands.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config/index.js';
+import type { Permission } from '../core/types.js';
+import { compose } from '../server/compose.js';
+import { serveForever } from '../server/main.js';
+
+const USAGE = `usage:
+  pictor serve                                   serve the API (default)
+  pictor account create [--allowance N]          create an account, print its id, hash and a write token
+  pictor token create --account ID [--read-only] issue an API token for an account
+`;
+
+async function main(argv: string[]): Promise<void> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      account: { type: 'string' },
+      allowance: { type: 'string' },
+      'read-only': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  const [cmd = 'serve', sub] = positionals;
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (cmd === 'serve') return serveForever();
+  const config = loadConfig();
+  const c = await compose(config);
+  try {
+    if (cmd === 'account' && sub === 'create') {
+      const allowance = values.allowance === undefined ? undefined : Number(values.allowance);
+      if (allowance !== undefined && (!Number.isInteger(allowance) || allowance < 0)) throw new ConfigError('--allowance takes a whole number');
+      const account = await c.api.accounts.create(allowance === undefined ? {} : { allowance });
+      const { token } = await c.api.accounts.issueToken({ accountIds: [account.id], permissions: ['read', 'write'] });
+      process.stdout.write(`${JSON.stringify({ accountId: account.id, accountHash: account.hash, token }, null, 2)}\n`);
+    } else if (cmd === 'token' && sub === 'create') {
+      if (!values.account || !(await c.api.accounts.get(values.account))) throw new ConfigError('--account must name an existing account');
+      const permissions: Permission[] = values['read-only'] ? ['read'] : ['read', 'write'];
+      const { token } = await c.api.accounts.issueToken({ accountIds: [values.account], permissions });
+      process.stdout.write(`${JSON.stringify({ token, permissions }, null, 2)}\n`);
+    } else {
+      process.stderr.write(USAGE);
+      process.exitCode = 2;
+    }
+  } finally {
+    await c.close();
+  }
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  process.stderr.write(`pictor: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(e instanceof ConfigError ? 2 : 1);
+});

@@ -1,0 +1,144 @@
+/**
+ * The only reader of `process.env`. Each setting is a descriptor (name, default, format, parser);
+ * `loadConfig(env)` parses them all and `validate()` fails fast with a sentence naming the variable.
+ * docs/config.md is generated from `descriptors`.
+ */
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** Base of the delivery URLs handed out; defaults to http://<host>:<port>. */
+  publicUrl: string;
+  accountId: string | undefined;
+  apiToken: string | undefined;
+  authEmail: string | undefined;
+  authKey: string | undefined;
+  imageAllowance: number;
+  maxUploadBytes: number;
+  maxVariants: number;
+  logLevel: string;
+  /** Image-work slots (concurrent sharp jobs). */
+  workerSlots: number;
+}
+
+interface Descriptor<K extends keyof Config> {
+  key: K;
+  env: string;
+  format: string;
+  description: string;
+  /** Default as written in the docs. */
+  defaultText: string;
+  parse(raw: string | undefined, partial: Partial<Config>): Config[K];
+}
+
+class ConfigError extends Error {}
+
+function intIn(name: string, min: number, max: number, fallback: number) {
+  return (raw: string | undefined): number => {
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new ConfigError(`invalid ${name} value (format: integer ${min}..${max}): ${raw}, see docs/config.md#${name}`);
+    }
+    return n;
+  };
+}
+
+const optional = (raw: string | undefined): string | undefined => (raw === undefined || raw === '' ? undefined : raw);
+
+function d<K extends keyof Config>(x: Descriptor<K>): Descriptor<K> {
+  return x;
+}
+
+/** Every setting, in the order docs/config.md lists them. */
+export const descriptors = [
+  d({ key: 'port', env: 'PORT', format: 'integer 0..65535', defaultText: '8787', description: 'Port of the API and /cdn-cgi/imagedelivery delivery.', parse: intIn('PORT', 0, 65535, 8787) }),
+  d({ key: 'host', env: 'HOST', format: 'host or IP', defaultText: '127.0.0.1', description: 'Address to listen on.', parse: (r) => optional(r) ?? '127.0.0.1' }),
+  d({ key: 'dataDir', env: 'PICTOR_DATA_DIR', format: 'path', defaultText: './data', description: 'Where the embedded SQLite database and blob files live.', parse: (r) => resolve(optional(r) ?? './data') }),
+  d({
+    key: 'publicUrl',
+    env: 'PICTOR_PUBLIC_URL',
+    format: 'http(s) URL without trailing slash',
+    defaultText: 'http://<HOST>:<PORT>',
+    description: 'Base of the delivery URLs in Image objects (`<base>/cdn-cgi/imagedelivery/<hash>/<id>/<variant>`).',
+    parse: (r, p) => {
+      const v = optional(r);
+      if (v === undefined) return `http://${p.host === '0.0.0.0' || p.host === '::' ? '127.0.0.1' : p.host}:${p.port}`;
+      let u: URL;
+      try {
+        u = new URL(v);
+      } catch {
+        throw new ConfigError(`invalid PICTOR_PUBLIC_URL value (format: http(s) URL): ${v}, see docs/config.md#PICTOR_PUBLIC_URL`);
+      }
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+        throw new ConfigError(`invalid PICTOR_PUBLIC_URL value (format: http(s) URL): ${v}, see docs/config.md#PICTOR_PUBLIC_URL`);
+      }
+      return v.replace(/\/+$/, '');
+    },
+  }),
+  d({
+    key: 'accountId',
+    env: 'PICTOR_ACCOUNT_ID',
+    format: '32 lowercase hex characters',
+    defaultText: '(generated on first start)',
+    description: 'A known account id; created on start when missing.',
+    parse: (r) => {
+      const v = optional(r);
+      if (v !== undefined && !/^[0-9a-f]{32}$/.test(v)) {
+        throw new ConfigError(`invalid PICTOR_ACCOUNT_ID value (format: 32 lowercase hex characters): ${v}, see docs/config.md#PICTOR_ACCOUNT_ID`);
+      }
+      return v;
+    },
+  }),
+  d({
+    key: 'apiToken',
+    env: 'PICTOR_API_TOKEN',
+    format: '20..200 characters of A-Z a-z 0-9 _ -',
+    defaultText: '(generated on first start)',
+    description: 'A known Images Write token for the account, for CI users.',
+    parse: (r) => {
+      const v = optional(r);
+      if (v !== undefined && !/^[A-Za-z0-9_-]{20,200}$/.test(v)) {
+        throw new ConfigError(`invalid PICTOR_API_TOKEN value (format: 20..200 characters of A-Z a-z 0-9 _ -), see docs/config.md#PICTOR_API_TOKEN`);
+      }
+      return v;
+    },
+  }),
+  d({ key: 'authEmail', env: 'PICTOR_AUTH_EMAIL', format: 'e-mail', defaultText: '(none)', description: 'With PICTOR_AUTH_KEY: a known X-Auth-Email / X-Auth-Key pair with write access to the account.', parse: optional }),
+  d({ key: 'authKey', env: 'PICTOR_AUTH_KEY', format: 'string', defaultText: '(none)', description: 'The global API key that goes with PICTOR_AUTH_EMAIL.', parse: optional }),
+  d({ key: 'imageAllowance', env: 'PICTOR_IMAGE_ALLOWANCE', format: 'integer 0..1000000000', defaultText: '100000', description: 'How many images a new account may hold (stats `allowed`).', parse: intIn('PICTOR_IMAGE_ALLOWANCE', 0, 1_000_000_000, 100_000) }),
+  d({ key: 'maxUploadBytes', env: 'PICTOR_MAX_UPLOAD_BYTES', format: 'integer 1..104857600', defaultText: '10485760', description: 'Largest accepted upload (Cloudflare: 10 MB).', parse: intIn('PICTOR_MAX_UPLOAD_BYTES', 1, 100 * 1024 * 1024, 10 * 1024 * 1024) }),
+  d({ key: 'maxVariants', env: 'PICTOR_MAX_VARIANTS', format: 'integer 1..10000', defaultText: '100', description: 'Most variants an account may define (Cloudflare: 100).', parse: intIn('PICTOR_MAX_VARIANTS', 1, 10_000, 100) }),
+  d({ key: 'logLevel', env: 'LOG_LEVEL', format: 'fatal|error|warn|info|debug|trace|silent', defaultText: 'info', description: 'pino log level.', parse: (r) => {
+    const v = optional(r) ?? 'info';
+    if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(v)) throw new ConfigError(`invalid LOG_LEVEL value (format: fatal|error|warn|info|debug|trace|silent): ${v}, see docs/config.md#LOG_LEVEL`);
+    return v;
+  } }),
+  d({ key: 'workerSlots', env: 'PICTOR_WORKERS', format: 'integer 1..256', defaultText: '(number of cores)', description: 'Concurrent image jobs (probe and transform).', parse: intIn('PICTOR_WORKERS', 1, 256, availableParallelism()) }),
+] as const;
+
+/**
+ * Reads the configuration from an environment (default `process.env`) and validates it.
+ * @example const config = loadConfig({ PORT: '0' });
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const partial: Partial<Config> = {};
+  for (const desc of descriptors) {
+    (partial as Record<string, unknown>)[desc.key] = desc.parse(env[desc.env], partial);
+  }
+  const config = partial as Config;
+  validate(config);
+  return config;
+}
+
+/** Cross-field checks. */
+export function validate(config: Config): void {
+  if ((config.authEmail === undefined) !== (config.authKey === undefined)) {
+    throw new ConfigError('PICTOR_AUTH_EMAIL and PICTOR_AUTH_KEY go together: set both or neither, see docs/config.md#PICTOR_AUTH_EMAIL');
+  }
+}
+
+export { ConfigError };

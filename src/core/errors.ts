@@ -1,0 +1,107 @@
+/**
+ * The one error catalogue. Every error Pictor answers with is an entry here: its Cloudflare code, the
+ * HTTP status, the public message and whether Cloudflare prefixes the message with `ERROR <code>: `
+ * (Images codes do; generic API codes such as 9106 or 10000 do not). Internal causes travel on
+ * `AppError.cause` and are logged, never serialised. docs/errors.md is generated from this table and a
+ * test fails when the two drift.
+ */
+
+export interface ErrorSpec {
+  /** Cloudflare's numeric code. */
+  readonly code: number;
+  /** HTTP status of the response. */
+  readonly status: number;
+  /** Public message (without the `ERROR <code>: ` prefix). */
+  readonly message: string;
+  /** Whether the wire message carries the `ERROR <code>: ` prefix (Images API codes). */
+  readonly prefixed: boolean;
+  /** Where the code and status come from (digest section or "compat"). */
+  readonly source: string;
+}
+
+function spec(code: number, status: number, message: string, prefixed: boolean, source: string): ErrorSpec {
+  return { code, status, message, prefixed, source };
+}
+
+export const errorCatalogue = {
+  badRequest: spec(5400, 400, 'Bad Request.', true, 'digest §7.1'),
+  keyNotFound: spec(5400, 404, 'Signing key not found.', true, 'compat'),
+  variantNotFound: spec(5401, 404, 'Variant not found.', true, 'digest §7.1 (5401), status compat'),
+  accountNotAuthorized: spec(5403, 403, 'The given account is not valid or is not authorized to access this service.', true, 'digest §7.1'),
+  imageNotFound: spec(5404, 404, 'Image not found', true, 'digest §2.4, §7.1'),
+  uploadTooSlow: spec(5408, 408, 'Client was sending upload too slowly.', true, 'digest §7.1'),
+  alreadyExists: spec(5409, 409, 'Resource already exists', true, 'digest §4.3'),
+  fileTooLarge: spec(5413, 413, 'Maximum image size of 10 MB is reached', true, 'digest §4.1'),
+  notMultipart: spec(5415, 415, 'Images must be uploaded as a form, not as raw image data. Please use multipart/form-data format.', true, 'digest §4.2'),
+  uploadAborted: spec(5433, 400, 'Request has been aborted by the client.', true, 'digest §7.1'),
+  imageTooLarge: spec(5443, 400, 'Image dimensions exceed the limits (at most 12000 px a side and 100 million pixels)', true, 'digest §4.1, §7.1'),
+  receiveError: spec(5450, 400, 'Error while receiving upload.', true, 'digest §7.1'),
+  quotaReached: spec(5453, 403, 'The given account has reached a service limit.', true, 'digest §7.1, status compat'),
+  unsupportedFormat: spec(5455, 415, 'Uploaded image must have image/jpeg, image/png, image/webp, image/gif, image/avif, image/heic or image/svg+xml content-type', true, 'digest §4.2'),
+  notImplemented: spec(5457, 501, 'This operation is not supported by this server yet.', true, 'compat'),
+  internal: spec(5500, 500, 'Internal Server Error.', true, 'digest §7.1'),
+  unavailable: spec(5503, 503, 'Server Unavailable.', true, 'digest §7.1'),
+  storageError: spec(5540, 503, 'Error received from the storage.', true, 'digest §7.1'),
+  invalidHeaders: spec(6003, 400, 'Invalid request headers', false, 'digest §7.2'),
+  noRoute: spec(7003, 400, 'Could not route to the requested URI, perhaps your object identifier is invalid?', false, 'digest §7.2'),
+  methodNotAllowed: spec(10405, 405, 'Method not allowed for this route', false, 'compat'),
+  missingCredentials: spec(9106, 400, 'Missing X-Auth-Key, X-Auth-Email or Authorization headers', false, 'digest §7.2'),
+  unknownGlobalKey: spec(9103, 403, 'Unknown X-Auth-Key or X-Auth-Email', false, 'Cloudflare API (global key auth), compat'),
+  invalidToken: spec(9109, 403, 'Invalid access token', false, 'digest §7.2'),
+  authenticationError: spec(10000, 403, 'Authentication error', false, 'digest §7.2'),
+  flexibleVariantsDisabled: spec(9429, 403, 'Flexible variants are not enabled for the account', false, 'digest §5.3'),
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorName = keyof typeof errorCatalogue;
+
+export interface ErrorChainEntry {
+  code: number;
+  message: string;
+}
+
+/** An error that the API layer can serialise: a catalogue entry plus, optionally, a precise message. */
+export class AppError extends Error {
+  readonly spec: ErrorSpec;
+  readonly detail: string | undefined;
+  readonly chain: ErrorChainEntry[] | undefined;
+  readonly headers: Record<string, string>;
+
+  constructor(
+    name: ErrorName,
+    opts: { detail?: string; cause?: unknown; chain?: ErrorChainEntry[]; headers?: Record<string, string> } = {},
+  ) {
+    const s = errorCatalogue[name];
+    super(opts.detail ?? s.message, { cause: opts.cause });
+    this.name = 'AppError';
+    this.spec = s;
+    this.detail = opts.detail;
+    this.chain = opts.chain;
+    this.headers = opts.headers ?? {};
+  }
+
+  get status(): number {
+    return this.spec.status;
+  }
+
+  get code(): number {
+    return this.spec.code;
+  }
+
+  /**
+   * The message as it goes on the wire.
+   * @example new AppError('alreadyExists').publicMessage // 'ERROR 5409: Resource already exists'
+   */
+  get publicMessage(): string {
+    const text = this.detail ?? this.spec.message;
+    return this.spec.prefixed ? `ERROR ${this.spec.code}: ${text}` : text;
+  }
+}
+
+/** Shorthand for `new AppError(name, { detail })`. */
+export function appError(name: ErrorName, detail?: string): AppError {
+  return new AppError(name, detail === undefined ? {} : { detail });
+}
+
+export function isAppError(e: unknown): e is AppError {
+  return e instanceof AppError;
+}

@@ -1,0 +1,89 @@
+/** Domain types shared by every layer. Plain data, no behaviour. */
+
+export type Permission = 'read' | 'write';
+
+export interface Account {
+  /** 32-hex account id, as in `/accounts/{account_id}`. */
+  id: string;
+  /** 22-character base64url hash used in delivery URLs. */
+  hash: string;
+  /** How many images the account may hold (stats `allowed`). */
+  allowance: number;
+  flexibleVariants: boolean;
+  /** Browser TTL in seconds for public deliveries. */
+  browserTtl: number;
+  createdAt: number;
+}
+
+export interface ApiCredential {
+  /** SHA-256 hex of the token or global key. */
+  secretHash: string;
+  /** `token` for `Authorization: Bearer`, `global` for `X-Auth-Email` + `X-Auth-Key`. */
+  kind: 'token' | 'global';
+  /** The e-mail a global key belongs to; null for tokens. */
+  email: string | null;
+  permissions: Permission[];
+  /** The accounts the credential may touch. */
+  accountIds: string[];
+  label: string;
+  createdAt: number;
+}
+
+export type ImageFormat = 'jpeg' | 'png' | 'gif' | 'webp' | 'svg' | 'avif' | 'heic';
+
+export type Metadata = Record<string, unknown>;
+
+export interface ImageRecord {
+  accountId: string;
+  id: string;
+  filename: string | null;
+  meta: Metadata | null;
+  creator: string | null;
+  requireSignedURLs: boolean;
+  /** Upload time, ms since the epoch. */
+  uploaded: number;
+  /** Key of the original bytes in the blob store; null for drafts. */
+  blobKey: string | null;
+  contentType: string | null;
+  format: ImageFormat | null;
+  size: number;
+  width: number | null;
+  height: number | null;
+  draft: boolean;
+  /** Drafts only: when the one-time upload URL expires (ms). */
+  expiresAt: number | null;
+  /** Bumped on every change that must purge cached renditions. */
+  version: number;
+}
+
+export type Fit = 'scale-down' | 'contain' | 'cover' | 'crop' | 'pad';
+export type MetadataMode = 'keep' | 'copyright' | 'none';
+
+export interface VariantOptions {
+  fit: Fit;
+  metadata: MetadataMode;
+  width?: number;
+  height?: number;
+  /** Per-variant browser TTL in seconds. */
+  browser_ttl?: number;
+}
+
+export interface VariantRecord {
+  accountId: string;
+  id: string;
+  options: VariantOptions;
+  neverRequireSignedURLs: boolean;
+  /** Bumped on every PATCH so cache keys change. */
+  version: number;
+  createdAt: number;
+}
+
+export interface SigningKey {
+  accountId: string;
+  name: string;
+  value: string;
+  createdAt: number;
+}
+
+export const FITS: readonly Fit[] = ['scale-down', 'contain', 'cover', 'crop', 'pad'];
+export const METADATA_MODES: readonly MetadataMode[] = ['keep', 'copyright', 'none'];

@@ -1,0 +1,60 @@
+/**
+ * buildApp(deps): the Fastify instance with every route mounted, apart from `listen` so tests inject
+ * requests in process. All errors leave through one handler as Cloudflare envelopes.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import multipart from '@fastify/multipart';
+import { AppError, appError, isAppError } from '../core/errors.js';
+import { apiRoutes, type ApiContext } from '../api/index.js';
+import { noRoute } from '../api/auth.js';
+import { failure } from '../api/envelope.js';
+
+export interface AppDeps {
+  api: ApiContext;
+  logger?: FastifyBaseLogger | boolean;
+}
+
+/** Maps anything thrown by a route, a hook or Fastify itself onto the error catalogue. */
+export function toAppError(err: FastifyError | Error): AppError {
+  if (isAppError(err)) return err;
+  const code = (err as FastifyError).code;
+  const status = (err as FastifyError).statusCode ?? 500;
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return appError('badRequest', 'Request body is too large');
+  if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) return appError('badRequest', 'Request body is not valid JSON');
+  if (status >= 400 && status < 500) return new AppError('badRequest', { detail: err.message, cause: err });
+  return new AppError('internal', { cause: err });
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: typeof deps.logger === 'object' ? deps.logger : undefined,
+    logger: typeof deps.logger === 'boolean' ? deps.logger : undefined,
+    // Custom ids may be up to 1,024 characters, percent-encoded up to three times that.
+    routerOptions: { maxParamLength: 8192 },
+    disableRequestLogging: true,
+  });
+
+  await app.register(multipart);
+  // Any other content type reaches the handler unread; the upload route then answers 5415.
+  app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    // SDKs send DELETE and PUT without a body but sometimes with a JSON content type.
+    if (body === '' || body === undefined) return done(null, undefined);
+    json(req, body as string, done);
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const e = toAppError(err);
+    if (e.status >= 500) req.log.error({ err: e.cause ?? err }, 'request failed');
+    return reply.code(e.status).headers(e.headers).send(failure(e));
+  });
+  app.setNotFoundHandler((_req, reply) => {
+    const e = noRoute();
+    return reply.code(e.status).send(failure(e));
+  });
+
+  await apiRoutes(app, deps.api);
+  return app;
+}

@@ -1,0 +1,60 @@
+/**
+ * The composition root: config → concrete adapters → services. The only importer of concrete storage
+ * adapters; it builds only the ones the config selects.
+ */
+import { join } from 'node:path';
+import type { Config } from '../config/index.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import type { ApiContext } from '../api/index.js';
+import { AccountsService } from '../services/accounts.js';
+import { ImagesService } from '../services/images.js';
+import { KeysService } from '../services/keys.js';
+import { VariantsService } from '../services/variants.js';
+import { createFsBlobStore } from '../storage/fs/index.js';
+import { createSqliteMetadataStore } from '../storage/sqlite/index.js';
+import type { BlobStore, MetadataStore } from '../storage/types.js';
+
+export interface Composition {
+  config: Config;
+  store: MetadataStore;
+  blobs: BlobStore;
+  api: ApiContext;
+  close(): Promise<void>;
+}
+
+export interface ComposeOverrides {
+  store?: MetadataStore;
+  blobs?: BlobStore;
+  clock?: Clock;
+}
+
+/**
+ * Builds every adapter and service for a config. With no overrides: SQLite in
+ * `<dataDir>/pictor.sqlite` and blob files in `<dataDir>/blobs`.
+ * @example const c = await compose(loadConfig()); const app = await buildApp({ api: c.api });
+ */
+export async function compose(config: Config, overrides: ComposeOverrides = {}): Promise<Composition> {
+  const clock = overrides.clock ?? systemClock;
+  const store = overrides.store ?? createSqliteMetadataStore({ filename: join(config.dataDir, 'pictor.sqlite') });
+  const blobs = overrides.blobs ?? createFsBlobStore({ root: join(config.dataDir, 'blobs') });
+  await store.migrate();
+  const accounts = new AccountsService({ store, clock, imageAllowance: config.imageAllowance });
+  const api: ApiContext = {
+    accounts,
+    images: new ImagesService({ store, blobs, clock }),
+    variants: new VariantsService({ store, clock, maxVariants: config.maxVariants }),
+    keys: new KeysService({ store, clock }),
+    publicUrl: config.publicUrl,
+    maxUploadBytes: config.maxUploadBytes,
+  };
+  return {
+    config,
+    store,
+    blobs,
+    api,
+    async close() {
+      await store.close();
+      await blobs.close();
+    },
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * Accounts and API credentials: creating an account with its seed (`public` variant, `default`
+ * signing key), issuing tokens and global keys (stored hashed), and the first-start bootstrap.
+ */
+import type { Clock } from '../core/clock.js';
+import { hashSecret, newAccountHash, newAccountId, newApiToken, newSigningKeyValue } from '../core/ids.js';
+import type { Account, ApiCredential, Permission, VariantRecord } from '../core/types.js';
+import type { MetadataStore } from '../storage/types.js';
+
+/** The `public` variant every account starts with (Cloudflare's default delivery size). */
+export const PUBLIC_VARIANT_OPTIONS = { fit: 'scale-down', width: 1366, height: 768, metadata: 'none' } as const;
+export const DEFAULT_BROWSER_TTL = 172_800;
+
+export interface AccountsDeps {
+  store: MetadataStore;
+  clock: Clock;
+  /** Allowance given to new accounts. */
+  imageAllowance: number;
+}
+
+export interface IssuedToken {
+  token: string;
+  credential: ApiCredential;
+}
+
+export class AccountsService {
+  constructor(private readonly deps: AccountsDeps) {}
+
+  /**
+   * Creates an account with a `public` variant and a `default` signing key.
+   * @example const account = await accounts.create();
+   */
+  async create(opts: { id?: string; allowance?: number } = {}): Promise<Account> {
+    const now = this.deps.clock.now();
+    const account: Account = {
+      id: opts.id ?? newAccountId(),
+      hash: newAccountHash(),
+      allowance: opts.allowance ?? this.deps.imageAllowance,
+      flexibleVariants: false,
+      browserTtl: DEFAULT_BROWSER_TTL,
+      createdAt: now,
+    };
+    const publicVariant: VariantRecord = {
+      accountId: account.id,
+      id: 'public',
+      options: { ...PUBLIC_VARIANT_OPTIONS },
+      neverRequireSignedURLs: false,
+      version: 1,
+      createdAt: now,
+    };
+    await this.deps.store.createAccount(account, {
+      variants: [publicVariant],
+      keys: [{ accountId: account.id, name: 'default', value: newSigningKeyValue(), createdAt: now }],
+    });
+    return account;
+  }
+
+  get(id: string): Promise<Account | null> {
+    return this.deps.store.getAccount(id);
+  }
+
+  getByHash(hash: string): Promise<Account | null> {
+    return this.deps.store.getAccountByHash(hash);
+  }
+
+  list(): Promise<Account[]> {
+    return this.deps.store.listAccounts();
+  }
+
+  /**
+   * Issues an API token (or registers a known one) for some accounts; only its hash is stored.
+   * @example const { token } = await accounts.issueToken({ accountIds: [id], permissions: ['read', 'write'] });
+   */
+  async issueToken(opts: {
+    accountIds: string[];
+    permissions: Permission[];
+    label?: string;
+    token?: string;
+  }): Promise<IssuedToken> {
+    const token = opts.token ?? newApiToken();
+    const credential: ApiCredential = {
+      secretHash: hashSecret(token),
+      kind: 'token',
+      email: null,
+      permissions: opts.permissions,
+      accountIds: opts.accountIds,
+      label: opts.label ?? 'token',
+      createdAt: this.deps.clock.now(),
+    };
+    await this.deps.store.putCredential(credential);
+    return { token, credential };
+  }
+
+  /** Registers an X-Auth-Email / X-Auth-Key pair with write access to some accounts. */
+  async registerGlobalKey(opts: { email: string; key: string; accountIds: string[] }): Promise<void> {
+    await this.deps.store.putCredential({
+      secretHash: hashSecret(`${opts.email.toLowerCase()}\n${opts.key}`),
+      kind: 'global',
+      email: opts.email.toLowerCase(),
+      permissions: ['read', 'write'],
+      accountIds: opts.accountIds,
+      label: `global key of ${opts.email}`,
+      createdAt: this.deps.clock.now(),
+    });
+  }
+
+  /** Looks a bearer token up by its hash. */
+  findToken(token: string): Promise<ApiCredential | null> {
+    return this.deps.store.findCredential(hashSecret(token));
+  }
+
+  /** Looks a global key up by e-mail and key. */
+  async findGlobalKey(email: string, key: string): Promise<ApiCredential | null> {
+    const c = await this.deps.store.findCredential(hashSecret(`${email.toLowerCase()}\n${key}`));
+    return c && c.kind === 'global' ? c : null;
+  }
+
+  async setFlexibleVariants(id: string, patch: { flexibleVariants?: boolean; browserTtl?: number }): Promise<Account | null> {
+    return this.deps.store.updateAccount(id, patch);
+  }
+}

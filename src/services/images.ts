@@ -1,0 +1,182 @@
+/**
+ * Image use cases: upload, list, details, edit, delete and the original blob. An upload writes the
+ * blob first and then inserts the row in one transaction (which also checks the id and the quota);
+ * when the row cannot be written the blob is removed, so no failure leaves a visible half-image.
+ */
+import { AppError, appError } from '../core/errors.js';
+import type { Clock } from '../core/clock.js';
+import { isUuid, newBlobKey, newImageId } from '../core/ids.js';
+import type { ImageRecord, Metadata } from '../core/types.js';
+import { probe } from '../pipeline/probe.js';
+import type { BlobStore, ImagePatch, MetadataStore } from '../storage/types.js';
+
+export const MAX_METADATA_BYTES = 1024;
+export const MAX_CUSTOM_ID_LENGTH = 1024;
+export const MAX_SIDE = 12_000;
+export const MAX_PIXELS = 100_000_000;
+
+export interface ImagesDeps {
+  store: MetadataStore;
+  blobs: BlobStore;
+  clock: Clock;
+  /** Called after the row is gone (or changed) so caches can drop the image's renditions. */
+  onPurge?: (accountId: string, imageId: string) => void;
+}
+
+export interface UploadInput {
+  accountId: string;
+  file: { data: Buffer; filename: string | null };
+  id?: string | undefined;
+  metadata?: Metadata | undefined;
+  requireSignedURLs?: boolean | undefined;
+  creator?: string | undefined;
+}
+
+/**
+ * Checks a custom id: 1..1024 characters, not a UUID, no leading or trailing `/`, no empty path
+ * segment, no control characters.
+ * @example checkCustomId('products/shoe.png') // undefined (valid)
+ */
+export function checkCustomId(id: string): string | undefined {
+  if (id.length === 0 || id.length > MAX_CUSTOM_ID_LENGTH) return `Custom ID must be 1 to ${MAX_CUSTOM_ID_LENGTH} characters long`;
+  if (isUuid(id)) return 'Custom ID cannot be a UUID';
+  if (id.startsWith('/') || id.endsWith('/')) return 'Custom ID cannot start or end with a /';
+  if (id.split('/').some((s) => s === '' || s === '.' || s === '..')) return 'Custom ID cannot contain empty, . or .. path segments';
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(id)) return 'Custom ID cannot contain control characters';
+  return undefined;
+}
+
+/**
+ * Checks user metadata: a JSON object of at most 1024 bytes once serialised.
+ * @example checkMetadata({ a: 1 }) // undefined (valid)
+ */
+export function checkMetadata(meta: unknown): string | undefined {
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) return 'Metadata must be a JSON object';
+  const bytes = Buffer.byteLength(JSON.stringify(meta), 'utf8');
+  if (bytes > MAX_METADATA_BYTES) return `Metadata must not exceed ${MAX_METADATA_BYTES} bytes (received ${bytes})`;
+  return undefined;
+}
+
+export class ImagesService {
+  constructor(private readonly deps: ImagesDeps) {}
+
+  /** Validates, probes and stores an upload. */
+  async upload(input: UploadInput): Promise<ImageRecord> {
+    const id = input.id ?? newImageId();
+    if (input.id !== undefined) {
+      const why = checkCustomId(input.id);
+      if (why) throw appError('badRequest', why);
+      if (input.requireSignedURLs) {
+        throw appError('badRequest', 'Custom IDs cannot be combined with requireSignedURLs=true');
+      }
+    }
+    if (input.metadata !== undefined) {
+      const why = checkMetadata(input.metadata);
+      if (why) throw appError('badRequest', why);
+    }
+    if (input.creator !== undefined && input.creator.length > 1024) {
+      throw appError('badRequest', 'Creator must not exceed 1024 characters');
+    }
+    const info = await probe(input.file.data);
+    if (!info) throw appError('unsupportedFormat');
+    if (info.width !== null && info.height !== null) {
+      if (info.width > MAX_SIDE || info.height > MAX_SIDE || info.width * info.height * info.pages > MAX_PIXELS) {
+        throw appError('imageTooLarge');
+      }
+    }
+    // Cheap pre-checks so a doomed upload does not write a blob; the transaction re-checks both.
+    const { store, blobs, clock } = this.deps;
+    if (await store.getImage(input.accountId, id)) throw duplicate();
+    const blobKey = `originals/${newBlobKey()}`;
+    const record: ImageRecord = {
+      accountId: input.accountId,
+      id,
+      filename: input.file.filename ?? null,
+      meta: input.metadata ?? null,
+      creator: input.creator ?? null,
+      requireSignedURLs: input.requireSignedURLs ?? false,
+      uploaded: clock.now(),
+      blobKey,
+      contentType: info.contentType,
+      format: info.format,
+      size: input.file.data.length,
+      width: info.width,
+      height: info.height,
+      draft: false,
+      expiresAt: null,
+      version: 1,
+    };
+    try {
+      await blobs.put(blobKey, input.file.data);
+    } catch (cause) {
+      throw new AppError('storageError', { cause });
+    }
+    let result;
+    try {
+      result = await store.insertImage(record);
+    } catch (cause) {
+      await blobs.delete(blobKey).catch(() => undefined);
+      throw new AppError('storageError', { cause });
+    }
+    if (result !== 'ok') {
+      await blobs.delete(blobKey).catch(() => undefined);
+      throw result === 'exists' ? duplicate() : appError('quotaReached');
+    }
+    return record;
+  }
+
+  /** A visible image (drafts included: details show them with `draft: true`). */
+  async get(accountId: string, id: string): Promise<ImageRecord> {
+    const image = await this.deps.store.getImage(accountId, id);
+    if (!image) throw appError('imageNotFound');
+    return image;
+  }
+
+  list(accountId: string, page: number, perPage: number, creator: string | null | undefined): Promise<ImageRecord[]> {
+    return this.deps.store.listImages(accountId, { offset: (page - 1) * perPage, limit: perPage, creator });
+  }
+
+  async update(accountId: string, id: string, patch: ImagePatch): Promise<ImageRecord> {
+    const image = await this.get(accountId, id);
+    if (patch.meta !== undefined && patch.meta !== null) {
+      const why = checkMetadata(patch.meta);
+      if (why) throw appError('badRequest', why);
+    }
+    if (patch.requireSignedURLs === true && !isUuid(image.id)) {
+      throw appError('badRequest', 'Images with a custom ID cannot require signed URLs');
+    }
+    if (patch.creator !== undefined && patch.creator !== null && patch.creator.length > 1024) {
+      throw appError('badRequest', 'Creator must not exceed 1024 characters');
+    }
+    const updated = await this.deps.store.updateImage(accountId, id, patch);
+    if (!updated) throw appError('imageNotFound');
+    this.deps.onPurge?.(accountId, id);
+    return updated;
+  }
+
+  /** Deletes the row first, then the blob; a left-over blob is garbage for `gc`, never corruption. */
+  async delete(accountId: string, id: string): Promise<void> {
+    const gone = await this.deps.store.deleteImage(accountId, id);
+    if (!gone) throw appError('imageNotFound');
+    this.deps.onPurge?.(accountId, id);
+    if (gone.blobKey) await this.deps.blobs.delete(gone.blobKey).catch(() => undefined);
+  }
+
+  /** The stored original bytes and their content type. */
+  async blob(accountId: string, id: string): Promise<{ data: Buffer; contentType: string; etag: string }> {
+    const image = await this.get(accountId, id);
+    if (image.draft || !image.blobKey) throw appError('imageNotFound', 'Image not found (the upload has not completed)');
+    const obj = await this.deps.blobs.get(image.blobKey);
+    if (!obj) throw appError('storageError', 'The original of this image is missing from the blob store');
+    return { data: obj.body, contentType: image.contentType ?? 'application/octet-stream', etag: obj.etag };
+  }
+
+  async stats(accountId: string, allowed: number): Promise<{ count: { current: number; allowed: number } }> {
+    return { count: { current: await this.deps.store.countImages(accountId), allowed } };
+  }
+}
+
+function duplicate(): AppError {
+  return new AppError('alreadyExists', { headers: { 'x-should-retry': 'false' } });
+}

@@ -1,0 +1,124 @@
+/**
+ * BlobStore on local files. Writes go to a temporary file in the same directory, are fsynced and then
+ * renamed over the target, so a reader sees the whole object or nothing. Keys are confined to `root`.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, statSync } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import type { BlobObject, BlobStore, ByteRange } from '../types.js';
+
+export interface FsBlobConfig {
+  /** Directory that holds the blobs; created when missing. */
+  root: string;
+}
+
+const TMP_SUFFIX = '.tmp-';
+
+/**
+ * Creates a file-backed blob store, failing fast when `root` cannot be a directory.
+ * @example const blobs = createFsBlobStore({ root: './data/blobs' });
+ */
+export function createFsBlobStore(config: FsBlobConfig): BlobStore {
+  if (!config.root) throw new Error('createFsBlobStore: root is required');
+  const root = resolve(config.root);
+  mkdirSync(root, { recursive: true });
+  if (!statSync(root).isDirectory()) throw new Error(`createFsBlobStore: ${root} is not a directory`);
+  return new FsBlobStore(root);
+}
+
+class FsBlobStore implements BlobStore {
+  constructor(private readonly root: string) {}
+
+  /** Resolves a key inside root, refusing empty keys and anything that would escape it. */
+  private pathOf(key: string): string {
+    if (typeof key !== 'string' || key.length === 0 || key.includes('\0') || isAbsolute(key) || key.includes('\\')) {
+      throw new Error(`invalid blob key: ${JSON.stringify(key)}`);
+    }
+    const full = resolve(this.root, key);
+    const rel = relative(this.root, full);
+    if (rel === '' || rel.startsWith('..') || isAbsolute(rel) || key.split('/').includes('..')) {
+      throw new Error(`invalid blob key: ${JSON.stringify(key)}`);
+    }
+    if (full.includes(TMP_SUFFIX)) throw new Error(`invalid blob key: ${JSON.stringify(key)}`);
+    return full;
+  }
+
+  async put(key: string, data: Buffer): Promise<void> {
+    const target = this.pathOf(key);
+    await mkdir(dirname(target), { recursive: true });
+    const tmp = `${target}${TMP_SUFFIX}${randomBytes(6).toString('hex')}`;
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    try {
+      await rename(tmp, target);
+    } catch (e) {
+      await rm(tmp, { force: true });
+      throw e;
+    }
+  }
+
+  async get(key: string, opts: { range?: ByteRange } = {}): Promise<BlobObject | null> {
+    const path = this.pathOf(key);
+    let st;
+    try {
+      st = await stat(path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+    if (!st.isFile()) return null;
+    let body: Buffer;
+    if (opts.range) {
+      const { start, end } = opts.range;
+      const last = Math.min(end, st.size - 1);
+      const length = Math.max(0, last - start + 1);
+      body = Buffer.alloc(length);
+      const fh = await open(path, 'r');
+      try {
+        let read = 0;
+        while (read < length) {
+          const { bytesRead } = await fh.read(body, read, length - read, start + read);
+          if (bytesRead === 0) break;
+          read += bytesRead;
+        }
+        body = body.subarray(0, read);
+      } finally {
+        await fh.close();
+      }
+    } else {
+      body = await readFile(path);
+    }
+    // Blobs are immutable under random keys; size + mtime identify a version well enough for an etag.
+    const etag = createHash('sha1').update(`${key}:${st.size}:${st.mtimeMs}`).digest('hex').slice(0, 20);
+    return { body, size: st.size, etag: `"${etag}"`, lastModified: st.mtime };
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.pathOf(key), { force: true });
+  }
+
+  async *list(): AsyncIterable<string> {
+    const walk = async function* (dir: string, root: string): AsyncIterable<string> {
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const e of entries) {
+        const full = join(dir, e.name);
+        if (e.isDirectory()) yield* walk(full, root);
+        else if (e.isFile() && !e.name.includes(TMP_SUFFIX)) yield relative(root, full).split(sep).join('/');
+      }
+    };
+    yield* walk(this.root, this.root);
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,108 @@
+/**
+ * Versioned migrations, written once with Kysely's schema builder so they mean the same in SQLite and
+ * PostgreSQL. Kysely's Migrator records applied versions in `kysely_migration` and takes a lock, so
+ * running them twice (or from two nodes at once on PostgreSQL) is safe.
+ */
+import { type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+export type SqlDialectName = 'sqlite' | 'postgres';
+
+function migrations(dialect: SqlDialectName): Record<string, Migration> {
+  // Integers that hold milliseconds or byte sizes need 64 bits in PostgreSQL.
+  const big = dialect === 'postgres' ? 'bigint' : 'integer';
+  return {
+    '0001_initial': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('accounts')
+          .ifNotExists()
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('hash', 'text', (c) => c.notNull().unique())
+          .addColumn('allowance', big, (c) => c.notNull())
+          .addColumn('flexible_variants', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('browser_ttl', 'integer', (c) => c.notNull())
+          .addColumn('created_at', big, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('credentials')
+          .ifNotExists()
+          .addColumn('secret_hash', 'text', (c) => c.primaryKey())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('email', 'text')
+          .addColumn('permissions', 'text', (c) => c.notNull())
+          .addColumn('account_ids', 'text', (c) => c.notNull())
+          .addColumn('label', 'text', (c) => c.notNull())
+          .addColumn('created_at', big, (c) => c.notNull())
+          .execute();
+        let images = db.schema.createTable('images').ifNotExists();
+        images =
+          dialect === 'postgres'
+            ? images.addColumn('seq', 'bigserial', (c) => c.primaryKey())
+            : images.addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement());
+        await images
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('id', 'text', (c) => c.notNull())
+          .addColumn('filename', 'text')
+          .addColumn('meta', 'text')
+          .addColumn('creator', 'text')
+          .addColumn('require_signed', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('uploaded', big, (c) => c.notNull())
+          .addColumn('blob_key', 'text')
+          .addColumn('content_type', 'text')
+          .addColumn('format', 'text')
+          .addColumn('size', big, (c) => c.notNull().defaultTo(0))
+          .addColumn('width', 'integer')
+          .addColumn('height', 'integer')
+          .addColumn('draft', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('expires_at', big)
+          .addColumn('version', 'integer', (c) => c.notNull().defaultTo(1))
+          .addUniqueConstraint('images_account_id_uq', ['account_id', 'id'])
+          .execute();
+        await db.schema
+          .createIndex('images_account_seq')
+          .ifNotExists()
+          .on('images')
+          .columns(['account_id', 'draft', 'seq'])
+          .execute();
+        await db.schema
+          .createIndex('images_account_creator_seq')
+          .ifNotExists()
+          .on('images')
+          .columns(['account_id', 'creator', 'draft', 'seq'])
+          .execute();
+        await db.schema
+          .createTable('variants')
+          .ifNotExists()
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('id', 'text', (c) => c.notNull())
+          .addColumn('options', 'text', (c) => c.notNull())
+          .addColumn('never_require_signed', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('version', 'integer', (c) => c.notNull().defaultTo(1))
+          .addColumn('created_at', big, (c) => c.notNull())
+          .addColumn('seq', big, (c) => c.notNull())
+          .addPrimaryKeyConstraint('variants_pk', ['account_id', 'id'])
+          .execute();
+        await db.schema
+          .createTable('signing_keys')
+          .ifNotExists()
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .addColumn('created_at', big, (c) => c.notNull())
+          .addColumn('seq', big, (c) => c.notNull())
+          .addPrimaryKeyConstraint('signing_keys_pk', ['account_id', 'name'])
+          .execute();
+      },
+      async down(db: Kysely<any>) {
+        for (const t of ['signing_keys', 'variants', 'images', 'credentials', 'accounts']) {
+          await db.schema.dropTable(t).ifExists().execute();
+        }
+      },
+    },
+  };
+}
+
+/** The migration list for one dialect, in a form Kysely's Migrator accepts. */
+export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
+  return { getMigrations: async () => migrations(dialect) };
+}

@@ -1,0 +1,294 @@
+/**
+ * MetadataStore on Kysely: one set of queries for SQLite and PostgreSQL. Dialect differences are
+ * limited to the row lock taken before quota and limit checks (PostgreSQL `FOR UPDATE`; SQLite
+ * serialises writers already).
+ */
+import { Migrator, type Kysely, type Transaction, type Selectable } from 'kysely';
+import type { Account, ApiCredential, ImageRecord, SigningKey, VariantRecord } from '../../core/types.js';
+import type {
+  AccountPatch,
+  ImagePatch,
+  InsertImageResult,
+  InsertVariantResult,
+  ListImagesQuery,
+  MetadataStore,
+} from '../types.js';
+import { migrationProvider, type SqlDialectName } from './migrations.js';
+import type { AccountsTable, CredentialsTable, Database, ImagesTable, SigningKeysTable, VariantsTable } from './schema.js';
+import { toAccount, toCredential, toImage, toKey, toVariant, fromImage } from './rows.js';
+
+export class SqlMetadataStore implements MetadataStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: SqlDialectName,
+  ) {}
+
+  async migrate(): Promise<void> {
+    const migrator = new Migrator({ db: this.db, provider: migrationProvider(this.dialect) });
+    const { error } = await migrator.migrateToLatest();
+    if (error) throw error;
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  /** Locks the account row for the rest of the transaction (PostgreSQL); SQLite has one writer. */
+  private async lockAccount(trx: Transaction<Database>, accountId: string): Promise<void> {
+    if (this.dialect !== 'postgres') return;
+    await trx.selectFrom('accounts').select('id').where('id', '=', accountId).forUpdate().execute();
+  }
+
+  async createAccount(account: Account, seed: { variants: VariantRecord[]; keys: SigningKey[] }): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('accounts').values(fromAccount(account)).execute();
+      let seq = 0;
+      for (const v of seed.variants) await trx.insertInto('variants').values(fromVariant(v, ++seq)).execute();
+      seq = 0;
+      for (const k of seed.keys) await trx.insertInto('signing_keys').values(fromKey(k, ++seq)).execute();
+    });
+  }
+
+  async getAccount(id: string): Promise<Account | null> {
+    const row = await this.db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toAccount(row) : null;
+  }
+
+  async getAccountByHash(hash: string): Promise<Account | null> {
+    const row = await this.db.selectFrom('accounts').selectAll().where('hash', '=', hash).executeTakeFirst();
+    return row ? toAccount(row) : null;
+  }
+
+  async listAccounts(): Promise<Account[]> {
+    const rows = await this.db.selectFrom('accounts').selectAll().orderBy('created_at').orderBy('id').execute();
+    return rows.map(toAccount);
+  }
+
+  async updateAccount(id: string, patch: AccountPatch): Promise<Account | null> {
+    const values: Partial<AccountsTable> = {};
+    if (patch.allowance !== undefined) values.allowance = patch.allowance;
+    if (patch.flexibleVariants !== undefined) values.flexible_variants = patch.flexibleVariants ? 1 : 0;
+    if (patch.browserTtl !== undefined) values.browser_ttl = patch.browserTtl;
+    if (Object.keys(values).length > 0) await this.db.updateTable('accounts').set(values).where('id', '=', id).execute();
+    return this.getAccount(id);
+  }
+
+  async putCredential(c: ApiCredential): Promise<void> {
+    const row: CredentialsTable = {
+      secret_hash: c.secretHash,
+      kind: c.kind,
+      email: c.email,
+      permissions: JSON.stringify(c.permissions),
+      account_ids: JSON.stringify(c.accountIds),
+      label: c.label,
+      created_at: c.createdAt,
+    };
+    await this.db
+      .insertInto('credentials')
+      .values(row)
+      .onConflict((oc) => oc.column('secret_hash').doUpdateSet({ ...row }))
+      .execute();
+  }
+
+  async findCredential(secretHash: string): Promise<ApiCredential | null> {
+    const row = await this.db.selectFrom('credentials').selectAll().where('secret_hash', '=', secretHash).executeTakeFirst();
+    return row ? toCredential(row) : null;
+  }
+
+  async insertImage(image: ImageRecord): Promise<InsertImageResult> {
+    return this.db.transaction().execute(async (trx) => {
+      await this.lockAccount(trx, image.accountId);
+      const taken = await trx
+        .selectFrom('images')
+        .select('seq')
+        .where('account_id', '=', image.accountId)
+        .where('id', '=', image.id)
+        .executeTakeFirst();
+      if (taken) return 'exists';
+      if (!image.draft) {
+        const account = await trx.selectFrom('accounts').select('allowance').where('id', '=', image.accountId).executeTakeFirst();
+        const count = await countIn(trx, image.accountId);
+        if (account && count >= Number(account.allowance)) return 'quota';
+      }
+      await trx.insertInto('images').values(fromImage(image)).execute();
+      return 'ok';
+    });
+  }
+
+  async getImage(accountId: string, id: string): Promise<ImageRecord | null> {
+    const row = await this.db
+      .selectFrom('images')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row ? toImage(row) : null;
+  }
+
+  async listImages(accountId: string, query: ListImagesQuery): Promise<ImageRecord[]> {
+    let q = this.db.selectFrom('images').selectAll().where('account_id', '=', accountId).where('draft', '=', 0);
+    if (query.creator === null) q = q.where('creator', 'is', null);
+    else if (query.creator !== undefined) q = q.where('creator', '=', query.creator);
+    const rows = await q.orderBy('seq', 'asc').limit(query.limit).offset(query.offset).execute();
+    return rows.map(toImage);
+  }
+
+  async updateImage(accountId: string, id: string, patch: ImagePatch): Promise<ImageRecord | null> {
+    const values: Partial<Selectable<ImagesTable>> = {};
+    if (patch.meta !== undefined) values.meta = patch.meta === null ? null : JSON.stringify(patch.meta);
+    if (patch.creator !== undefined) values.creator = patch.creator;
+    if (patch.requireSignedURLs !== undefined) values.require_signed = patch.requireSignedURLs ? 1 : 0;
+    await this.db
+      .updateTable('images')
+      .set((eb) => ({ ...values, version: eb('version', '+', 1) }))
+      .where('account_id', '=', accountId)
+      .where('id', '=', id)
+      .execute();
+    return this.getImage(accountId, id);
+  }
+
+  async deleteImage(accountId: string, id: string): Promise<ImageRecord | null> {
+    return this.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .selectFrom('images')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (!row) return null;
+      await trx.deleteFrom('images').where('seq', '=', row.seq).execute();
+      return toImage(row);
+    });
+  }
+
+  async countImages(accountId: string): Promise<number> {
+    return countIn(this.db, accountId);
+  }
+
+  async *referencedBlobKeys(): AsyncIterable<string> {
+    let after = 0;
+    for (;;) {
+      const rows = await this.db
+        .selectFrom('images')
+        .select(['seq', 'blob_key'])
+        .where('seq', '>', after)
+        .orderBy('seq')
+        .limit(1000)
+        .execute();
+      if (rows.length === 0) return;
+      for (const r of rows) if (r.blob_key) yield r.blob_key;
+      after = Number(rows[rows.length - 1]!.seq);
+    }
+  }
+
+  async listVariants(accountId: string): Promise<VariantRecord[]> {
+    const rows = await this.db.selectFrom('variants').selectAll().where('account_id', '=', accountId).orderBy('seq').execute();
+    return rows.map(toVariant);
+  }
+
+  async getVariant(accountId: string, id: string): Promise<VariantRecord | null> {
+    const row = await this.db
+      .selectFrom('variants')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row ? toVariant(row) : null;
+  }
+
+  async insertVariant(variant: VariantRecord, maxVariants: number): Promise<InsertVariantResult> {
+    return this.db.transaction().execute(async (trx) => {
+      await this.lockAccount(trx, variant.accountId);
+      const rows = await trx.selectFrom('variants').select(['id', 'seq']).where('account_id', '=', variant.accountId).execute();
+      if (rows.some((r) => r.id === variant.id)) return 'exists';
+      if (rows.length >= maxVariants) return 'limit';
+      const seq = rows.reduce((m, r) => Math.max(m, Number(r.seq)), 0) + 1;
+      await trx.insertInto('variants').values(fromVariant(variant, seq)).execute();
+      return 'ok';
+    });
+  }
+
+  async updateVariant(
+    accountId: string,
+    id: string,
+    patch: Pick<VariantRecord, 'options'> & Partial<Pick<VariantRecord, 'neverRequireSignedURLs'>>,
+  ): Promise<VariantRecord | null> {
+    const values: Partial<VariantsTable> = { options: JSON.stringify(patch.options) };
+    if (patch.neverRequireSignedURLs !== undefined) values.never_require_signed = patch.neverRequireSignedURLs ? 1 : 0;
+    await this.db
+      .updateTable('variants')
+      .set((eb) => ({ ...values, version: eb('version', '+', 1) }))
+      .where('account_id', '=', accountId)
+      .where('id', '=', id)
+      .execute();
+    return this.getVariant(accountId, id);
+  }
+
+  async deleteVariant(accountId: string, id: string): Promise<boolean> {
+    const res = await this.db.deleteFrom('variants').where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+    return Number(res.numDeletedRows) > 0;
+  }
+
+  async listKeys(accountId: string): Promise<SigningKey[]> {
+    const rows = await this.db.selectFrom('signing_keys').selectAll().where('account_id', '=', accountId).orderBy('seq').execute();
+    return rows.map(toKey);
+  }
+
+  async putKey(key: SigningKey): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await this.lockAccount(trx, key.accountId);
+      const rows = await trx.selectFrom('signing_keys').select(['name', 'seq']).where('account_id', '=', key.accountId).execute();
+      if (rows.some((r) => r.name === key.name)) return;
+      const seq = rows.reduce((m, r) => Math.max(m, Number(r.seq)), 0) + 1;
+      await trx.insertInto('signing_keys').values(fromKey(key, seq)).execute();
+    });
+  }
+
+  async deleteKey(accountId: string, name: string, replacement: SigningKey): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      await this.lockAccount(trx, accountId);
+      const res = await trx.deleteFrom('signing_keys').where('account_id', '=', accountId).where('name', '=', name).executeTakeFirst();
+      if (Number(res.numDeletedRows) === 0) return false;
+      const left = await trx.selectFrom('signing_keys').select('name').where('account_id', '=', accountId).execute();
+      if (left.length === 0) await trx.insertInto('signing_keys').values(fromKey(replacement, 1)).execute();
+      return true;
+    });
+  }
+}
+
+async function countIn(db: Kysely<Database>, accountId: string): Promise<number> {
+  const row = await db
+    .selectFrom('images')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('account_id', '=', accountId)
+    .where('draft', '=', 0)
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
+function fromAccount(a: Account): AccountsTable {
+  return {
+    id: a.id,
+    hash: a.hash,
+    allowance: a.allowance,
+    flexible_variants: a.flexibleVariants ? 1 : 0,
+    browser_ttl: a.browserTtl,
+    created_at: a.createdAt,
+  };
+}
+
+function fromVariant(v: VariantRecord, seq: number): VariantsTable {
+  return {
+    account_id: v.accountId,
+    id: v.id,
+    options: JSON.stringify(v.options),
+    never_require_signed: v.neverRequireSignedURLs ? 1 : 0,
+    version: v.version,
+    created_at: v.createdAt,
+    seq,
+  };
+}
+
+function fromKey(k: SigningKey, seq: number): SigningKeysTable {
+  return { account_id: k.accountId, name: k.name, value: k.value, created_at: k.createdAt, seq };
+}

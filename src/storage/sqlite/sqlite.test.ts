@@ -1,0 +1,90 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it, expect, afterAll } from 'vitest';
+import { metadataStoreContract } from '../contract/metadata.contract.js';
+import { createSqliteMetadataStore } from './index.js';
+
+metadataStoreContract({
+  name: 'sqlite :memory:',
+  create: async () => createSqliteMetadataStore({ filename: ':memory:' }),
+});
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pictor-sqlite-'));
+let n = 0;
+const nextFile = (): string => path.join(dir, `store-${++n}.db`);
+
+afterAll(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+metadataStoreContract({
+  name: 'sqlite file',
+  create: async () => createSqliteMetadataStore({ filename: nextFile() }),
+});
+
+describe('sqlite file store', () => {
+  it('keeps rows across close and reopen', async () => {
+    const filename = nextFile();
+    const accountId = 'a'.repeat(32);
+    const account = {
+      id: accountId,
+      hash: 'AAAAAAAAAAAAAAAAAAAAAA',
+      allowance: 10,
+      flexibleVariants: true,
+      browserTtl: 60,
+      createdAt: 1_700_000_000_000,
+    };
+    const key = { accountId, name: 'default', value: 'secret-value', createdAt: 1_700_000_000_000 };
+    const variant = {
+      accountId,
+      id: 'public',
+      options: { fit: 'scale-down' as const, metadata: 'none' as const, width: 100 },
+      neverRequireSignedURLs: false,
+      version: 1,
+      createdAt: 1_700_000_000_000,
+    };
+    const image = {
+      accountId,
+      id: 'persisted',
+      filename: 'p.png',
+      meta: { emoji: '🖼️', cjk: '写真' },
+      creator: null,
+      requireSignedURLs: false,
+      uploaded: 1_700_000_000_001,
+      blobKey: 'blob-persisted',
+      contentType: 'image/png',
+      format: 'png' as const,
+      size: 10,
+      width: 1,
+      height: 1,
+      draft: false,
+      expiresAt: null,
+      version: 1,
+    };
+
+    const first = createSqliteMetadataStore({ filename });
+    await first.migrate();
+    await first.createAccount(account, { variants: [variant], keys: [key] });
+    expect(await first.insertImage(image)).toBe('ok');
+    await first.close();
+
+    const second = createSqliteMetadataStore({ filename });
+    try {
+      await second.migrate();
+      expect(await second.getAccount(accountId)).toEqual(account);
+      expect(await second.getImage(accountId, 'persisted')).toEqual(image);
+      expect(await second.listVariants(accountId)).toEqual([variant]);
+      expect(await second.listKeys(accountId)).toEqual([key]);
+      // Insertion order continues after a reopen.
+      const later = { ...image, id: 'later', blobKey: 'blob-later', uploaded: image.uploaded + 1 };
+      expect(await second.insertImage(later)).toBe('ok');
+      expect((await second.listImages(accountId, { offset: 0, limit: 10 })).map((r) => r.id)).toEqual([
+        'persisted',
+        'later',
+      ]);
+    } finally {
+      await second.close();
+    }
+  });
+});

@@ -1,0 +1,117 @@
+/**
+ * The two storage interfaces. Every implementation runs the contract suites in `storage/contract/`,
+ * which assert the invariants written here.
+ */
+import type { Account, ApiCredential, ImageRecord, SigningKey, VariantRecord } from '../core/types.js';
+
+export type InsertImageResult = 'ok' | 'exists' | 'quota';
+export type InsertVariantResult = 'ok' | 'exists' | 'limit';
+
+export interface ListImagesQuery {
+  /** Rows to skip (v1 page-based listing). */
+  offset: number;
+  /** At most this many rows. */
+  limit: number;
+  /** undefined: any creator; null: only images without a creator; string: exactly this creator. */
+  creator?: string | null | undefined;
+}
+
+export type ImagePatch = Partial<Pick<ImageRecord, 'meta' | 'creator' | 'requireSignedURLs'>>;
+export type AccountPatch = Partial<Pick<Account, 'allowance' | 'flexibleVariants' | 'browserTtl'>>;
+
+/**
+ * Metadata rows: accounts, credentials, images, variants and signing keys.
+ *
+ * Invariants (asserted by `metadataStoreContract`):
+ * - a lookup that finds nothing resolves to `null` (or `false` for deletes), never throws;
+ * - `insertImage` is atomic: it answers `exists` when (accountId, id) is taken and `quota` when the
+ *   account already holds `allowance` non-draft images, and in both cases writes nothing;
+ * - listings never include drafts and come in upload order (oldest first), stable across pages while
+ *   rows are inserted at the end;
+ * - deletes are idempotent;
+ * - metadata round-trips unicode and 1,024-byte objects unchanged;
+ * - `deleteKey` on the last key inserts the replacement in the same transaction, so an account always
+ *   has at least one signing key;
+ * - every update of an image or variant bumps its `version` (cache keys carry it).
+ */
+export interface MetadataStore {
+  /** Creates or upgrades the schema. Idempotent. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  /** Creates an account with its seed variants and signing keys in one transaction. */
+  createAccount(account: Account, seed: { variants: VariantRecord[]; keys: SigningKey[] }): Promise<void>;
+  getAccount(id: string): Promise<Account | null>;
+  getAccountByHash(hash: string): Promise<Account | null>;
+  listAccounts(): Promise<Account[]>;
+  updateAccount(id: string, patch: AccountPatch): Promise<Account | null>;
+
+  /** Stores a credential; replaces one with the same secret hash. */
+  putCredential(credential: ApiCredential): Promise<void>;
+  findCredential(secretHash: string): Promise<ApiCredential | null>;
+
+  insertImage(image: ImageRecord): Promise<InsertImageResult>;
+  getImage(accountId: string, id: string): Promise<ImageRecord | null>;
+  listImages(accountId: string, query: ListImagesQuery): Promise<ImageRecord[]>;
+  /** Applies the patch, bumps `version`, returns the new row (null when absent). */
+  updateImage(accountId: string, id: string, patch: ImagePatch): Promise<ImageRecord | null>;
+  /** Deletes the row and returns it (so its blob can be removed), or null when absent. */
+  deleteImage(accountId: string, id: string): Promise<ImageRecord | null>;
+  /** Number of non-draft images. */
+  countImages(accountId: string): Promise<number>;
+  /** Every blob key referenced by any image row (for garbage collection). */
+  referencedBlobKeys(): AsyncIterable<string>;
+
+  /** Variants of the account, oldest first. */
+  listVariants(accountId: string): Promise<VariantRecord[]>;
+  getVariant(accountId: string, id: string): Promise<VariantRecord | null>;
+  /** Atomic: `exists` when the id is taken, `limit` when the account already has `maxVariants`. */
+  insertVariant(variant: VariantRecord, maxVariants: number): Promise<InsertVariantResult>;
+  updateVariant(
+    accountId: string,
+    id: string,
+    patch: Pick<VariantRecord, 'options'> & Partial<Pick<VariantRecord, 'neverRequireSignedURLs'>>,
+  ): Promise<VariantRecord | null>;
+  deleteVariant(accountId: string, id: string): Promise<boolean>;
+
+  /** Signing keys, oldest first. */
+  listKeys(accountId: string): Promise<SigningKey[]>;
+  /** Inserts the key unless one with that name exists (idempotent; an existing value is kept). */
+  putKey(key: SigningKey): Promise<void>;
+  /** Deletes the key; when it was the last one, inserts `replacement` in the same transaction. */
+  deleteKey(accountId: string, name: string, replacement: SigningKey): Promise<boolean>;
+}
+
+export interface ByteRange {
+  /** First byte, inclusive. */
+  start: number;
+  /** Last byte, inclusive. */
+  end: number;
+}
+
+export interface BlobObject {
+  body: Buffer;
+  /** Size of the whole object (not of the range). */
+  size: number;
+  etag: string;
+  lastModified: Date;
+}
+
+/**
+ * Immutable blobs under unguessable keys.
+ *
+ * Invariants (asserted by `blobStoreContract`):
+ * - `get` of a missing key resolves to `null`;
+ * - `put` is atomic: a reader sees the whole object or nothing, never a prefix;
+ * - `delete` is idempotent;
+ * - keys are confined to the store: a key that tries to escape (`../x`, absolute paths) is refused;
+ * - a range read returns exactly the bytes asked for and the whole object's size.
+ */
+export interface BlobStore {
+  put(key: string, data: Buffer): Promise<void>;
+  get(key: string, opts?: { range?: ByteRange }): Promise<BlobObject | null>;
+  delete(key: string): Promise<void>;
+  /** Every key in the store (for garbage collection). */
+  list(): AsyncIterable<string>;
+  close(): Promise<void>;
+}
