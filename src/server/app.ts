@@ -2,7 +2,7 @@
  * buildApp(deps): the Fastify instance with every route mounted, apart from `listen` so tests inject
  * requests in process. All errors leave through one handler as Cloudflare envelopes.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
 import { AppError, appError, isAppError } from '../core/errors.js';
 import { apiRoutes, type ApiContext } from '../api/index.js';
@@ -31,7 +31,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logger: typeof deps.logger === 'boolean' ? deps.logger : undefined,
     // Custom ids may be up to 1,024 characters, percent-encoded up to three times that.
     routerOptions: { maxParamLength: 8192 },
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   });
 
   await app.register(multipart);

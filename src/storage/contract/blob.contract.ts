@@ -254,8 +254,8 @@ export function blobStoreContract(opts: BlobStoreContractOptions): void {
     });
 
     test('concurrent puts to the same key never leave a mixed or partial object', async () => {
-      const size = 512 * 1024;
-      const versions = Array.from({ length: 8 }, (_, i) => Buffer.alloc(size, i + 1));
+      // Different sizes, so a reader that pairs one version's size with another's bytes is caught.
+      const versions = Array.from({ length: 8 }, (_, i) => Buffer.alloc(256 * 1024 + i * 4099, i + 1));
       const seen: Array<BlobObject | null> = [];
       let done = false;
       const reader = (async () => {
@@ -269,12 +269,16 @@ export function blobStoreContract(opts: BlobStoreContractOptions): void {
       await reader;
 
       const isWhole = (o: BlobObject): boolean =>
-        o.body.length === size && o.size === size && versions.some((v) => v.equals(o.body));
+        o.size === o.body.length && versions.some((v) => v.equals(o.body));
       const final = await store.get('race');
       expect(final).not.toBeNull();
-      expect(final !== null && isWhole(final)).toBe(true);
+      expect(final !== null && isWhole(final), final === null ? 'null' : `size=${final.size} length=${final.body.length}`).toBe(true);
+      const describeObj = (o: BlobObject): string => {
+        const match = versions.findIndex((v) => v.equals(o.body));
+        return `size=${o.size} body.length=${o.body.length} body matches version ${match}`;
+      };
       for (const o of seen) {
-        if (o !== null) expect(isWhole(o)).toBe(true);
+        if (o !== null) expect(isWhole(o), describeObj(o)).toBe(true);
       }
       expect(await collect(store.list())).toEqual(['race']);
     });
