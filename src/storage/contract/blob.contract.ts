@@ -305,6 +305,23 @@ export function blobStoreContract(opts: BlobStoreContractOptions): void {
       expectBuffer(await store.get('atomic'), data);
     });
 
+    test('a get racing a delete resolves to the whole object or null, never throws', async () => {
+      const data = randomBytes(64 * 1024);
+      const failures: string[] = [];
+      for (let i = 0; i < 100; i++) {
+        const key = `gd-${i % 4}`;
+        await store.put(key, data);
+        const [a, , b] = await Promise.allSettled([store.get(key), store.delete(key), store.get(key)]);
+        for (const r of [a, b]) {
+          if (r?.status === 'rejected') failures.push(`iteration ${i}: get rejected: ${String(r.reason)}`);
+          else if (r?.status === 'fulfilled' && r.value !== null && !r.value.body.equals(data)) {
+            failures.push(`iteration ${i}: get returned ${r.value.body.length} bytes that differ from the object`);
+          }
+        }
+      }
+      expect(failures.slice(0, 3), `${failures.length} failing reads`).toEqual([]);
+    });
+
     test('keys containing / are allowed', async () => {
       await store.put('a/b/c', Buffer.from('deep'));
       await store.put('a/b2', Buffer.from('shallow'));

@@ -384,6 +384,15 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
         expect(await store.countImages(account.id)).toBe(2);
       });
 
+      test('insertImage quota: refused when the allowance was lowered below the count', async () => {
+        const account = await seedAccount({ allowance: 3 });
+        for (const id of ['l1', 'l2', 'l3']) await insertOk(makeImage(account.id, id));
+        await store.updateAccount(account.id, { allowance: 1 });
+        expect(await store.insertImage(makeImage(account.id, 'l4'))).toBe('quota');
+        expect(await store.countImages(account.id)).toBe(3);
+        expect(await store.getImage(account.id, 'l4')).toBeNull();
+      });
+
       test('drafts are not counted for quota', async () => {
         const account = await seedAccount({ allowance: 1 });
         await insertOk(makeDraft(account.id, 'd1'));
@@ -751,6 +760,64 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
           expect((await store.listKeys(account.id)).length).toBeGreaterThanOrEqual(1);
         }
         expect((await store.listKeys(account.id)).map((k) => k.name)).toEqual(['r-k3']);
+      });
+    });
+
+    describe('concurrency', () => {
+      test('concurrent inserts never exceed the allowance', async () => {
+        const account = await seedAccount({ allowance: 3 });
+        const results = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => store.insertImage(makeImage(account.id, `c${i}`, { uploaded: T0 + i }))),
+        );
+        expect(results.filter((r) => r === 'ok')).toHaveLength(3);
+        expect(results.filter((r) => r === 'quota')).toHaveLength(7);
+        expect(await store.countImages(account.id)).toBe(3);
+        expect(await store.listImages(account.id, { offset: 0, limit: 100 })).toHaveLength(3);
+      });
+
+      test('concurrent inserts of the same id: exactly one wins', async () => {
+        const account = await seedAccount();
+        const candidates = Array.from({ length: 6 }, (_, i) => makeImage(account.id, 'same', { meta: { n: i } }));
+        const results = await Promise.all(candidates.map((c) => store.insertImage(c)));
+        expect(results.filter((r) => r === 'ok')).toHaveLength(1);
+        expect(results.filter((r) => r === 'exists')).toHaveLength(5);
+        const winner = candidates[results.indexOf('ok')];
+        expect(await store.getImage(account.id, 'same')).toEqual(winner);
+        expect(await store.countImages(account.id)).toBe(1);
+      });
+
+      test('concurrent insertVariant never exceeds maxVariants', async () => {
+        const account = await seedAccount();
+        const results = await Promise.all(
+          Array.from({ length: 8 }, (_, i) => store.insertVariant(makeVariant(account.id, `v${i}`), 4)),
+        );
+        expect(results.filter((r) => r === 'ok')).toHaveLength(3);
+        expect(results.filter((r) => r === 'limit')).toHaveLength(5);
+        expect(await store.listVariants(account.id)).toHaveLength(4);
+      });
+
+      test('concurrent deleteKey of every key still leaves one key', async () => {
+        const account = await seedAccount();
+        await store.putKey(makeKey(account.id, 'k2', { createdAt: T0 + 1 }));
+        await store.putKey(makeKey(account.id, 'k3', { createdAt: T0 + 2 }));
+        const results = await Promise.all(
+          ['default', 'k2', 'k3'].map((name) =>
+            store.deleteKey(account.id, name, makeKey(account.id, `r-${name}`, { createdAt: T0 + 9 })),
+          ),
+        );
+        expect(results).toEqual([true, true, true]);
+        const keys = await store.listKeys(account.id);
+        expect(keys).toHaveLength(1);
+        expect(keys[0]?.name).toMatch(/^r-/);
+      });
+
+      test('concurrent putKey with the same name keeps exactly one key', async () => {
+        const account = await seedAccount();
+        const candidates = Array.from({ length: 5 }, () => makeKey(account.id, 'contended', { createdAt: T0 + 1 }));
+        await Promise.all(candidates.map((k) => store.putKey(k)));
+        const named = (await store.listKeys(account.id)).filter((k) => k.name === 'contended');
+        expect(named).toHaveLength(1);
+        expect(candidates.map((k) => k.value)).toContain(named[0]?.value);
       });
     });
 
