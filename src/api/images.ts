@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { appError } from '../core/errors.js';
 import { invalid, is } from '../core/check.js';
-import type { ImagePatch } from '../storage/types.js';
+import type { ImagePatch } from '../services/images.js';
 import { noRoute } from './auth.js';
 import type { ApiContext } from './context.js';
 import { ok } from './envelope.js';

@@ -180,3 +180,4 @@ export class ImagesService {
 function duplicate(): AppError {
   return new AppError('alreadyExists', { headers: { 'x-should-retry': 'false' } });
 }
+export type { ImagePatch } from '../storage/types.js';
