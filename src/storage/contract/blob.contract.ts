@@ -308,7 +308,7 @@ export function blobStoreContract(opts: BlobStoreContractOptions): void {
     test('a get racing a delete resolves to the whole object or null, never throws', async () => {
       const data = randomBytes(64 * 1024);
       const failures: string[] = [];
-      for (let i = 0; i < 100; i++) {
+      for (let i = 0; i < 400; i++) {
         const key = `gd-${i % 4}`;
         await store.put(key, data);
         const [a, , b] = await Promise.allSettled([store.get(key), store.delete(key), store.get(key)]);

@@ -4,7 +4,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, statSync } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, readFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { BlobObject, BlobStore, ByteRange } from '../types.js';
 
@@ -65,38 +65,34 @@ class FsBlobStore implements BlobStore {
 
   async get(key: string, opts: { range?: ByteRange } = {}): Promise<BlobObject | null> {
     const path = this.pathOf(key);
-    let st;
+    // One open handle for size and bytes, so a concurrent rename or delete cannot mix versions.
+    let fh;
     try {
-      st = await stat(path);
+      fh = await open(path, 'r');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'EISDIR') return null;
       throw e;
     }
-    if (!st.isFile()) return null;
-    let body: Buffer;
-    if (opts.range) {
-      const { start, end } = opts.range;
-      const last = Math.min(end, st.size - 1);
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) return null;
+      const start = opts.range ? opts.range.start : 0;
+      const last = opts.range ? Math.min(opts.range.end, st.size - 1) : st.size - 1;
       const length = Math.max(0, last - start + 1);
-      body = Buffer.alloc(length);
-      const fh = await open(path, 'r');
-      try {
-        let read = 0;
-        while (read < length) {
-          const { bytesRead } = await fh.read(body, read, length - read, start + read);
-          if (bytesRead === 0) break;
-          read += bytesRead;
-        }
-        body = body.subarray(0, read);
-      } finally {
-        await fh.close();
+      const body = Buffer.allocUnsafe(length);
+      let read = 0;
+      while (read < length) {
+        const { bytesRead } = await fh.read(body, read, length - read, start + read);
+        if (bytesRead === 0) break;
+        read += bytesRead;
       }
-    } else {
-      body = await readFile(path);
+      // Blobs are immutable under random keys; size + mtime identify a version well enough for an etag.
+      const etag = createHash('sha1').update(`${key}:${st.size}:${st.mtimeMs}:${st.ino}`).digest('hex').slice(0, 20);
+      return { body: body.subarray(0, read), size: st.size, etag: `"${etag}"`, lastModified: st.mtime };
+    } finally {
+      await fh.close();
     }
-    // Blobs are immutable under random keys; size + mtime identify a version well enough for an etag.
-    const etag = createHash('sha1').update(`${key}:${st.size}:${st.mtimeMs}`).digest('hex').slice(0, 20);
-    return { body, size: st.size, etag: `"${etag}"`, lastModified: st.mtime };
   }
 
   async delete(key: string): Promise<void> {

@@ -1,0 +1,66 @@
+/**
+ * TransformOptions: the typed result of parsing a stored variant or a flexible-variant string.
+ * Nothing after `transform/` sees option strings.
+ */
+import type { Fit, MetadataMode } from '../core/types.js';
+
+export type OutputFormat = 'auto' | 'avif' | 'webp' | 'jpeg' | 'png' | 'gif' | 'json' | 'baseline-jpeg';
+
+/** `auto` (saliency), a side, or a focal point as fractions of width and height. */
+export type Gravity = { kind: 'auto' } | { kind: 'side'; side: 'left' | 'right' | 'top' | 'bottom' | 'center' } | { kind: 'point'; x: number; y: number };
+
+export interface Trim {
+  top: number;
+  right: number;
+  bottom: number;
+  left: number;
+}
+
+export interface TransformOptions {
+  width?: number;
+  height?: number;
+  fit: Fit;
+  /** Device pixel ratio: multiplies width and height. */
+  dpr: number;
+  /** 1..100; default 85. */
+  quality: number;
+  format: OutputFormat;
+  metadata: MetadataMode;
+  /** Keep animation frames (default true). */
+  anim: boolean;
+  /** Gaussian blur radius 1..250. */
+  blur?: number;
+  /** Sharpen strength 0..10. */
+  sharpen?: number;
+  /** Clockwise rotation after EXIF orientation. */
+  rotate?: 90 | 180 | 270;
+  gravity: Gravity;
+  /** CSS colour for `pad` and for flattening transparency into JPEG; default white. */
+  background?: { r: number; g: number; b: number; alpha: number };
+  /** Pixels cut from each side of the source before resizing. */
+  trim?: Trim;
+  brightness?: number;
+  contrast?: number;
+  gamma?: number;
+  /** Per-variant browser TTL in seconds (stored variants only). */
+  browserTtl?: number;
+}
+
+export const DEFAULT_QUALITY = 85;
+
+/**
+ * Options with every default filled in.
+ * @example defaults({ width: 100 }) // { width: 100, fit: 'scale-down', quality: 85, ... }
+ */
+export function defaults(partial: Partial<TransformOptions> = {}): TransformOptions {
+  return {
+    fit: 'scale-down',
+    dpr: 1,
+    quality: DEFAULT_QUALITY,
+    format: 'auto',
+    metadata: 'copyright',
+    anim: true,
+    gravity: { kind: 'side', side: 'center' },
+    ...partial,
+  };
+}
