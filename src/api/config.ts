@@ -13,7 +13,7 @@ export async function configRoutes(app: FastifyInstance, ctx: ApiContext): Promi
   app.get('/images/v1/config', async (req) => ok(toJson(req.account)));
 
   app.patch('/images/v1/config', async (req) => {
-    const body = (req.body ?? {}) as unknown;
+    const body = (req.body === undefined ? {} : req.body) as unknown;
     if (!is.plainObject(body)) throw appError('badRequest', invalid('body', 'JSON object', body));
     const patch: { flexibleVariants?: boolean; browserTtl?: number } = {};
     if (body.flexible_variants !== undefined) {

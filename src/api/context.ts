@@ -10,6 +10,7 @@ export interface ApiContext {
   images: ImagesService;
   variants: VariantsService;
   keys: KeysService;
+  /** Base of delivery URLs; set by the server once it knows its port when not configured. */
   publicUrl: string;
   maxUploadBytes: number;
 }

@@ -88,7 +88,7 @@ export async function imagesRoutes(app: FastifyInstance, ctx: ApiContext): Promi
   app.patch('/images/v1/*', async (req) => {
     const { id, blob } = parseImagePath(req);
     if (blob) throw noRoute();
-    const body = (req.body ?? {}) as unknown;
+    const body = (req.body === undefined ? {} : req.body) as unknown;
     if (!is.plainObject(body)) throw appError('badRequest', invalid('body', 'JSON object', body));
     const patch: ImagePatch = {};
     if (body.metadata !== undefined) {

@@ -129,7 +129,7 @@ export async function readUploadForm(req: FastifyRequest, maxFileBytes: number):
       }
     }
   } catch (e) {
-    throw mapMultipartError(e);
+    throw mapMultipartError(e, maxFileBytes);
   }
   if (metadataJson !== undefined && folded !== undefined) {
     throw appError('badRequest', 'Send metadata either as one JSON part or as metadata[key] parts, not both');
@@ -139,10 +139,13 @@ export async function readUploadForm(req: FastifyRequest, maxFileBytes: number):
   return form;
 }
 
-function mapMultipartError(e: unknown): AppError {
+function mapMultipartError(e: unknown, maxFileBytes: number): AppError {
   if (e instanceof AppError) return e;
   const code = (e as { code?: string }).code;
-  if (code === 'FST_REQ_FILE_TOO_LARGE') return appError('fileTooLarge');
+  if (code === 'FST_REQ_FILE_TOO_LARGE') {
+    const mb = maxFileBytes / (1024 * 1024);
+    return appError('fileTooLarge', `Maximum image size of ${Number.isInteger(mb) ? `${mb} MB` : `${maxFileBytes} bytes`} is reached`);
+  }
   if (code === 'FST_FILES_LIMIT') return appError('badRequest', 'Only one file may be uploaded per request');
   if (code === 'FST_FIELDS_LIMIT' || code === 'FST_PARTS_LIMIT') return appError('badRequest', 'Too many form fields');
   if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') return appError('notMultipart');

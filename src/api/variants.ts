@@ -15,7 +15,7 @@ export async function variantsRoutes(app: FastifyInstance, ctx: ApiContext): Pro
   });
 
   app.post('/images/v1/variants', async (req) => {
-    const v = await ctx.variants.create(req.account.id, (req.body ?? {}) as object);
+    const v = await ctx.variants.create(req.account.id, req.body === undefined ? {} : req.body);
     return ok({ variant: toVariantJson(v) });
   });
 
@@ -24,7 +24,7 @@ export async function variantsRoutes(app: FastifyInstance, ctx: ApiContext): Pro
   });
 
   app.patch<{ Params: { variant_id: string } }>('/images/v1/variants/:variant_id', async (req) => {
-    const v = await ctx.variants.update(req.account.id, req.params.variant_id, (req.body ?? {}) as object);
+    const v = await ctx.variants.update(req.account.id, req.params.variant_id, req.body === undefined ? {} : req.body);
     return ok({ variant: toVariantJson(v) });
   });
 

@@ -10,8 +10,8 @@ export interface Config {
   port: number;
   host: string;
   dataDir: string;
-  /** Base of the delivery URLs handed out; defaults to http://<host>:<port>. */
-  publicUrl: string;
+  /** Base of the delivery URLs handed out; undefined: http://<host>:<listening port>. */
+  publicUrl: string | undefined;
   accountId: string | undefined;
   apiToken: string | undefined;
   authEmail: string | undefined;
@@ -64,9 +64,9 @@ export const descriptors = [
     format: 'http(s) URL without trailing slash',
     defaultText: 'http://<HOST>:<PORT>',
     description: 'Base of the delivery URLs in Image objects (`<base>/cdn-cgi/imagedelivery/<hash>/<id>/<variant>`).',
-    parse: (r, p) => {
+    parse: (r) => {
       const v = optional(r);
-      if (v === undefined) return `http://${p.host === '0.0.0.0' || p.host === '::' ? '127.0.0.1' : p.host}:${p.port}`;
+      if (v === undefined) return undefined;
       let u: URL;
       try {
         u = new URL(v);

@@ -17,10 +17,19 @@ export interface ErrorSpec {
   readonly prefixed: boolean;
   /** Where the code and status come from (digest section or "compat"). */
   readonly source: string;
+  /** Headers every response with this error carries. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
-function spec(code: number, status: number, message: string, prefixed: boolean, source: string): ErrorSpec {
-  return { code, status, message, prefixed, source };
+function spec(
+  code: number,
+  status: number,
+  message: string,
+  prefixed: boolean,
+  source: string,
+  headers?: Record<string, string>,
+): ErrorSpec {
+  return headers ? { code, status, message, prefixed, source, headers } : { code, status, message, prefixed, source };
 }
 
 export const errorCatalogue = {
@@ -30,7 +39,8 @@ export const errorCatalogue = {
   accountNotAuthorized: spec(5403, 403, 'The given account is not valid or is not authorized to access this service.', true, 'digest §7.1'),
   imageNotFound: spec(5404, 404, 'Image not found', true, 'digest §2.4, §7.1'),
   uploadTooSlow: spec(5408, 408, 'Client was sending upload too slowly.', true, 'digest §7.1'),
-  alreadyExists: spec(5409, 409, 'Resource already exists', true, 'digest §4.3'),
+  // x-should-retry: false stops the TypeScript SDK from re-sending a request that can never succeed.
+  alreadyExists: spec(5409, 409, 'Resource already exists', true, 'digest §4.3, §1.3', { 'x-should-retry': 'false' }),
   fileTooLarge: spec(5413, 413, 'Maximum image size of 10 MB is reached', true, 'digest §4.1'),
   notMultipart: spec(5415, 415, 'Images must be uploaded as a form, not as raw image data. Please use multipart/form-data format.', true, 'digest §4.2'),
   uploadAborted: spec(5433, 400, 'Request has been aborted by the client.', true, 'digest §7.1'),
@@ -76,7 +86,7 @@ export class AppError extends Error {
     this.spec = s;
     this.detail = opts.detail;
     this.chain = opts.chain;
-    this.headers = opts.headers ?? {};
+    this.headers = { ...s.headers, ...opts.headers };
   }
 
   get status(): number {

@@ -2,7 +2,7 @@
  * buildApp(deps): the Fastify instance with every route mounted, apart from `listen` so tests inject
  * requests in process. All errors leave through one handler as Cloudflare envelopes.
  */
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyReply, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
 import { AppError, appError, isAppError } from '../core/errors.js';
 import { apiRoutes, type ApiContext } from '../api/index.js';
@@ -32,6 +32,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Custom ids may be up to 1,024 characters, percent-encoded up to three times that.
     routerOptions: { maxParamLength: 8192 },
     logController: new LogController({ disableRequestLogging: true }),
+    // Errors Fastify raises before routing (a malformed percent-escape, say) get the envelope too.
+    frameworkErrors: (err, _req, reply) => {
+      const e = err.code === 'FST_ERR_BAD_URL' ? noRoute() : toAppError(err);
+      void (reply as FastifyReply).status(e.status).headers(e.headers).send(failure(e));
+    },
   });
 
   await app.register(multipart);

@@ -44,7 +44,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     images: new ImagesService({ store, blobs, clock }),
     variants: new VariantsService({ store, clock, maxVariants: config.maxVariants }),
     keys: new KeysService({ store, clock }),
-    publicUrl: config.publicUrl,
+    publicUrl: config.publicUrl ?? `http://127.0.0.1:${config.port}`,
     maxUploadBytes: config.maxUploadBytes,
   };
   return {

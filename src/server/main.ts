@@ -16,7 +16,12 @@ export async function startServer(config: Config = loadConfig(), opts: { quiet?:
   const boot = await bootstrap(config, composition.api.accounts);
   const app = await buildApp({ api: composition.api, logger });
   const address = await app.listen({ port: config.port, host: config.host });
-  const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${(app.server.address() as { port: number }).port}`;
+  const port = (app.server.address() as { port: number }).port;
+  const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  if (!config.publicUrl) {
+    const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+    composition.api.publicUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  }
   if (!opts.quiet) {
     const api = `${base}/client/v4/accounts/${boot.account.id}/images/v1`;
     process.stdout.write(

@@ -14,6 +14,8 @@ export const MAX_METADATA_BYTES = 1024;
 export const MAX_CUSTOM_ID_LENGTH = 1024;
 export const MAX_SIDE = 12_000;
 export const MAX_PIXELS = 100_000_000;
+/** First segments that would collide with fixed API paths under /images/v1/ when sent unencoded. */
+const RESERVED_IDS = new Set(['stats', 'keys', 'variants', 'config', 'batch_token', 'direct_upload']);
 
 export interface ImagesDeps {
   store: MetadataStore;
@@ -40,6 +42,9 @@ export interface UploadInput {
 export function checkCustomId(id: string): string | undefined {
   if (id.length === 0 || id.length > MAX_CUSTOM_ID_LENGTH) return `Custom ID must be 1 to ${MAX_CUSTOM_ID_LENGTH} characters long`;
   if (isUuid(id)) return 'Custom ID cannot be a UUID';
+  const segments = id.split('/');
+  if (RESERVED_IDS.has(segments[0]!)) return `Custom ID cannot start with ${segments[0]}: the API uses that path`;
+  if (segments.length > 1 && segments[segments.length - 1] === 'blob') return 'Custom ID cannot end with /blob: the API uses that path';
   if (id.startsWith('/') || id.endsWith('/')) return 'Custom ID cannot start or end with a /';
   if (id.split('/').some((s) => s === '' || s === '.' || s === '..')) return 'Custom ID cannot contain empty, . or .. path segments';
   // eslint-disable-next-line no-control-regex
@@ -178,6 +183,6 @@ export class ImagesService {
 }
 
 function duplicate(): AppError {
-  return new AppError('alreadyExists', { headers: { 'x-should-retry': 'false' } });
+  return new AppError('alreadyExists');
 }
 export type { ImagePatch } from '../storage/types.js';

@@ -1,7 +1,7 @@
 /** Variant use cases: list, get, create, edit and delete, with the 100-per-account limit. */
 import { appError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
-import { invalid } from '../core/check.js';
+import { invalid, is } from '../core/check.js';
 import type { VariantRecord } from '../core/types.js';
 import type { MetadataStore } from '../storage/types.js';
 import { parseVariantOptions, VARIANT_ID_RE } from '../transform/variant-options.js';
@@ -18,6 +18,11 @@ export interface VariantInput {
   id?: unknown;
   options?: unknown;
   neverRequireSignedURLs?: unknown;
+}
+
+function asInput(body: unknown): VariantInput {
+  if (!is.plainObject(body)) throw appError('badRequest', invalid('body', 'JSON object', body));
+  return body;
 }
 
 function checkNeverRequire(v: unknown): boolean | undefined {
@@ -39,7 +44,8 @@ export class VariantsService {
     return v;
   }
 
-  async create(accountId: string, input: VariantInput): Promise<VariantRecord> {
+  async create(accountId: string, body: unknown): Promise<VariantRecord> {
+    const input = asInput(body);
     if (typeof input.id !== 'string' || !VARIANT_ID_RE.test(input.id)) {
       throw appError('badRequest', invalid('id', '1 to 99 letters or digits', input.id));
     }
@@ -60,7 +66,8 @@ export class VariantsService {
     return variant;
   }
 
-  async update(accountId: string, id: string, input: VariantInput): Promise<VariantRecord> {
+  async update(accountId: string, id: string, body: unknown): Promise<VariantRecord> {
+    const input = asInput(body);
     await this.get(accountId, id);
     if (input.options === undefined) throw appError('badRequest', invalid('options', 'object', undefined));
     const parsed = parseVariantOptions(input.options);

@@ -1,0 +1,69 @@
+/**
+ * applyPlan(): the one place that turns a TransformPlan into sharp calls. sharp records options and
+ * runs once, in its own order: autoOrient → extract (trim) → rotate → resize → extract (after) →
+ * effects → output.
+ */
+import sharp, { type Sharp } from 'sharp';
+import type { TransformPlan } from './plan.js';
+
+export interface ApplyOptions {
+  /** Copyright string to keep for `metadata: copyright` (read from the source's EXIF). */
+  copyright?: string | undefined;
+  /** Seconds before sharp aborts the job. */
+  timeoutSeconds: number;
+}
+
+export function applyPlan(input: Buffer, plan: TransformPlan, opts: ApplyOptions): Sharp {
+  let img = sharp(input, {
+    animated: plan.output.animated,
+    limitInputPixels: 100_000_000,
+    failOn: 'error',
+  }).autoOrient();
+  if (plan.trim) img = img.extract(plan.trim);
+  if (plan.rotate) img = img.rotate(plan.rotate);
+  if (plan.resize) {
+    img = img.resize({
+      width: plan.resize.width,
+      height: plan.resize.height,
+      fit: plan.resize.fit,
+      ...(plan.resize.position ? { position: plan.resize.position === 'attention' ? sharp.strategy.attention : plan.resize.position } : {}),
+      ...(plan.resize.background ? { background: plan.resize.background } : {}),
+    });
+  }
+  if (plan.extractAfter) img = img.extract(plan.extractAfter);
+  if (plan.blur) img = img.blur(plan.blur);
+  if (plan.sharpen) img = img.sharpen({ sigma: plan.sharpen });
+  if (plan.modulate) img = img.modulate(plan.modulate);
+  if (plan.linear) img = img.linear(plan.linear.a, plan.linear.b);
+  if (plan.gamma) img = img.gamma(plan.gamma);
+  if (plan.flatten) img = img.flatten({ background: plan.flatten });
+  img = withMetadata(img, plan, opts.copyright);
+  img = encode(img, plan.output);
+  return img.timeout({ seconds: opts.timeoutSeconds });
+}
+
+/**
+ * metadata keep / copyright / none (digest §5.4). Colour profiles are always converted to sRGB (sharp's
+ * default), orientation is always applied; WebP and PNG output never carry EXIF.
+ */
+function withMetadata(img: Sharp, plan: TransformPlan, copyright: string | undefined): Sharp {
+  const exifCapable = plan.output.format === 'jpeg' || plan.output.format === 'avif';
+  if (!exifCapable || plan.metadata === 'none') return img;
+  if (plan.metadata === 'keep') return img.keepExif();
+  return copyright ? img.withExif({ IFD0: { Copyright: copyright } }) : img;
+}
+
+function encode(img: Sharp, out: TransformPlan['output']): Sharp {
+  switch (out.format) {
+    case 'jpeg':
+      return img.jpeg({ quality: out.quality, progressive: out.progressive, mozjpeg: false });
+    case 'png':
+      return img.png({ compressionLevel: 6, adaptiveFiltering: false });
+    case 'webp':
+      return img.webp({ quality: out.quality, effort: out.effort ?? 4 });
+    case 'avif':
+      return img.avif({ quality: Math.max(1, out.quality - 25), effort: out.effort ?? 4 });
+    case 'gif':
+      return img.gif({ effort: 4 });
+  }
+}

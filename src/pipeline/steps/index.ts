@@ -1,0 +1,9 @@
+/** The planning steps, in the order they apply (imgproxy's mainPipeline). */
+import type { PlanContext } from '../plan.js';
+import { adjust, blur, sharpen } from './effects.js';
+import { output } from './output.js';
+import { resize } from './resize.js';
+import { rotate } from './rotate.js';
+import { trim } from './trim.js';
+
+export const steps: ReadonlyArray<(ctx: PlanContext) => void> = [trim, rotate, resize, blur, sharpen, adjust, output];

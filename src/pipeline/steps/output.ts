@@ -1,0 +1,33 @@
+/**
+ * Output: format, quality, progressive JPEG (Cloudflare: baseline below 50×50 or above 3000×3000),
+ * animation, the encoder effort, flattening transparency for JPEG, and the metadata mode.
+ */
+import type { PlanContext } from '../plan.js';
+
+/**
+ * AVIF effort 2 of 0..9: sharp's default 4 costs about 25× a WebP encode at 1366×768 here; effort 2
+ * keeps a first AVIF request within a small multiple of WebP (figures in docs/delivery.md).
+ */
+export const AVIF_EFFORT = 2;
+export const WEBP_EFFORT = 4;
+
+const WHITE = { r: 255, g: 255, b: 255 };
+
+export function output(ctx: PlanContext): void {
+  const { options, source, format } = ctx;
+  const animated = source.pages > 1 && options.anim && (format === 'gif' || format === 'webp');
+  const big = ctx.width > 3000 || ctx.height > 3000;
+  const small = ctx.width < 50 || ctx.height < 50;
+  ctx.plan.output = {
+    format,
+    quality: options.quality,
+    progressive: format === 'jpeg' && !big && !small && options.format !== 'baseline-jpeg',
+    animated,
+    ...(format === 'avif' ? { effort: AVIF_EFFORT } : format === 'webp' ? { effort: WEBP_EFFORT } : {}),
+  };
+  if (format === 'jpeg' && source.hasAlpha) {
+    const bg = options.background;
+    ctx.plan.flatten = bg ? { r: bg.r, g: bg.g, b: bg.b } : WHITE;
+  }
+  ctx.plan.metadata = options.metadata;
+}
