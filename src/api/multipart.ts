@@ -98,6 +98,9 @@ export async function readUploadForm(req: FastifyRequest, maxFileBytes: number):
   let metadataJson: string | undefined;
   try {
     const parts = req.parts({
+      // A `file` part is the image even without a filename (hand-built forms, some HTTP clients).
+      isPartAFile: (name, contentType, filename) =>
+        name === 'file' || filename !== undefined || contentType === 'application/octet-stream',
       limits: { fileSize: maxFileBytes, files: 1, fields: 200, fieldSize: 16 * 1024, parts: 201, fieldNameSize: 1024 },
     });
     for await (const part of parts) {
@@ -113,8 +116,7 @@ export async function readUploadForm(req: FastifyRequest, maxFileBytes: number):
       if (part.valueTruncated || part.fieldnameTruncated) throw appError('badRequest', `Form field ${part.fieldname} is too large`);
       const value = typeof part.value === 'string' ? part.value : String(part.value);
       const name = part.fieldname;
-      if (name === 'file') form.file = { data: Buffer.from(value, 'utf8'), filename: null };
-      else if (name === 'url') form.url = value;
+      if (name === 'url') form.url = value;
       else if (name === 'id') form.id = value;
       else if (name === 'creator') form.creator = value;
       else if (name === 'requireSignedURLs') {

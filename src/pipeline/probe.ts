@@ -66,7 +66,8 @@ export async function probe(buf: Buffer): Promise<ProbeResult | null> {
   if (buf.length === 0) return null;
   const ft = await fileTypeFromBuffer(buf);
   let format: ImageFormat | undefined = ft ? BY_FILE_TYPE[ft.mime] : undefined;
-  if (!format && !ft && looksLikeSvg(buf)) format = 'svg';
+  // file-type calls an SVG with an XML declaration `application/xml`; the root element decides.
+  if (!format && (!ft || ft.mime === 'application/xml') && looksLikeSvg(buf)) format = 'svg';
   if (!format) return null;
   try {
     const meta = await sharp(buf, { limitInputPixels: false, pages: -1 }).metadata();

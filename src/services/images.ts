@@ -97,7 +97,8 @@ export class ImagesService {
     const record: ImageRecord = {
       accountId: input.accountId,
       id,
-      filename: input.file.filename ?? null,
+      // Cloudflare's schema types filename as a string: a part without one is named after the id.
+      filename: input.file.filename ?? id.split('/').pop()!,
       meta: input.metadata ?? null,
       creator: input.creator ?? null,
       requireSignedURLs: input.requireSignedURLs ?? false,
