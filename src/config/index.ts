@@ -22,6 +22,16 @@ export interface Config {
   logLevel: string;
   /** Image-work slots (concurrent sharp jobs). */
   workerSlots: number;
+  /** Requests that may wait for a slot before delivery answers 503. */
+  queueLimit: number;
+  /** Memory for hot renditions, in MiB. */
+  cacheMemoryMb: number;
+  /** Seconds before a transform is abandoned. */
+  transformTimeout: number;
+  /** Port serving the bare imagedelivery.net URL form; undefined: none. */
+  deliveryPort: number | undefined;
+  /** Host names on the main port that serve the bare imagedelivery.net URL form. */
+  deliveryHosts: string[];
 }
 
 interface Descriptor<K extends keyof Config> {
@@ -118,6 +128,25 @@ export const descriptors = [
     return v;
   } }),
   d({ key: 'workerSlots', env: 'PICTOR_WORKERS', format: 'integer 1..256', defaultText: '(number of cores)', description: 'Concurrent image jobs (probe and transform).', parse: intIn('PICTOR_WORKERS', 1, 256, availableParallelism()) }),
+  d({ key: 'queueLimit', env: 'PICTOR_QUEUE', format: 'integer 0..100000', defaultText: '64', description: 'Image jobs that may wait for a slot; beyond that delivery answers 503 with Retry-After.', parse: intIn('PICTOR_QUEUE', 0, 100_000, 64) }),
+  d({ key: 'cacheMemoryMb', env: 'PICTOR_CACHE_MEMORY_MB', format: 'integer 0..65536', defaultText: '256', description: 'Memory for hot renditions (MiB); the rest live on disk in `<PICTOR_DATA_DIR>/cache`.', parse: intIn('PICTOR_CACHE_MEMORY_MB', 0, 65_536, 256) }),
+  d({ key: 'transformTimeout', env: 'PICTOR_TRANSFORM_TIMEOUT', format: 'integer 1..600 (seconds)', defaultText: '30', description: 'Seconds before a transform is abandoned.', parse: intIn('PICTOR_TRANSFORM_TIMEOUT', 1, 600, 30) }),
+  d({
+    key: 'deliveryPort',
+    env: 'PICTOR_DELIVERY_PORT',
+    format: 'integer 0..65535',
+    defaultText: '(none)',
+    description: 'A second port that serves the bare imagedelivery.net form `/<account_hash>/<image_id>/<variant>`.',
+    parse: (r) => (optional(r) === undefined ? undefined : intIn('PICTOR_DELIVERY_PORT', 0, 65535, 0)(r)),
+  }),
+  d({
+    key: 'deliveryHosts',
+    env: 'PICTOR_DELIVERY_HOSTS',
+    format: 'comma-separated host names',
+    defaultText: '(none)',
+    description: 'Host names (the `Host` header, without port) that get the bare imagedelivery.net URL form on the main port.',
+    parse: (r) => (optional(r) ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
+  }),
 ] as const;
 
 /**

@@ -60,6 +60,15 @@ export const errorCatalogue = {
   invalidToken: spec(9109, 403, 'Invalid access token', false, 'digest §7.2'),
   authenticationError: spec(10000, 403, 'Authentication error', false, 'digest §7.2'),
   flexibleVariantsDisabled: spec(9429, 403, 'Flexible variants are not enabled for the account', false, 'digest §5.3'),
+  // Delivery (imagedelivery.net and /cdn-cgi/imagedelivery): text bodies with a `Cf-Resized: err=<code>` header.
+  invalidResizing: spec(9401, 400, 'Invalid resizing parameters', false, 'digest §7.3'),
+  unsupportedSource: spec(9412, 415, 'The image could not be decoded', false, 'digest §7.3'),
+  sourceTooLarge: spec(9413, 403, 'Image too large', false, 'digest §7.3'),
+  accessDenied: spec(9425, 403, 'Image access denied', false, 'digest §5.7'),
+  wrongAccount: spec(9427, 403, 'Image access denied with incorrect account id', false, 'digest §5.7'),
+  deliveryNotFound: spec(9431, 404, 'Not found', false, 'digest §5.7'),
+  deliveryBadRequest: spec(9432, 400, 'Bad request', false, 'digest §5.7'),
+  busy: spec(9503, 503, 'Too many images are being processed; retry shortly', false, 'compat', { 'retry-after': '1' }),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorName = keyof typeof errorCatalogue;

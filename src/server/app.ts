@@ -8,9 +8,16 @@ import { AppError, appError, isAppError } from '../core/errors.js';
 import { apiRoutes, type ApiContext } from '../api/index.js';
 import { noRoute } from '../api/auth.js';
 import { failure } from '../api/envelope.js';
+import { CDN_PREFIX, deliveryRoutes, type DeliveryContext } from '../delivery/index.js';
+
+/** Marks requests that arrive on the delivery port (see main.ts). */
+export const DELIVERY_REQUEST = Symbol('pictor.delivery');
 
 export interface AppDeps {
   api: ApiContext;
+  delivery: DeliveryContext;
+  /** Host names whose requests use the bare imagedelivery.net URL form. */
+  deliveryHosts?: string[];
   logger?: FastifyBaseLogger | boolean;
 }
 
@@ -26,12 +33,20 @@ export function toAppError(err: FastifyError | Error): AppError {
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const deliveryHosts = new Set((deps.deliveryHosts ?? []).map((h) => h.toLowerCase()));
   const app = Fastify({
     loggerInstance: typeof deps.logger === 'object' ? deps.logger : undefined,
     logger: typeof deps.logger === 'boolean' ? deps.logger : undefined,
     // Custom ids may be up to 1,024 characters, percent-encoded up to three times that.
     routerOptions: { maxParamLength: 8192 },
     logController: new LogController({ disableRequestLogging: true }),
+    // The bare imagedelivery.net form (`/<hash>/<id>/<variant>`) on delivery hosts and the delivery port.
+    rewriteUrl: (req) => {
+      const url = req.url ?? '/';
+      const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
+      const bare = (req as unknown as Record<symbol, boolean>)[DELIVERY_REQUEST] === true || (deliveryHosts.size > 0 && deliveryHosts.has(host));
+      return bare && !url.startsWith(`${CDN_PREFIX}/`) ? `${CDN_PREFIX}${url}` : url;
+    },
     // Errors Fastify raises before routing (a malformed percent-escape, say) get the envelope too.
     frameworkErrors: (err, _req, reply) => {
       const e = err.code === 'FST_ERR_BAD_URL' ? noRoute() : toAppError(err);
@@ -61,5 +76,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await apiRoutes(app, deps.api);
+  await deliveryRoutes(app, deps.delivery);
   return app;
 }

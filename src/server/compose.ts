@@ -13,18 +13,25 @@ import { VariantsService } from '../services/variants.js';
 import { createFsBlobStore } from '../storage/fs/index.js';
 import { createSqliteMetadataStore } from '../storage/sqlite/index.js';
 import type { BlobStore, MetadataStore } from '../storage/types.js';
+import type { DeliveryContext } from '../delivery/index.js';
+import { RenditionCache } from '../delivery/cache.js';
+import { createDeliveryMetrics } from '../delivery/metrics.js';
+import { Gate } from '../pipeline/gate.js';
 
 export interface Composition {
   config: Config;
   store: MetadataStore;
   blobs: BlobStore;
   api: ApiContext;
+  delivery: DeliveryContext;
   close(): Promise<void>;
 }
 
 export interface ComposeOverrides {
   store?: MetadataStore;
   blobs?: BlobStore;
+  /** Disk tier of the rendition cache; null for none. */
+  renditions?: BlobStore | null;
   clock?: Clock;
 }
 
@@ -37,13 +44,30 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const clock = overrides.clock ?? systemClock;
   const store = overrides.store ?? createSqliteMetadataStore({ filename: join(config.dataDir, 'pictor.sqlite') });
   const blobs = overrides.blobs ?? createFsBlobStore({ root: join(config.dataDir, 'blobs') });
+  const renditions = overrides.renditions === undefined ? createFsBlobStore({ root: join(config.dataDir, 'cache') }) : overrides.renditions;
   await store.migrate();
   const accounts = new AccountsService({ store, clock, imageAllowance: config.imageAllowance });
+  const images = new ImagesService({ store, blobs, clock });
+  const variants = new VariantsService({ store, clock, maxVariants: config.maxVariants });
+  const keys = new KeysService({ store, clock });
+  const gate = new Gate(config.workerSlots, config.queueLimit);
+  const cache = new RenditionCache({ memoryBytes: config.cacheMemoryMb * 1024 * 1024, disk: renditions ?? undefined });
+  const delivery: DeliveryContext = {
+    accounts,
+    images,
+    variants,
+    keys,
+    gate,
+    cache,
+    metrics: createDeliveryMetrics(gate, cache),
+    clock,
+    transformTimeout: config.transformTimeout,
+  };
   const api: ApiContext = {
     accounts,
-    images: new ImagesService({ store, blobs, clock }),
-    variants: new VariantsService({ store, clock, maxVariants: config.maxVariants }),
-    keys: new KeysService({ store, clock }),
+    images,
+    variants,
+    keys,
     publicUrl: config.publicUrl ?? `http://127.0.0.1:${config.port}`,
     maxUploadBytes: config.maxUploadBytes,
   };
@@ -52,9 +76,11 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     store,
     blobs,
     api,
+    delivery,
     async close() {
       await store.close();
       await blobs.close();
+      await renditions?.close();
     },
   };
 }

@@ -1,12 +1,15 @@
 /** Starts the server: compose, bootstrap, listen, and close gracefully on SIGTERM/SIGINT. */
+import { createServer, type Server } from 'node:http';
 import pino from 'pino';
 import { loadConfig, type Config } from '../config/index.js';
-import { buildApp } from './app.js';
+import { buildApp, DELIVERY_REQUEST } from './app.js';
 import { bootstrap } from './bootstrap.js';
 import { compose } from './compose.js';
 
 export interface RunningServer {
   url: string;
+  /** http://host:port of the bare-form delivery port, when configured. */
+  deliveryUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -14,8 +17,24 @@ export async function startServer(config: Config = loadConfig(), opts: { quiet?:
   const logger = pino({ level: config.logLevel });
   const composition = await compose(config);
   const boot = await bootstrap(config, composition.api.accounts);
-  const app = await buildApp({ api: composition.api, logger });
+  const app = await buildApp({ api: composition.api, delivery: composition.delivery, logger, deliveryHosts: config.deliveryHosts });
   const address = await app.listen({ port: config.port, host: config.host });
+  let deliveryServer: Server | undefined;
+  let deliveryUrl: string | undefined;
+  if (config.deliveryPort !== undefined) {
+    // The delivery port shares the app's request handler; requests are marked so rewriteUrl adds the prefix.
+    const handler = app.server.listeners('request')[0] as (req: unknown, res: unknown) => void;
+    deliveryServer = createServer((req, res) => {
+      (req as unknown as Record<symbol, boolean>)[DELIVERY_REQUEST] = true;
+      handler(req, res);
+    });
+    const server = deliveryServer;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.deliveryPort, config.host, () => resolve());
+    });
+    deliveryUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${(server.address() as { port: number }).port}`;
+  }
   const port = (app.server.address() as { port: number }).port;
   const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   if (!config.publicUrl) {
@@ -32,6 +51,7 @@ export async function startServer(config: Config = loadConfig(), opts: { quiet?:
         `  account hash: ${boot.account.hash}`,
         `  API token:    ${boot.token}   (Images Read + Write)`,
         `  data:         ${config.dataDir}`,
+        `  delivery:     ${composition.api.publicUrl}/cdn-cgi/imagedelivery/${boot.account.hash}/<image_id>/<variant>${deliveryUrl ? ` and ${deliveryUrl}/${boot.account.hash}/<image_id>/<variant>` : ''}`,
         '',
         'Upload an image:',
         `  curl -X POST ${api} -H 'Authorization: Bearer ${boot.token}' -F file=@./image.jpg`,
@@ -43,8 +63,16 @@ export async function startServer(config: Config = loadConfig(), opts: { quiet?:
   let closing: Promise<void> | undefined;
   return {
     url: base,
+    deliveryUrl,
     close() {
       closing ??= (async () => {
+        if (deliveryServer) {
+          const server = deliveryServer;
+          await new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+          });
+        }
         await app.close();
         await composition.close();
       })();

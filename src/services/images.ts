@@ -132,6 +132,19 @@ export class ImagesService {
     return record;
   }
 
+  /** The image row or null (delivery uses this; it maps absence onto its own error). */
+  find(accountId: string, id: string): Promise<ImageRecord | null> {
+    return this.deps.store.getImage(accountId, id);
+  }
+
+  /** The original bytes of a stored (non-draft) image. */
+  async original(image: ImageRecord): Promise<Buffer> {
+    if (!image.blobKey) throw appError('imageNotFound');
+    const obj = await this.deps.blobs.get(image.blobKey);
+    if (!obj) throw appError('storageError', 'The original of this image is missing from the blob store');
+    return obj.body;
+  }
+
   /** A visible image (drafts included: details show them with `draft: true`). */
   async get(accountId: string, id: string): Promise<ImageRecord> {
     const image = await this.deps.store.getImage(accountId, id);

@@ -38,6 +38,11 @@ export class VariantsService {
     return this.deps.store.listVariants(accountId);
   }
 
+  /** The variant or null. */
+  find(accountId: string, id: string): Promise<VariantRecord | null> {
+    return this.deps.store.getVariant(accountId, id);
+  }
+
   async get(accountId: string, id: string): Promise<VariantRecord> {
     const v = await this.deps.store.getVariant(accountId, id);
     if (!v) throw appError('variantNotFound', `Variant ${id} not found.`);

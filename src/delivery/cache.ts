@@ -1,0 +1,96 @@
+/**
+ * Rendition cache: a bounded in-memory LRU for hot renditions in front of a BlobStore (disk by
+ * default) for the rest, plus single-flight so concurrent misses for one key run one transform.
+ * Keys carry the image's blob key and version and the variant's version, so a purge is exact by
+ * construction: a changed or deleted image or variant can never map to an old key.
+ */
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { BlobStore } from '../storage/types.js';
+
+export interface Rendition {
+  body: Buffer;
+  contentType: string;
+}
+
+export interface RenditionCacheOptions {
+  memoryBytes: number;
+  disk?: BlobStore | undefined;
+}
+
+/** sha256 of the logical key: the disk name and (a prefix of) the ETag. */
+export function digestKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+export class RenditionCache {
+  private readonly memory: LRUCache<string, Rendition> | undefined;
+  private readonly inflight = new Map<string, Promise<Rendition>>();
+
+  constructor(private readonly opts: RenditionCacheOptions) {
+    if (opts.memoryBytes > 0) {
+      this.memory = new LRUCache<string, Rendition>({
+        maxSize: opts.memoryBytes,
+        sizeCalculation: (r) => Math.max(1, r.body.length),
+        // A single rendition larger than an eighth of the cache would evict too much.
+        maxEntrySize: Math.max(1, Math.floor(opts.memoryBytes / 8)),
+      });
+    }
+  }
+
+  /** The rendition for `digest`, from memory or disk. */
+  async get(digest: string): Promise<{ rendition: Rendition; tier: 'memory' | 'disk' } | undefined> {
+    const hot = this.memory?.get(digest);
+    if (hot) return { rendition: hot, tier: 'memory' };
+    if (!this.opts.disk) return undefined;
+    const obj = await this.opts.disk.get(diskKey(digest)).catch(() => null);
+    if (!obj) return undefined;
+    const rendition = decode(obj.body);
+    if (!rendition) return undefined;
+    this.memory?.set(digest, rendition);
+    return { rendition, tier: 'disk' };
+  }
+
+  /**
+   * Returns the cached rendition or produces it once, however many callers ask at the same time.
+   * `produced` tells the caller whether this call ran `produce`.
+   */
+  async getOrProduce(digest: string, produce: () => Promise<Rendition>): Promise<{ rendition: Rendition; hit: boolean }> {
+    const cached = await this.get(digest);
+    if (cached) return { rendition: cached.rendition, hit: true };
+    let flight = this.inflight.get(digest);
+    if (flight) return { rendition: await flight, hit: true };
+    flight = (async () => {
+      try {
+        const r = await produce();
+        this.memory?.set(digest, r);
+        // The disk write is not awaited by the response: a failed write only costs a later transform.
+        void this.opts.disk?.put(diskKey(digest), encode(r)).catch(() => undefined);
+        return r;
+      } finally {
+        this.inflight.delete(digest);
+      }
+    })();
+    this.inflight.set(digest, flight);
+    return { rendition: await flight, hit: false };
+  }
+
+  stats(): { memoryEntries: number; memoryBytes: number; inflight: number } {
+    return { memoryEntries: this.memory?.size ?? 0, memoryBytes: this.memory?.calculatedSize ?? 0, inflight: this.inflight.size };
+  }
+}
+
+function diskKey(digest: string): string {
+  return `renditions/${digest.slice(0, 2)}/${digest}`;
+}
+
+/** Disk format: the content type, a newline, the bytes. */
+function encode(r: Rendition): Buffer {
+  return Buffer.concat([Buffer.from(`${r.contentType}\n`, 'utf8'), r.body]);
+}
+
+function decode(buf: Buffer): Rendition | undefined {
+  const nl = buf.indexOf(0x0a);
+  if (nl <= 0 || nl > 100) return undefined;
+  return { contentType: buf.subarray(0, nl).toString('utf8'), body: buf.subarray(nl + 1) };
+}

@@ -1,0 +1,186 @@
+/**
+ * One delivery request: resolve account, image and variant; check the signature; negotiate the
+ * format; answer 304 from the ETag, or the rendition from cache, or transform it once behind the gate.
+ * Errors are short text bodies with `Cf-Resized: err=<code>`, like Cloudflare's.
+ */
+import { AppError, isAppError } from '../core/errors.js';
+import type { Clock } from '../core/clock.js';
+import type { Account, ImageRecord, VariantRecord } from '../core/types.js';
+import { Gate, GateFullError } from '../pipeline/gate.js';
+import { isPlanError, planTransform, readSource, runTransform, type RasterFormat } from '../pipeline/index.js';
+import { accepts, negotiate } from '../pipeline/negotiate.js';
+import { sanitizeSvg } from '../pipeline/svg-sanitize.js';
+import { expiryOf, verify } from '../security/signing.js';
+import type { AccountsService } from '../services/accounts.js';
+import type { ImagesService } from '../services/images.js';
+import type { KeysService } from '../services/keys.js';
+import type { VariantsService } from '../services/variants.js';
+import { isOptionList, parseFlexible } from '../transform/flexible.js';
+import { defaults, type TransformOptions } from '../transform/options.js';
+import { digestKey, type Rendition, RenditionCache } from './cache.js';
+import type { DeliveryMetrics } from './metrics.js';
+import { CDN_PREFIX, parseDeliveryUrl, type DeliveryPath } from './url.js';
+
+export interface DeliveryContext {
+  accounts: AccountsService;
+  images: ImagesService;
+  variants: VariantsService;
+  keys: KeysService;
+  gate: Gate;
+  cache: RenditionCache;
+  metrics: DeliveryMetrics;
+  clock: Clock;
+  transformTimeout: number;
+}
+
+export interface DeliveryRequest {
+  url: string;
+  accept: string | undefined;
+  ifNoneMatch: string | undefined;
+}
+
+export interface DeliveryResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer | string;
+}
+
+const MAX_SOURCE_SIDE = 12_000;
+const MAX_SOURCE_PIXELS = 100_000_000;
+const SWR = 7200;
+const MIME: Record<RasterFormat | 'svg', string> = {
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  webp: 'image/webp',
+  avif: 'image/avif',
+  gif: 'image/gif',
+  svg: 'image/svg+xml',
+};
+
+interface Resolved {
+  account: Account;
+  image: ImageRecord;
+  variant: VariantRecord | undefined;
+  options: TransformOptions;
+  /** Part of the cache key that names the variant or the option list. */
+  variantKey: string;
+  cacheControl: string;
+}
+
+/** A text error response. */
+export function errorResponse(err: AppError): DeliveryResponse {
+  return {
+    status: err.status,
+    headers: {
+      'content-type': 'text/plain; charset=utf-8',
+      'cf-resized': `err=${err.code}`,
+      'cache-control': 'no-store',
+      ...err.headers,
+    },
+    body: `ERROR ${err.code}: ${err.detail ?? err.spec.message}\n`,
+  };
+}
+
+export async function deliver(ctx: DeliveryContext, req: DeliveryRequest): Promise<DeliveryResponse> {
+  try {
+    return await deliverOrThrow(ctx, req);
+  } catch (e) {
+    if (isAppError(e)) return errorResponse(e);
+    if (e instanceof GateFullError) {
+      ctx.metrics.rejected.inc();
+      return errorResponse(new AppError('busy'));
+    }
+    if (isPlanError(e)) return errorResponse(new AppError('invalidResizing', { detail: e.message }));
+    // sharp failures on stored bytes: a corrupt or undecodable source, never a 500.
+    return errorResponse(new AppError('unsupportedSource', { cause: e }));
+  }
+}
+
+async function deliverOrThrow(ctx: DeliveryContext, req: DeliveryRequest): Promise<DeliveryResponse> {
+  const path = parseDeliveryUrl(req.url);
+  if (!path) throw new AppError('deliveryBadRequest');
+  const r = await resolve(ctx, path);
+  const svg = r.image.format === 'svg';
+  const ok = accepts(req.accept);
+  const acceptClass = svg ? 'svg' : r.options.format !== 'auto' ? 'fixed' : ok.avif ? 'avif' : ok.webp ? 'webp' : 'none';
+  const key = [r.account.id, r.image.id, r.image.blobKey, r.image.version, r.variantKey, acceptClass].join('\n');
+  const digest = digestKey(key);
+  const etag = `"${digest.slice(0, 32)}"`;
+  const headers: Record<string, string> = { etag, 'cache-control': r.cacheControl, vary: 'Accept' };
+  if (req.ifNoneMatch && req.ifNoneMatch.split(',').some((t) => t.trim() === etag || t.trim() === `W/${etag}` || t.trim() === '*')) {
+    return { status: 304, headers, body: '' };
+  }
+  const { rendition, hit } = await ctx.cache.getOrProduce(digest, () => produce(ctx, r, req.accept, svg));
+  ctx.metrics.cache.inc({ result: hit ? 'hit' : 'miss' });
+  return {
+    status: 200,
+    headers: { ...headers, 'content-type': rendition.contentType, 'cf-cache-status': hit ? 'HIT' : 'MISS' },
+    body: rendition.body,
+  };
+}
+
+/** Account, image, variant or options, signature and Cache-Control for a parsed URL. */
+async function resolve(ctx: DeliveryContext, path: DeliveryPath): Promise<Resolved> {
+  const account = await ctx.accounts.getByHash(path.accountHash);
+  if (!account) throw new AppError('wrongAccount');
+  const image = await ctx.images.find(account.id, path.imageId);
+  if (!image || image.draft || !image.blobKey) throw new AppError('deliveryNotFound');
+  let variant: VariantRecord | undefined;
+  let options: TransformOptions;
+  let variantKey: string;
+  if (isOptionList(path.last)) {
+    if (!account.flexibleVariants) throw new AppError('flexibleVariantsDisabled');
+    if (image.requireSignedURLs) throw new AppError('accessDenied', { detail: 'Flexible variants cannot serve images that require signed URLs' });
+    const parsed = parseFlexible(path.last);
+    if (!parsed.ok) throw new AppError('invalidResizing', { detail: parsed.error });
+    options = parsed.value;
+    variantKey = `f:${JSON.stringify(options)}`;
+  } else {
+    variant = (await ctx.variants.find(account.id, path.last)) ?? undefined;
+    if (!variant) throw new AppError('deliveryNotFound');
+    const o = variant.options;
+    options = defaults({
+      fit: o.fit,
+      metadata: o.metadata,
+      ...(o.width !== undefined ? { width: o.width } : {}),
+      ...(o.height !== undefined ? { height: o.height } : {}),
+    });
+    variantKey = `v:${variant.id}:${variant.version}:${variant.createdAt}`;
+  }
+  const ttl = variant?.options.browser_ttl ?? account.browserTtl;
+  let cacheControl = `public, max-age=${ttl}, stale-while-revalidate=${SWR}`;
+  if (image.requireSignedURLs && !variant?.neverRequireSignedURLs) {
+    const keys = (await ctx.keys.list(account.id)).map((k) => k.value);
+    const now = Math.floor(ctx.clock.now() / 1000);
+    const paths = [path.barePath, `${CDN_PREFIX}${path.barePath}`];
+    const verdict = verify(paths, path.rawQuery, keys, now);
+    if (verdict !== 'ok') throw new AppError('accessDenied', { detail: `Image access denied: ${verdict.replace('-', ' ')}` });
+    const exp = expiryOf(path.rawQuery);
+    const maxAge = exp === undefined ? ttl : Math.max(0, Math.min(ttl, exp - now));
+    cacheControl = `private, max-age=${maxAge}`;
+  }
+  return { account, image, variant, options, variantKey, cacheControl };
+}
+
+/** Reads the original, checks limits from the header, plans and runs the transform in a gate slot. */
+async function produce(ctx: DeliveryContext, r: Resolved, accept: string | undefined, svg: boolean): Promise<Rendition> {
+  const original = await ctx.images.original(r.image);
+  if (svg) {
+    const clean = sanitizeSvg(original);
+    if (!clean) throw new AppError('unsupportedSource', { detail: 'The SVG could not be sanitised' });
+    ctx.metrics.transforms.inc({ format: 'svg' });
+    return { body: clean, contentType: MIME.svg };
+  }
+  return ctx.gate.run(async () => {
+    const source = await readSource(original);
+    if (source.format === 'svg') throw new AppError('unsupportedSource');
+    if (source.width > MAX_SOURCE_SIDE || source.height > MAX_SOURCE_SIDE || source.width * source.height * source.pages > MAX_SOURCE_PIXELS) {
+      throw new AppError('sourceTooLarge');
+    }
+    const format = negotiate(accept, r.options.format, source, r.options.anim);
+    const plan = planTransform(source, r.options, format);
+    const body = await runTransform(original, plan, { copyright: source.copyright, timeoutSeconds: ctx.transformTimeout });
+    ctx.metrics.transforms.inc({ format });
+    return { body, contentType: MIME[format] };
+  });
+}
