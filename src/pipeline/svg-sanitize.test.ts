@@ -20,6 +20,11 @@ function clean(svg: string | Buffer): { doc: Document; text: string } {
   return { doc, text };
 }
 
+/** The output text without the SVG and XLink namespace URIs (which contain `http:`). */
+function body(text: string): string {
+  return text.replaceAll(SVG_NS, '').replaceAll(XLINK_NS, '');
+}
+
 function elements(doc: Document): Element[] {
   const found: Element[] = [];
   const walk = (el: Element): void => {
@@ -123,7 +128,7 @@ describe('sanitizeSvg: scripting removed', () => {
     const { doc, text } = clean(`<svg xmlns="${SVG_NS}" xmlns:svg="${SVG_NS}">
       <script>alert(1)</script><SCRIPT>alert(2)</SCRIPT><svg:script>alert(3)</svg:script>
       <script type="text/ecmascript"><![CDATA[alert(4)]]></script><rect/></svg>`);
-    expect(elements(doc).map((e) => e.localName.toLowerCase())).not.toContain('script');
+    expect(elements(doc).map((e) => (e.localName ?? '').toLowerCase())).not.toContain('script');
     expect(text).not.toContain('alert');
     expect(named(doc, 'rect')).toHaveLength(1);
   });
@@ -206,7 +211,7 @@ describe('sanitizeSvg: links and external resources removed', () => {
     const images = named(doc, 'image');
     expect(images.map((i) => i.getAttribute('id'))).toEqual(['png', 'jpeg']);
     expect(images[0]!.getAttribute('href')).toBe(png);
-    expect(text).not.toMatch(/http:|svg\+xml/);
+    expect(body(text)).not.toMatch(/http:|svg\+xml/);
   });
 
   it('neutralises url(…) to external resources in style attributes and presentation attributes', () => {
@@ -215,7 +220,7 @@ describe('sanitizeSvg: links and external resources removed', () => {
       <rect id="b" style="fill: URL( 'https://x/p.svg#p' ); cursor: url(evil.cur), auto"/>
       <rect id="c" fill="url(https://x/p.svg#p)" cursor="url(http://x/c.cur)" mask="url(#m)"/>
       <rect id="d" style="background: image-set('https://x/a.png' 1x); width: expression(alert(1))"/></svg>`);
-    expect(text).not.toMatch(/https?:|evil|alert|image-set|expression/i);
+    expect(body(text)).not.toMatch(/https?:|evil|alert|image-set|expression/i);
     const rect = (id: string) => named(doc, 'rect').find((r) => r.getAttribute('id') === id)!;
     expect(rect('a').getAttribute('style')).toContain('stroke:red');
     expect(rect('c').getAttribute('mask')).toBe('url(#m)');
@@ -322,5 +327,8 @@ describe('sanitizeCss', () => {
     expect(sanitizeCss('@namespace x url(y); @bogus { .a{} } .b{}')).toBe('  .b{}');
     expect(sanitizeCss('a{fill:u\\72l(x)}')).toBeNull();
     expect(sanitizeCss('fill:url(x')).toBeNull();
+    // Comments cannot split a keyword into something that loads.
+    expect(sanitizeCss('fill:ur/**/l(https://evil);@im/**/port "x.css";')).not.toMatch(/evil|x\.css|url/);
+    expect(sanitizeCss('a{b:c} /* url(https://evil) */')).toBe('a{b:c}  ');
   });
 });

@@ -5,10 +5,12 @@
 import type { PlanContext } from '../plan.js';
 
 /**
- * AVIF effort 2 of 0..9: sharp's default 4 costs about 25× a WebP encode at 1366×768 here; effort 2
- * keeps a first AVIF request within a small multiple of WebP (figures in docs/delivery.md).
+ * AVIF effort 1 of 0..9. Measured here on a photo-like 1366×768 output, one libvips thread: WebP q85
+ * effort 4 93 ms; AVIF effort 4 (sharp's default) 2076 ms (22×), effort 2 176 ms, effort 1 58 ms at
+ * 60 KiB against 58 KiB for effort 4. Effort 1 makes the first AVIF request cheaper than a WebP one
+ * for 3% more bytes (docs/delivery.md; `npx tsx bench/avif-effort.ts` repeats the measurement).
  */
-export const AVIF_EFFORT = 2;
+export const AVIF_EFFORT = 1;
 export const WEBP_EFFORT = 4;
 
 const WHITE = { r: 255, g: 255, b: 255 };
