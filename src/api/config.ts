@@ -27,7 +27,7 @@ export async function configRoutes(app: FastifyInstance, ctx: ApiContext): Promi
       }
       patch.browserTtl = t;
     }
-    const updated = await ctx.accounts.setFlexibleVariants(req.account.id, patch);
+    const updated = await ctx.accounts.updateSettings(req.account.id, patch);
     return ok(toJson(updated ?? req.account));
   });
 }

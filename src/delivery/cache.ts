@@ -38,6 +38,11 @@ export class RenditionCache {
     }
   }
 
+  /** The rendition for `digest` if it is in memory (synchronous: the fast path uses it). */
+  peek(digest: string): Rendition | undefined {
+    return this.memory?.get(digest);
+  }
+
   /** The rendition for `digest`, from memory or disk. */
   async get(digest: string): Promise<{ rendition: Rendition; tier: 'memory' | 'disk' } | undefined> {
     const hot = this.memory?.get(digest);

@@ -18,6 +18,8 @@ import type { VariantsService } from '../services/variants.js';
 import { isOptionList, parseFlexible } from '../transform/flexible.js';
 import { defaults, type TransformOptions } from '../transform/options.js';
 import { digestKey, type Rendition, RenditionCache } from './cache.js';
+import type { ResolutionMemo } from './memo.js';
+import type { Generation } from '../core/generation.js';
 import type { DeliveryMetrics } from './metrics.js';
 import { CDN_PREFIX, parseDeliveryUrl, type DeliveryPath } from './url.js';
 
@@ -31,6 +33,8 @@ export interface DeliveryContext {
   metrics: DeliveryMetrics;
   clock: Clock;
   transformTimeout: number;
+  generation: Generation;
+  memo: ResolutionMemo;
 }
 
 export interface DeliveryRequest {
@@ -57,7 +61,7 @@ const MIME: Record<RasterFormat | 'svg', string> = {
   svg: 'image/svg+xml',
 };
 
-interface Resolved {
+export interface Resolved {
   account: Account;
   image: ImageRecord;
   variant: VariantRecord | undefined;
@@ -65,6 +69,27 @@ interface Resolved {
   /** Part of the cache key that names the variant or the option list. */
   variantKey: string;
   cacheControl: string;
+  /** Whether a signature was checked (such resolutions are never memoised). */
+  signed: boolean;
+}
+
+/** The cache digest, ETag and shared headers of the rendition a resolution and Accept header select. */
+export function renditionKey(r: Resolved, accept: string | undefined): { digest: string; headers: Record<string, string> } {
+  const svg = r.image.format === 'svg';
+  const ok = accepts(accept);
+  const acceptClass = svg ? 'svg' : r.options.format !== 'auto' ? 'fixed' : ok.avif ? 'avif' : ok.webp ? 'webp' : 'none';
+  const key = [r.account.id, r.image.id, r.image.blobKey, r.image.version, r.variantKey, acceptClass].join('\n');
+  const digest = digestKey(key);
+  return { digest, headers: { etag: `"${digest.slice(0, 32)}"`, 'cache-control': r.cacheControl, vary: 'Accept' } };
+}
+
+/** Whether an If-None-Match header names this ETag. */
+export function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  return ifNoneMatch.split(',').some((t) => {
+    const tag = t.trim();
+    return tag === etag || tag === `W/${etag}` || tag === '*';
+  });
 }
 
 /** A text error response. */
@@ -99,24 +124,26 @@ export async function deliver(ctx: DeliveryContext, req: DeliveryRequest): Promi
 async function deliverOrThrow(ctx: DeliveryContext, req: DeliveryRequest): Promise<DeliveryResponse> {
   const path = parseDeliveryUrl(req.url);
   if (!path) throw new AppError('deliveryBadRequest');
-  const r = await resolve(ctx, path);
-  const svg = r.image.format === 'svg';
-  const ok = accepts(req.accept);
-  const acceptClass = svg ? 'svg' : r.options.format !== 'auto' ? 'fixed' : ok.avif ? 'avif' : ok.webp ? 'webp' : 'none';
-  const key = [r.account.id, r.image.id, r.image.blobKey, r.image.version, r.variantKey, acceptClass].join('\n');
-  const digest = digestKey(key);
-  const etag = `"${digest.slice(0, 32)}"`;
-  const headers: Record<string, string> = { etag, 'cache-control': r.cacheControl, vary: 'Accept' };
-  if (req.ifNoneMatch && req.ifNoneMatch.split(',').some((t) => t.trim() === etag || t.trim() === `W/${etag}` || t.trim() === '*')) {
-    return { status: 304, headers, body: '' };
-  }
-  const { rendition, hit } = await ctx.cache.getOrProduce(digest, () => produce(ctx, r, req.accept, svg));
+  const r = await resolveMemoised(ctx, path);
+  const { digest, headers } = renditionKey(r, req.accept);
+  if (matchesEtag(req.ifNoneMatch, headers.etag!)) return { status: 304, headers, body: '' };
+  const { rendition, hit } = await ctx.cache.getOrProduce(digest, () => produce(ctx, r, req.accept, r.image.format === 'svg'));
   ctx.metrics.cache.inc({ result: hit ? 'hit' : 'miss' });
   return {
     status: 200,
     headers: { ...headers, 'content-type': rendition.contentType, 'cf-cache-status': hit ? 'HIT' : 'MISS' },
     body: rendition.body,
   };
+}
+
+/** resolve(), through the memo for public images (the generation is read before the database is). */
+async function resolveMemoised(ctx: DeliveryContext, path: DeliveryPath): Promise<Resolved> {
+  const generation = ctx.generation.value;
+  const memoised = ctx.memo.get(path.rawPath, generation) as Resolved | undefined;
+  if (memoised) return memoised;
+  const r = await resolve(ctx, path);
+  if (!r.signed) ctx.memo.set(path.rawPath, generation, r);
+  return r;
 }
 
 /** Account, image, variant or options, signature and Cache-Control for a parsed URL. */
@@ -149,7 +176,8 @@ async function resolve(ctx: DeliveryContext, path: DeliveryPath): Promise<Resolv
   }
   const ttl = variant?.options.browser_ttl ?? account.browserTtl;
   let cacheControl = `public, max-age=${ttl}, stale-while-revalidate=${SWR}`;
-  if (image.requireSignedURLs && !variant?.neverRequireSignedURLs) {
+  const signed = image.requireSignedURLs && !variant?.neverRequireSignedURLs;
+  if (signed) {
     const keys = (await ctx.keys.list(account.id)).map((k) => k.value);
     const now = Math.floor(ctx.clock.now() / 1000);
     const paths = [path.barePath, `${CDN_PREFIX}${path.barePath}`];
@@ -159,7 +187,7 @@ async function resolve(ctx: DeliveryContext, path: DeliveryPath): Promise<Resolv
     const maxAge = exp === undefined ? ttl : Math.max(0, Math.min(ttl, exp - now));
     cacheControl = `private, max-age=${maxAge}`;
   }
-  return { account, image, variant, options, variantKey, cacheControl };
+  return { account, image, variant, options, variantKey, cacheControl, signed };
 }
 
 /** Reads the original, checks limits from the header, plans and runs the transform in a gate slot. */

@@ -9,6 +9,8 @@ import { apiRoutes, type ApiContext } from '../api/index.js';
 import { noRoute } from '../api/auth.js';
 import { failure } from '../api/envelope.js';
 import { CDN_PREFIX, deliveryRoutes, type DeliveryContext } from '../delivery/index.js';
+import { tryFastPath } from '../delivery/fast-path.js';
+import { createServer, type IncomingMessage } from 'node:http';
 
 /** Marks requests that arrive on the delivery port (see main.ts). */
 export const DELIVERY_REQUEST = Symbol('pictor.delivery');
@@ -34,18 +36,31 @@ export function toAppError(err: FastifyError | Error): AppError {
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const deliveryHosts = new Set((deps.deliveryHosts ?? []).map((h) => h.toLowerCase()));
+  /** The bare imagedelivery.net form (`/<hash>/<id>/<variant>`) on delivery hosts and the delivery port. */
+  const effectiveUrl = (req: IncomingMessage): string => {
+    const url = req.url ?? '/';
+    const marked = (req as unknown as Record<symbol, boolean>)[DELIVERY_REQUEST] === true;
+    if (!marked && deliveryHosts.size === 0) return url;
+    const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
+    const bare = marked || deliveryHosts.has(host);
+    return bare && !url.startsWith(`${CDN_PREFIX}/`) ? `${CDN_PREFIX}${url}` : url;
+  };
   const app = Fastify({
     loggerInstance: typeof deps.logger === 'object' ? deps.logger : undefined,
     logger: typeof deps.logger === 'boolean' ? deps.logger : undefined,
     // Custom ids may be up to 1,024 characters, percent-encoded up to three times that.
     routerOptions: { maxParamLength: 8192 },
     logController: new LogController({ disableRequestLogging: true }),
-    // The bare imagedelivery.net form (`/<hash>/<id>/<variant>`) on delivery hosts and the delivery port.
-    rewriteUrl: (req) => {
-      const url = req.url ?? '/';
-      const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
-      const bare = (req as unknown as Record<symbol, boolean>)[DELIVERY_REQUEST] === true || (deliveryHosts.size > 0 && deliveryHosts.has(host));
-      return bare && !url.startsWith(`${CDN_PREFIX}/`) ? `${CDN_PREFIX}${url}` : url;
+    rewriteUrl: (req) => effectiveUrl(req),
+    // Hot renditions are answered before routing (delivery/fast-path.ts); everything else goes to Fastify.
+    serverFactory: (handler) => {
+      const server = createServer((req, res) => {
+        const url = effectiveUrl(req);
+        if (url.startsWith(`${CDN_PREFIX}/`) && tryFastPath(deps.delivery, url, req, res)) return;
+        handler(req, res);
+      });
+      server.keepAliveTimeout = 72_000;
+      return server;
     },
     // Errors Fastify raises before routing (a malformed percent-escape, say) get the envelope too.
     frameworkErrors: (err, _req, reply) => {

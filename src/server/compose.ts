@@ -17,6 +17,8 @@ import type { DeliveryContext } from '../delivery/index.js';
 import { RenditionCache } from '../delivery/cache.js';
 import { createDeliveryMetrics } from '../delivery/metrics.js';
 import { Gate } from '../pipeline/gate.js';
+import { Generation } from '../core/generation.js';
+import { ResolutionMemo } from '../delivery/memo.js';
 
 export interface Composition {
   config: Config;
@@ -46,9 +48,12 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const blobs = overrides.blobs ?? createFsBlobStore({ root: join(config.dataDir, 'blobs') });
   const renditions = overrides.renditions === undefined ? createFsBlobStore({ root: join(config.dataDir, 'cache') }) : overrides.renditions;
   await store.migrate();
-  const accounts = new AccountsService({ store, clock, imageAllowance: config.imageAllowance });
-  const images = new ImagesService({ store, blobs, clock });
-  const variants = new VariantsService({ store, clock, maxVariants: config.maxVariants });
+  // Every change that can alter what a delivery URL resolves to bumps the generation.
+  const generation = new Generation();
+  const bump = () => generation.bump();
+  const accounts = new AccountsService({ store, clock, imageAllowance: config.imageAllowance, onChange: bump });
+  const images = new ImagesService({ store, blobs, clock, onPurge: bump });
+  const variants = new VariantsService({ store, clock, maxVariants: config.maxVariants, onPurge: bump });
   const keys = new KeysService({ store, clock });
   const gate = new Gate(config.workerSlots, config.queueLimit);
   const cache = new RenditionCache({ memoryBytes: config.cacheMemoryMb * 1024 * 1024, disk: renditions ?? undefined });
@@ -62,6 +67,8 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     metrics: createDeliveryMetrics(gate, cache),
     clock,
     transformTimeout: config.transformTimeout,
+    generation,
+    memo: new ResolutionMemo(10_000),
   };
   const api: ApiContext = {
     accounts,

@@ -16,6 +16,8 @@ export interface AccountsDeps {
   clock: Clock;
   /** Allowance given to new accounts. */
   imageAllowance: number;
+  /** Called after account settings change (delivery drops memoised resolutions). */
+  onChange?: (accountId: string) => void;
 }
 
 export interface IssuedToken {
@@ -115,7 +117,10 @@ export class AccountsService {
     return c && c.kind === 'global' ? c : null;
   }
 
-  async setFlexibleVariants(id: string, patch: { flexibleVariants?: boolean; browserTtl?: number }): Promise<Account | null> {
-    return this.deps.store.updateAccount(id, patch);
+  /** Updates delivery settings (flexible variants, browser TTL). */
+  async updateSettings(id: string, patch: { flexibleVariants?: boolean; browserTtl?: number }): Promise<Account | null> {
+    const updated = await this.deps.store.updateAccount(id, patch);
+    this.deps.onChange?.(id);
+    return updated;
   }
 }
