@@ -78,6 +78,15 @@ export async function imagesRoutes(app: FastifyInstance, ctx: ApiContext): Promi
     return ok({ images: rows.map((r) => toImageJson(r, req.account, variants, ctx.publicUrl)) });
   });
 
+  app.get('/images/v2', async (req) => {
+    const page = await ctx.images.listV2(req.account.id, req.query as Record<string, unknown>);
+    const variants = await ctx.variants.list(req.account.id);
+    return ok({
+      images: page.images.map((r) => toImageJson(r, req.account, variants, ctx.publicUrl)),
+      continuation_token: page.continuationToken,
+    });
+  });
+
   app.get('/images/v1/*', async (req, reply) => {
     const { id, blob } = parseImagePath(req);
     if (!blob) return ok(await serialise(req, await ctx.images.get(req.account.id, id)));

@@ -9,6 +9,7 @@ import { isUuid, newBlobKey, newImageId } from '../core/ids.js';
 import type { ImageRecord, Metadata } from '../core/types.js';
 import { probe } from '../pipeline/probe.js';
 import type { BlobStore, ImagePatch, MetadataStore } from '../storage/types.js';
+import { encodeToken, parseListV2Query } from './list-query.js';
 
 export const MAX_METADATA_BYTES = 1024;
 export const MAX_CUSTOM_ID_LENGTH = 1024;
@@ -154,6 +155,13 @@ export class ImagesService {
 
   list(accountId: string, page: number, perPage: number, creator: string | null | undefined): Promise<ImageRecord[]> {
     return this.deps.store.listImages(accountId, { offset: (page - 1) * perPage, limit: perPage, creator });
+  }
+
+  /** A v2 page: keyset-paginated, filtered in the store's indexes. */
+  async listV2(accountId: string, query: Record<string, unknown>): Promise<{ images: ImageRecord[]; continuationToken: string | null }> {
+    const q = parseListV2Query(query);
+    const page = await this.deps.store.listImagesV2(accountId, q);
+    return { images: page.images, continuationToken: page.next === null ? null : encodeToken(q.order, page.next) };
   }
 
   async update(accountId: string, id: string, patch: ImagePatch): Promise<ImageRecord> {

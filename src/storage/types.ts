@@ -16,6 +16,32 @@ export interface ListImagesQuery {
   creator?: string | null | undefined;
 }
 
+/** One metadata condition of a v2 list: `meta.<path>[<op>]=<values>`. */
+export interface MetaFilter {
+  /** Dotted path inside `meta`, e.g. `owner.team`. */
+  path: string;
+  op: 'eq' | 'gt' | 'gte' | 'lt' | 'lte' | 'in';
+  /** `auto` (plain `eq`/`in`): a value matches strings, and numbers or booleans it spells. */
+  type: 'auto' | 'string' | 'number' | 'boolean';
+  values: Array<string | number | boolean>;
+}
+
+export interface ListImagesV2Query {
+  limit: number;
+  order: 'asc' | 'desc';
+  /** Continue after this position (exclusive), in `order`. */
+  after?: number | undefined;
+  creator?: string | null | undefined;
+  /** All must hold (AND). */
+  filters: MetaFilter[];
+}
+
+export interface ListImagesV2Page {
+  images: ImageRecord[];
+  /** Position of the last image, for the next page's `after`; null when there are no more. */
+  next: number | null;
+}
+
 export type ImagePatch = Partial<Pick<ImageRecord, 'meta' | 'creator' | 'requireSignedURLs'>>;
 export type AccountPatch = Partial<Pick<Account, 'allowance' | 'flexibleVariants' | 'browserTtl'>>;
 
@@ -53,6 +79,12 @@ export interface MetadataStore {
   insertImage(image: ImageRecord): Promise<InsertImageResult>;
   getImage(accountId: string, id: string): Promise<ImageRecord | null>;
   listImages(accountId: string, query: ListImagesQuery): Promise<ImageRecord[]>;
+  /**
+   * Keyset page of non-draft images in upload order (`asc`) or its reverse, filtered by creator and
+   * metadata conditions through an index (never by filtering rows in memory). No image is skipped or
+   * repeated across pages while others are inserted or deleted.
+   */
+  listImagesV2(accountId: string, query: ListImagesV2Query): Promise<ListImagesV2Page>;
   /** Applies the patch, bumps `version`, returns the new row (null when absent). */
   updateImage(accountId: string, id: string, patch: ImagePatch): Promise<ImageRecord | null>;
   /** Deletes the row and returns it (so its blob can be removed), or null when absent. */

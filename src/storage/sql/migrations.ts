@@ -3,6 +3,7 @@
  * PostgreSQL. Kysely's Migrator records applied versions in `kysely_migration` and takes a lock, so
  * running them twice (or from two nodes at once on PostgreSQL) is safe.
  */
+import { flattenMeta } from './meta-index.js';
 import { type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
@@ -97,6 +98,39 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
         for (const t of ['signing_keys', 'variants', 'images', 'credentials', 'accounts']) {
           await db.schema.dropTable(t).ifExists().execute();
         }
+      },
+    },
+    '0002_image_meta': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('image_meta')
+          .ifNotExists()
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('image_seq', big, (c) => c.notNull())
+          .addColumn('path', 'text', (c) => c.notNull())
+          .addColumn('s', 'text')
+          .addColumn('n', dialect === 'postgres' ? 'double precision' : 'real')
+          .addColumn('b', 'integer')
+          .execute();
+        await db.schema.createIndex('image_meta_s').ifNotExists().on('image_meta').columns(['account_id', 'path', 's', 'image_seq']).execute();
+        await db.schema.createIndex('image_meta_n').ifNotExists().on('image_meta').columns(['account_id', 'path', 'n', 'image_seq']).execute();
+        await db.schema.createIndex('image_meta_b').ifNotExists().on('image_meta').columns(['account_id', 'path', 'b', 'image_seq']).execute();
+        await db.schema.createIndex('image_meta_image').ifNotExists().on('image_meta').columns(['image_seq']).execute();
+        // Backfill from rows written before this migration.
+        let after = 0;
+        for (;;) {
+          const rows = await db.selectFrom('images').select(['seq', 'account_id', 'meta']).where('seq', '>', after).where('meta', 'is not', null).orderBy('seq').limit(1000).execute();
+          if (rows.length === 0) break;
+          for (const r of rows) {
+            const meta = JSON.parse(r.meta as string) as Record<string, unknown>;
+            const flat = flattenMeta(r.account_id as string, Number(r.seq), meta);
+            if (flat.length > 0) await db.insertInto('image_meta').values(flat).execute();
+          }
+          after = Number(rows[rows.length - 1]!.seq);
+        }
+      },
+      async down(db: Kysely<any>) {
+        await db.schema.dropTable('image_meta').ifExists().execute();
       },
     },
   };

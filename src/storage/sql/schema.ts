@@ -43,6 +43,19 @@ export interface ImagesTable {
   version: number;
 }
 
+/** Flattened scalar metadata values, one row per (image, path, value), for indexed v2 filters. */
+export interface ImageMetaTable {
+  account_id: string;
+  image_seq: number;
+  path: string;
+  /** The value as text (strings; numbers and booleans also, so plain `eq` can match them). */
+  s: string | null;
+  /** The value as a number when it is one. */
+  n: number | null;
+  /** 1/0 for booleans. */
+  b: number | null;
+}
+
 export interface VariantsTable {
   account_id: string;
   id: string;
@@ -65,6 +78,7 @@ export interface Database {
   accounts: AccountsTable;
   credentials: CredentialsTable;
   images: ImagesTable;
+  image_meta: ImageMetaTable;
   variants: VariantsTable;
   signing_keys: SigningKeysTable;
 }

@@ -11,10 +11,13 @@ import type {
   InsertImageResult,
   InsertVariantResult,
   ListImagesQuery,
+  ListImagesV2Page,
+  ListImagesV2Query,
   MetadataStore,
 } from '../types.js';
 import { migrationProvider, type SqlDialectName } from './migrations.js';
 import type { AccountsTable, CredentialsTable, Database, ImagesTable, SigningKeysTable, VariantsTable } from './schema.js';
+import { filterCondition, writeMetaIndex } from './meta-index.js';
 import { toAccount, toCredential, toImage, toKey, toVariant, fromImage } from './rows.js';
 
 export class SqlMetadataStore implements MetadataStore {
@@ -110,7 +113,8 @@ export class SqlMetadataStore implements MetadataStore {
         const count = await countIn(trx, image.accountId);
         if (account && count >= Number(account.allowance)) return 'quota';
       }
-      await trx.insertInto('images').values(fromImage(image)).execute();
+      const inserted = await trx.insertInto('images').values(fromImage(image)).returning('seq').executeTakeFirstOrThrow();
+      await writeMetaIndex(trx, image.accountId, Number(inserted.seq), image.meta);
       return 'ok';
     });
   }
@@ -133,18 +137,35 @@ export class SqlMetadataStore implements MetadataStore {
     return rows.map(toImage);
   }
 
+  async listImagesV2(accountId: string, query: ListImagesV2Query): Promise<ListImagesV2Page> {
+    let q = this.db.selectFrom('images').selectAll().where('account_id', '=', accountId).where('draft', '=', 0);
+    if (query.creator === null) q = q.where('creator', 'is', null);
+    else if (query.creator !== undefined) q = q.where('creator', '=', query.creator);
+    if (query.after !== undefined) q = q.where('seq', query.order === 'asc' ? '>' : '<', query.after);
+    for (const f of query.filters) q = q.where(filterCondition(accountId, f));
+    const rows = await q.orderBy('seq', query.order).limit(query.limit + 1).execute();
+    const more = rows.length > query.limit;
+    const page = more ? rows.slice(0, query.limit) : rows;
+    return { images: page.map(toImage), next: more ? Number(page[page.length - 1]!.seq) : null };
+  }
+
   async updateImage(accountId: string, id: string, patch: ImagePatch): Promise<ImageRecord | null> {
     const values: Partial<Selectable<ImagesTable>> = {};
     if (patch.meta !== undefined) values.meta = patch.meta === null ? null : JSON.stringify(patch.meta);
     if (patch.creator !== undefined) values.creator = patch.creator;
     if (patch.requireSignedURLs !== undefined) values.require_signed = patch.requireSignedURLs ? 1 : 0;
-    await this.db
-      .updateTable('images')
-      .set((eb) => ({ ...values, version: eb('version', '+', 1) }))
-      .where('account_id', '=', accountId)
-      .where('id', '=', id)
-      .execute();
-    return this.getImage(accountId, id);
+    return this.db.transaction().execute(async (trx) => {
+      const updated = await trx
+        .updateTable('images')
+        .set((eb) => ({ ...values, version: eb('version', '+', 1) }))
+        .where('account_id', '=', accountId)
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst();
+      if (!updated) return null;
+      if (patch.meta !== undefined) await writeMetaIndex(trx, accountId, Number(updated.seq), patch.meta);
+      return toImage(updated);
+    });
   }
 
   async deleteImage(accountId: string, id: string): Promise<ImageRecord | null> {
@@ -157,6 +178,7 @@ export class SqlMetadataStore implements MetadataStore {
         .executeTakeFirst();
       if (!row) return null;
       await trx.deleteFrom('images').where('seq', '=', row.seq).execute();
+      await trx.deleteFrom('image_meta').where('image_seq', '=', row.seq).execute();
       return toImage(row);
     });
   }
