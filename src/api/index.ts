@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { authHook } from './auth.js';
 import { configRoutes } from './config.js';
+import { directUploadRoutes, uploadUrlRoutes } from './direct-upload.js';
 import type { ApiContext } from './context.js';
 import { imagesRoutes } from './images.js';
 import { keysRoutes } from './keys.js';
@@ -21,9 +22,11 @@ export async function apiRoutes(app: FastifyInstance, ctx: ApiContext): Promise<
       await keysRoutes(scoped, ctx);
       await statsRoutes(scoped, ctx);
       await configRoutes(scoped, ctx);
+      await directUploadRoutes(scoped, ctx);
     },
     { prefix: '/client/v4/accounts/:account_id' },
   );
+  await uploadUrlRoutes(app, ctx);
 }
 
 export type { ApiContext } from './context.js';

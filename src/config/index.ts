@@ -32,6 +32,8 @@ export interface Config {
   deliveryPort: number | undefined;
   /** Host names on the main port that serve the bare imagedelivery.net URL form. */
   deliveryHosts: string[];
+  /** Base of one-time upload URLs; undefined: `<public URL>/upload`. */
+  uploadUrl: string | undefined;
 }
 
 interface Descriptor<K extends keyof Config> {
@@ -146,6 +148,19 @@ export const descriptors = [
     defaultText: '(none)',
     description: 'Host names (the `Host` header, without port) that get the bare imagedelivery.net URL form on the main port.',
     parse: (r) => (optional(r) ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
+  }),
+  d({
+    key: 'uploadUrl',
+    env: 'PICTOR_UPLOAD_URL',
+    format: 'http(s) URL without trailing slash',
+    defaultText: '<PICTOR_PUBLIC_URL>/upload',
+    description: 'Base of direct-creator-upload URLs (`<base>/<account_hash>/<image_id>`), like upload.imagedelivery.net.',
+    parse: (r) => {
+      const v = optional(r);
+      if (v === undefined) return undefined;
+      if (!/^https?:\/\/[^\s]+$/.test(v)) throw new ConfigError(`invalid PICTOR_UPLOAD_URL value (format: http(s) URL): ${v}, see docs/config.md#PICTOR_UPLOAD_URL`);
+      return v.replace(/\/+$/, '');
+    },
   }),
 ] as const;
 

@@ -10,6 +10,7 @@ import { AccountsService } from '../services/accounts.js';
 import { ImagesService } from '../services/images.js';
 import { KeysService } from '../services/keys.js';
 import { VariantsService } from '../services/variants.js';
+import { DirectUploadService } from '../services/direct-upload.js';
 import { createFsBlobStore } from '../storage/fs/index.js';
 import { createSqliteMetadataStore } from '../storage/sqlite/index.js';
 import type { BlobStore, MetadataStore } from '../storage/types.js';
@@ -75,6 +76,8 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     images,
     variants,
     keys,
+    directUploads: new DirectUploadService({ store, blobs, clock }),
+    uploadBase: config.uploadUrl,
     publicUrl: config.publicUrl ?? `http://127.0.0.1:${config.port}`,
     maxUploadBytes: config.maxUploadBytes,
   };

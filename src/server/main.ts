@@ -60,12 +60,18 @@ export async function startServer(config: Config = loadConfig(), opts: { quiet?:
     );
   }
   logger.debug({ address }, 'listening');
+  // Expired direct-upload drafts are swept at start and every minute.
+  const sweep = () => composition.api.directUploads.sweep().catch((err: unknown) => logger.warn({ err }, 'draft sweep failed'));
+  void sweep();
+  const sweeper = setInterval(sweep, 60_000);
+  sweeper.unref();
   let closing: Promise<void> | undefined;
   return {
     url: base,
     deliveryUrl,
     close() {
       closing ??= (async () => {
+        clearInterval(sweeper);
         if (deliveryServer) {
           const server = deliveryServer;
           await new Promise<void>((resolve) => {

@@ -7,7 +7,7 @@ import { AppError, appError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import { isUuid, newBlobKey, newImageId } from '../core/ids.js';
 import type { ImageRecord, Metadata } from '../core/types.js';
-import { probe } from '../pipeline/probe.js';
+import { probe, type ProbeResult } from '../pipeline/probe.js';
 import type { BlobStore, ImagePatch, MetadataStore } from '../storage/types.js';
 import { encodeToken, parseListV2Query } from './list-query.js';
 
@@ -64,6 +64,18 @@ export function checkMetadata(meta: unknown): string | undefined {
   return undefined;
 }
 
+/** Probes uploaded bytes: the real format and the size limits, or the matching error. */
+export async function inspectUpload(data: Buffer): Promise<ProbeResult> {
+  const info = await probe(data);
+  if (!info) throw appError('unsupportedFormat');
+  if (info.width !== null && info.height !== null) {
+    if (info.width > MAX_SIDE || info.height > MAX_SIDE || info.width * info.height * info.pages > MAX_PIXELS) {
+      throw appError('imageTooLarge');
+    }
+  }
+  return info;
+}
+
 export class ImagesService {
   constructor(private readonly deps: ImagesDeps) {}
 
@@ -84,13 +96,7 @@ export class ImagesService {
     if (input.creator !== undefined && input.creator.length > 1024) {
       throw appError('badRequest', 'Creator must not exceed 1024 characters');
     }
-    const info = await probe(input.file.data);
-    if (!info) throw appError('unsupportedFormat');
-    if (info.width !== null && info.height !== null) {
-      if (info.width > MAX_SIDE || info.height > MAX_SIDE || info.width * info.height * info.pages > MAX_PIXELS) {
-        throw appError('imageTooLarge');
-      }
-    }
+    const info = await inspectUpload(input.file.data);
     // Cheap pre-checks so a doomed upload does not write a blob; the transaction re-checks both.
     const { store, blobs, clock } = this.deps;
     if (await store.getImage(input.accountId, id)) throw duplicate();
@@ -149,7 +155,8 @@ export class ImagesService {
   /** A visible image (drafts included: details show them with `draft: true`). */
   async get(accountId: string, id: string): Promise<ImageRecord> {
     const image = await this.deps.store.getImage(accountId, id);
-    if (!image) throw appError('imageNotFound');
+    // An expired draft is gone even before the sweeper deletes its row.
+    if (!image || (image.draft && image.expiresAt !== null && image.expiresAt < this.deps.clock.now())) throw appError('imageNotFound');
     return image;
   }
 

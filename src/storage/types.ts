@@ -6,6 +6,10 @@ import type { Account, ApiCredential, ImageRecord, SigningKey, VariantRecord } f
 
 export type InsertImageResult = 'ok' | 'exists' | 'quota';
 export type InsertVariantResult = 'ok' | 'exists' | 'limit';
+export type CompleteDraftResult = 'ok' | 'gone' | 'quota';
+
+/** What an upload to a one-time URL adds to its draft. */
+export type DraftCompletion = Pick<ImageRecord, 'filename' | 'blobKey' | 'contentType' | 'format' | 'size' | 'width' | 'height' | 'uploaded'>;
 
 export interface ListImagesQuery {
   /** Rows to skip (v1 page-based listing). */
@@ -89,6 +93,13 @@ export interface MetadataStore {
   updateImage(accountId: string, id: string, patch: ImagePatch): Promise<ImageRecord | null>;
   /** Deletes the row and returns it (so its blob can be removed), or null when absent. */
   deleteImage(accountId: string, id: string): Promise<ImageRecord | null>;
+  /**
+   * Turns a draft into an image, atomically and once: `gone` when no unexpired draft has that id
+   * (never existed, already completed, expired at `now`), `quota` when the account is full.
+   */
+  completeDraft(accountId: string, id: string, completion: DraftCompletion, now: number): Promise<CompleteDraftResult>;
+  /** Deletes drafts whose `expiresAt` is before `now`; returns how many. */
+  deleteExpiredDrafts(now: number): Promise<number>;
   /** Number of non-draft images. */
   countImages(accountId: string): Promise<number>;
   /** Every blob key referenced by any image row (for garbage collection). */

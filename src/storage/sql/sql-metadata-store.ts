@@ -12,6 +12,8 @@ import type {
   InsertVariantResult,
   ListImagesQuery,
   ListImagesV2Page,
+  CompleteDraftResult,
+  DraftCompletion,
   ListImagesV2Query,
   MetadataStore,
 } from '../types.js';
@@ -180,6 +182,51 @@ export class SqlMetadataStore implements MetadataStore {
       await trx.deleteFrom('images').where('seq', '=', row.seq).execute();
       await trx.deleteFrom('image_meta').where('image_seq', '=', row.seq).execute();
       return toImage(row);
+    });
+  }
+
+  async completeDraft(accountId: string, id: string, c: DraftCompletion, now: number): Promise<CompleteDraftResult> {
+    return this.db.transaction().execute(async (trx) => {
+      await this.lockAccount(trx, accountId);
+      const draft = await trx
+        .selectFrom('images')
+        .select(['seq', 'expires_at'])
+        .where('account_id', '=', accountId)
+        .where('id', '=', id)
+        .where('draft', '=', 1)
+        .executeTakeFirst();
+      if (!draft || (draft.expires_at !== null && Number(draft.expires_at) < now)) return 'gone';
+      const account = await trx.selectFrom('accounts').select('allowance').where('id', '=', accountId).executeTakeFirst();
+      if (account && (await countIn(trx, accountId)) >= Number(account.allowance)) return 'quota';
+      await trx
+        .updateTable('images')
+        .set((eb) => ({
+          draft: 0,
+          expires_at: null,
+          filename: c.filename,
+          blob_key: c.blobKey,
+          content_type: c.contentType,
+          format: c.format,
+          size: c.size,
+          width: c.width,
+          height: c.height,
+          uploaded: c.uploaded,
+          version: eb('version', '+', 1),
+        }))
+        .where('seq', '=', draft.seq)
+        .execute();
+      return 'ok';
+    });
+  }
+
+  async deleteExpiredDrafts(now: number): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      const rows = await trx.selectFrom('images').select('seq').where('draft', '=', 1).where('expires_at', '<', now).limit(1000).execute();
+      if (rows.length === 0) return 0;
+      const seqs = rows.map((r) => r.seq);
+      await trx.deleteFrom('image_meta').where('image_seq', 'in', seqs).execute();
+      await trx.deleteFrom('images').where('seq', 'in', seqs).execute();
+      return rows.length;
     });
   }
 
