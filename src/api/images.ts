@@ -53,13 +53,11 @@ export async function imagesRoutes(app: FastifyInstance, ctx: ApiContext): Promi
     if (form.url !== undefined && form.file !== undefined) {
       throw appError('badRequest', 'The file and url fields are mutually exclusive');
     }
-    if (form.url !== undefined) {
-      throw appError('notImplemented', 'Upload by URL is not supported by this server yet; upload the file instead');
-    }
-    if (form.file === undefined) throw appError('badRequest', 'A file field with the image is required');
+    const file = form.url !== undefined ? { url: form.url } : form.file;
+    if (file === undefined) throw appError('badRequest', 'A file or url field with the image is required');
     const image = await ctx.images.upload({
       accountId: req.account.id,
-      file: form.file,
+      file,
       id: form.id,
       metadata: form.metadata,
       requireSignedURLs: form.requireSignedURLs,

@@ -34,6 +34,11 @@ export interface Config {
   deliveryHosts: string[];
   /** Base of one-time upload URLs; undefined: `<public URL>/upload`. */
   uploadUrl: string | undefined;
+  /** CIDRs that upload by URL may reach although they are not public (trusted internal origins). */
+  urlAllowlist: string[];
+  /** Upload by URL: connect and total timeouts (ms). */
+  urlConnectTimeoutMs: number;
+  urlTotalTimeoutMs: number;
 }
 
 interface Descriptor<K extends keyof Config> {
@@ -162,6 +167,24 @@ export const descriptors = [
       return v.replace(/\/+$/, '');
     },
   }),
+  d({
+    key: 'urlAllowlist',
+    env: 'PICTOR_URL_ALLOWLIST',
+    format: 'comma-separated CIDRs or addresses',
+    defaultText: '(none)',
+    description: 'Non-public addresses that upload by URL may fetch from (e.g. `10.1.2.0/24` for a trusted internal origin). Everything else but public unicast is refused.',
+    parse: (r) => {
+      const list = (optional(r) ?? '').split(',').map((e) => e.trim()).filter(Boolean);
+      for (const e of list) {
+        const [addr, bits, extra] = e.split('/');
+        const ok = extra === undefined && addr !== undefined && (/^[\d.]+$/.test(addr) || addr.includes(':')) && (bits === undefined || /^\d{1,3}$/.test(bits));
+        if (!ok) throw new ConfigError(`invalid PICTOR_URL_ALLOWLIST value (format: comma-separated CIDRs): ${e}, see docs/config.md#PICTOR_URL_ALLOWLIST`);
+      }
+      return list;
+    },
+  }),
+  d({ key: 'urlConnectTimeoutMs', env: 'PICTOR_URL_CONNECT_TIMEOUT_MS', format: 'integer 100..60000', defaultText: '5000', description: 'Upload by URL: time allowed to connect to the origin.', parse: intIn('PICTOR_URL_CONNECT_TIMEOUT_MS', 100, 60_000, 5000) }),
+  d({ key: 'urlTotalTimeoutMs', env: 'PICTOR_URL_TOTAL_TIMEOUT_MS', format: 'integer 100..300000', defaultText: '30000', description: 'Upload by URL: time allowed for the whole fetch, redirects included.', parse: intIn('PICTOR_URL_TOTAL_TIMEOUT_MS', 100, 300_000, 30_000) }),
 ] as const;
 
 /**

@@ -48,7 +48,6 @@ export const errorCatalogue = {
   receiveError: spec(5450, 400, 'Error while receiving upload.', true, 'digest §7.1'),
   quotaReached: spec(5453, 403, 'The given account has reached a service limit.', true, 'digest §7.1, status compat'),
   unsupportedFormat: spec(5455, 415, 'Uploaded image must have image/jpeg, image/png, image/webp, image/gif, image/avif, image/heic or image/svg+xml content-type', true, 'digest §4.2'),
-  notImplemented: spec(5457, 501, 'This operation is not supported by this server yet.', true, 'compat'),
   internal: spec(5500, 500, 'Internal Server Error.', true, 'digest §7.1'),
   unavailable: spec(5503, 503, 'Server Unavailable.', true, 'digest §7.1'),
   storageError: spec(5540, 503, 'Error received from the storage.', true, 'digest §7.1'),

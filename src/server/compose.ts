@@ -18,6 +18,8 @@ import type { DeliveryContext } from '../delivery/index.js';
 import { RenditionCache } from '../delivery/cache.js';
 import { createDeliveryMetrics } from '../delivery/metrics.js';
 import { Gate } from '../pipeline/gate.js';
+import { parseAllowlist, type LookupFn } from '../security/address-guard.js';
+import type { FetchUrlOptions } from '../security/fetch-url.js';
 import { Generation } from '../core/generation.js';
 import { ResolutionMemo } from '../delivery/memo.js';
 
@@ -33,6 +35,8 @@ export interface Composition {
 export interface ComposeOverrides {
   store?: MetadataStore;
   blobs?: BlobStore;
+  /** DNS resolver for upload by URL (tests inject one). */
+  resolve?: LookupFn;
   /** Disk tier of the rendition cache; null for none. */
   renditions?: BlobStore | null;
   clock?: Clock;
@@ -53,7 +57,15 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const generation = new Generation();
   const bump = () => generation.bump();
   const accounts = new AccountsService({ store, clock, imageAllowance: config.imageAllowance, onChange: bump });
-  const images = new ImagesService({ store, blobs, clock, onPurge: bump });
+  const urlFetch: FetchUrlOptions = {
+    policy: { allow: parseAllowlist(config.urlAllowlist) },
+    maxBytes: config.maxUploadBytes,
+    maxRedirects: 5,
+    connectTimeoutMs: config.urlConnectTimeoutMs,
+    totalTimeoutMs: config.urlTotalTimeoutMs,
+    ...(overrides.resolve ? { resolve: overrides.resolve } : {}),
+  };
+  const images = new ImagesService({ store, blobs, clock, onPurge: bump, urlFetch });
   const variants = new VariantsService({ store, clock, maxVariants: config.maxVariants, onPurge: bump });
   const keys = new KeysService({ store, clock });
   const gate = new Gate(config.workerSlots, config.queueLimit);

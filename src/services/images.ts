@@ -10,6 +10,7 @@ import type { ImageRecord, Metadata } from '../core/types.js';
 import { probe, type ProbeResult } from '../pipeline/probe.js';
 import type { BlobStore, ImagePatch, MetadataStore } from '../storage/types.js';
 import { encodeToken, parseListV2Query } from './list-query.js';
+import { fetchUrl, FetchUrlError, type FetchUrlOptions } from '../security/fetch-url.js';
 
 export const MAX_METADATA_BYTES = 1024;
 export const MAX_CUSTOM_ID_LENGTH = 1024;
@@ -24,11 +25,14 @@ export interface ImagesDeps {
   clock: Clock;
   /** Called after the row is gone (or changed) so caches can drop the image's renditions. */
   onPurge?: (accountId: string, imageId: string) => void;
+  /** Rules for upload by URL. */
+  urlFetch: FetchUrlOptions;
 }
 
 export interface UploadInput {
   accountId: string;
-  file: { data: Buffer; filename: string | null };
+  /** The image: bytes, or a URL to fetch them from. */
+  file: { data: Buffer; filename: string | null } | { url: string };
   id?: string | undefined;
   metadata?: Metadata | undefined;
   requireSignedURLs?: boolean | undefined;
@@ -96,7 +100,8 @@ export class ImagesService {
     if (input.creator !== undefined && input.creator.length > 1024) {
       throw appError('badRequest', 'Creator must not exceed 1024 characters');
     }
-    const info = await inspectUpload(input.file.data);
+    const file = 'url' in input.file ? await this.fetchFromUrl(input.file.url) : input.file;
+    const info = await inspectUpload(file.data);
     // Cheap pre-checks so a doomed upload does not write a blob; the transaction re-checks both.
     const { store, blobs, clock } = this.deps;
     if (await store.getImage(input.accountId, id)) throw duplicate();
@@ -105,7 +110,7 @@ export class ImagesService {
       accountId: input.accountId,
       id,
       // Cloudflare's schema types filename as a string: a part without one is named after the id.
-      filename: input.file.filename ?? id.split('/').pop()!,
+      filename: file.filename ?? id.split('/').pop()!,
       meta: input.metadata ?? null,
       creator: input.creator ?? null,
       requireSignedURLs: input.requireSignedURLs ?? false,
@@ -113,7 +118,7 @@ export class ImagesService {
       blobKey,
       contentType: info.contentType,
       format: info.format,
-      size: input.file.data.length,
+      size: file.data.length,
       width: info.width,
       height: info.height,
       draft: false,
@@ -121,7 +126,7 @@ export class ImagesService {
       version: 1,
     };
     try {
-      await blobs.put(blobKey, input.file.data);
+      await blobs.put(blobKey, file.data);
     } catch (cause) {
       throw new AppError('storageError', { cause });
     }
@@ -137,6 +142,19 @@ export class ImagesService {
       throw result === 'exists' ? duplicate() : appError('quotaReached');
     }
     return record;
+  }
+
+  /** Fetches an upload's bytes from a URL, mapping every failure onto a 4xx that names its cause. */
+  private async fetchFromUrl(url: string): Promise<{ data: Buffer; filename: string | null }> {
+    try {
+      return await fetchUrl(url, this.deps.urlFetch);
+    } catch (e) {
+      if (e instanceof FetchUrlError) {
+        if (e.failure.kind === 'too-large') throw appError('fileTooLarge', e.message);
+        throw appError('badRequest', e.message);
+      }
+      throw new AppError('receiveError', { cause: e, detail: 'Fetching the URL failed' });
+    }
   }
 
   /** The image row or null (delivery uses this; it maps absence onto its own error). */

@@ -514,12 +514,12 @@ describe('upload validation', () => {
   });
 
   it('JSON body → 5415/415', async () => {
-    await refused(() => call(srv, 'POST', '', { json: { url: 'https://example.com/a.png', id: 'json/upload' } }), 415, 5415, ['json/upload']);
+    await refused(() => call(srv, 'POST', '', { json: { url: 'http://127.0.0.1:9/a.png', id: 'json/upload' } }), 415, 5415, ['json/upload']);
   });
 
   it('urlencoded body and no body → 5415/415', async () => {
     await refused(
-      () => call(srv, 'POST', '', { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'id=urlenc&url=https%3A%2F%2Fexample.com%2Fa.png' }),
+      () => call(srv, 'POST', '', { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'id=urlenc&url=http%3A%2F%2F127.0.0.1%3A9%2Fa.png' }),
       415,
       5415,
       ['urlenc'],
@@ -576,7 +576,7 @@ describe('upload validation', () => {
 
   it('both file and url → 5400', async () => {
     const e = await refused(
-      () => upload(srv, { file: { data: PNG, name: 'a.png', type: 'image/png' }, url: 'https://example.com/a.png', id: 'both/fileurl' }),
+      () => upload(srv, { file: { data: PNG, name: 'a.png', type: 'image/png' }, url: 'http://127.0.0.1:9/a.png', id: 'both/fileurl' }),
       400,
       5400,
       ['both/fileurl'],
@@ -584,9 +584,10 @@ describe('upload validation', () => {
     expect(e.message).toMatch(/mutually exclusive/);
   });
 
-  it('url alone → a clear error (5457/501, not supported yet)', async () => {
-    const e = await refused(() => upload(srv, { url: 'https://example.com/a.png', id: 'by/url' }), 501, 5457, ['by/url']);
-    expect(e.message).toMatch(/not supported/);
+  it('url to a loopback address → 5400 naming the refused range, nothing stored', async () => {
+    // Loopback only: even with a broken guard this request cannot leave the machine.
+    const e = await refused(() => upload(srv, { url: 'http://127.0.0.1:9/a.png', id: 'by/url' }), 400, 5400, ['by/url']);
+    expect(e.message).toMatch(/loopback/);
   });
 
   it('metadata of 1025 bytes → 5400; exactly 1024 bytes is accepted', async () => {
