@@ -22,7 +22,8 @@ export function authHook(ctx: ApiContext) {
       presented.kind === 'token'
         ? await ctx.accounts.findToken(presented.token)
         : await ctx.accounts.findGlobalKey(presented.email, presented.key);
-    if (!credential) {
+    // Batch tokens work only on the batch API; expired credentials work nowhere.
+    if (!credential || credential.kind === 'batch' || ctx.accounts.expired(credential)) {
       throw presented.kind === 'token' ? new AppError('invalidToken') : new AppError('unknownGlobalKey');
     }
     const needed = req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write';

@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { authHook } from './auth.js';
+import { batchRoutes, batchTokenRoutes } from './batch.js';
 import { configRoutes } from './config.js';
 import { directUploadRoutes, uploadUrlRoutes } from './direct-upload.js';
 import type { ApiContext } from './context.js';
@@ -23,10 +24,12 @@ export async function apiRoutes(app: FastifyInstance, ctx: ApiContext): Promise<
       await statsRoutes(scoped, ctx);
       await configRoutes(scoped, ctx);
       await directUploadRoutes(scoped, ctx);
+      await batchTokenRoutes(scoped, ctx);
     },
     { prefix: '/client/v4/accounts/:account_id' },
   );
   await uploadUrlRoutes(app, ctx);
+  await batchRoutes(app, ctx);
 }
 
 export type { ApiContext } from './context.js';

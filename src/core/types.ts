@@ -18,8 +18,8 @@ export interface Account {
 export interface ApiCredential {
   /** SHA-256 hex of the token or global key. */
   secretHash: string;
-  /** `token` for `Authorization: Bearer`, `global` for `X-Auth-Email` + `X-Auth-Key`. */
-  kind: 'token' | 'global';
+  /** `token` for `Authorization: Bearer`, `global` for `X-Auth-Email` + `X-Auth-Key`, `batch` for batch tokens. */
+  kind: 'token' | 'global' | 'batch';
   /** The e-mail a global key belongs to; null for tokens. */
   email: string | null;
   permissions: Permission[];
@@ -27,6 +27,8 @@ export interface ApiCredential {
   accountIds: string[];
   label: string;
   createdAt: number;
+  /** When the credential stops working (ms); null: never. */
+  expiresAt: number | null;
 }
 
 export type ImageFormat = 'jpeg' | 'png' | 'gif' | 'webp' | 'svg' | 'avif' | 'heic';

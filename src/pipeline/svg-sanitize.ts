@@ -7,7 +7,7 @@
  *
  * Refused (null): not well-formed XML, a root other than `svg` (SVG namespace or none), a DOCTYPE
  * that declares entities (XXE, billion laughs), over 10 MiB, over 100,000 elements, nesting deeper
- * than 256, characters XML forbids, an encoding that cannot be decoded.
+ * than 256, over 256 attributes on an element, characters XML forbids, an encoding that cannot be decoded.
  *
  * Removed: comments, processing instructions (the XML declaration too: the output is UTF-8, which
  * needs none), the DOCTYPE, `script`/`foreignObject`/… and every element outside the allowlist with
@@ -22,6 +22,8 @@ import type { Attr, Document, Element, Node } from '@xmldom/xmldom';
 export const SVG_MAX_BYTES = 10 * 1024 * 1024;
 export const SVG_MAX_ELEMENTS = 100_000;
 export const SVG_MAX_DEPTH = 256;
+/** Per element. xmldom removes an attribute in time linear in their number, so this bounds the walk. */
+export const SVG_MAX_ATTRIBUTES = 256;
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const XLINK_NS = 'http://www.w3.org/1999/xlink';
@@ -398,6 +400,7 @@ function checkLimits(root: Element): void {
     const [node, depth] = stack.pop()!;
     if (++elements > SVG_MAX_ELEMENTS) throw new Refused('too many elements');
     if (depth > SVG_MAX_DEPTH) throw new Refused('nested too deep');
+    if ((node as Element).attributes.length > SVG_MAX_ATTRIBUTES) throw new Refused('too many attributes');
     for (let c = node.firstChild; c; c = c.nextSibling) {
       if (c.nodeType === ELEMENT_NODE) stack.push([c, depth + 1]);
     }

@@ -10,6 +10,8 @@ import type { MetadataStore } from '../storage/types.js';
 /** The `public` variant every account starts with (Cloudflare's default delivery size). */
 export const PUBLIC_VARIANT_OPTIONS = { fit: 'scale-down', width: 1366, height: 768, metadata: 'none' } as const;
 export const DEFAULT_BROWSER_TTL = 172_800;
+/** Batch tokens live one hour (Cloudflare's lifetime is not documented). */
+export const BATCH_TOKEN_TTL_MS = 3600_000;
 
 export interface AccountsDeps {
   store: MetadataStore;
@@ -88,6 +90,7 @@ export class AccountsService {
       accountIds: opts.accountIds,
       label: opts.label ?? 'token',
       createdAt: this.deps.clock.now(),
+      expiresAt: null,
     };
     await this.deps.store.putCredential(credential);
     return { token, credential };
@@ -103,7 +106,34 @@ export class AccountsService {
       accountIds: opts.accountIds,
       label: `global key of ${opts.email}`,
       createdAt: this.deps.clock.now(),
+      expiresAt: null,
     });
+  }
+
+  /**
+   * Issues a batch token for one account (digest §2.13): write access to the image operations of the
+   * batch API, valid for `BATCH_TOKEN_TTL_MS`.
+   */
+  async issueBatchToken(accountId: string): Promise<{ token: string; expiresAt: number }> {
+    const token = newApiToken();
+    const now = this.deps.clock.now();
+    const expiresAt = now + BATCH_TOKEN_TTL_MS;
+    await this.deps.store.putCredential({
+      secretHash: hashSecret(token),
+      kind: 'batch',
+      email: null,
+      permissions: ['read', 'write'],
+      accountIds: [accountId],
+      label: 'batch token',
+      createdAt: now,
+      expiresAt,
+    });
+    return { token, expiresAt };
+  }
+
+  /** Whether a credential has expired. */
+  expired(c: ApiCredential): boolean {
+    return c.expiresAt !== null && c.expiresAt <= this.deps.clock.now();
   }
 
   /** Looks a bearer token up by its hash. */

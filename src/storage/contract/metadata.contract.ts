@@ -96,6 +96,7 @@ function makeCredential(overrides: Partial<ApiCredential> = {}): ApiCredential {
     secretHash: randomBytes(32).toString('hex'),
     kind: 'token',
     email: null,
+    expiresAt: null,
     permissions: ['read', 'write'],
     accountIds: [hex32()],
     label: 'contract token',

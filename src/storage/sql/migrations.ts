@@ -133,6 +133,14 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
         await db.schema.dropTable('image_meta').ifExists().execute();
       },
     },
+    '0003_credential_expiry': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('credentials').addColumn('expires_at', big).execute();
+      },
+      async down(db: Kysely<any>) {
+        await db.schema.alterTable('credentials').dropColumn('expires_at').execute();
+      },
+    },
   };
 }
 

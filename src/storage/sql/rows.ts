@@ -26,12 +26,13 @@ export function toAccount(r: Selectable<AccountsTable>): Account {
 export function toCredential(r: Selectable<CredentialsTable>): ApiCredential {
   return {
     secretHash: r.secret_hash,
-    kind: r.kind === 'global' ? 'global' : 'token',
+    kind: r.kind === 'global' || r.kind === 'batch' ? r.kind : 'token',
     email: r.email,
     permissions: JSON.parse(r.permissions) as Permission[],
     accountIds: JSON.parse(r.account_ids) as string[],
     label: r.label,
     createdAt: Number(r.created_at),
+    expiresAt: r.expires_at === null || r.expires_at === undefined ? null : Number(r.expires_at),
   };
 }
 

@@ -21,6 +21,7 @@ export interface CredentialsTable {
   account_ids: string;
   label: string;
   created_at: number;
+  expires_at: number | null;
 }
 
 export interface ImagesTable {

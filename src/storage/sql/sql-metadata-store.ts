@@ -87,6 +87,7 @@ export class SqlMetadataStore implements MetadataStore {
       account_ids: JSON.stringify(c.accountIds),
       label: c.label,
       created_at: c.createdAt,
+      expires_at: c.expiresAt,
     };
     await this.db
       .insertInto('credentials')

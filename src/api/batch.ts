@@ -1,0 +1,43 @@
+/**
+ * Batch API (digest §2.13): `GET /images/v1/batch_token` issues a token; with it, the image
+ * operations answer on paths without `/accounts/{id}` (`POST /images/v1`, `GET|PATCH|DELETE
+ * /images/v1/{id}`, `GET /images/v2`, `POST /images/v2/direct_upload`, as on batch.imagedelivery.net),
+ * with the same bodies. Pictor serves them at the root of the main port.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AppError } from '../core/errors.js';
+import { readCredential } from '../security/credentials.js';
+import type { ApiContext } from './context.js';
+import { directUploadRoutes } from './direct-upload.js';
+import { ok } from './envelope.js';
+import { imagesRoutes } from './images.js';
+
+/** The token endpoint, mounted inside the account scope. */
+export async function batchTokenRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+  app.get('/images/v1/batch_token', async (req) => {
+    const { token, expiresAt } = await ctx.accounts.issueBatchToken(req.account.id);
+    return ok({ token, expiresAt: new Date(expiresAt).toISOString() });
+  });
+}
+
+function batchAuth(ctx: ApiContext) {
+  return async (req: FastifyRequest): Promise<void> => {
+    const presented = readCredential(req.headers);
+    if (presented.kind !== 'token') throw new AppError('invalidToken', { detail: 'The batch API takes a batch token (Authorization: Bearer)' });
+    const credential = await ctx.accounts.findToken(presented.token);
+    if (!credential || credential.kind !== 'batch' || ctx.accounts.expired(credential)) throw new AppError('invalidToken');
+    const account = await ctx.accounts.get(credential.accountIds[0] ?? '');
+    if (!account) throw new AppError('invalidToken');
+    req.account = account;
+  };
+}
+
+/** The batch image operations, mounted at the root. */
+export async function batchRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+  await app.register(async (scoped) => {
+    scoped.decorateRequest('account', null as never);
+    scoped.addHook('onRequest', batchAuth(ctx));
+    await imagesRoutes(scoped, ctx);
+    await directUploadRoutes(scoped, ctx);
+  });
+}
