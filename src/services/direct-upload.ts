@@ -86,7 +86,7 @@ export class DirectUploadService {
     const info = await inspectUpload(file.data);
     const blobKey = `originals/${newBlobKey()}`;
     try {
-      await blobs.put(blobKey, file.data);
+      await blobs.put(blobKey, info.data);
     } catch (cause) {
       throw new AppError('storageError', { cause });
     }
@@ -95,7 +95,7 @@ export class DirectUploadService {
       blobKey,
       contentType: info.contentType,
       format: info.format,
-      size: file.data.length,
+      size: info.data.length,
       width: info.width,
       height: info.height,
       uploaded: clock.now(),

@@ -7,7 +7,8 @@ import { AppError, appError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import { isUuid, newBlobKey, newImageId } from '../core/ids.js';
 import type { ImageRecord, Metadata } from '../core/types.js';
-import { probe, type ProbeResult } from '../pipeline/probe.js';
+import { probe, verifyDecodes, type ProbeResult } from '../pipeline/probe.js';
+import { sanitizeSvg } from '../pipeline/svg-sanitize.js';
 import type { BlobStore, ImagePatch, MetadataStore } from '../storage/types.js';
 import { encodeToken, parseListV2Query } from './list-query.js';
 import { fetchUrl, FetchUrlError, type FetchUrlOptions } from '../security/fetch-url.js';
@@ -68,8 +69,12 @@ export function checkMetadata(meta: unknown): string | undefined {
   return undefined;
 }
 
-/** Probes uploaded bytes: the real format and the size limits, or the matching error. */
-export async function inspectUpload(data: Buffer): Promise<ProbeResult> {
+/**
+ * Checks uploaded bytes: the real format, the size limits from the header (before any decoding), a
+ * decode that fails on truncated or corrupt data, and SVG sanitising. Returns the bytes to store
+ * (an SVG's sanitised form) with what the probe found.
+ */
+export async function inspectUpload(data: Buffer): Promise<ProbeResult & { data: Buffer }> {
   const info = await probe(data);
   if (!info) throw appError('unsupportedFormat');
   if (info.width !== null && info.height !== null) {
@@ -77,7 +82,13 @@ export async function inspectUpload(data: Buffer): Promise<ProbeResult> {
       throw appError('imageTooLarge');
     }
   }
-  return info;
+  if (info.format === 'svg') {
+    const clean = sanitizeSvg(data);
+    if (!clean) throw appError('unsupportedFormat', 'The SVG is malformed or declares entities and cannot be made safe');
+    return { ...info, data: clean };
+  }
+  if (!(await verifyDecodes(data, info.format))) throw appError('unsupportedFormat', 'The image data is corrupt or truncated');
+  return { ...info, data };
 }
 
 export class ImagesService {
@@ -100,8 +111,9 @@ export class ImagesService {
     if (input.creator !== undefined && input.creator.length > 1024) {
       throw appError('badRequest', 'Creator must not exceed 1024 characters');
     }
-    const file = 'url' in input.file ? await this.fetchFromUrl(input.file.url) : input.file;
-    const info = await inspectUpload(file.data);
+    const fetched = 'url' in input.file ? await this.fetchFromUrl(input.file.url) : input.file;
+    const info = await inspectUpload(fetched.data);
+    const file = { data: info.data, filename: fetched.filename };
     // Cheap pre-checks so a doomed upload does not write a blob; the transaction re-checks both.
     const { store, blobs, clock } = this.deps;
     if (await store.getImage(input.accountId, id)) throw duplicate();

@@ -4,6 +4,7 @@
  * parses a response, decodes an error into the right class or refuses to retry, a real client does.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sanitizeSvg } from '../../src/pipeline/svg-sanitize.js';
 import Cloudflare, {
   APIError,
   BadRequestError,
@@ -248,11 +249,14 @@ describe('images: blob (GET /images/v1/{id}/blob)', () => {
     expect(Buffer.from(await res.arrayBuffer()).equals(bare)).toBe(true);
   });
 
-  it('returns an SVG with an XML declaration (test/helpers SVG) unchanged as image/svg+xml', async () => {
+  it('returns an SVG with an XML declaration as stored: its sanitised form, as image/svg+xml', async () => {
+    // SVGs are sanitised on ingest (issue #5); the blob is the stored, sanitised document.
     const created = await upload(SVG, 'drawing.svg');
     const res = await client.images.v1.blobs.get(created.id!, { account_id });
     expect(res.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
-    expect(Buffer.from(await res.arrayBuffer()).equals(SVG)).toBe(true);
+    const body = Buffer.from(await res.arrayBuffer());
+    expect(body.equals(sanitizeSvg(SVG)!)).toBe(true);
+    expect(body.toString('utf8')).toMatch(/<rect[^>]*fill="red"/);
   });
 });
 
