@@ -11,6 +11,8 @@ import ipaddr from 'ipaddr.js';
 
 export type Cidr = [ipaddr.IPv4 | ipaddr.IPv6, number];
 
+const IPV4_COMPATIBLE = ipaddr.parseCIDR('::/96') as [ipaddr.IPv6, number];
+
 export interface AddressPolicy {
   /** CIDRs admitted even though their range is not public. */
   allow: Cidr[];
@@ -37,10 +39,16 @@ export function refusal(address: string, policy: AddressPolicy): string | undefi
   }
   if (ip.kind() === 'ipv6') {
     const v6 = ip as ipaddr.IPv6;
-    if (v6.isIPv4MappedAddress()) return refusal(v6.toIPv4Address().toString(), policy) ?? `${address} is an IPv4-mapped IPv6 address`;
+    // An IPv4-mapped address is judged as the IPv4 address it reaches (allowlist included).
+    if (v6.isIPv4MappedAddress()) {
+      const why = refusal(v6.toIPv4Address().toString(), policy);
+      return why ? `${address} maps to ${why}` : undefined;
+    }
     const range = v6.range();
     // NAT64, 6to4 and Teredo embed an IPv4 target that we cannot vet reliably: refuse them all.
     if (range !== 'unicast') return `${address} is in the ${range} range`;
+    // IPv4-compatible addresses (::a.b.c.d, deprecated) are not in ipaddr.js's table: refuse the block.
+    if (v6.match(IPV4_COMPATIBLE)) return `${address} is in the ipv4Compatible range`;
     return undefined;
   }
   const range = (ip as ipaddr.IPv4).range();
