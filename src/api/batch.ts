@@ -14,7 +14,8 @@ import { imagesRoutes } from './images.js';
 
 /** The token endpoint, mounted inside the account scope. */
 export async function batchTokenRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
-  app.get('/images/v1/batch_token', async (req) => {
+  // A batch token can write, so only a credential that can write may issue one.
+  app.get('/images/v1/batch_token', { config: { permission: 'write' } }, async (req) => {
     const { token, expiresAt } = await ctx.accounts.issueBatchToken(req.account.id);
     return ok({ token, expiresAt: new Date(expiresAt).toISOString() });
   });

@@ -221,6 +221,7 @@ export class ImagesService {
 
   /** Deletes the row first, then the blob; a left-over blob is garbage for `gc`, never corruption. */
   async delete(accountId: string, id: string): Promise<void> {
+    await this.get(accountId, id); // 404 for unknown ids and expired drafts alike
     const gone = await this.deps.store.deleteImage(accountId, id);
     if (!gone) throw appError('imageNotFound');
     this.deps.onPurge?.(accountId, id);

@@ -106,11 +106,17 @@ export class SqlMetadataStore implements MetadataStore {
       await this.lockAccount(trx, image.accountId);
       const taken = await trx
         .selectFrom('images')
-        .select('seq')
+        .select(['seq', 'draft', 'expires_at'])
         .where('account_id', '=', image.accountId)
         .where('id', '=', image.id)
         .executeTakeFirst();
-      if (taken) return 'exists';
+      if (taken) {
+        // An expired draft no longer holds its id, even before the sweeper removes it.
+        const expired = Number(taken.draft) === 1 && taken.expires_at !== null && Number(taken.expires_at) < image.uploaded;
+        if (!expired) return 'exists';
+        await trx.deleteFrom('image_meta').where('image_seq', '=', taken.seq).execute();
+        await trx.deleteFrom('images').where('seq', '=', taken.seq).execute();
+      }
       if (!image.draft) {
         const account = await trx.selectFrom('accounts').select('allowance').where('id', '=', image.accountId).executeTakeFirst();
         const count = await countIn(trx, image.accountId);
@@ -191,7 +197,7 @@ export class SqlMetadataStore implements MetadataStore {
       await this.lockAccount(trx, accountId);
       const draft = await trx
         .selectFrom('images')
-        .select(['seq', 'expires_at'])
+        .selectAll()
         .where('account_id', '=', accountId)
         .where('id', '=', id)
         .where('draft', '=', 1)
@@ -199,23 +205,12 @@ export class SqlMetadataStore implements MetadataStore {
       if (!draft || (draft.expires_at !== null && Number(draft.expires_at) < now)) return 'gone';
       const account = await trx.selectFrom('accounts').select('allowance').where('id', '=', accountId).executeTakeFirst();
       if (account && (await countIn(trx, accountId)) >= Number(account.allowance)) return 'quota';
-      await trx
-        .updateTable('images')
-        .set((eb) => ({
-          draft: 0,
-          expires_at: null,
-          filename: c.filename,
-          blob_key: c.blobKey,
-          content_type: c.contentType,
-          format: c.format,
-          size: c.size,
-          width: c.width,
-          height: c.height,
-          uploaded: c.uploaded,
-          version: eb('version', '+', 1),
-        }))
-        .where('seq', '=', draft.seq)
-        .execute();
+      // The completed image takes a fresh position, so lists (ordered by position) follow upload time.
+      const image = { ...toImage(draft), ...c, draft: false, expiresAt: null, version: Number(draft.version) + 1 };
+      await trx.deleteFrom('image_meta').where('image_seq', '=', draft.seq).execute();
+      await trx.deleteFrom('images').where('seq', '=', draft.seq).execute();
+      const inserted = await trx.insertInto('images').values(fromImage(image)).returning('seq').executeTakeFirstOrThrow();
+      await writeMetaIndex(trx, accountId, Number(inserted.seq), image.meta);
       return 'ok';
     });
   }
