@@ -109,7 +109,7 @@ export async function readUploadForm(req: FastifyRequest, maxFileBytes: number):
           part.file.resume();
           throw appError('badRequest', `Unexpected file field ${part.fieldname}; the image goes in the field named file`);
         }
-        const data = await part.toBuffer();
+        const data = await readCapped(part.file, maxFileBytes);
         form.file = { data, filename: part.filename ? part.filename.slice(0, 255) : null };
         continue;
       }
@@ -141,13 +141,32 @@ export async function readUploadForm(req: FastifyRequest, maxFileBytes: number):
   return form;
 }
 
+/**
+ * Buffers a file part, failing the moment it passes the cap instead of reading to the end of the
+ * part (toBuffer() waits for the end, so a client could keep sending forever).
+ */
+function readCapped(stream: NodeJS.ReadableStream & { truncated?: boolean }, maxFileBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const tooLarge = () => reject(tooLargeError(maxFileBytes));
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.once('limit', tooLarge);
+    stream.once('error', reject);
+    stream.once('end', () => (stream.truncated ? tooLarge() : resolve(Buffer.concat(chunks))));
+  });
+}
+
+function tooLargeError(maxFileBytes: number): AppError {
+  const mb = maxFileBytes / (1024 * 1024);
+  const text = `Maximum image size of ${Number.isInteger(mb) ? `${mb} MB` : `${maxFileBytes} bytes`} is reached`;
+  // The rest of the body is not read: the connection closes after the answer.
+  return new AppError('fileTooLarge', { detail: text, headers: { connection: 'close' } });
+}
+
 function mapMultipartError(e: unknown, maxFileBytes: number): AppError {
   if (e instanceof AppError) return e;
   const code = (e as { code?: string }).code;
-  if (code === 'FST_REQ_FILE_TOO_LARGE') {
-    const mb = maxFileBytes / (1024 * 1024);
-    return appError('fileTooLarge', `Maximum image size of ${Number.isInteger(mb) ? `${mb} MB` : `${maxFileBytes} bytes`} is reached`);
-  }
+  if (code === 'FST_REQ_FILE_TOO_LARGE') return tooLargeError(maxFileBytes);
   if (code === 'FST_FILES_LIMIT') return appError('badRequest', 'Only one file may be uploaded per request');
   if (code === 'FST_FIELDS_LIMIT' || code === 'FST_PARTS_LIMIT') return appError('badRequest', 'Too many form fields');
   if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') return appError('notMultipart');

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import type { Account, ApiCredential, ImageRecord, SigningKey, VariantRecord } from '../../core/types.js';
-import type { MetadataStore } from '../types.js';
+import type { DraftCompletion, ListImagesV2Page, ListImagesV2Query, MetaFilter, MetadataStore } from '../types.js';
 
 export interface MetadataStoreContractOptions {
   name: string;
@@ -599,6 +599,625 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
         for (const k of keys) expect(typeof k).toBe('string');
         expect(new Set(keys)).toEqual(new Set([i1.blobKey, i2.blobKey, i3.blobKey]));
         expect(keys).not.toContain(deleted.blobKey);
+      });
+    });
+
+    describe('listImagesV2', () => {
+      type Filter = MetaFilter;
+      type Op = MetaFilter['op'];
+      type Ty = MetaFilter['type'];
+
+      /** A v2 query with defaults: newest first, a page large enough for every test, no filters. */
+      function q(overrides: Partial<ListImagesV2Query> = {}): ListImagesV2Query {
+        return { limit: 1000, order: 'desc', filters: [], ...overrides };
+      }
+
+      function f(path: string, op: Op, type: Ty, ...values: Array<string | number | boolean>): Filter {
+        return { path, op, type, values };
+      }
+
+      const idsOf = (rows: ImageRecord[]): string[] => rows.map((r) => r.id);
+
+      /** Ids of one unpaged listing (asserts it fit in one page). */
+      async function list(accountId: string, overrides: Partial<ListImagesV2Query> = {}): Promise<string[]> {
+        const page = await store.listImagesV2(accountId, q(overrides));
+        expect(page.next).toBeNull();
+        return idsOf(page.images);
+      }
+
+      /** Follows `next` until null; returns every page. */
+      async function walk(accountId: string, query: ListImagesV2Query): Promise<ListImagesV2Page[]> {
+        const pages: ListImagesV2Page[] = [];
+        let after: number | undefined;
+        for (let i = 0; i < 1000; i++) {
+          const page = await store.listImagesV2(accountId, { ...query, after });
+          pages.push(page);
+          if (page.next === null) return pages;
+          after = page.next;
+        }
+        throw new Error('walk did not end');
+      }
+
+      /** Inserts images with ids out of lexical order and increasing upload times; returns them oldest first. */
+      async function insertMany(accountId: string, n: number, prefix = 'img'): Promise<ImageRecord[]> {
+        const rows: ImageRecord[] = [];
+        for (let i = 0; i < n; i++) {
+          const id = `${prefix}-${String((i * 7919) % 1000).padStart(3, '0')}-${i}`;
+          rows.push(await insertOk(makeImage(accountId, id, { uploaded: T0 + i })));
+        }
+        return rows;
+      }
+
+      test('listImagesV2 of an empty account is an empty last page', async () => {
+        const account = await seedAccount();
+        for (const order of ['asc', 'desc'] as const) {
+          expect(await store.listImagesV2(account.id, q({ order }))).toEqual({ images: [], next: null });
+          expect(await store.listImagesV2(hex32(), q({ order }))).toEqual({ images: [], next: null });
+        }
+      });
+
+      test('listImagesV2 desc lists newest first, asc oldest first, whole records', async () => {
+        const account = await seedAccount();
+        const rows = await insertMany(account.id, 6);
+        const desc = await store.listImagesV2(account.id, q({ order: 'desc' }));
+        expect(desc).toEqual({ images: [...rows].reverse(), next: null });
+        const asc = await store.listImagesV2(account.id, q({ order: 'asc' }));
+        expect(asc).toEqual({ images: rows, next: null });
+      });
+
+      test('listImagesV2 orders by upload (insertion) order, not by id', async () => {
+        const account = await seedAccount();
+        const ids = ['zeta', 'alpha', 'mike', 'bravo', 'yankee'];
+        const rows: ImageRecord[] = [];
+        for (const [i, id] of ids.entries()) rows.push(await insertOk(makeImage(account.id, id, { uploaded: T0 + i })));
+        expect(await list(account.id, { order: 'asc' })).toEqual(ids);
+        expect(await list(account.id, { order: 'desc' })).toEqual([...ids].reverse());
+        // Updating a row does not move it.
+        await store.updateImage(account.id, 'alpha', { meta: { moved: true }, creator: 'x' });
+        expect(await list(account.id, { order: 'asc' })).toEqual(ids);
+      });
+
+      test('listImagesV2 after-paging walks every image exactly once, in both orders', async () => {
+        const account = await seedAccount();
+        const rows = await insertMany(account.id, 7);
+        for (const order of ['asc', 'desc'] as const) {
+          const expected = idsOf(order === 'asc' ? rows : [...rows].reverse());
+          for (const limit of [1, 2, 3, 6, 7, 8, 100]) {
+            const pages = await walk(account.id, q({ order, limit }));
+            const seen = pages.flatMap((p) => idsOf(p.images));
+            expect(seen, `${order} limit ${limit}`).toEqual(expected);
+            // Every page but the last is full and has a position; the last has none.
+            expect(pages).toHaveLength(Math.max(1, Math.ceil(rows.length / limit)));
+            for (const p of pages.slice(0, -1)) {
+              expect(p.images).toHaveLength(limit);
+              expect(p.next).not.toBeNull();
+              expect(Number.isSafeInteger(p.next)).toBe(true);
+            }
+            const last = pages[pages.length - 1]!;
+            expect(last.next).toBeNull();
+            expect(last.images.length).toBeGreaterThan(0);
+            expect(last.images.length).toBeLessThanOrEqual(limit);
+          }
+        }
+      });
+
+      test('listImagesV2 next is null when the last page is exactly full (limit + 1 probe)', async () => {
+        const account = await seedAccount();
+        const rows = await insertMany(account.id, 6);
+        for (const order of ['asc', 'desc'] as const) {
+          const ordered = order === 'asc' ? rows : [...rows].reverse();
+          // 6 rows, limit 6: one page, no more.
+          const whole = await store.listImagesV2(account.id, q({ order, limit: 6 }));
+          expect(whole).toEqual({ images: ordered, next: null });
+          // 6 rows, limit 3: the second page is exactly full and is the last one.
+          const p1 = await store.listImagesV2(account.id, q({ order, limit: 3 }));
+          expect(p1.images).toEqual(ordered.slice(0, 3));
+          expect(p1.next).not.toBeNull();
+          const p2 = await store.listImagesV2(account.id, q({ order, limit: 3, after: p1.next! }));
+          expect(p2).toEqual({ images: ordered.slice(3), next: null });
+          // 6 rows, limit 5: a non-full last page.
+          const p3 = await store.listImagesV2(account.id, q({ order, limit: 5 }));
+          expect(p3.next).not.toBeNull();
+          expect(await store.listImagesV2(account.id, q({ order, limit: 5, after: p3.next! }))).toEqual({
+            images: ordered.slice(5),
+            next: null,
+          });
+        }
+      });
+
+      test('listImagesV2 next continues right after the last image of the page', async () => {
+        const account = await seedAccount();
+        const rows = await insertMany(account.id, 5);
+        for (const order of ['asc', 'desc'] as const) {
+          const ordered = order === 'asc' ? rows : [...rows].reverse();
+          let after: number | undefined;
+          for (let i = 0; i < ordered.length; i++) {
+            const page = await store.listImagesV2(account.id, q({ order, limit: 1, after }));
+            expect(page.images).toEqual([ordered[i]]);
+            // The same position read twice gives the same page (paging is a pure function of `after`).
+            expect(await store.listImagesV2(account.id, q({ order, limit: 1, after }))).toEqual(page);
+            if (i < ordered.length - 1) expect(page.next).not.toBeNull();
+            else expect(page.next).toBeNull();
+            after = page.next ?? undefined;
+          }
+        }
+      });
+
+      test('listImagesV2 asc paging: no skip or repeat while images are inserted and deleted between reads', async () => {
+        const account = await seedAccount();
+        const rows = await insertMany(account.id, 10, 'a');
+        const ids = idsOf(rows);
+        const seen: string[] = [];
+
+        const p1 = await store.listImagesV2(account.id, q({ order: 'asc', limit: 3 }));
+        seen.push(...idsOf(p1.images));
+        expect(idsOf(p1.images)).toEqual(ids.slice(0, 3));
+        // Between reads: a new image (newest), a draft, delete the cursor image itself, one already
+        // seen, and one not yet reached.
+        const late1 = await insertOk(makeImage(account.id, 'late-1', { uploaded: T0 + 100 }));
+        await insertOk(makeDraft(account.id, 'late-draft', { uploaded: T0 + 101 }));
+        expect(await store.deleteImage(account.id, ids[2]!)).not.toBeNull();
+        expect(await store.deleteImage(account.id, ids[0]!)).not.toBeNull();
+        expect(await store.deleteImage(account.id, ids[5]!)).not.toBeNull();
+
+        const p2 = await store.listImagesV2(account.id, q({ order: 'asc', limit: 3, after: p1.next! }));
+        seen.push(...idsOf(p2.images));
+        expect(idsOf(p2.images)).toEqual([ids[3], ids[4], ids[6]]);
+        // Delete the first image after the cursor and the cursor image, add another.
+        expect(await store.deleteImage(account.id, ids[7]!)).not.toBeNull();
+        expect(await store.deleteImage(account.id, ids[6]!)).not.toBeNull();
+        const late2 = await insertOk(makeImage(account.id, 'late-2', { uploaded: T0 + 102 }));
+
+        let after = p2.next;
+        while (after !== null) {
+          const p = await store.listImagesV2(account.id, q({ order: 'asc', limit: 3, after }));
+          seen.push(...idsOf(p.images));
+          after = p.next;
+        }
+        expect(seen).toEqual([ids[0], ids[1], ids[2], ids[3], ids[4], ids[6], ids[8], ids[9], late1.id, late2.id]);
+        expect(new Set(seen).size).toBe(seen.length);
+        // Every image that existed from the first read to the last was seen exactly once.
+        for (const id of [ids[1], ids[3], ids[4], ids[8], ids[9]]) expect(seen.filter((s) => s === id)).toHaveLength(1);
+        expect(seen).not.toContain('late-draft');
+      });
+
+      test('listImagesV2 desc paging: no skip or repeat while images are inserted and deleted between reads', async () => {
+        const account = await seedAccount();
+        const rows = await insertMany(account.id, 10, 'd');
+        const newest = idsOf(rows).reverse();
+        const seen: string[] = [];
+
+        const p1 = await store.listImagesV2(account.id, q({ order: 'desc', limit: 3 }));
+        seen.push(...idsOf(p1.images));
+        expect(idsOf(p1.images)).toEqual(newest.slice(0, 3));
+        // Newer images land before the cursor: they must not show up on later pages, nor push
+        // older ones into a repeat.
+        await insertOk(makeImage(account.id, 'late-1', { uploaded: T0 + 100 }));
+        await insertOk(makeImage(account.id, 'late-2', { uploaded: T0 + 101 }));
+        expect(await store.deleteImage(account.id, newest[2]!)).not.toBeNull(); // the cursor image
+        expect(await store.deleteImage(account.id, newest[0]!)).not.toBeNull(); // already seen
+        expect(await store.deleteImage(account.id, newest[4]!)).not.toBeNull(); // not reached yet
+
+        const p2 = await store.listImagesV2(account.id, q({ order: 'desc', limit: 3, after: p1.next! }));
+        seen.push(...idsOf(p2.images));
+        expect(idsOf(p2.images)).toEqual([newest[3], newest[5], newest[6]]);
+        await insertOk(makeImage(account.id, 'late-3', { uploaded: T0 + 102 }));
+        expect(await store.deleteImage(account.id, newest[6]!)).not.toBeNull(); // the cursor image again
+        expect(await store.deleteImage(account.id, newest[7]!)).not.toBeNull(); // the next one
+
+        let after = p2.next;
+        while (after !== null) {
+          const p = await store.listImagesV2(account.id, q({ order: 'desc', limit: 3, after }));
+          seen.push(...idsOf(p.images));
+          after = p.next;
+        }
+        expect(seen).toEqual([newest[0], newest[1], newest[2], newest[3], newest[5], newest[6], newest[8], newest[9]]);
+        expect(new Set(seen).size).toBe(seen.length);
+        for (const late of ['late-1', 'late-2', 'late-3']) expect(seen).not.toContain(late);
+        // A fresh walk sees the new state.
+        const fresh = (await walk(account.id, q({ order: 'desc', limit: 3 }))).flatMap((p) => idsOf(p.images));
+        expect(fresh).toEqual(['late-3', 'late-2', 'late-1', newest[1], newest[3], newest[5], newest[8], newest[9]]);
+      });
+
+      test('listImagesV2 paging with a filter: no skip or repeat while matching images come and go', async () => {
+        const account = await seedAccount();
+        const rows: ImageRecord[] = [];
+        for (let i = 0; i < 12; i++) {
+          rows.push(await insertOk(makeImage(account.id, `m${i}`, { uploaded: T0 + i, meta: { even: i % 2 === 0, i } })));
+        }
+        const evens = rows.filter((_, i) => i % 2 === 0).map((r) => r.id);
+        const filters = [f('even', 'eq', 'boolean', true)];
+        for (const order of ['asc', 'desc'] as const) {
+          const expected = order === 'asc' ? evens : [...evens].reverse();
+          const pages = await walk(account.id, q({ order, limit: 2, filters }));
+          expect(pages.flatMap((p) => idsOf(p.images))).toEqual(expected);
+          expect(pages).toHaveLength(3);
+        }
+        // Mid-walk (asc): an even one stops matching, an odd one starts matching, a new even one arrives.
+        const seen: string[] = [];
+        const p1 = await store.listImagesV2(account.id, q({ order: 'asc', limit: 2, filters }));
+        seen.push(...idsOf(p1.images));
+        await store.updateImage(account.id, 'm6', { meta: { even: false } });
+        await store.updateImage(account.id, 'm7', { meta: { even: true } });
+        await insertOk(makeImage(account.id, 'm12', { uploaded: T0 + 12, meta: { even: true } }));
+        let after = p1.next;
+        while (after !== null) {
+          const p = await store.listImagesV2(account.id, q({ order: 'asc', limit: 2, filters, after }));
+          seen.push(...idsOf(p.images));
+          after = p.next;
+        }
+        expect(seen).toEqual(['m0', 'm2', 'm4', 'm7', 'm8', 'm10', 'm12']);
+      });
+
+      test('listImagesV2 never lists drafts, with or without filters; a completed draft appears', async () => {
+        const account = await seedAccount();
+        const meta = { status: 'active', n: 1 };
+        const a = await insertOk(makeImage(account.id, 'a', { uploaded: T0 + 1, meta, creator: 'c1' }));
+        await insertOk(makeDraft(account.id, 'd1', { uploaded: T0 + 2, meta, creator: 'c1' }));
+        const b = await insertOk(makeImage(account.id, 'b', { uploaded: T0 + 3, meta, creator: null }));
+        await insertOk(makeDraft(account.id, 'd2', { uploaded: T0 + 4, meta, creator: null }));
+        for (const order of ['asc', 'desc'] as const) {
+          const expected = order === 'asc' ? ['a', 'b'] : ['b', 'a'];
+          expect(await list(account.id, { order })).toEqual(expected);
+          expect(await list(account.id, { order, filters: [f('status', 'eq', 'auto', 'active')] })).toEqual(expected);
+          expect(await list(account.id, { order, filters: [f('n', 'gte', 'number', 0)] })).toEqual(expected);
+          expect(await list(account.id, { order, creator: 'c1' })).toEqual(['a']);
+          expect(await list(account.id, { order, creator: null })).toEqual(['b']);
+          // Paging over drafts: limit 1 still walks exactly the two images.
+          const pages = await walk(account.id, q({ order, limit: 1 }));
+          expect(pages.flatMap((p) => idsOf(p.images))).toEqual(expected);
+          expect(pages).toHaveLength(2);
+        }
+        expect((await store.listImagesV2(account.id, q())).images).toEqual([b, a]);
+
+        // Completing a draft makes it a listed image, matched by the metadata it was created with.
+        const completion: DraftCompletion = {
+          filename: 'd1.png',
+          blobKey: 'blob-d1',
+          contentType: 'image/png',
+          format: 'png',
+          size: 10,
+          width: 1,
+          height: 1,
+          uploaded: T0 + 10,
+        };
+        expect(await store.completeDraft(account.id, 'd1', completion, T0 + 5)).toBe('ok');
+        expect(await list(account.id, { order: 'asc' })).toContain('d1');
+        expect(await list(account.id, { filters: [f('status', 'eq', 'auto', 'active')] })).toContain('d1');
+        expect(await list(account.id, { creator: 'c1' })).toContain('d1');
+        expect(await list(account.id)).not.toContain('d2');
+      });
+
+      test('listImagesV2 lists a completed draft at its upload time, not at its creation', async () => {
+        const account = await seedAccount();
+        await insertOk(makeImage(account.id, 'before', { uploaded: T0 + 1 }));
+        await insertOk(makeDraft(account.id, 'draft', { uploaded: T0 + 2 }));
+        await insertOk(makeImage(account.id, 'between', { uploaded: T0 + 3 }));
+        const completion: DraftCompletion = {
+          filename: 'draft.png',
+          blobKey: 'blob-draft',
+          contentType: 'image/png',
+          format: 'png',
+          size: 10,
+          width: 1,
+          height: 1,
+          uploaded: T0 + 4,
+        };
+        expect(await store.completeDraft(account.id, 'draft', completion, T0 + 4)).toBe('ok');
+        expect((await store.getImage(account.id, 'draft'))?.uploaded).toBe(T0 + 4);
+        // Upload order: the bytes of `draft` arrived last.
+        expect(await list(account.id, { order: 'asc' })).toEqual(['before', 'between', 'draft']);
+        expect(await list(account.id, { order: 'desc' })).toEqual(['draft', 'between', 'before']);
+      });
+
+      test('listImagesV2 creator filter: undefined = any, null = none, string = exact', async () => {
+        const account = await seedAccount();
+        const specs: Array<[string, string | null]> = [
+          ['n1', null],
+          ['a1', 'alice'],
+          ['b1', 'bob'],
+          ['n2', null],
+          ['a2', 'alice'],
+          ['A1', 'Alice'],
+          ['e1', ''],
+        ];
+        for (const [i, [id, creator]] of specs.entries()) {
+          await insertOk(makeImage(account.id, id, { creator, uploaded: T0 + i, meta: { k: i % 2 === 0 ? 'even' : 'odd' } }));
+        }
+        const all = specs.map(([id]) => id);
+        expect(await list(account.id, { order: 'asc' })).toEqual(all);
+        expect(await list(account.id, { order: 'asc', creator: undefined })).toEqual(all);
+        expect(await list(account.id, { order: 'asc', creator: null })).toEqual(['n1', 'n2']);
+        expect(await list(account.id, { order: 'desc', creator: null })).toEqual(['n2', 'n1']);
+        expect(await list(account.id, { order: 'asc', creator: 'alice' })).toEqual(['a1', 'a2']);
+        expect(await list(account.id, { order: 'asc', creator: 'Alice' })).toEqual(['A1']);
+        expect(await list(account.id, { order: 'asc', creator: 'bob' })).toEqual(['b1']);
+        expect(await list(account.id, { order: 'asc', creator: 'ali' })).toEqual([]);
+        expect(await list(account.id, { order: 'asc', creator: 'nobody' })).toEqual([]);
+        // Creator and metadata filters combine (AND).
+        expect(await list(account.id, { order: 'asc', creator: 'alice', filters: [f('k', 'eq', 'auto', 'even')] })).toEqual(['a2']);
+        expect(await list(account.id, { order: 'asc', creator: null, filters: [f('k', 'eq', 'auto', 'even')] })).toEqual(['n1']);
+        // Paging applies after the filter.
+        const pages = await walk(account.id, q({ order: 'asc', limit: 1, creator: 'alice' }));
+        expect(pages.map((p) => idsOf(p.images))).toEqual([['a1'], ['a2']]);
+        expect(pages[1]?.next).toBeNull();
+      });
+
+      describe('metadata filters', () => {
+        let account: Account;
+
+        /**
+         * s1..s6 cover strings, numbers, booleans, their spelled-as-string twins, nested paths,
+         * arrays, and images without the field or without metadata.
+         */
+        beforeEach(async () => {
+          account = await seedAccount();
+          const metas: Array<[string, Record<string, unknown> | null]> = [
+            ['s1', { status: 'active', n: 5, flag: true, region: { name: 'eu-west', code: 3 }, tags: ['red', 'blue'], scores: [1, 10] }],
+            ['s2', { status: 'pending', n: 10, flag: false, region: { name: 'us-east', code: 7 }, tags: ['green'], scores: [] }],
+            ['s3', { status: '5', n: '5', flag: 'true', region: { name: 'eu-west' }, tags: 'red' }],
+            ['s4', { status: 'deleted', n: -2.5, deep: { a: { b: { c: { d: 'x' } } } }, mixed: [2, 'two', true] }],
+            ['s5', null],
+            ['s6', { title: 'café ☕ 写真', other: { status: 'active' } }],
+          ];
+          for (const [i, [id, meta]] of metas.entries()) await insertOk(makeImage(account.id, id, { uploaded: T0 + i, meta }));
+        });
+
+        /** Ids matching all filters, oldest first. */
+        const match = (...filters: Filter[]): Promise<string[]> => list(account.id, { order: 'asc', filters });
+
+        test('filter eq (auto) matches strings, and numbers and booleans it spells', async () => {
+          expect(await match(f('status', 'eq', 'auto', 'active'))).toEqual(['s1']);
+          expect(await match(f('status', 'eq', 'auto', 'pending'))).toEqual(['s2']);
+          expect(await match(f('status', 'eq', 'auto', 'Active'))).toEqual([]);
+          expect(await match(f('status', 'eq', 'auto', 'activ'))).toEqual([]);
+          expect(await match(f('n', 'eq', 'auto', '5'))).toEqual(['s1', 's3']);
+          expect(await match(f('n', 'eq', 'auto', '10'))).toEqual(['s2']);
+          expect(await match(f('n', 'eq', 'auto', '-2.5'))).toEqual(['s4']);
+          expect(await match(f('flag', 'eq', 'auto', 'true'))).toEqual(['s1', 's3']);
+          expect(await match(f('flag', 'eq', 'auto', 'false'))).toEqual(['s2']);
+          // A boolean is not the number 1.
+          expect(await match(f('flag', 'eq', 'auto', '1'))).toEqual([]);
+          expect(await match(f('title', 'eq', 'auto', 'café ☕ 写真'))).toEqual(['s6']);
+        });
+
+        test('filter eq:string matches only string values', async () => {
+          expect(await match(f('status', 'eq', 'string', 'active'))).toEqual(['s1']);
+          expect(await match(f('n', 'eq', 'string', '5'))).toEqual(['s3']);
+          expect(await match(f('flag', 'eq', 'string', 'true'))).toEqual(['s3']);
+          expect(await match(f('flag', 'eq', 'string', 'false'))).toEqual([]);
+          expect(await match(f('status', 'eq', 'string', '5'))).toEqual(['s3']);
+        });
+
+        test('filter eq:number matches only number values', async () => {
+          expect(await match(f('n', 'eq', 'number', 5))).toEqual(['s1']);
+          expect(await match(f('n', 'eq', 'number', 10))).toEqual(['s2']);
+          expect(await match(f('n', 'eq', 'number', -2.5))).toEqual(['s4']);
+          expect(await match(f('n', 'eq', 'number', 6))).toEqual([]);
+          // The string '5' is not the number 5.
+          expect(await match(f('status', 'eq', 'number', 5))).toEqual([]);
+        });
+
+        test('filter eq:boolean matches only boolean values', async () => {
+          expect(await match(f('flag', 'eq', 'boolean', true))).toEqual(['s1']);
+          expect(await match(f('flag', 'eq', 'boolean', false))).toEqual(['s2']);
+          // Neither the string 'true' nor numbers are booleans.
+          expect(await match(f('n', 'eq', 'boolean', true))).toEqual([]);
+          expect(await match(f('status', 'eq', 'boolean', true))).toEqual([]);
+        });
+
+        test('filter gt / gte / lt / lte compare numbers only', async () => {
+          expect(await match(f('n', 'gt', 'number', 5))).toEqual(['s2']);
+          expect(await match(f('n', 'gte', 'number', 5))).toEqual(['s1', 's2']);
+          expect(await match(f('n', 'lt', 'number', 5))).toEqual(['s4']);
+          expect(await match(f('n', 'lte', 'number', 5))).toEqual(['s1', 's4']);
+          expect(await match(f('n', 'gt', 'number', -3))).toEqual(['s1', 's2', 's4']);
+          expect(await match(f('n', 'lt', 'number', -2.5))).toEqual([]);
+          expect(await match(f('n', 'lte', 'number', -2.5))).toEqual(['s4']);
+          expect(await match(f('n', 'gt', 'number', 10))).toEqual([]);
+          expect(await match(f('n', 'gte', 'number', 10))).toEqual(['s2']);
+          // Numeric, not lexical: 10 > 9 although '10' < '9'.
+          expect(await match(f('n', 'gt', 'number', 9))).toEqual(['s2']);
+          // Strings and booleans are never in range.
+          expect(await match(f('status', 'gt', 'number', -1e9))).toEqual([]);
+          expect(await match(f('flag', 'gte', 'number', 0))).toEqual([]);
+        });
+
+        test('filter in (auto, string, number) matches any listed value', async () => {
+          expect(await match(f('status', 'in', 'auto', 'active', 'pending', 'nope'))).toEqual(['s1', 's2']);
+          expect(await match(f('status', 'in', 'auto', 'nope'))).toEqual([]);
+          expect(await match(f('n', 'in', 'auto', '5', '10'))).toEqual(['s1', 's2', 's3']);
+          expect(await match(f('n', 'in', 'string', '5', '10'))).toEqual(['s3']);
+          expect(await match(f('n', 'in', 'number', 5, 10))).toEqual(['s1', 's2']);
+          expect(await match(f('n', 'in', 'number', -2.5, 99))).toEqual(['s4']);
+          expect(await match(f('status', 'in', 'string', 'deleted', '5'))).toEqual(['s3', 's4']);
+        });
+
+        test('filter on nested paths', async () => {
+          expect(await match(f('region.name', 'eq', 'auto', 'eu-west'))).toEqual(['s1', 's3']);
+          expect(await match(f('region.name', 'eq', 'string', 'us-east'))).toEqual(['s2']);
+          expect(await match(f('region.code', 'gt', 'number', 5))).toEqual(['s2']);
+          expect(await match(f('region.code', 'in', 'number', 3, 7))).toEqual(['s1', 's2']);
+          expect(await match(f('deep.a.b.c.d', 'eq', 'auto', 'x'))).toEqual(['s4']);
+          expect(await match(f('other.status', 'eq', 'auto', 'active'))).toEqual(['s6']);
+          // A nested field is not a top-level one, and vice versa.
+          expect(await match(f('status', 'eq', 'auto', 'active'))).toEqual(['s1']);
+          expect(await match(f('name', 'eq', 'auto', 'eu-west'))).toEqual([]);
+          // An object is not a scalar: a prefix of a path matches nothing.
+          expect(await match(f('region', 'eq', 'auto', 'eu-west'))).toEqual([]);
+          expect(await match(f('deep.a.b.c', 'eq', 'auto', 'x'))).toEqual([]);
+        });
+
+        test('filter on arrays matches any scalar element', async () => {
+          expect(await match(f('tags', 'eq', 'auto', 'blue'))).toEqual(['s1']);
+          expect(await match(f('tags', 'eq', 'auto', 'red'))).toEqual(['s1', 's3']);
+          expect(await match(f('tags', 'eq', 'string', 'green'))).toEqual(['s2']);
+          expect(await match(f('tags', 'in', 'auto', 'green', 'blue'))).toEqual(['s1', 's2']);
+          expect(await match(f('tags', 'eq', 'auto', 'purple'))).toEqual([]);
+          expect(await match(f('scores', 'eq', 'number', 1))).toEqual(['s1']);
+          expect(await match(f('scores', 'gt', 'number', 5))).toEqual(['s1']);
+          expect(await match(f('scores', 'lt', 'number', 0))).toEqual([]);
+          expect(await match(f('mixed', 'eq', 'number', 2))).toEqual(['s4']);
+          expect(await match(f('mixed', 'eq', 'string', 'two'))).toEqual(['s4']);
+          expect(await match(f('mixed', 'eq', 'boolean', true))).toEqual(['s4']);
+          // Two conditions on one array may hold on different elements.
+          expect(await match(f('tags', 'eq', 'auto', 'red'), f('tags', 'eq', 'auto', 'blue'))).toEqual(['s1']);
+          // An image is listed once even when several elements match.
+          expect(await match(f('tags', 'in', 'auto', 'red', 'blue'))).toEqual(['s1', 's3']);
+          expect(await match(f('scores', 'gte', 'number', 0))).toEqual(['s1']);
+        });
+
+        test('several filters are ANDed', async () => {
+          expect(await match(f('status', 'eq', 'auto', 'active'), f('n', 'gte', 'number', 5))).toEqual(['s1']);
+          expect(await match(f('region.name', 'eq', 'auto', 'eu-west'), f('n', 'eq', 'number', 5))).toEqual(['s1']);
+          expect(await match(f('region.name', 'eq', 'auto', 'eu-west'), f('n', 'eq', 'string', '5'))).toEqual(['s3']);
+          expect(await match(f('n', 'gte', 'number', 0), f('n', 'lte', 'number', 10))).toEqual(['s1', 's2']);
+          expect(
+            await match(
+              f('status', 'in', 'auto', 'active', 'pending'),
+              f('region.code', 'lt', 'number', 5),
+              f('flag', 'eq', 'boolean', true),
+              f('tags', 'eq', 'auto', 'blue'),
+              f('n', 'in', 'number', 5, 6),
+            ),
+          ).toEqual(['s1']);
+          // Order of filters does not matter.
+          expect(await match(f('n', 'gte', 'number', 5), f('status', 'eq', 'auto', 'active'))).toEqual(['s1']);
+        });
+
+        test('contradictory filters return nothing', async () => {
+          expect(await match(f('n', 'eq', 'number', 5), f('n', 'lte', 'number', 3))).toEqual([]);
+          expect(await match(f('status', 'eq', 'auto', 'active'), f('status', 'eq', 'auto', 'pending'))).toEqual([]);
+          expect(await match(f('n', 'gt', 'number', 5), f('n', 'lt', 'number', 5))).toEqual([]);
+          expect(await match(f('flag', 'eq', 'boolean', true), f('flag', 'eq', 'boolean', false))).toEqual([]);
+        });
+
+        test('a filter on a missing path returns nothing', async () => {
+          expect(await match(f('nope', 'eq', 'auto', 'active'))).toEqual([]);
+          expect(await match(f('nope', 'gt', 'number', -1e9))).toEqual([]);
+          expect(await match(f('status.sub', 'eq', 'auto', 'active'))).toEqual([]);
+          expect(await match(f('status', 'eq', 'auto', 'active'), f('nope', 'in', 'auto', 'a', 'b'))).toEqual([]);
+          // Images without metadata (s5) never match, not even a catch-all range.
+          expect(await match(f('n', 'gte', 'number', -1e9))).not.toContain('s5');
+        });
+
+        test('filters page like the unfiltered list, in both orders', async () => {
+          const filters = [f('n', 'in', 'auto', '5', '10', '-2.5')];
+          const asc = await walk(account.id, q({ order: 'asc', limit: 1, filters }));
+          expect(asc.map((p) => idsOf(p.images))).toEqual([['s1'], ['s2'], ['s3'], ['s4']]);
+          expect(asc.map((p) => p.next === null)).toEqual([false, false, false, true]);
+          const desc = await walk(account.id, q({ order: 'desc', limit: 2, filters }));
+          expect(desc.map((p) => idsOf(p.images))).toEqual([['s4', 's3'], ['s2', 's1']]);
+          expect(desc.map((p) => p.next === null)).toEqual([false, true]);
+          // Filtered pages carry the whole records.
+          const one = await store.listImagesV2(account.id, q({ filters: [f('deep.a.b.c.d', 'eq', 'auto', 'x')] }));
+          expect(one.images).toEqual([await store.getImage(account.id, 's4')]);
+        });
+      });
+
+      test('listImagesV2 matches a scalar at the fifth nesting level', async () => {
+        const account = await seedAccount();
+        await insertOk(makeImage(account.id, 'deep', { meta: { l1: { l2: { l3: { l4: { l5: 'five', l5o: { l6: 'six' } } } } } } }));
+        expect(await list(account.id, { filters: [f('l1.l2.l3.l4.l5', 'eq', 'auto', 'five')] })).toEqual(['deep']);
+        // The image itself keeps all its metadata.
+        expect((await store.getImage(account.id, 'deep'))?.meta).toEqual({
+          l1: { l2: { l3: { l4: { l5: 'five', l5o: { l6: 'six' } } } } },
+        });
+      });
+
+      test('listImagesV2 updateImage re-indexes metadata', async () => {
+        const account = await seedAccount();
+        await insertOk(makeImage(account.id, 'u', { uploaded: T0, meta: { status: 'old', n: 1, tags: ['a', 'b'] } }));
+        await insertOk(makeImage(account.id, 'other', { uploaded: T0 + 1, meta: { status: 'old', n: 1 } }));
+        const by = (...filters: Filter[]) => list(account.id, { order: 'asc', filters });
+        expect(await by(f('status', 'eq', 'auto', 'old'))).toEqual(['u', 'other']);
+
+        const u1 = await store.updateImage(account.id, 'u', { meta: { status: 'new', n: 2, tags: ['c'] } });
+        expect(u1?.meta).toEqual({ status: 'new', n: 2, tags: ['c'] });
+        expect(await by(f('status', 'eq', 'auto', 'old'))).toEqual(['other']);
+        expect(await by(f('status', 'eq', 'auto', 'new'))).toEqual(['u']);
+        expect(await by(f('n', 'eq', 'number', 1))).toEqual(['other']);
+        expect(await by(f('n', 'gt', 'number', 1))).toEqual(['u']);
+        expect(await by(f('tags', 'in', 'auto', 'a', 'b'))).toEqual([]);
+        expect(await by(f('tags', 'eq', 'auto', 'c'))).toEqual(['u']);
+        // Filtered listing returns the updated record.
+        expect((await store.listImagesV2(account.id, q({ filters: [f('status', 'eq', 'auto', 'new')] }))).images).toEqual([u1]);
+
+        // A field that changes type follows the new type.
+        await store.updateImage(account.id, 'u', { meta: { status: 'new', n: '2' } });
+        expect(await by(f('n', 'eq', 'number', 2))).toEqual([]);
+        expect(await by(f('n', 'eq', 'string', '2'))).toEqual(['u']);
+
+        // Patches without meta keep the index.
+        await store.updateImage(account.id, 'u', { creator: 'carol' });
+        await store.updateImage(account.id, 'u', { requireSignedURLs: true });
+        expect(await by(f('status', 'eq', 'auto', 'new'))).toEqual(['u']);
+        expect(await list(account.id, { creator: 'carol', filters: [f('status', 'eq', 'auto', 'new')] })).toEqual(['u']);
+
+        // meta: null and {} drop every index row of the image.
+        await store.updateImage(account.id, 'u', { meta: null });
+        expect(await by(f('status', 'eq', 'auto', 'new'))).toEqual([]);
+        await store.updateImage(account.id, 'u', { meta: { status: 'back' } });
+        expect(await by(f('status', 'eq', 'auto', 'back'))).toEqual(['u']);
+        await store.updateImage(account.id, 'u', { meta: {} });
+        expect(await by(f('status', 'eq', 'auto', 'back'))).toEqual([]);
+        // The other image was never touched.
+        expect(await by(f('status', 'eq', 'auto', 'old'), f('n', 'eq', 'number', 1))).toEqual(['other']);
+        // A failed update (missing id) indexes nothing.
+        expect(await store.updateImage(account.id, 'missing', { meta: { status: 'ghost' } })).toBeNull();
+        expect(await by(f('status', 'eq', 'auto', 'ghost'))).toEqual([]);
+      });
+
+      test('listImagesV2 deleteImage removes the index rows', async () => {
+        const account = await seedAccount();
+        await insertOk(makeImage(account.id, 'gone', { uploaded: T0, meta: { status: 'doomed', n: 7, tags: ['t'] } }));
+        await insertOk(makeImage(account.id, 'stay', { uploaded: T0 + 1, meta: { status: 'kept', n: 7 } }));
+        expect(await list(account.id, { filters: [f('n', 'eq', 'number', 7)] })).toEqual(['stay', 'gone']);
+        expect(await store.deleteImage(account.id, 'gone')).not.toBeNull();
+        expect(await list(account.id, { filters: [f('status', 'eq', 'auto', 'doomed')] })).toEqual([]);
+        expect(await list(account.id, { filters: [f('tags', 'eq', 'auto', 't')] })).toEqual([]);
+        expect(await list(account.id, { filters: [f('n', 'eq', 'number', 7)] })).toEqual(['stay']);
+        // The id reused with other metadata matches only the new metadata.
+        await insertOk(makeImage(account.id, 'gone', { uploaded: T0 + 2, meta: { status: 'reborn' } }));
+        expect(await list(account.id, { filters: [f('status', 'eq', 'auto', 'doomed')] })).toEqual([]);
+        expect(await list(account.id, { filters: [f('n', 'eq', 'number', 7)] })).toEqual(['stay']);
+        expect(await list(account.id, { filters: [f('status', 'eq', 'auto', 'reborn')] })).toEqual(['gone']);
+        // Deleting a draft with metadata leaves nothing behind either.
+        await insertOk(makeDraft(account.id, 'dr', { meta: { status: 'kept' } }));
+        expect(await store.deleteImage(account.id, 'dr')).not.toBeNull();
+        expect(await list(account.id, { filters: [f('status', 'eq', 'auto', 'kept')] })).toEqual(['stay']);
+      });
+
+      test('listImagesV2 is isolated between accounts', async () => {
+        const a = await seedAccount();
+        const b = await seedAccount();
+        const meta = { status: 'shared', n: 3, tags: ['x'] };
+        await insertOk(makeImage(a.id, 'same', { uploaded: T0, meta, creator: 'c' }));
+        await insertOk(makeImage(b.id, 'same', { uploaded: T0, meta, creator: 'c' }));
+        await insertOk(makeImage(b.id, 'b-only', { uploaded: T0 + 1, meta, creator: 'c' }));
+        const filters = [f('status', 'eq', 'auto', 'shared'), f('n', 'lte', 'number', 3)];
+        const pa = await store.listImagesV2(a.id, q({ filters }));
+        expect(pa.images.map((r) => [r.accountId, r.id])).toEqual([[a.id, 'same']]);
+        expect(await list(b.id, { filters })).toEqual(['b-only', 'same']);
+        expect(await list(a.id, { creator: 'c' })).toEqual(['same']);
+        expect(await list(a.id)).toEqual(['same']);
+
+        // A position from another account's listing does not reach into this one.
+        const pb = await store.listImagesV2(b.id, q({ order: 'asc', limit: 1 }));
+        expect(pb.next).not.toBeNull();
+        const crossed = await store.listImagesV2(a.id, q({ order: 'asc', after: pb.next! }));
+        for (const r of crossed.images) expect(r.accountId).toBe(a.id);
+
+        // Updating or deleting in one account leaves the other's index alone.
+        await store.updateImage(a.id, 'same', { meta: { status: 'changed' } });
+        expect(await list(a.id, { filters })).toEqual([]);
+        expect(await list(b.id, { filters })).toEqual(['b-only', 'same']);
+        expect(await list(b.id, { filters: [f('status', 'eq', 'auto', 'changed')] })).toEqual([]);
+        await store.deleteImage(b.id, 'same');
+        expect(await list(a.id, { filters: [f('status', 'eq', 'auto', 'changed')] })).toEqual(['same']);
+        expect(await list(b.id, { filters })).toEqual(['b-only']);
+        // An unknown account lists nothing, filtered or not.
+        expect(await list(hex32(), { filters })).toEqual([]);
       });
     });
 
