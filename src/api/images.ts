@@ -89,7 +89,7 @@ export async function imagesRoutes(app: FastifyInstance, ctx: ApiContext): Promi
     const { id, blob } = parseImagePath(req);
     if (!blob) return ok(await serialise(req, await ctx.images.get(req.account.id, id)));
     const b = await ctx.images.blob(req.account.id, id);
-    return reply.header('content-type', b.contentType).header('etag', b.etag).header('cache-control', 'private, no-store').send(b.data);
+    return reply.header('content-type', b.contentType).header('etag', b.etag).header('cache-control', 'private, no-store').header('x-content-type-options', 'nosniff').send(b.data);
   });
 
   app.patch('/images/v1/*', async (req) => {

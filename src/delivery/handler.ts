@@ -80,7 +80,10 @@ export function renditionKey(r: Resolved, accept: string | undefined): { digest:
   const acceptClass = svg ? 'svg' : r.options.format !== 'auto' ? 'fixed' : ok.avif ? 'avif' : ok.webp ? 'webp' : 'none';
   const key = [r.account.id, r.image.id, r.image.blobKey, r.image.version, r.variantKey, acceptClass].join('\n');
   const digest = digestKey(key);
-  return { digest, headers: { etag: `"${digest.slice(0, 32)}"`, 'cache-control': r.cacheControl, vary: 'Accept' } };
+  return {
+    digest,
+    headers: { etag: `"${digest.slice(0, 32)}"`, 'cache-control': r.cacheControl, vary: 'Accept', 'x-content-type-options': 'nosniff' },
+  };
 }
 
 /** Whether an If-None-Match header names this ETag. */
