@@ -16,6 +16,7 @@ const ALLOWED: Record<string, string[]> = {
   'storage/types.ts': ['core'],
   'storage/sql': ['core', 'storage/types.ts'],
   'storage/sqlite': ['core', 'storage/types.ts', 'storage/sql'],
+  'storage/postgres': ['core', 'storage/types.ts', 'storage/sql'],
   'storage/fs': ['core', 'storage/types.ts'],
   'storage/contract': ['core', 'storage/types.ts'],
   transform: ['core'],

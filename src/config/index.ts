@@ -39,6 +39,10 @@ export interface Config {
   /** Upload by URL: connect and total timeouts (ms). */
   urlConnectTimeoutMs: number;
   urlTotalTimeoutMs: number;
+  /** postgres:// URL of the shared metadata database; undefined: embedded SQLite. */
+  databaseUrl: string | undefined;
+  /** PostgreSQL schema holding Pictor's tables. */
+  databaseSchema: string;
 }
 
 interface Descriptor<K extends keyof Config> {
@@ -185,6 +189,30 @@ export const descriptors = [
   }),
   d({ key: 'urlConnectTimeoutMs', env: 'PICTOR_URL_CONNECT_TIMEOUT_MS', format: 'integer 100..60000', defaultText: '5000', description: 'Upload by URL: time allowed to connect to the origin.', parse: intIn('PICTOR_URL_CONNECT_TIMEOUT_MS', 100, 60_000, 5000) }),
   d({ key: 'urlTotalTimeoutMs', env: 'PICTOR_URL_TOTAL_TIMEOUT_MS', format: 'integer 100..300000', defaultText: '30000', description: 'Upload by URL: time allowed for the whole fetch, redirects included.', parse: intIn('PICTOR_URL_TOTAL_TIMEOUT_MS', 100, 300_000, 30_000) }),
+  d({
+    key: 'databaseUrl',
+    env: 'DATABASE_URL',
+    format: 'postgres://user:password@host:port/database',
+    defaultText: '(none: SQLite in PICTOR_DATA_DIR)',
+    description: 'PostgreSQL for metadata, shared by every node. Unset: the embedded SQLite database.',
+    parse: (r) => {
+      const v = optional(r);
+      if (v !== undefined && !/^postgres(ql)?:\/\//.test(v)) throw new ConfigError('invalid DATABASE_URL value (format: postgres://…), see docs/config.md#DATABASE_URL');
+      return v;
+    },
+  }),
+  d({
+    key: 'databaseSchema',
+    env: 'PICTOR_DATABASE_SCHEMA',
+    format: 'lowercase identifier',
+    defaultText: 'public',
+    description: 'With DATABASE_URL: the schema that holds Pictor\'s tables (created when missing).',
+    parse: (r) => {
+      const v = optional(r) ?? 'public';
+      if (!/^[a-z_][a-z0-9_]{0,62}$/.test(v)) throw new ConfigError(`invalid PICTOR_DATABASE_SCHEMA value (format: lowercase identifier): ${v}, see docs/config.md#PICTOR_DATABASE_SCHEMA`);
+      return v;
+    },
+  }),
 ] as const;
 
 /**

@@ -61,12 +61,18 @@ export class RenditionCache {
    * `produced` tells the caller whether this call ran `produce`.
    */
   async getOrProduce(digest: string, produce: () => Promise<Rendition>): Promise<{ rendition: Rendition; hit: boolean }> {
-    const cached = await this.get(digest);
-    if (cached) return { rendition: cached.rendition, hit: true };
+    // Memory check, flight lookup and flight registration happen with no await in between, and the
+    // disk lookup runs inside the flight: every concurrent miss joins the same one.
+    const hot = this.memory?.get(digest);
+    if (hot) return { rendition: hot, hit: true };
     let flight = this.inflight.get(digest);
     if (flight) return { rendition: await flight, hit: true };
+    let produced = false;
     flight = (async () => {
       try {
+        const onDisk = await this.get(digest);
+        if (onDisk) return onDisk.rendition;
+        produced = true;
         const r = await produce();
         this.memory?.set(digest, r);
         // The disk write is not awaited by the response: a failed write only costs a later transform.
@@ -77,7 +83,8 @@ export class RenditionCache {
       }
     })();
     this.inflight.set(digest, flight);
-    return { rendition: await flight, hit: false };
+    const rendition = await flight;
+    return { rendition, hit: !produced };
   }
 
   stats(): { memoryEntries: number; memoryBytes: number; inflight: number } {

@@ -13,6 +13,7 @@ import { VariantsService } from '../services/variants.js';
 import { DirectUploadService } from '../services/direct-upload.js';
 import { createFsBlobStore } from '../storage/fs/index.js';
 import { createSqliteMetadataStore } from '../storage/sqlite/index.js';
+import { createPostgresMetadataStore } from '../storage/postgres/index.js';
 import type { BlobStore, MetadataStore } from '../storage/types.js';
 import type { DeliveryContext } from '../delivery/index.js';
 import { RenditionCache } from '../delivery/cache.js';
@@ -49,7 +50,11 @@ export interface ComposeOverrides {
  */
 export async function compose(config: Config, overrides: ComposeOverrides = {}): Promise<Composition> {
   const clock = overrides.clock ?? systemClock;
-  const store = overrides.store ?? createSqliteMetadataStore({ filename: join(config.dataDir, 'pictor.sqlite') });
+  const store =
+    overrides.store ??
+    (config.databaseUrl
+      ? createPostgresMetadataStore({ connectionString: config.databaseUrl, schema: config.databaseSchema })
+      : createSqliteMetadataStore({ filename: join(config.dataDir, 'pictor.sqlite') }));
   const blobs = overrides.blobs ?? createFsBlobStore({ root: join(config.dataDir, 'blobs') });
   const renditions = overrides.renditions === undefined ? createFsBlobStore({ root: join(config.dataDir, 'cache') }) : overrides.renditions;
   await store.migrate();

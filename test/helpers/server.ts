@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/index.js';
 import { startServer } from '../../src/server/main.js';
+import { randomBytes } from 'node:crypto';
+import { dropSchema, TEST_DATABASE_URL } from './postgres.js';
 
 export interface TestServer {
   /** http://127.0.0.1:<port> */
@@ -25,7 +27,11 @@ export const TEST_TOKEN = 'pictor-test-token-0123456789abcdefghij';
 /** Starts a server; extra env entries override the defaults (e.g. PICTOR_IMAGE_ALLOWANCE). */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'pictor-test-'));
+  // PICTOR_TEST_BACKEND=postgres runs the same suites on PostgreSQL, in a schema of their own.
+  const schema = process.env.PICTOR_TEST_BACKEND === 'postgres' ? `pictor_e2e_${randomBytes(6).toString('hex')}` : undefined;
+  const backend: Record<string, string> = schema ? { DATABASE_URL: TEST_DATABASE_URL, PICTOR_DATABASE_SCHEMA: schema } : {};
   const config = loadConfig({
+    ...backend,
     PORT: '0',
     HOST: '127.0.0.1',
     PICTOR_DATA_DIR: dataDir,
@@ -44,6 +50,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     async close() {
       await server.close();
       rmSync(dataDir, { recursive: true, force: true });
+      if (schema) await dropSchema(schema);
     },
   };
 }

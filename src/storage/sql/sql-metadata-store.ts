@@ -26,10 +26,19 @@ export class SqlMetadataStore implements MetadataStore {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: SqlDialectName,
+    /** Runs before migrations (PostgreSQL: create the schema). */
+    private readonly prepare: () => Promise<void> = async () => undefined,
+    /** PostgreSQL schema of the tables (Kysely otherwise finds its migration table in any schema). */
+    private readonly schema?: string,
   ) {}
 
   async migrate(): Promise<void> {
-    const migrator = new Migrator({ db: this.db, provider: migrationProvider(this.dialect) });
+    await this.prepare();
+    const migrator = new Migrator({
+      db: this.db,
+      provider: migrationProvider(this.dialect),
+      ...(this.schema ? { migrationTableSchema: this.schema } : {}),
+    });
     const { error } = await migrator.migrateToLatest();
     if (error) throw error;
   }
