@@ -18,6 +18,8 @@ export interface TestServer {
   accountId: string;
   token: string;
   dataDir: string;
+  /** http://127.0.0.1:<port> of the bare imagedelivery.net form, when PICTOR_DELIVERY_PORT is set. */
+  deliveryUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -47,6 +49,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     accountId: config.accountId!,
     token: config.apiToken!,
     dataDir,
+    deliveryUrl: server.deliveryUrl,
     async close() {
       await server.close();
       rmSync(dataDir, { recursive: true, force: true });
