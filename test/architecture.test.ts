@@ -18,6 +18,7 @@ const ALLOWED: Record<string, string[]> = {
   'storage/sqlite': ['core', 'storage/types.ts', 'storage/sql'],
   'storage/postgres': ['core', 'storage/types.ts', 'storage/sql'],
   'storage/fs': ['core', 'storage/types.ts'],
+  'storage/s3': ['core', 'storage/types.ts'],
   'storage/contract': ['core', 'storage/types.ts'],
   transform: ['core'],
   pipeline: ['core', 'transform'],

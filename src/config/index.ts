@@ -43,6 +43,18 @@ export interface Config {
   databaseUrl: string | undefined;
   /** PostgreSQL schema holding Pictor's tables. */
   databaseSchema: string;
+  /** S3-compatible blob storage; undefined: local files in PICTOR_DATA_DIR. */
+  s3: S3Config | undefined;
+}
+
+export interface S3Config {
+  endpoint: string | undefined;
+  bucket: string;
+  region: string;
+  accessKeyId: string | undefined;
+  secretAccessKey: string | undefined;
+  forcePathStyle: boolean;
+  prefix: string;
 }
 
 interface Descriptor<K extends keyof Config> {
@@ -52,7 +64,7 @@ interface Descriptor<K extends keyof Config> {
   description: string;
   /** Default as written in the docs. */
   defaultText: string;
-  parse(raw: string | undefined, partial: Partial<Config>): Config[K];
+  parse(raw: string | undefined, partial: Partial<Config>, env: Record<string, string | undefined>): Config[K];
 }
 
 class ConfigError extends Error {}
@@ -213,6 +225,35 @@ export const descriptors = [
       return v;
     },
   }),
+  d({
+    key: 's3',
+    env: 'S3_BUCKET',
+    format: 'bucket name',
+    defaultText: '(none: files in PICTOR_DATA_DIR/blobs)',
+    description:
+      'S3-compatible blob storage for originals and renditions, shared by every node. With it: `S3_ENDPOINT` (URL; unset for AWS), `S3_REGION` (default us-east-1), `S3_ACCESS_KEY_ID`, `S3_SECRET_ACCESS_KEY` (unset: the AWS default chain), `S3_FORCE_PATH_STYLE` (true/false, default false; MinIO and s3rver need true), `S3_PREFIX` (key prefix, default none).',
+    parse: (r, _p, env) => {
+      const bucket = optional(r);
+      if (bucket === undefined) {
+        if (optional(env.S3_ENDPOINT) !== undefined) throw new ConfigError('S3_ENDPOINT is set but S3_BUCKET is not, see docs/config.md#S3_BUCKET');
+        return undefined;
+      }
+      const endpoint = optional(env.S3_ENDPOINT);
+      if (endpoint !== undefined && !/^https?:\/\/[^\s]+$/.test(endpoint)) throw new ConfigError(`invalid S3_ENDPOINT value (format: http(s) URL): ${endpoint}, see docs/config.md#S3_BUCKET`);
+      const pathStyle = optional(env.S3_FORCE_PATH_STYLE) ?? 'false';
+      if (pathStyle !== 'true' && pathStyle !== 'false') throw new ConfigError(`invalid S3_FORCE_PATH_STYLE value (format: true|false): ${pathStyle}, see docs/config.md#S3_BUCKET`);
+      const prefix = optional(env.S3_PREFIX) ?? '';
+      return {
+        endpoint,
+        bucket,
+        region: optional(env.S3_REGION) ?? 'us-east-1',
+        accessKeyId: optional(env.S3_ACCESS_KEY_ID),
+        secretAccessKey: optional(env.S3_SECRET_ACCESS_KEY),
+        forcePathStyle: pathStyle === 'true',
+        prefix: prefix && !prefix.endsWith('/') ? `${prefix}/` : prefix,
+      };
+    },
+  }),
 ] as const;
 
 /**
@@ -222,7 +263,7 @@ export const descriptors = [
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const partial: Partial<Config> = {};
   for (const desc of descriptors) {
-    (partial as Record<string, unknown>)[desc.key] = desc.parse(env[desc.env], partial);
+    (partial as Record<string, unknown>)[desc.key] = desc.parse(env[desc.env], partial, env);
   }
   const config = partial as Config;
   validate(config);

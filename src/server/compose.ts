@@ -14,6 +14,7 @@ import { DirectUploadService } from '../services/direct-upload.js';
 import { createFsBlobStore } from '../storage/fs/index.js';
 import { createSqliteMetadataStore } from '../storage/sqlite/index.js';
 import { createPostgresMetadataStore } from '../storage/postgres/index.js';
+import { createS3BlobStore } from '../storage/s3/index.js';
 import type { BlobStore, MetadataStore } from '../storage/types.js';
 import type { DeliveryContext } from '../delivery/index.js';
 import { RenditionCache } from '../delivery/cache.js';
@@ -55,8 +56,11 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     (config.databaseUrl
       ? createPostgresMetadataStore({ connectionString: config.databaseUrl, schema: config.databaseSchema })
       : createSqliteMetadataStore({ filename: join(config.dataDir, 'pictor.sqlite') }));
-  const blobs = overrides.blobs ?? createFsBlobStore({ root: join(config.dataDir, 'blobs') });
-  const renditions = overrides.renditions === undefined ? createFsBlobStore({ root: join(config.dataDir, 'cache') }) : overrides.renditions;
+  const s3 = config.s3 ? createS3BlobStore(config.s3) : undefined;
+  const blobs = overrides.blobs ?? s3 ?? createFsBlobStore({ root: join(config.dataDir, 'blobs') });
+  // With S3 the renditions' second tier is the bucket too (keys under renditions/), shared by all nodes.
+  const renditions =
+    overrides.renditions === undefined ? (s3 ?? createFsBlobStore({ root: join(config.dataDir, 'cache') })) : overrides.renditions;
   await store.migrate();
   // Every change that can alter what a delivery URL resolves to bumps the generation.
   const generation = new Generation();
@@ -107,7 +111,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     async close() {
       await store.close();
       await blobs.close();
-      await renditions?.close();
+      if (renditions !== blobs) await renditions?.close();
     },
   };
 }

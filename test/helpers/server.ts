@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { startServer } from '../../src/server/main.js';
 import { randomBytes } from 'node:crypto';
 import { dropSchema, TEST_DATABASE_URL } from './postgres.js';
+import { startTestS3 } from './s3.js';
 
 export interface TestServer {
   /** http://127.0.0.1:<port> */
@@ -29,9 +30,25 @@ export const TEST_TOKEN = 'pictor-test-token-0123456789abcdefghij';
 /** Starts a server; extra env entries override the defaults (e.g. PICTOR_IMAGE_ALLOWANCE). */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'pictor-test-'));
-  // PICTOR_TEST_BACKEND=postgres runs the same suites on PostgreSQL, in a schema of their own.
-  const schema = process.env.PICTOR_TEST_BACKEND === 'postgres' ? `pictor_e2e_${randomBytes(6).toString('hex')}` : undefined;
-  const backend: Record<string, string> = schema ? { DATABASE_URL: TEST_DATABASE_URL, PICTOR_DATABASE_SCHEMA: schema } : {};
+  // PICTOR_TEST_BACKEND=postgres runs the same suites on PostgreSQL (a schema of their own);
+  // PICTOR_TEST_BACKEND=scale-out on PostgreSQL and S3 (s3rver in-process, a bucket prefix of their own).
+  const mode = process.env.PICTOR_TEST_BACKEND;
+  const schema = mode === 'postgres' || mode === 'scale-out' ? `pictor_e2e_${randomBytes(6).toString('hex')}` : undefined;
+  const s3 = mode === 'scale-out' ? await startTestS3() : undefined;
+  const backend: Record<string, string> = {
+    ...(schema ? { DATABASE_URL: TEST_DATABASE_URL, PICTOR_DATABASE_SCHEMA: schema } : {}),
+    ...(s3
+      ? {
+          S3_ENDPOINT: s3.endpoint,
+          S3_BUCKET: s3.bucket,
+          S3_REGION: s3.region,
+          S3_ACCESS_KEY_ID: s3.accessKeyId,
+          S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+          S3_FORCE_PATH_STYLE: 'true',
+          S3_PREFIX: `e2e-${randomBytes(6).toString('hex')}`,
+        }
+      : {}),
+  };
   const config = loadConfig({
     ...backend,
     PORT: '0',
@@ -54,6 +71,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       await server.close();
       rmSync(dataDir, { recursive: true, force: true });
       if (schema) await dropSchema(schema);
+      await s3?.close();
     },
   };
 }
