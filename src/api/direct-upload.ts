@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, appError, isAppError } from '../core/errors.js';
+import { isBackendUnavailable } from '../core/backend-errors.js';
 import { invalid, is, parseBool } from '../core/check.js';
 import type { DraftInput } from '../services/direct-upload.js';
 import type { ApiContext } from './context.js';
@@ -84,7 +85,7 @@ export async function uploadUrlRoutes(app: FastifyInstance, ctx: ApiContext): Pr
     } catch (e) {
       if (isAppError(e)) return textError(reply, e);
       req.log.error({ err: e }, 'direct upload failed');
-      return textError(reply, new AppError('internal', { cause: e }));
+      return textError(reply, new AppError(isBackendUnavailable(e) ? 'unavailable' : 'internal', { cause: e }));
     }
   });
 }

@@ -8,11 +8,14 @@ import { ConfigError, loadConfig } from '../config/index.js';
 import type { Permission } from '../core/types.js';
 import { compose } from '../server/compose.js';
 import { serveForever } from '../server/main.js';
+import { collectGarbage } from '../services/gc.js';
+import { systemClock } from '../core/clock.js';
 
 const USAGE = `usage:
   pictor serve                                   serve the API (default)
   pictor account create [--allowance N]          create an account, print its id, hash and a write token
   pictor token create --account ID [--read-only] issue an API token for an account
+  pictor gc [--grace-seconds N]                  delete original blobs no image references (older than N s, default 3600)
 `;
 
 async function main(argv: string[]): Promise<void> {
@@ -23,6 +26,7 @@ async function main(argv: string[]): Promise<void> {
       account: { type: 'string' },
       allowance: { type: 'string' },
       'read-only': { type: 'boolean', default: false },
+      'grace-seconds': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -46,6 +50,11 @@ async function main(argv: string[]): Promise<void> {
       const permissions: Permission[] = values['read-only'] ? ['read'] : ['read', 'write'];
       const { token } = await c.api.accounts.issueToken({ accountIds: [values.account], permissions });
       process.stdout.write(`${JSON.stringify({ token, permissions }, null, 2)}\n`);
+    } else if (cmd === 'gc') {
+      const grace = values['grace-seconds'] === undefined ? 3600 : Number(values['grace-seconds']);
+      if (!Number.isInteger(grace) || grace < 0) throw new ConfigError('--grace-seconds takes a whole number');
+      const result = await collectGarbage({ store: c.store, blobs: c.blobs, clock: systemClock }, grace * 1000);
+      process.stdout.write(`${JSON.stringify(result)}\n`);
     } else {
       process.stderr.write(USAGE);
       process.exitCode = 2;

@@ -4,6 +4,7 @@
  * Errors are short text bodies with `Cf-Resized: err=<code>`, like Cloudflare's.
  */
 import { AppError, isAppError } from '../core/errors.js';
+import { isBackendUnavailable } from '../core/backend-errors.js';
 import type { Clock } from '../core/clock.js';
 import type { Account, ImageRecord, VariantRecord } from '../core/types.js';
 import { Gate, GateFullError } from '../pipeline/gate.js';
@@ -35,6 +36,11 @@ export interface DeliveryContext {
   transformTimeout: number;
   generation: Generation;
   memo: ResolutionMemo;
+  /**
+   * Memoise public resolutions in this process. Only when this process is the only writer (the
+   * embedded SQLite store): with a shared database another node's change would not bump our generation.
+   */
+  memoise: boolean;
 }
 
 export interface DeliveryRequest {
@@ -119,6 +125,7 @@ export async function deliver(ctx: DeliveryContext, req: DeliveryRequest): Promi
       return errorResponse(new AppError('busy'));
     }
     if (isPlanError(e)) return errorResponse(new AppError('invalidResizing', { detail: e.message }));
+    if (isBackendUnavailable(e)) return errorResponse(new AppError('unavailable', { cause: e }));
     // sharp failures on stored bytes: a corrupt or undecodable source, never a 500.
     return errorResponse(new AppError('unsupportedSource', { cause: e }));
   }
@@ -145,7 +152,7 @@ async function resolveMemoised(ctx: DeliveryContext, path: DeliveryPath): Promis
   const memoised = ctx.memo.get(path.rawPath, generation) as Resolved | undefined;
   if (memoised) return memoised;
   const r = await resolve(ctx, path);
-  if (!r.signed) ctx.memo.set(path.rawPath, generation, r);
+  if (!r.signed && ctx.memoise) ctx.memo.set(path.rawPath, generation, r);
   return r;
 }
 

@@ -5,6 +5,7 @@
 import Fastify, { LogController, type FastifyReply, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
 import { AppError, appError, isAppError } from '../core/errors.js';
+import { isBackendUnavailable } from '../core/backend-errors.js';
 import { apiRoutes, type ApiContext } from '../api/index.js';
 import { noRoute } from '../api/auth.js';
 import { failure } from '../api/envelope.js';
@@ -31,6 +32,7 @@ export function toAppError(err: FastifyError | Error): AppError {
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return appError('badRequest', 'Request body is too large');
   if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) return appError('badRequest', 'Request body is not valid JSON');
   if (status >= 400 && status < 500) return new AppError('badRequest', { detail: err.message, cause: err });
+  if (isBackendUnavailable(err)) return new AppError('unavailable', { cause: err });
   return new AppError('internal', { cause: err });
 }
 

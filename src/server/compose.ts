@@ -91,6 +91,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     transformTimeout: config.transformTimeout,
     generation,
     memo: new ResolutionMemo(10_000),
+    memoise: !config.databaseUrl,
   };
   const api: ApiContext = {
     accounts,

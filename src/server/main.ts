@@ -5,6 +5,8 @@ import { loadConfig, type Config } from '../config/index.js';
 import { buildApp, DELIVERY_REQUEST } from './app.js';
 import { bootstrap } from './bootstrap.js';
 import { compose } from './compose.js';
+import { collectGarbage } from '../services/gc.js';
+import { systemClock } from '../core/clock.js';
 
 export interface RunningServer {
   url: string;
@@ -65,6 +67,13 @@ export async function startServer(config: Config = loadConfig(), opts: { quiet?:
   void sweep();
   const sweeper = setInterval(sweep, 60_000);
   sweeper.unref();
+  // Orphan originals (a node killed between blob and row) are collected every hour.
+  const gc = setInterval(() => {
+    collectGarbage({ store: composition.store, blobs: composition.blobs, clock: systemClock }).catch((err: unknown) =>
+      logger.warn({ err }, 'garbage collection failed'),
+    );
+  }, 3600_000);
+  gc.unref();
   let closing: Promise<void> | undefined;
   return {
     url: base,
@@ -72,6 +81,7 @@ export async function startServer(config: Config = loadConfig(), opts: { quiet?:
     close() {
       closing ??= (async () => {
         clearInterval(sweeper);
+        clearInterval(gc);
         if (deliveryServer) {
           const server = deliveryServer;
           await new Promise<void>((resolve) => {

@@ -1,0 +1,39 @@
+/**
+ * Recognises errors that mean a backend (PostgreSQL, S3, the disk) is unreachable or failing, as
+ * opposed to a bug: such requests answer 503 with a Cloudflare-style 55xx code and `Retry-After`,
+ * and the node recovers by itself when the backend returns (pools reconnect on the next query).
+ */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EIO',
+  'ENOSPC',
+  '57P01', // PostgreSQL admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '08000',
+  '08001',
+  '08003',
+  '08006',
+  '53300', // too_many_connections
+]);
+
+const MESSAGES = [/Connection terminated/i, /timeout exceeded when trying to connect/i, /Client has encountered a connection error/i, /socket hang up/i, /connect ECONNREFUSED/i];
+
+/** Whether an error (or its cause chain) says a backend is down. */
+export function isBackendUnavailable(err: unknown, depth = 0): boolean {
+  if (!err || typeof err !== 'object' || depth > 5) return false;
+  const e = err as { code?: unknown; message?: unknown; cause?: unknown; $metadata?: { httpStatusCode?: number }; name?: string };
+  if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return true;
+  if (typeof e.message === 'string' && MESSAGES.some((re) => re.test(e.message as string))) return true;
+  const status = e.$metadata?.httpStatusCode;
+  if (typeof status === 'number' && status >= 500) return true;
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') return true;
+  return isBackendUnavailable(e.cause, depth + 1);
+}

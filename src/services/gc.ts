@@ -1,0 +1,45 @@
+/**
+ * Garbage collection of original blobs that no image row references: left by a node killed between
+ * writing a blob and inserting its row, or by a delete whose blob removal failed. A blob younger than
+ * the grace period may belong to an upload still in flight (its row not inserted yet), so it is kept;
+ * an upload writes its row within seconds of its blob, so after the grace period an unreferenced blob
+ * is garbage for certain.
+ */
+import type { Clock } from '../core/clock.js';
+import type { BlobStore, MetadataStore } from '../storage/types.js';
+
+export const ORIGINALS_PREFIX = 'originals/';
+export const DEFAULT_GC_GRACE_MS = 3600_000;
+
+export interface GcResult {
+  scanned: number;
+  deleted: number;
+  /** Unreferenced but younger than the grace period. */
+  young: number;
+}
+
+/**
+ * Deletes unreferenced originals older than `graceMs`.
+ * @example await collectGarbage({ store, blobs, clock }, 3600_000)
+ */
+export async function collectGarbage(deps: { store: MetadataStore; blobs: BlobStore; clock: Clock }, graceMs = DEFAULT_GC_GRACE_MS): Promise<GcResult> {
+  const referenced = new Set<string>();
+  for await (const key of deps.store.referencedBlobKeys()) referenced.add(key);
+  const result: GcResult = { scanned: 0, deleted: 0, young: 0 };
+  const cutoff = deps.clock.now() - graceMs;
+  for await (const key of deps.blobs.list()) {
+    if (!key.startsWith(ORIGINALS_PREFIX)) continue;
+    result.scanned++;
+    if (referenced.has(key)) continue;
+    // A one-byte range read gives the object's age without fetching it.
+    const head = await deps.blobs.get(key, { range: { start: 0, end: 0 } });
+    if (!head) continue;
+    if (head.lastModified.getTime() > cutoff) {
+      result.young++;
+      continue;
+    }
+    await deps.blobs.delete(key);
+    result.deleted++;
+  }
+  return result;
+}
