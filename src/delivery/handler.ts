@@ -77,19 +77,31 @@ export interface Resolved {
   cacheControl: string;
   /** Whether a signature was checked (such resolutions are never memoised). */
   signed: boolean;
+  /** renditionKey() results by Accept class. */
+  keys?: Map<string, RenditionKey>;
 }
 
 /** The cache digest, ETag and shared headers of the rendition a resolution and Accept header select. */
-export function renditionKey(r: Resolved, accept: string | undefined): { digest: string; headers: Record<string, string> } {
+export function renditionKey(r: Resolved, accept: string | undefined): RenditionKey {
   const svg = r.image.format === 'svg';
   const ok = accepts(accept);
   const acceptClass = svg ? 'svg' : r.options.format !== 'auto' ? 'fixed' : ok.avif ? 'avif' : ok.webp ? 'webp' : 'none';
+  // Computed once per resolution and Accept class: the fast path then hashes nothing.
+  const known = r.keys?.get(acceptClass);
+  if (known) return known;
   const key = [r.account.id, r.image.id, r.image.blobKey, r.image.version, r.variantKey, acceptClass].join('\n');
   const digest = digestKey(key);
-  return {
-    digest,
-    headers: { etag: `"${digest.slice(0, 32)}"`, 'cache-control': r.cacheControl, vary: 'Accept', 'x-content-type-options': 'nosniff' },
-  };
+  const headers = { etag: `"${digest.slice(0, 32)}"`, 'cache-control': r.cacheControl, vary: 'Accept', 'x-content-type-options': 'nosniff' };
+  const result: RenditionKey = { digest, headers, flat: Object.entries(headers).flat() };
+  (r.keys ??= new Map()).set(acceptClass, result);
+  return result;
+}
+
+export interface RenditionKey {
+  digest: string;
+  headers: Record<string, string>;
+  /** The same headers as a flat [name, value, …] list (cheapest form for writeHead). */
+  flat: string[];
 }
 
 /** Whether an If-None-Match header names this ETag. */

@@ -82,22 +82,4 @@ export async function probe(buf: Buffer): Promise<ProbeResult | null> {
   }
 }
 
-/**
- * Decodes the whole image at a small size and fails on truncated or corrupt data, so a lying or
- * broken file is refused at upload instead of failing at delivery. JPEG and WebP decode with
- * shrink-on-load; sequential reading keeps memory bounded for the rest.
- */
-export async function verifyDecodes(buf: Buffer, format: ImageFormat): Promise<boolean> {
-  if (format === 'svg' || format === 'heic') return true;
-  try {
-    await sharp(buf, { failOn: 'truncated', sequentialRead: true, limitInputPixels: 100_000_000, animated: format === 'gif' || format === 'webp' })
-      .resize(64, 64, { fit: 'inside' })
-      .raw()
-      .toBuffer();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export { MIME as contentTypes };

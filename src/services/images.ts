@@ -7,7 +7,8 @@ import { AppError, appError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import { isUuid, newBlobKey, newImageId } from '../core/ids.js';
 import type { ImageRecord, Metadata } from '../core/types.js';
-import { probe, verifyDecodes, type ProbeResult } from '../pipeline/probe.js';
+import { probe, type ProbeResult } from '../pipeline/probe.js';
+import { isComplete } from '../pipeline/integrity.js';
 import { sanitizeSvg } from '../pipeline/svg-sanitize.js';
 import type { BlobStore, ImagePatch, MetadataStore } from '../storage/types.js';
 import { encodeToken, parseListV2Query } from './list-query.js';
@@ -87,7 +88,10 @@ export async function inspectUpload(data: Buffer): Promise<ProbeResult & { data:
     if (!clean) throw appError('unsupportedFormat', 'The SVG is malformed or declares entities and cannot be made safe');
     return { ...info, data: clean };
   }
-  if (!(await verifyDecodes(data, info.format))) throw appError('unsupportedFormat', 'The image data is corrupt or truncated');
+  // Truncation is found from the container's structure, without decoding pixels.
+  if (!isComplete(data, info.format)) {
+    throw appError('unsupportedFormat', 'The image data is corrupt or truncated');
+  }
   return { ...info, data };
 }
 
