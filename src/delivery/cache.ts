@@ -48,7 +48,9 @@ export class RenditionCache {
     const hot = this.memory?.get(digest);
     if (hot) return { rendition: hot, tier: 'memory' };
     if (!this.opts.disk) return undefined;
-    const obj = await this.opts.disk.get(diskKey(digest)).catch(() => null);
+    // A failing second tier fails the request (503): when it is the blob store, the original could
+    // not be read either, and waiting for both to time out would double the wait.
+    const obj = await this.opts.disk.get(diskKey(digest));
     if (!obj) return undefined;
     const rendition = decode(obj.body);
     if (!rendition) return undefined;

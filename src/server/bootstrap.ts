@@ -28,8 +28,14 @@ export async function bootstrap(config: Config, accounts: AccountsService): Prom
   let created = false;
   let account = accountId ? await accounts.get(accountId) : null;
   if (!account) {
-    account = await accounts.create(accountId ? { id: accountId } : {});
-    created = true;
+    try {
+      account = await accounts.create(accountId ? { id: accountId } : {});
+      created = true;
+    } catch (e) {
+      // Another node bootstrapped the same configured account at the same moment.
+      account = accountId ? await accounts.get(accountId) : null;
+      if (!account) throw e;
+    }
   }
   const wanted = config.apiToken ?? (saved && saved.accountId === account.id ? saved.token : undefined);
   const issued = await accounts.issueToken({

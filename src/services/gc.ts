@@ -16,6 +16,10 @@ export interface GcResult {
   deleted: number;
   /** Unreferenced but younger than the grace period. */
   young: number;
+  /** Partial writes removed (files backend). */
+  partial: number;
+  /** Objects that could not be read or deleted (left for the next run). */
+  failed: number;
 }
 
 /**
@@ -25,21 +29,28 @@ export interface GcResult {
 export async function collectGarbage(deps: { store: MetadataStore; blobs: BlobStore; clock: Clock }, graceMs = DEFAULT_GC_GRACE_MS): Promise<GcResult> {
   const referenced = new Set<string>();
   for await (const key of deps.store.referencedBlobKeys()) referenced.add(key);
-  const result: GcResult = { scanned: 0, deleted: 0, young: 0 };
+  const result: GcResult = { scanned: 0, deleted: 0, young: 0, partial: 0, failed: 0 };
   const cutoff = deps.clock.now() - graceMs;
+  if (deps.blobs.sweepIncomplete) result.partial = await deps.blobs.sweepIncomplete(new Date(cutoff));
   for await (const key of deps.blobs.list()) {
     if (!key.startsWith(ORIGINALS_PREFIX)) continue;
     result.scanned++;
     if (referenced.has(key)) continue;
-    // A one-byte range read gives the object's age without fetching it.
-    const head = await deps.blobs.get(key, { range: { start: 0, end: 0 } });
-    if (!head) continue;
-    if (head.lastModified.getTime() > cutoff) {
-      result.young++;
-      continue;
+    // One unreadable object must not stop the collection: count it and go on.
+    try {
+      // A one-byte range read gives the object's age without fetching it; an empty object (a write
+      // cut short on some S3-compatible servers) cannot serve a range, so it is read whole.
+      const head = await deps.blobs.get(key, { range: { start: 0, end: 0 } }).catch(() => deps.blobs.get(key));
+      if (!head) continue;
+      if (head.lastModified.getTime() > cutoff) {
+        result.young++;
+        continue;
+      }
+      await deps.blobs.delete(key);
+      result.deleted++;
+    } catch {
+      result.failed++;
     }
-    await deps.blobs.delete(key);
-    result.deleted++;
   }
   return result;
 }

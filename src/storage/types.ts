@@ -156,5 +156,10 @@ export interface BlobStore {
   delete(key: string): Promise<void>;
   /** Every key in the store (for garbage collection). */
   list(): AsyncIterable<string>;
+  /**
+   * Removes leftovers of writes that never finished (a process killed mid-write), older than
+   * `before`; returns how many. Stores whose writes are atomic on the server (S3) have none.
+   */
+  sweepIncomplete?(before: Date): Promise<number>;
   close(): Promise<void>;
 }

@@ -4,7 +4,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, statSync } from 'node:fs';
-import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { BlobObject, BlobStore, ByteRange } from '../types.js';
 
@@ -114,6 +114,31 @@ class FsBlobStore implements BlobStore {
       }
     };
     yield* walk(this.root, this.root);
+  }
+
+  async sweepIncomplete(before: Date): Promise<number> {
+    let removed = 0;
+    const walk = async (dir: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const e of entries) {
+        const full = join(dir, e.name);
+        if (e.isDirectory()) await walk(full);
+        else if (e.name.includes(TMP_SUFFIX)) {
+          const st = await stat(full).catch(() => null);
+          if (st && st.mtime < before) {
+            await rm(full, { force: true });
+            removed++;
+          }
+        }
+      }
+    };
+    await walk(this.root);
+    return removed;
   }
 
   async close(): Promise<void> {}

@@ -30,14 +30,23 @@ export function createPostgresMetadataStore(config: PostgresConfig): MetadataSto
     // Every connection works in the configured schema.
     options: `-c search_path=${schema}`,
   });
-  // A pool error (the server went away) must not crash the process; queries fail and retry later.
+  // A connection dropped by the server must not crash the process, whether idle in the pool or checked
+  // out mid-query (that query rejects; the pool opens new connections when the server is back).
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return new SqlMetadataStore(
     db,
     'postgres',
     async () => {
-      if (schema !== 'public') await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      if (schema === 'public') return;
+      try {
+        await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      } catch (e) {
+        // Two nodes creating the schema at the same moment: the loser sees a unique violation.
+        const code = (e as { code?: string }).code;
+        if (code !== '23505' && code !== '42P06') throw e;
+      }
     },
     schema,
   );

@@ -35,7 +35,9 @@ export function createS3BlobStore(config: S3BlobConfig): BlobStore & { check(): 
     ...(config.accessKeyId && config.secretAccessKey
       ? { credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey } }
       : {}),
-    maxAttempts: 3,
+    maxAttempts: 2,
+    // Without these a service that accepts connections but never answers would hang requests forever.
+    requestHandler: { connectionTimeout: 2000, requestTimeout: 3000, throwOnRequestTimeout: true },
   };
   return new S3BlobStore(new S3Client(clientConfig), config.bucket, config.prefix ?? '', config.partSize ?? 8 * 1024 * 1024);
 }
