@@ -12,12 +12,13 @@ import type { ImageFormat } from '../core/types.js';
 function jpegComplete(buf: Buffer): boolean {
   const sos = buf.indexOf(Buffer.from([0xff, 0xda]), 2);
   if (sos < 0) return false;
-  return buf.indexOf(Buffer.from([0xff, 0xd9]), sos + 2) > 0;
+  // From the end: the EOI of a whole file is at (or near) its last bytes.
+  return buf.lastIndexOf(Buffer.from([0xff, 0xd9])) > sos;
 }
 
 /** PNG: an IEND chunk with its fixed CRC. */
 function pngComplete(buf: Buffer): boolean {
-  return buf.indexOf(Buffer.from([0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82])) > 8;
+  return buf.lastIndexOf(Buffer.from([0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82])) > 8;
 }
 
 /** WebP: the RIFF size covers the bytes that came. */

@@ -70,6 +70,11 @@ const originHandler: http.RequestListener = (req, res) => {
     return res.end('this is not an image at all');
   }
   if (path === '/slow.png') return; // never answers
+  if (path === '/to-forbidden') {
+    // From the allowlisted origin into a loopback address outside the narrow allowlist.
+    res.writeHead(302, { location: `http://127.0.0.2:${originPort}/files/x.png` });
+    return res.end();
+  }
   if ((m = path.match(/^\/status\/(\d{3})$/))) {
     res.writeHead(Number(m[1]), { 'content-type': 'text/plain' });
     return res.end('nope');
@@ -87,6 +92,7 @@ const o = (path: string) => `http://127.0.0.1:${originPort}${path}`;
 let open: TestServer;
 let closed: TestServer;
 let small: TestServer;
+let narrow: TestServer;
 
 beforeAll(async () => {
   png = await makeImage('png', 160, 120);
@@ -95,15 +101,16 @@ beforeAll(async () => {
   origin.listen(0, '127.0.0.1');
   await once(origin, 'listening');
   originPort = (origin.address() as AddressInfo).port;
-  [open, closed, small] = await Promise.all([
+  [open, closed, small, narrow] = await Promise.all([
     startTestServer({ PICTOR_URL_ALLOWLIST: '127.0.0.0/8' }),
     startTestServer({}),
     startTestServer({ PICTOR_URL_ALLOWLIST: '127.0.0.0/8', PICTOR_MAX_UPLOAD_BYTES: String(SMALL_CAP), PICTOR_URL_TOTAL_TIMEOUT_MS: '500' }),
+    startTestServer({ PICTOR_URL_ALLOWLIST: '127.0.0.1/32' }),
   ]);
 });
 
 afterAll(async () => {
-  await Promise.all([open, closed, small].filter(Boolean).map((s) => s.close()));
+  await Promise.all([open, closed, small, narrow].filter(Boolean).map((s) => s.close()));
   origin.closeAllConnections();
   await new Promise<void>((r) => origin.close(() => r()));
 });
@@ -353,6 +360,22 @@ describe('upload by URL: failures store nothing', () => {
     }
     await new Promise((r) => setTimeout(r, 50));
     expect(seen, 'a refused URL reached the origin').toEqual([]);
+  });
+
+  it('without an allowlist 0.0.0.0 (unspecified) is refused; the origin sees no request', async () => {
+    const message = await refusedUpload(closed, { url: `http://0.0.0.0:${originPort}/files/x.png` }, 400, 5400);
+    expect(message).toMatch(/unspecified/);
+    expect(message).toMatch(/not allowed/);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(seen).toEqual([]);
+  });
+
+  it('a redirect from an allowlisted loopback origin into a forbidden address is refused', async () => {
+    const message = await refusedUpload(narrow, { url: o('/to-forbidden') }, 400, 5400);
+    expect(message).toMatch(/127\.0\.0\.2/);
+    expect(message).toMatch(/loopback/);
+    // The allowlisted origin answered the first hop; the forbidden target was never requested.
+    expect(seen.map((x) => x.path)).toEqual(['/to-forbidden']);
   });
 
   it('url and file together → 400 5400; nothing is fetched', async () => {

@@ -24,6 +24,21 @@ export function createSqliteMetadataStore(config: SqliteConfig): MetadataStore {
   database.pragma('synchronous = NORMAL');
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  // Kysely prepares every query anew; better-sqlite3 statements are reusable (the driver is
+  // synchronous, so one statement is never in use twice at once), so keep them by SQL text.
+  const statements = new Map<string, ReturnType<typeof database.prepare>>();
+  const cached = {
+    prepare(sql: string) {
+      let stmt = statements.get(sql);
+      if (!stmt) {
+        if (statements.size >= 1000) statements.clear();
+        stmt = database.prepare(sql);
+        statements.set(sql, stmt);
+      }
+      return stmt;
+    },
+    close: () => database.close(),
+  };
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached as unknown as BetterSqlite3.Database }) });
   return new SqlMetadataStore(db, 'sqlite');
 }
