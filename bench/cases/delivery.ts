@@ -1,0 +1,202 @@
+/**
+ * 1 · cached delivery: the `public` rendition (JPEG 1366×768, ~120 KB) of a photo, hammered by wrk
+ * with 64 keep-alive connections, against nginx serving the same bytes from disk and a bare node:http
+ * server answering the same Buffer from memory, one after another in the same run.
+ */
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { wantProfile, type Benchmark, type BenchContext } from '../lib/context.js';
+import { http } from '../lib/http.js';
+import { dimensions, photoForRendition } from '../lib/images.js';
+import { startBareNode, startNginx, type PeerServer } from '../lib/peers.js';
+import { startPictor, type Pictor } from '../lib/pictor.js';
+import { cpuTimeMs } from '../lib/procs.js';
+import { bucketText, busyPerRequestUs, pictorTop, profiled } from '../lib/profile.js';
+import { atLeast, info, type Row } from '../lib/report.js';
+import { rps, size } from '../lib/util.js';
+import { runWrk, type WrkResult } from '../lib/wrk.js';
+
+const B = '1 cached delivery';
+const ACCEPT = { accept: '*/*' };
+
+function settings(ctx: BenchContext) {
+  return ctx.smoke
+    ? { source: { width: 1000, height: 600 }, box: { width: 1366, height: 768 }, target: 30_000, rounds: 1, seconds: 1, warm: 0, connections: 16, threads: 1 }
+    : { source: { width: 2732, height: 1536 }, box: { width: 1366, height: 768 }, target: 120_000, rounds: 2, seconds: 5, warm: 2, connections: 64, threads: Number(process.env.BENCH_WRK_THREADS ?? 2) };
+}
+
+type Settings = ReturnType<typeof settings>;
+
+interface Measured extends WrkResult {
+  /** The server's CPU time (all threads) per 1,000 requests. */
+  cpuMsPerKReq: number;
+}
+
+/** One measured wrk run against a server, with its CPU time. */
+async function measured(url: string, s: Settings, pid: number, win?: { begin(): void; end(): void }): Promise<Measured> {
+  win?.begin();
+  const cpu0 = cpuTimeMs(pid) ?? NaN;
+  const r = await runWrk(url, { connections: s.connections, threads: s.threads, seconds: s.seconds, headers: ACCEPT });
+  const cpu1 = cpuTimeMs(pid) ?? NaN;
+  win?.end();
+  return { ...r, cpuMsPerKReq: ((cpu1 - cpu0) / r.requests) * 1000 };
+}
+
+/** A short warm-up run (JIT, page cache, socket buffers). */
+async function warmUp(url: string, s: Settings): Promise<void> {
+  if (s.warm > 0) await runWrk(url, { connections: s.connections, threads: s.threads, seconds: s.warm, headers: ACCEPT });
+}
+
+/** Uploads the photo, warms the `public` rendition, returns its URL and bytes. */
+async function warmRendition(p: Pictor, source: Buffer): Promise<{ url: string; body: Buffer }> {
+  const id = await p.upload(source);
+  const url = p.deliveryUrl(id, 'public');
+  const first = await http(url, { headers: ACCEPT });
+  if (first.status !== 200 || first.headers['content-type'] !== 'image/jpeg') throw new Error(`warm-up: ${first.status} ${String(first.headers['content-type'])}`);
+  const second = await http(url, { headers: ACCEPT });
+  if (second.headers['cf-cache-status'] !== 'HIT') throw new Error(`second request was not a cache hit: ${String(second.headers['cf-cache-status'])}`);
+  return { url, body: second.body };
+}
+
+interface Target {
+  name: string;
+  url: string;
+  pid: number;
+  runs: Measured[];
+}
+
+/** The best run (interference from other processes only ever lowers requests/s). */
+function best(t: Target): Measured {
+  return t.runs.reduce((a, b) => (b.requestsPerSec > a.requestsPerSec ? b : a));
+}
+
+export const delivery: Benchmark = {
+  name: 'delivery',
+  n: 1,
+  title: 'cached delivery',
+  async run(ctx) {
+    const s = settings(ctx);
+    const notes: string[] = [];
+    const profiles: string[] = [];
+    if (!ctx.tools.wrk) {
+      return { rows: [{ ...info(B, 'requests/s, 64 connections', '—'), verdict: 'skipped', note: 'wrk is not installed (run bench/setup.sh: apt-get install wrk)' }], notes, profiles };
+    }
+    ctx.log('delivery: preparing the photo');
+    const src = await photoForRendition({ ...s.source, grain: 1, blur: 2, quality: 90, seed: 11 }, s.box, s.target);
+    const rows: Row[] = [];
+    // All three servers up at once (an idle server costs nothing), measured in turn, round after round,
+    // so a burst of someone else's load on the machine does not fall on one server only.
+    const stops: Array<() => Promise<unknown>> = [];
+    const targets: Target[] = [];
+    let rendition: Buffer;
+    const file = join(ctx.tmp, 'rendition.jpg');
+    try {
+      const p = await startPictor();
+      stops.push(() => p.stop());
+      const warm = await warmRendition(p, src.data);
+      rendition = warm.body;
+      targets.push({ name: 'Pictor', url: warm.url, pid: p.pid, runs: [] });
+      if (ctx.tools.nginx) {
+        // nginx: the same bytes from disk.
+        const dir = join(ctx.tmp, 'nginx');
+        mkdirSync(join(dir, 'html'), { recursive: true });
+        writeFileSync(join(dir, 'html', 'r.jpg'), rendition);
+        const ng: PeerServer = await startNginx(dir);
+        stops.push(() => ng.stop());
+        const check = await http(`${ng.url}/r.jpg`);
+        if (!check.body.equals(rendition)) throw new Error('nginx does not serve the same bytes');
+        targets.push({ name: 'nginx', url: `${ng.url}/r.jpg`, pid: ng.child.pid, runs: [] });
+      }
+      // bare node:http: the same Buffer from memory.
+      writeFileSync(file, rendition);
+      const bare = await startBareNode(file);
+      stops.push(() => bare.stop());
+      const check = await http(`${bare.url}/r.jpg`);
+      if (!check.body.equals(rendition)) throw new Error('bare node does not serve the same bytes');
+      targets.push({ name: 'bare node:http', url: `${bare.url}/r.jpg`, pid: bare.child.pid, runs: [] });
+      for (const t of targets) await warmUp(t.url, s);
+      for (let round = 0; round < s.rounds; round++) {
+        for (const t of targets) {
+          ctx.log(`delivery: round ${round + 1}/${s.rounds}, wrk on ${t.name} (${s.seconds} s)`);
+          t.runs.push(await measured(t.url, s, t.pid));
+        }
+      }
+    } finally {
+      for (const stop of stops.reverse()) await stop();
+    }
+    const pictorT = targets.find((t) => t.name === 'Pictor')!;
+    const nginxT = targets.find((t) => t.name === 'nginx');
+    const bareT = targets.find((t) => t.name === 'bare node:http')!;
+    const pictorWrk = best(pictorT);
+    const nginxWrk = nginxT ? best(nginxT) : undefined;
+    const bareWrk = best(bareT);
+    const dims = await dimensions(rendition);
+    const srcDims = await dimensions(src.data);
+    notes.push(
+      `Source: photo-like JPEG ${srcDims.width}×${srcDims.height}, ${size(src.data.length)} (noise amplitude ${src.amplitude.toFixed(3)}, tuned so the rendition lands near ${size(s.target)}). ` +
+        `Rendition served: the \`public\` variant with \`Accept: */*\`, JPEG ${dims.width}×${dims.height}, ${size(rendition.length)}. ` +
+        `wrk with ${s.threads} thread${s.threads === 1 ? '' : 's'} (with one, wrk itself caps nginx on this machine), ${s.connections} keep-alive connections. The three servers were up together and measured one at a time: a ${s.warm} s warm-up each, then ${s.rounds} round${s.rounds === 1 ? '' : 's'} of ${s.seconds} s per server in turn; the figure is each server's best round (other processes' load only ever lowers requests/s). ` +
+        `nginx: one process (\`master_process off\`, \`worker_processes 1\`), sendfile, open_file_cache, access log off; bare node: \`http.createServer\` answering the Buffer.`,
+      `Requests/s per round: ${targets.map((t) => `${t.name} ${t.runs.map((r) => r.requestsPerSec.toFixed(0)).join(', ')}`).join('; ')}.`,
+    );
+    const results: Array<[string, Measured | undefined, string | undefined]> = [
+      ['Pictor', pictorWrk, undefined],
+      ['nginx', nginxWrk, ctx.tools.nginx ? undefined : 'not installed'],
+      ['bare node:http', bareWrk, undefined],
+    ];
+    if (nginxWrk) rows.push(atLeast(B, 'requests/s vs nginx (same bytes from disk)', pictorWrk.requestsPerSec, nginxWrk.requestsPerSec, 0.6, rps));
+    else rows.push({ ...info(B, 'requests/s vs nginx (same bytes from disk)', rps(pictorWrk.requestsPerSec)), verdict: 'skipped', note: 'nginx is not installed (run bench/setup.sh)' });
+    rows.push(atLeast(B, 'requests/s vs bare node:http (same Buffer)', pictorWrk.requestsPerSec, bareWrk.requestsPerSec, 0.9, rps));
+    const bad = results.filter(([, r]) => r && (r.non2xx > 0 || r.socketErrors));
+    for (const [name, r] of bad) notes.push(`${name}: ${r!.non2xx} non-2xx responses; ${r!.socketErrors ?? 'no socket errors'}.`);
+    notes.push(
+      `wrk totals and the server's CPU time (user + system, all threads, from /proc/<pid>/stat) per 1,000 requests: ${results
+        .map(([name, r, why]) => (r ? `${name} ${r.requests} requests, ${r.transferPerSec}/s, ${r.cpuMsPerKReq.toFixed(0)} ms CPU per 1k requests` : `${name} ${why}`))
+        .join('; ')}.`,
+    );
+    const explanations: string[] = [];
+    if (wantProfile(ctx, rows)) {
+      // Pictor and, for comparison, the bare node server under the same load: main-thread cost per request.
+      const short = { ...s, seconds: s.seconds };
+      ctx.log('delivery: profiling Pictor and bare node:http under wrk');
+      const pp = await profiled('1 cached delivery: Pictor under wrk', ctx.tmp, async (dir, win) => {
+          const pp = await startPictor({ cpuProfDir: dir });
+          try {
+            const warm = await warmRendition(pp, src.data);
+            await warmUp(warm.url, short);
+            return (await measured(warm.url, short, pp.pid, win)).requests;
+          } finally {
+            await pp.stop();
+          }
+        });
+      const bp = await profiled('1 cached delivery: bare node:http under wrk (for comparison)', ctx.tmp, async (dir, win) => {
+          const b = await startBareNode(file, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+          try {
+            await warmUp(`${b.url}/r.jpg`, short);
+            return (await measured(`${b.url}/r.jpg`, short, b.child.pid, win)).requests;
+          } finally {
+            await b.stop();
+          }
+        });
+      profiles.push(pp.markdown, bp.markdown);
+      const pb = busyPerRequestUs(pp);
+      const bb = busyPerRequestUs(bp);
+      explanations.push(
+        `**1 cached delivery.** The server process used ${pictorWrk.cpuMsPerKReq.toFixed(0)} ms of CPU per 1,000 requests against ${bareWrk.cpuMsPerKReq.toFixed(0)} ms for bare node:http${nginxWrk ? ` and ${nginxWrk.cpuMsPerKReq.toFixed(0)} ms for nginx` : ''} (${(pictorWrk.cpuMsPerKReq / bareWrk.cpuMsPerKReq).toFixed(2)}× bare node's). ` +
+          (() => {
+            const predicted = bareWrk.cpuMsPerKReq / pictorWrk.cpuMsPerKReq;
+            const actual = pictorWrk.requestsPerSec / bareWrk.requestsPerSec;
+            return Math.abs(actual / predicted - 1) < 0.15
+              ? `Each server is one event loop sharing two cores with wrk, so requests/s follows CPU per request: the CPU ratio predicts ${predicted.toFixed(2)}× bare node's requests/s, ${actual.toFixed(2)}× was measured. `
+              : `CPU per request does not account for the whole gap: it predicts ${predicted.toFixed(2)}× bare node's requests/s, ${actual.toFixed(2)}× was measured (wrk latency p99: Pictor ${pictorWrk.latencyP99Ms.toFixed(1)} ms, bare node ${bareWrk.latencyP99Ms.toFixed(1)} ms), so part of it is waiting, not work — stalls of the event loop (garbage collection pauses) or other processes' load in Pictor's rounds. `;
+          })() +
+          (pb !== undefined && bb !== undefined
+            ? `The profiles put Pictor's main thread at ${pb.toFixed(1)} µs per request against ${bb.toFixed(1)} µs for bare node (${(pb / bb).toFixed(2)}×); both spend most of it in the socket write (\`writev\` of ~${Math.round(rendition.length / 1024)} KiB: ${bucketText(pp.summary, 0.02).split(', ')[0]} for Pictor, ${bucketText(bp.summary, 0.02).split(', ')[0]} for bare node). ` +
+              `The rest of Pictor's is ${bucketText(pp.summary, 0.02, ['socket writes and HTTP serialisation'])}; its own functions at the top: ${pictorTop(pp.summary)}.` +
+              (pb > bb ? ` That per-request work (the fast path's memo lookup, rendition key and ETag, and the extra response headers) is what bare node does not do.` : '')
+            : ''),
+      );
+    }
+    return { rows, notes, profiles, explanations };
+  },
+};
