@@ -82,6 +82,24 @@ function intIn(name: string, min: number, max: number, fallback: number) {
 
 const optional = (raw: string | undefined): string | undefined => (raw === undefined || raw === '' ? undefined : raw);
 
+/** An optional http(s) base URL, returned without trailing slashes. */
+function httpBase(name: string) {
+  return (raw: string | undefined): string | undefined => {
+    const v = optional(raw);
+    if (v === undefined) return undefined;
+    let u: URL | undefined;
+    try {
+      u = new URL(v);
+    } catch {
+      u = undefined;
+    }
+    if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) {
+      throw new ConfigError(`invalid ${name} value (format: http(s) URL): ${v}, see docs/config.md#${name}`);
+    }
+    return v.replace(/\/+$/, '');
+  };
+}
+
 function d<K extends keyof Config>(x: Descriptor<K>): Descriptor<K> {
   return x;
 }
@@ -97,20 +115,7 @@ export const descriptors = [
     format: 'http(s) URL without trailing slash',
     defaultText: 'http://<HOST>:<PORT>',
     description: 'Base of the delivery URLs in Image objects (`<base>/cdn-cgi/imagedelivery/<hash>/<id>/<variant>`).',
-    parse: (r) => {
-      const v = optional(r);
-      if (v === undefined) return undefined;
-      let u: URL;
-      try {
-        u = new URL(v);
-      } catch {
-        throw new ConfigError(`invalid PICTOR_PUBLIC_URL value (format: http(s) URL): ${v}, see docs/config.md#PICTOR_PUBLIC_URL`);
-      }
-      if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-        throw new ConfigError(`invalid PICTOR_PUBLIC_URL value (format: http(s) URL): ${v}, see docs/config.md#PICTOR_PUBLIC_URL`);
-      }
-      return v.replace(/\/+$/, '');
-    },
+    parse: httpBase('PICTOR_PUBLIC_URL'),
   }),
   d({
     key: 'accountId',
@@ -176,12 +181,7 @@ export const descriptors = [
     format: 'http(s) URL without trailing slash',
     defaultText: '<PICTOR_PUBLIC_URL>/upload',
     description: 'Base of direct-creator-upload URLs (`<base>/<account_hash>/<image_id>`), like upload.imagedelivery.net.',
-    parse: (r) => {
-      const v = optional(r);
-      if (v === undefined) return undefined;
-      if (!/^https?:\/\/[^\s]+$/.test(v)) throw new ConfigError(`invalid PICTOR_UPLOAD_URL value (format: http(s) URL): ${v}, see docs/config.md#PICTOR_UPLOAD_URL`);
-      return v.replace(/\/+$/, '');
-    },
+    parse: httpBase('PICTOR_UPLOAD_URL'),
   }),
   d({
     key: 'urlAllowlist',
