@@ -10,7 +10,7 @@
  * - expiry bounds, custom ids (with `/`), duplicates, quota, refused uploads leave the draft usable;
  * - expiry and the sweeper, driven through the composition root with a fake clock.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +21,7 @@ import { compose, type Composition } from '../../src/server/compose.js';
 import { startServer } from '../../src/server/main.js';
 import { TEST_ACCOUNT_ID, TEST_TOKEN } from '../helpers/server.js';
 import { makeImage } from '../helpers/images.js';
+import { countFiles } from '../helpers/files.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Harness
@@ -241,18 +242,7 @@ async function uploadImage(srv: Srv, id: string, data: Buffer): Promise<ImageJso
 
 /** Regular files under `<dataDir>/blobs` (stored originals). */
 function countBlobFiles(srv: Srv): number {
-  const walk = (dir: string): number => {
-    let n = 0;
-    let entries;
-    try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return 0;
-    }
-    for (const e of entries) n += e.isDirectory() ? walk(join(dir, e.name)) : 1;
-    return n;
-  };
-  return walk(join(srv.dataDir, 'blobs'));
+  return countFiles(join(srv.dataDir, 'blobs'));
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -7,7 +7,7 @@
  * stored: stats count, image list, the id (404) and the files under `<dataDir>/blobs`.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ import { compose } from '../../src/server/compose.js';
 import { startServer } from '../../src/server/main.js';
 import { TEST_ACCOUNT_ID, TEST_TOKEN } from '../helpers/server.js';
 import { makeImage } from '../helpers/images.js';
+import { countFiles } from '../helpers/files.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Harness
@@ -179,20 +180,6 @@ function expectOk(res: Res): unknown {
   return res.body.result;
 }
 
-function countFiles(dir: string): number {
-  let n = 0;
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return 0;
-  }
-  for (const e of entries) {
-    if (e.isDirectory()) n += countFiles(join(dir, e.name));
-    else n += 1;
-  }
-  return n;
-}
 
 interface Snapshot {
   count: number;

@@ -36,7 +36,6 @@
  * Memory: the server runs in this test process, so `process.memoryUsage().rss` is sampled every
  * 20 ms while the corpus is sent (see the bounds next to RSS_PEAK_BOUND).
  */
-import { readdirSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createServer, type Server as NetServer } from 'node:net';
 import { join } from 'node:path';
@@ -46,6 +45,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeImage } from '../helpers/images.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { countFiles } from '../helpers/files.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Bounds
@@ -353,20 +353,6 @@ function blobsDir(): string {
 }
 
 /** Regular files under `dir`, recursively (0 when it does not exist yet). */
-function countFiles(dir: string): number {
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return 0;
-  }
-  let n = 0;
-  for (const e of entries) {
-    if (e.isDirectory()) n += countFiles(join(dir, e.name));
-    else n++;
-  }
-  return n;
-}
 
 function imagesUrl(path: string): string {
   return `${srv.apiBase}/accounts/${srv.accountId}/images/v1${path}`;

@@ -9,13 +9,13 @@
  * allowlist, a small PICTOR_MAX_UPLOAD_BYTES and a short PICTOR_URL_TOTAL_TIMEOUT_MS.
  */
 import { once } from 'node:events';
-import { readdirSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { makeImage } from '../helpers/images.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { countFiles } from '../helpers/files.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Local origin
@@ -182,17 +182,6 @@ async function blob(srv: TestServer, id: string): Promise<{ status: number; type
   return { status: res.status, type: res.headers.get('content-type'), data: Buffer.from(await res.arrayBuffer()) };
 }
 
-function countFiles(dir: string): number {
-  let n = 0;
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return 0;
-  }
-  for (const e of entries) n += e.isDirectory() ? countFiles(join(dir, e.name)) : 1;
-  return n;
-}
 
 interface Snapshot {
   count: number;
