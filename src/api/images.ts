@@ -22,6 +22,17 @@ function intParam(name: string, raw: unknown, fallback: number): number {
   return n;
 }
 
+/**
+ * Pictor extension (docs/compat.md): an upload may carry its original `uploaded` time (ISO 8601, as
+ * the Image JSON gives it) so a migrated account keeps its list order.
+ */
+export function uploadedField(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const t = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/.test(raw) ? Date.parse(raw) : NaN;
+  if (!Number.isFinite(t) || t < 0) throw appError('badRequest', invalid('uploaded', 'ISO 8601 time such as 2024-05-01T12:00:00.000Z', raw));
+  return t;
+}
+
 /** `{image_id}` and whether `/blob` follows, from the raw (still percent-encoded) path. */
 export function parseImagePath(req: FastifyRequest): { id: string; blob: boolean } {
   const raw = req.raw.url ?? '';
@@ -62,6 +73,7 @@ export async function imagesRoutes(app: FastifyInstance, ctx: ApiContext): Promi
       metadata: form.metadata,
       requireSignedURLs: form.requireSignedURLs,
       creator: form.creator,
+      uploaded: uploadedField(form.fields.get('uploaded')),
     });
     return ok(await serialise(req, image));
   });

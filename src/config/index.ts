@@ -13,6 +13,7 @@ export interface Config {
   /** Base of the delivery URLs handed out; undefined: http://<host>:<listening port>. */
   publicUrl: string | undefined;
   accountId: string | undefined;
+  accountHash: string | undefined;
   apiToken: string | undefined;
   authEmail: string | undefined;
   authKey: string | undefined;
@@ -127,6 +128,20 @@ export const descriptors = [
       const v = optional(r);
       if (v !== undefined && !/^[0-9a-f]{32}$/.test(v)) {
         throw new ConfigError(`invalid PICTOR_ACCOUNT_ID value (format: 32 lowercase hex characters): ${v}, see docs/config.md#PICTOR_ACCOUNT_ID`);
+      }
+      return v;
+    },
+  }),
+  d({
+    key: 'accountHash',
+    env: 'PICTOR_ACCOUNT_HASH',
+    format: '22 characters of A-Z a-z 0-9 _ -',
+    defaultText: '(generated)',
+    description: 'Hash (delivery URLs) of the account created on first start; give the source account\'s hash when migrating so its delivery URLs keep working. Ignored once the account exists.',
+    parse: (r) => {
+      const v = optional(r);
+      if (v !== undefined && !/^[A-Za-z0-9_-]{22}$/.test(v)) {
+        throw new ConfigError(`invalid PICTOR_ACCOUNT_HASH value (format: 22 characters of A-Z a-z 0-9 _ -): ${v}, see docs/config.md#PICTOR_ACCOUNT_HASH`);
       }
       return v;
     },

@@ -29,7 +29,7 @@ export async function bootstrap(config: Config, accounts: AccountsService): Prom
   let account = accountId ? await accounts.get(accountId) : null;
   if (!account) {
     try {
-      account = await accounts.create(accountId ? { id: accountId } : {});
+      account = await accounts.create({ ...(accountId ? { id: accountId } : {}), ...(config.accountHash ? { hash: config.accountHash } : {}) });
       created = true;
     } catch (e) {
       // Another node bootstrapped the same configured account at the same moment.

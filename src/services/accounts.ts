@@ -3,6 +3,8 @@
  * signing key), issuing tokens and global keys (stored hashed), and the first-start bootstrap.
  */
 import type { Clock } from '../core/clock.js';
+import { appError } from '../core/errors.js';
+import { invalid } from '../core/check.js';
 import { hashSecret, newAccountHash, newAccountId, newApiToken, newSigningKeyValue } from '../core/ids.js';
 import type { Account, ApiCredential, Permission, VariantRecord } from '../core/types.js';
 import type { MetadataStore } from '../storage/types.js';
@@ -22,6 +24,26 @@ export interface AccountsDeps {
   onChange?: (accountId: string) => void;
 }
 
+/** A 22-character base64url account hash, the shape delivery URLs carry. */
+export const ACCOUNT_HASH_RE = /^[A-Za-z0-9_-]{22}$/;
+
+/** What `token list` shows of a credential: never the secret. */
+export interface TokenInfo {
+  /** A stable id: the first 32 hex characters of the token's SHA-256 (not a secret). */
+  id: string;
+  kind: ApiCredential['kind'];
+  label: string;
+  permissions: Permission[];
+  accountIds: string[];
+  createdAt: number;
+  expiresAt: number | null;
+}
+
+/** The id `token list` and `token revoke` use for a credential. */
+export function tokenId(c: ApiCredential): string {
+  return c.secretHash.slice(0, 32);
+}
+
 export interface IssuedToken {
   token: string;
   credential: ApiCredential;
@@ -34,11 +56,16 @@ export class AccountsService {
    * Creates an account with a `public` variant and a `default` signing key.
    * @example const account = await accounts.create();
    */
-  async create(opts: { id?: string; allowance?: number } = {}): Promise<Account> {
+  async create(opts: { id?: string; allowance?: number; hash?: string } = {}): Promise<Account> {
     const now = this.deps.clock.now();
+    // A given hash (Pictor extension) keeps delivery URLs of a migrated account working.
+    if (opts.hash !== undefined) {
+      if (!ACCOUNT_HASH_RE.test(opts.hash)) throw appError('badRequest', invalid('account hash', '22 characters of A-Z a-z 0-9 _ -', opts.hash));
+      if (await this.deps.store.getAccountByHash(opts.hash)) throw appError('badRequest', `An account with hash ${opts.hash} already exists`);
+    }
     const account: Account = {
       id: opts.id ?? newAccountId(),
-      hash: newAccountHash(),
+      hash: opts.hash ?? newAccountHash(),
       allowance: opts.allowance ?? this.deps.imageAllowance,
       flexibleVariants: false,
       browserTtl: DEFAULT_BROWSER_TTL,
@@ -94,6 +121,27 @@ export class AccountsService {
     };
     await this.deps.store.putCredential(credential);
     return { token, credential };
+  }
+
+  /** API tokens and global keys that may touch an account (batch tokens excluded), without secrets. */
+  async listTokens(accountId: string): Promise<TokenInfo[]> {
+    const all = await this.deps.store.listCredentials();
+    return all
+      .filter((c) => c.kind !== 'batch' && c.accountIds.includes(accountId))
+      .map((c) => ({ id: tokenId(c), kind: c.kind, label: c.label, permissions: c.permissions, accountIds: c.accountIds, createdAt: c.createdAt, expiresAt: c.expiresAt }));
+  }
+
+  /**
+   * Deletes the credential with this id. Every API request looks its credential up in the store (no
+   * cache), so a running server refuses the token from its next request on.
+   */
+  async revokeToken(id: string): Promise<TokenInfo | null> {
+    if (!/^[0-9a-f]{32}$/.test(id)) throw appError('badRequest', invalid('token id', '32 lowercase hex characters', id));
+    const found = (await this.deps.store.listCredentials()).find((c) => tokenId(c) === id);
+    if (!found) return null;
+    await this.deps.store.deleteCredential(found.secretHash);
+    const { secretHash: _secret, email: _email, ...rest } = found;
+    return { id, ...rest };
   }
 
   /** Registers an X-Auth-Email / X-Auth-Key pair with write access to some accounts. */

@@ -39,6 +39,8 @@ export interface UploadInput {
   metadata?: Metadata | undefined;
   requireSignedURLs?: boolean | undefined;
   creator?: string | undefined;
+  /** The original upload time (ms), for migrations; default now. */
+  uploaded?: number | undefined;
 }
 
 /**
@@ -130,7 +132,7 @@ export class ImagesService {
       meta: input.metadata ?? null,
       creator: input.creator ?? null,
       requireSignedURLs: input.requireSignedURLs ?? false,
-      uploaded: clock.now(),
+      uploaded: input.uploaded ?? clock.now(),
       blobKey,
       contentType: info.contentType,
       format: info.format,

@@ -8,6 +8,8 @@ import type { MetadataStore } from '../storage/types.js';
 
 /** Key names: 1..20 ASCII letters and digits (the spec's pattern, with its missing quantifier). */
 export const KEY_NAME_RE = /^[a-zA-Z0-9]{1,20}$/;
+/** A given key value: 16..256 printable ASCII characters (Cloudflare's are 43-character base64). */
+export const KEY_VALUE_RE = /^[\x21-\x7e]{16,256}$/;
 
 export interface KeysDeps {
   store: MetadataStore;
@@ -21,10 +23,19 @@ export class KeysService {
     return this.deps.store.listKeys(accountId);
   }
 
-  /** Adds a key with a fresh random value unless one with that name exists; returns all keys. */
-  async put(accountId: string, name: string): Promise<SigningKey[]> {
+  /**
+   * Adds a key with a fresh random value unless one with that name exists; returns all keys. With a
+   * `value` (Pictor extension, for migrations) the key gets exactly that value, replacing an existing one.
+   */
+  async put(accountId: string, name: string, value?: string): Promise<SigningKey[]> {
     checkName(name);
-    await this.deps.store.putKey({ accountId, name, value: newSigningKeyValue(), createdAt: this.deps.clock.now() });
+    if (value !== undefined && !KEY_VALUE_RE.test(value)) {
+      throw appError('badRequest', invalid('value', '16 to 256 printable ASCII characters', value));
+    }
+    await this.deps.store.putKey(
+      { accountId, name, value: value ?? newSigningKeyValue(), createdAt: this.deps.clock.now() },
+      { replaceValue: value !== undefined },
+    );
     return this.list(accountId);
   }
 

@@ -79,6 +79,10 @@ export interface MetadataStore {
   /** Stores a credential; replaces one with the same secret hash. */
   putCredential(credential: ApiCredential): Promise<void>;
   findCredential(secretHash: string): Promise<ApiCredential | null>;
+  /** Every stored credential (tokens, global keys, batch tokens), oldest first. */
+  listCredentials(): Promise<ApiCredential[]>;
+  /** Deletes a credential; false when none has that secret hash. Idempotent. */
+  deleteCredential(secretHash: string): Promise<boolean>;
 
   insertImage(image: ImageRecord): Promise<InsertImageResult>;
   getImage(accountId: string, id: string): Promise<ImageRecord | null>;
@@ -119,8 +123,11 @@ export interface MetadataStore {
 
   /** Signing keys, oldest first. */
   listKeys(accountId: string): Promise<SigningKey[]>;
-  /** Inserts the key unless one with that name exists (idempotent; an existing value is kept). */
-  putKey(key: SigningKey): Promise<void>;
+  /**
+   * Inserts the key unless one with that name exists (idempotent; an existing value is kept), or
+   * with `replaceValue` sets the value of an existing key of that name (its position is kept).
+   */
+  putKey(key: SigningKey, opts?: { replaceValue?: boolean }): Promise<void>;
   /** Deletes the key; when it was the last one, inserts `replacement` in the same transaction. */
   deleteKey(accountId: string, name: string, replacement: SigningKey): Promise<boolean>;
 }

@@ -283,6 +283,18 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
         await store.putCredential(second);
         expect(await store.findCredential(first.secretHash)).toEqual(second);
       });
+
+      test('listCredentials lists every credential; deleteCredential removes one, idempotently', async () => {
+        const a = makeCredential({ label: 'a', createdAt: T0 + 1 });
+        const b = makeCredential({ label: 'b', createdAt: T0 + 2 });
+        await store.putCredential(b);
+        await store.putCredential(a);
+        expect(await store.listCredentials()).toEqual([a, b]);
+        expect(await store.deleteCredential(a.secretHash)).toBe(true);
+        expect(await store.deleteCredential(a.secretHash)).toBe(false);
+        expect(await store.findCredential(a.secretHash)).toBeNull();
+        expect(await store.listCredentials()).toEqual([b]);
+      });
     });
 
     describe('images', () => {
@@ -1343,6 +1355,20 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
         const seeded = keys.find((k) => k.name === 'default');
         await store.putKey(makeKey(account.id, 'default'));
         expect((await store.listKeys(account.id)).find((k) => k.name === 'default')).toEqual(seeded);
+      });
+
+      test('putKey with replaceValue sets the value of an existing key in place, or inserts a new one', async () => {
+        const account = await seedAccount();
+        const extra = makeKey(account.id, 'extra', { createdAt: T0 + 1 });
+        await store.putKey(extra);
+        await store.putKey({ ...extra, value: 'migrated-value' }, { replaceValue: true });
+        await store.putKey(makeKey(account.id, 'fresh', { value: 'fresh-value', createdAt: T0 + 2 }), { replaceValue: true });
+        const keys = await store.listKeys(account.id);
+        expect(keys.map((k) => [k.name, k.name === 'default' ? 'seed' : k.value])).toEqual([
+          ['default', 'seed'],
+          ['extra', 'migrated-value'],
+          ['fresh', 'fresh-value'],
+        ]);
       });
 
       test('deleteKey of a non-last key does not insert the replacement', async () => {

@@ -110,6 +110,16 @@ export class SqlMetadataStore implements MetadataStore {
     return row ? toCredential(row) : null;
   }
 
+  async listCredentials(): Promise<ApiCredential[]> {
+    const rows = await this.db.selectFrom('credentials').selectAll().orderBy('created_at').orderBy('secret_hash').execute();
+    return rows.map(toCredential);
+  }
+
+  async deleteCredential(secretHash: string): Promise<boolean> {
+    const res = await this.db.deleteFrom('credentials').where('secret_hash', '=', secretHash).executeTakeFirst();
+    return Number(res.numDeletedRows) > 0;
+  }
+
   async insertImage(image: ImageRecord): Promise<InsertImageResult> {
     return this.db.transaction().execute(async (trx) => {
       await this.lockAccount(trx, image.accountId);
@@ -308,11 +318,16 @@ export class SqlMetadataStore implements MetadataStore {
     return rows.map(toKey);
   }
 
-  async putKey(key: SigningKey): Promise<void> {
+  async putKey(key: SigningKey, opts: { replaceValue?: boolean } = {}): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       await this.lockAccount(trx, key.accountId);
       const rows = await trx.selectFrom('signing_keys').select(['name', 'seq']).where('account_id', '=', key.accountId).execute();
-      if (rows.some((r) => r.name === key.name)) return;
+      if (rows.some((r) => r.name === key.name)) {
+        if (opts.replaceValue) {
+          await trx.updateTable('signing_keys').set({ value: key.value }).where('account_id', '=', key.accountId).where('name', '=', key.name).execute();
+        }
+        return;
+      }
       const seq = rows.reduce((m, r) => Math.max(m, Number(r.seq)), 0) + 1;
       await trx.insertInto('signing_keys').values(fromKey(key, seq)).execute();
     });
