@@ -27,7 +27,8 @@ const ALLOWED: Record<string, string[]> = {
   api: ['services', 'security', 'core', 'transform'],
   delivery: ['services', 'transform', 'pipeline', 'security', 'core', 'storage/types.ts'],
   server: ['*'],
-  cli: ['server', 'services', 'config', 'core'],
+  transfer: ['core'],
+  cli: ['server', 'services', 'config', 'core', 'transfer'],
 };
 
 function files(dir: string): string[] {

@@ -10,6 +10,11 @@ import { compose } from '../server/compose.js';
 import { serveForever } from '../server/main.js';
 import { collectGarbage } from '../services/gc.js';
 import { systemClock } from '../core/clock.js';
+import { migrate } from './commands/migrate.js';
+import { FlagError } from './commands/transfer-output.js';
+
+/** Commands in their own files (commands/<name>.ts), each with its own flags. */
+const fileCommands = [migrate];
 
 const USAGE = `usage:
   pictor serve                                   serve the API (default)
@@ -19,6 +24,18 @@ const USAGE = `usage:
 `;
 
 async function main(argv: string[]): Promise<void> {
+  const own = fileCommands.find((c) => c.words.every((w, i) => argv[i] === w));
+  if (own) {
+    const { values } = parseArgs({ args: argv.slice(own.words.length), options: own.options, strict: true });
+    try {
+      process.exitCode = await own.run({ values });
+    } catch (e) {
+      if (!(e instanceof FlagError)) throw e;
+      process.stderr.write(`pictor: ${e.message}\n`);
+      process.exitCode = 2;
+    }
+    return;
+  }
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,

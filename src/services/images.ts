@@ -103,7 +103,10 @@ export class ImagesService {
   /** Validates, probes and stores an upload. */
   async upload(input: UploadInput): Promise<ImageRecord> {
     const id = input.id ?? newImageId();
-    if (input.id !== undefined) {
+    // Pictor extension (docs/compat.md): a migrated upload (one that carries its `uploaded` time) may
+    // keep a generated, UUID-shaped id from the source, private or not.
+    const migratedGeneratedId = input.id !== undefined && input.uploaded !== undefined && isUuid(input.id);
+    if (input.id !== undefined && !migratedGeneratedId) {
       const why = checkCustomId(input.id);
       if (why) throw appError('badRequest', why);
       if (input.requireSignedURLs) {

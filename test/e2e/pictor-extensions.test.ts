@@ -22,7 +22,7 @@ async function call(method: string, path: string, body?: unknown, token = srv.to
 
 async function uploadWith(fields: Record<string, string>): Promise<{ status: number; json: any }> {
   const form = new FormData();
-  form.set('file', new Blob([png]), 'x.png');
+  form.set('file', new Blob([new Uint8Array(png)]), 'x.png');
   for (const [k, v] of Object.entries(fields)) form.set(k, v);
   const res = await fetch(`${srv.apiBase}/accounts/${srv.accountId}/images/v1`, {
     method: 'POST',

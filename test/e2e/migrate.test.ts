@@ -1,0 +1,201 @@
+/**
+ * `pictor migrate` end to end between two real Pictor servers on 127.0.0.1, the source standing in
+ * for Cloudflare. The source holds 300 images (custom ids with `/` and non-ASCII characters,
+ * generated ids, private images, metadata in every shape, creators), 5 variants (one with
+ * neverRequireSignedURLs), flexible variants on and two signing keys. The target sits behind a proxy
+ * that counts its uploads and injects 429/503 answers.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHmac } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import {
+  apiArgs,
+  apiOf,
+  call,
+  cli,
+  countingProxy,
+  parallel,
+  readAccount,
+  seedImages,
+  seedSettings,
+  startCli,
+  tinyPng,
+  uploadImage,
+  type Api,
+  type CountingProxy,
+  type SeedImage,
+} from '../helpers/transfer.js';
+
+const COUNT = 300;
+let source: TestServer;
+let target: TestServer;
+let other: TestServer;
+let proxy: CountingProxy;
+let src: Api;
+let dst: Api;
+let dir: string;
+let seeds: SeedImage[];
+let sourceHash: string;
+/** Uploaded images by seed index (generated ids are known only after upload). */
+let uploaded: Array<{ id: string; variants: string[] }>;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'pictor-migrate-'));
+  source = await startTestServer();
+  src = apiOf(source);
+  await seedSettings(src);
+  seeds = await seedImages(COUNT);
+  uploaded = await parallel(seeds, 8, (s) => uploadImage(src, s));
+  sourceHash = /\/cdn-cgi\/imagedelivery\/([^/]+)\//.exec(uploaded[0]!.variants[0]!)![1]!;
+  // The target: a Pictor started with the source's hash, as migrate advises.
+  target = await startTestServer({ PICTOR_ACCOUNT_HASH: sourceHash });
+  proxy = await countingProxy(target.url);
+  dst = { ...apiOf(target), base: proxy.apiBase };
+  other = await startTestServer();
+}, 120_000);
+
+afterAll(async () => {
+  await proxy?.close();
+  await Promise.all([source?.close(), target?.close(), other?.close()]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const migrateArgs = (extra: string[] = []) => ['migrate', ...apiArgs('from', src), ...apiArgs('to', dst), '--state', join(dir, 'state.jsonl'), ...extra];
+
+describe('pictor migrate', () => {
+  it('killed with SIGKILL mid-way, resumed: every image copied exactly once; the re-run copies nothing and --verify passes', async () => {
+    // Injected 429 and 503 answers (Retry-After in seconds) are retried, not reported.
+    proxy.failNext(2, 429, '0');
+    proxy.failNext(1, 503, '0');
+    const run = startCli(migrateArgs(['--concurrency', '4']));
+    while (proxy.uploads.length < 60) {
+      const exited = await Promise.race([run.done.then(() => true), new Promise((r) => setTimeout(() => r(false), 20))]);
+      if (exited) throw new Error(`migrate ended before it could be killed: ${(await run.done).stderr}`);
+    }
+    run.child.kill('SIGKILL');
+    const killed = await run.done;
+    expect(killed.signal).toBe('SIGKILL');
+    const before = proxy.uploads.length;
+    expect(before).toBeLessThan(COUNT);
+    while (proxy.inFlight > 0) await new Promise((r) => setTimeout(r, 20));
+
+    const resumed = await cli(migrateArgs(['--json']));
+    expect(resumed.code, resumed.stderr + resumed.stdout).toBe(0);
+    const report = JSON.parse(resumed.stdout);
+    expect(report.failed).toEqual([]);
+    expect(report.resumed).not.toBeNull();
+    // Each image uploaded exactly once over both runs.
+    expect(proxy.uploads).toHaveLength(COUNT);
+    expect(new Set(proxy.uploads).size).toBe(COUNT);
+    expect(proxy.injected).toBe(3);
+    expect(report.notPreserved).toEqual([]);
+
+    const again = await cli(migrateArgs(['--json', '--verify']));
+    expect(again.code, again.stderr + again.stdout).toBe(0);
+    const second = JSON.parse(again.stdout);
+    expect(second.copied).toBe(0);
+    expect(second.skipped).toBe(COUNT);
+    expect(second.verify).toMatchObject({ ok: true, checked: COUNT, differences: [] });
+    expect(proxy.uploads).toHaveLength(COUNT);
+
+    // Both sides hold the same images: ids (generated ones included), fields and bytes.
+    expect(await readAccount(dst)).toEqual(await readAccount(src));
+    const [sv, tv] = await Promise.all([call(src, 'GET', '/images/v1/variants'), call(dst, 'GET', '/images/v1/variants')]);
+    expect(tv.variants).toEqual(sv.variants);
+    expect(Object.values(tv.variants).filter((v: any) => v.neverRequireSignedURLs).map((v: any) => v.id)).toEqual(['open']);
+    expect(await call(dst, 'GET', '/images/v1/config')).toEqual({ flexible_variants: true, browser_ttl: 7200 });
+    expect(await call(dst, 'GET', '/images/v1/keys')).toEqual(await call(src, 'GET', '/images/v1/keys'));
+    // Upload times are kept (a Pictor extension).
+    const one = uploaded[7]!;
+    const path = one.id.split('/').map(encodeURIComponent).join('/');
+    expect((await call(dst, 'GET', `/images/v1/${path}`)).uploaded).toBe((await call(src, 'GET', `/images/v1/${path}`)).uploaded);
+  }, 240_000);
+
+  it('a signed URL and variant URLs taken from the source serve on the target with only the host changed', async () => {
+    const privateIndex = seeds.findIndex((s) => s.requireSignedURLs);
+    const priv = uploaded[privateIndex]!;
+    const keys = (await call(src, 'GET', '/images/v1/keys')).keys as Array<{ name: string; value: string }>;
+    const second = keys.find((k) => k.name === 'second')!;
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    const pathOf = (url: string) => new URL(url).pathname;
+    const thumbUrl = priv.variants.find((v) => v.endsWith('/thumb'))!;
+    const signedPath = pathOf(thumbUrl).replace('/cdn-cgi/imagedelivery', '');
+    const sig = createHmac('sha256', Buffer.from(second.value, 'utf8')).update(`${signedPath}?exp=${exp}`).digest('hex');
+    const signed = `${thumbUrl}?exp=${exp}&sig=${sig}`;
+    const onTarget = (url: string) => url.replace(source.url, target.url);
+
+    const fromSource = await fetch(signed);
+    expect(fromSource.status).toBe(200);
+    const signedOnTarget = onTarget(signed);
+    expect(new URL(signedOnTarget).pathname + new URL(signedOnTarget).search).toBe(new URL(signed).pathname + new URL(signed).search);
+    const served = await fetch(signedOnTarget);
+    expect(served.status).toBe(200);
+    expect(served.headers.get('content-type')).toMatch(/^image\//);
+    // The same URL unsigned is refused on the target: signing is enforced there too.
+    expect((await fetch(onTarget(thumbUrl))).status).toBe(403);
+    // The neverRequireSignedURLs variant serves the private image unsigned.
+    expect((await fetch(onTarget(priv.variants.find((v) => v.endsWith('/open'))!))).status).toBe(200);
+
+    const publicImage = uploaded[seeds.findIndex((s) => s.id?.includes('ñandú'))]!;
+    for (const v of publicImage.variants) {
+      const res = await fetch(onTarget(v));
+      expect(res.status, v).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^image\//);
+    }
+    // Flexible variants are on at the target too.
+    const flexible = publicImage.variants[0]!.replace(/\/[^/]+$/, '/w=3,h=3');
+    const flex = await fetch(onTarget(flexible));
+    expect(flex.status, flexible).toBe(200);
+  });
+
+  it('a conflicting image (same id, other bytes) is reported and kept; --overwrite replaces it', async () => {
+    await uploadImage(src, { id: 'conflict/här', data: await tinyPng(9001) });
+    const theirs = await tinyPng(9002);
+    await uploadImage(apiOf(target), { id: 'conflict/här', data: theirs });
+    const res = await cli(migrateArgs());
+    expect(res.code).toBe(1);
+    expect(res.stdout).toContain('failed conflict/här: conflict: the target has an image with this id and other bytes');
+    const after = (await readAccount(dst)).find((i) => i.id === 'conflict/här')!;
+    const { sha256 } = await import('../helpers/transfer.js');
+    expect(after.sha256).toBe(sha256(theirs));
+
+    const overwrite = await cli(migrateArgs(['--overwrite', '--json']));
+    expect(overwrite.code, overwrite.stdout).toBe(0);
+    expect(JSON.parse(overwrite.stdout).copied).toBe(1);
+    const replaced = (await readAccount(dst)).find((i) => i.id === 'conflict/här')!;
+    expect(replaced.sha256).toBe((await readAccount(src)).find((i) => i.id === 'conflict/här')!.sha256);
+  }, 120_000);
+
+  it('--dry-run says what it would copy and changes nothing; another account hash is named with the fix', async () => {
+    const otherApi = apiOf(other);
+    await uploadImage(otherApi, { id: 'already-here', data: await tinyPng(5) });
+    const res = await cli(['migrate', ...apiArgs('from', src), ...apiArgs('to', otherApi), '--state', join(dir, 'dry.jsonl'), '--dry-run']);
+    expect(res.code, res.stderr).toBe(0);
+    const would = res.stdout.split('\n').filter((l) => l.startsWith('would copy '));
+    expect(would).toHaveLength(COUNT + 1);
+    expect(res.stdout).toContain('settings: would create variant open (neverRequireSignedURLs)');
+    expect(res.stdout).toContain(`pictor account create --hash ${sourceHash}`);
+    expect(res.stdout).toContain(`PICTOR_ACCOUNT_HASH=${sourceHash}`);
+    expect((await call(otherApi, 'GET', '/images/v1/stats')).count.current).toBe(1);
+    expect(Object.keys((await call(otherApi, 'GET', '/images/v1/variants')).variants)).toEqual(['public']);
+  }, 120_000);
+
+  it('--verify exits non-zero on a difference', async () => {
+    const id = uploaded[3]!.id;
+    await call(apiOf(target), 'PATCH', `/images/v1/${id.split('/').map(encodeURIComponent).join('/')}`, { metadata: { tampered: true } });
+    const { ImagesApi } = await import('../../src/transfer/images-api.js');
+    const { verify } = await import('../../src/transfer/migrate.js');
+    const result = await verify(new ImagesApi(src.base, src.accountId, src.token), new ImagesApi(dst.base, dst.accountId, dst.token), 4);
+    expect(result.ok).toBe(false);
+    expect(result.differences).toEqual([{ key: id, reason: expect.stringContaining('metadata {"tampered":true}') }]);
+    // Through the CLI: migrate brings the metadata back, but an image only the target holds stays a difference.
+    await uploadImage(apiOf(target), { id: 'only-on-target', data: await tinyPng(77) });
+    const res = await cli(migrateArgs(['--verify']));
+    expect(res.code).toBe(1);
+    expect(res.stdout).toContain('verify: DIFFERENCES');
+    expect(res.stdout).toContain(`the target holds ${COUNT + 2} images, the source ${COUNT + 1}`);
+  }, 120_000);
+});
