@@ -11,10 +11,10 @@
 import { isDeepStrictEqual } from 'node:util';
 import { apiSource, sha256 } from './api-source.js';
 import { runTransfer, type Outcome, type TransferReport } from './engine.js';
-import { ApiError, hashFromDeliveryUrl, metaOf, type ImageJson, type ImagesApi } from './images-api.js';
+import { hashFromDeliveryUrl, metaOf, type ImageJson, type ImagesApi } from './images-api.js';
+import { createSink, creatorOf } from './sink.js';
 import type { Progress } from './progress.js';
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface MigrateOptions {
   from: ImagesApi;
@@ -42,7 +42,6 @@ export interface MigrateReport extends TransferReport {
   targetHash?: string | undefined;
 }
 
-const creatorOf = (i: ImageJson) => i.creator ?? null;
 
 /** Copies settings: variants, flexible variants and browser TTL, then signing keys. */
 async function migrateSettings(from: ImagesApi, to: ImagesApi, dryRun: boolean, notPreserved: string[]): Promise<string[]> {
@@ -97,81 +96,10 @@ export async function migrate(opts: MigrateOptions): Promise<MigrateReport> {
   for (const i of peek.images) targetHash ??= i.variants.map(hashFromDeliveryUrl).find(Boolean);
   const speek = await from.listV2(null, 10);
   for (const i of speek.images) sourceHash ??= i.variants.map(hashFromDeliveryUrl).find(Boolean);
-  let lostTimes = 0;
-  let conflicts = 0;
-  const idChanges: Array<{ from: string; to: string }> = [];
-  let idChangeCount = 0;
-  let uuidRefused = false;
-
-  const upload = async (image: ImageJson, data: Buffer): Promise<ImageJson> => {
-    const fields = {
-      data,
-      filename: image.filename ?? image.id.split('/').pop()!,
-      metadata: metaOf(image),
-      creator: creatorOf(image),
-      requireSignedURLs: image.requireSignedURLs,
-      uploaded: image.uploaded,
-    };
-    const generated = UUID_RE.test(image.id);
-    if (!(generated && uuidRefused)) {
-      try {
-        return await to.upload({ ...fields, id: image.id });
-      } catch (e) {
-        // Cloudflare refuses UUID-shaped custom ids: such an image gets a new id there.
-        if (!(generated && e instanceof ApiError && e.status === 400)) throw e;
-        uuidRefused = true;
-      }
-    }
-    const { uploaded: _, ...plain } = fields;
-    return to.upload(plain);
-  };
-
-  const process = async (image: ImageJson, dry: boolean): Promise<Outcome> => {
+  const sink = createSink(to, { overwrite: opts.overwrite ?? false });
+  const process = (image: ImageJson, dry: boolean): Promise<Outcome> => {
     sourceHash ??= image.variants.map(hashFromDeliveryUrl).find(Boolean);
-    const there = await to.details(image.id);
-    if (there) return present(image, there, dry);
-    const data = await from.blob(image.id);
-    if (dry) return { result: 'copied', bytes: data.length, note: 'would copy' };
-    let done: ImageJson;
-    try {
-      done = await upload(image, data);
-    } catch (e) {
-      // Another writer (an earlier run's last upload, still landing) got there first: compare.
-      const now = e instanceof ApiError && e.status === 409 ? await to.details(image.id) : null;
-      if (now) return present(image, now, dry);
-      throw e;
-    }
-    targetHash ??= done.variants.map(hashFromDeliveryUrl).find(Boolean);
-    if (done.id !== image.id) {
-      idChangeCount += 1;
-      if (idChanges.length < 1000) idChanges.push({ from: image.id, to: done.id });
-    }
-    if (done.uploaded !== image.uploaded) lostTimes += 1;
-    return { result: 'copied', bytes: data.length };
-  };
-
-  /** An image with this id is already on the target: skip it, update its fields, or report a conflict. */
-  const present = async (image: ImageJson, there: ImageJson, dry: boolean): Promise<Outcome> => {
-    {
-      const [mine, theirs] = await Promise.all([from.blob(image.id), to.blob(image.id)]);
-      if (sha256(mine) !== sha256(theirs)) {
-        if (!opts.overwrite) {
-          conflicts += 1;
-          throw new Error('conflict: the target has an image with this id and other bytes (kept; --overwrite replaces it)');
-        }
-        if (dry) return { result: 'copied', bytes: mine.length, note: 'would replace the target image (--overwrite)' };
-        await to.delete(image.id);
-        const done = await upload(image, mine);
-        return { result: 'copied', bytes: mine.length, note: `replaced ${done.id}` };
-      }
-      // Same bytes: present. Fields edited on the source since an earlier run are brought over.
-      const patch: { metadata?: Record<string, unknown>; creator?: string | null; requireSignedURLs?: boolean } = {};
-      if (!isDeepStrictEqual(metaOf(there), metaOf(image))) patch.metadata = metaOf(image);
-      if (creatorOf(there) !== creatorOf(image)) patch.creator = creatorOf(image);
-      if (there.requireSignedURLs !== image.requireSignedURLs) patch.requireSignedURLs = image.requireSignedURLs;
-      if (Object.keys(patch).length > 0 && !dry) await to.patch(image.id, patch);
-      return { result: 'skipped', bytes: 0, note: Object.keys(patch).length > 0 ? `present; updated ${Object.keys(patch).join(', ')}` : 'present' };
-    }
+    return sink.put(image, () => from.blob(image.id), dry);
   };
 
   const report = await runTransfer({
@@ -184,6 +112,8 @@ export async function migrate(opts: MigrateOptions): Promise<MigrateReport> {
     ...(opts.onItem ? { onItem: opts.onItem } : {}),
   });
 
+  const { lostTimes, idChangeCount, idChanges, conflicts } = sink.stats;
+  targetHash ??= sink.stats.targetHash;
   if (sourceHash && targetHash && sourceHash !== targetHash) {
     notPreserved.push(
       `account hash: the source delivers under ${sourceHash}, the target under ${targetHash}, so delivery URLs change by more than the host. ` +

@@ -45,7 +45,7 @@ export const migrate = {
       progress: progress(values, 'migrate'),
       verifyProgress: progress(values, 'verify'),
       onItem: (key, o) => {
-        if (!json && dryRun && o.result === 'copied') process.stdout.write(`would copy ${key} (${o.bytes} bytes)${o.note && o.note !== 'would copy' ? `: ${o.note}` : ''}\n`);
+        if (!json && dryRun && o.result === 'copied') process.stdout.write(`would copy ${key}${o.note && o.note !== 'would copy' ? `: ${o.note}` : ''}\n`);
       },
     });
     printReport('migrate', report, json);
