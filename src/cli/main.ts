@@ -11,14 +11,21 @@ import { serveForever } from '../server/main.js';
 import { collectGarbage } from '../services/gc.js';
 import { systemClock } from '../core/clock.js';
 import { migrate } from './commands/migrate.js';
+import { importCommand } from './commands/import.js';
+import { exportCommand } from './commands/export.js';
+import { accountList, tokenList, tokenRevoke } from './commands/credentials.js';
 import { FlagError } from './commands/transfer-output.js';
 
 /** Commands in their own files (commands/<name>.ts), each with its own flags. */
-const fileCommands = [migrate];
+const fileCommands = [migrate, importCommand, exportCommand, accountList, tokenList, tokenRevoke];
 
 const USAGE = `usage:
   pictor serve                                   serve the API (default)
-  pictor account create [--allowance N]          create an account, print its id, hash and a write token
+  pictor account create [--allowance N] [--hash H]  create an account (with a given 22-character hash: Pictor extension), print its id, hash and a write token
+  pictor account list                            list the accounts
+  pictor token list --account ID                 list an account's tokens (ids, permissions, creation time; never secrets)
+  pictor token revoke <token id>                 revoke a token; a running server refuses it at once
+  pictor migrate | import | export --help        move images between accounts, from directories and S3, to a directory
   pictor token create --account ID [--read-only] issue an API token for an account
   pictor gc [--grace-seconds N]                  delete original blobs no image references (older than N s, default 3600)
 `;
@@ -26,9 +33,9 @@ const USAGE = `usage:
 async function main(argv: string[]): Promise<void> {
   const own = fileCommands.find((c) => c.words.every((w, i) => argv[i] === w));
   if (own) {
-    const { values } = parseArgs({ args: argv.slice(own.words.length), options: own.options, strict: true });
+    const { values, positionals } = parseArgs({ args: argv.slice(own.words.length), options: own.options, strict: true, allowPositionals: true });
     try {
-      process.exitCode = await own.run({ values });
+      process.exitCode = await own.run({ values, positionals });
     } catch (e) {
       if (!(e instanceof FlagError)) throw e;
       process.stderr.write(`pictor: ${e.message}\n`);
@@ -42,6 +49,7 @@ async function main(argv: string[]): Promise<void> {
     options: {
       account: { type: 'string' },
       allowance: { type: 'string' },
+      hash: { type: 'string' },
       'read-only': { type: 'boolean', default: false },
       'grace-seconds': { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -59,7 +67,7 @@ async function main(argv: string[]): Promise<void> {
     if (cmd === 'account' && sub === 'create') {
       const allowance = values.allowance === undefined ? undefined : Number(values.allowance);
       if (allowance !== undefined && (!Number.isInteger(allowance) || allowance < 0)) throw new ConfigError('--allowance takes a whole number');
-      const account = await c.api.accounts.create(allowance === undefined ? {} : { allowance });
+      const account = await c.api.accounts.create({ ...(allowance === undefined ? {} : { allowance }), ...(values.hash === undefined ? {} : { hash: values.hash }) });
       const { token } = await c.api.accounts.issueToken({ accountIds: [account.id], permissions: ['read', 'write'] });
       process.stdout.write(`${JSON.stringify({ accountId: account.id, accountHash: account.hash, token }, null, 2)}\n`);
     } else if (cmd === 'token' && sub === 'create') {

@@ -26,7 +26,7 @@ export const migrate = {
     overwrite: { type: 'boolean', default: false },
     ...transferOptions,
   } satisfies Options as Options,
-  async run({ values }: { values: Values }): Promise<number> {
+  async run({ values }: { values: Values; positionals?: string[] }): Promise<number> {
     const h = http(values);
     const fromAccount = str(values, 'from-account', true)!;
     const toAccount = str(values, 'to-account', true)!;
