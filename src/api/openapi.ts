@@ -8,8 +8,6 @@
  * fields are described in `x-multipart` (documentation only, never validated by Ajv). Routes without
  * tags are left out (the delivery routes: give one a schema with `tags` and it appears here).
  */
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 
 const API_PREFIX = '/client/v4';
@@ -90,6 +88,8 @@ function transformObject(doc: Doc): Doc {
 
 /** Registers the generator and the reader; routes added after this call are documented. */
 export async function openapiRoutes(app: FastifyInstance): Promise<void> {
+  // Loaded here, not at the top: CLI commands that import the server (gc, account) never build the app.
+  const [{ default: swagger }, { default: swaggerUi }] = await Promise.all([import('@fastify/swagger'), import('@fastify/swagger-ui')]);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

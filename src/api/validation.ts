@@ -23,6 +23,12 @@ function newAjv(): Ajv {
 
 const compilers = { body: newAjv(), text: newAjv() };
 
+/**
+ * What the JSON parser hands on for a body that is the literal `null`, so it stays apart from "no
+ * body" (which Fastify also reports as null) and is refused as a non-object.
+ */
+export const JSON_NULL: unique symbol = Symbol('pictor.json-null');
+
 /** The error's message and status come from AppError in toAppError (server/app.ts). */
 export class SchemaValidationError extends Error {
   override readonly name = 'SchemaValidationError';
@@ -88,7 +94,7 @@ export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, http
   const validate: ValidateFunction = (httpPart === 'body' ? compilers.body : compilers.text).compile(schema as object);
   return (data: unknown) => {
     // Fastify gives null or undefined when nothing was parsed (no body, a multipart stream, another type).
-    const value = httpPart === 'body' && (data === undefined || data === null) ? {} : data;
+    const value = httpPart !== 'body' ? data : data === JSON_NULL ? null : data === undefined || data === null ? {} : data;
     if (validate(value)) return { value };
     return { error: new SchemaValidationError(formatSchemaError(validate.errors ?? [], part)) };
   };

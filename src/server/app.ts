@@ -10,7 +10,7 @@ import { jsonDepth, MAX_JSON_DEPTH } from '../core/check.js';
 import { apiRoutes, type ApiContext } from '../api/index.js';
 import { noRoute } from '../api/auth.js';
 import { failure } from '../api/envelope.js';
-import { SchemaValidationError, validatorCompiler } from '../api/validation.js';
+import { JSON_NULL, SchemaValidationError, validatorCompiler } from '../api/validation.js';
 import { CDN_PREFIX, deliveryRoutes, type DeliveryContext } from '../delivery/index.js';
 import { tryFastPath } from '../delivery/fast-path.js';
 import { createServer, STATUS_CODES, type IncomingMessage } from 'node:http';
@@ -104,7 +104,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (body === '' || body === undefined) return done(null, undefined);
     // Depth is measured before parsing, so no recursive code ever walks a hostile body.
     if (jsonDepth(body as string) > MAX_JSON_DEPTH) return done(appError('badRequest', `Request body nests deeper than ${MAX_JSON_DEPTH} levels`), undefined);
-    json(req, body as string, done);
+    json(req, body as string, (err, value) => done(err, value === null ? JSON_NULL : value));
   });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
