@@ -10,6 +10,7 @@ import { invalid } from '../core/check.js';
 import { newBlobKey, newImageId } from '../core/ids.js';
 import type { ImageRecord, Metadata } from '../core/types.js';
 import type { BlobStore, MetadataStore } from '../storage/types.js';
+import { SVG_SANITIZER_VERSION } from '../pipeline/svg-sanitize.js';
 import { checkCustomId, checkMetadata, inspectUpload } from './images.js';
 
 export const DRAFT_EXPIRY = { minMs: 2 * 60_000, maxMs: 6 * 3600_000, defaultMs: 30 * 60_000 } as const;
@@ -99,6 +100,7 @@ export class DirectUploadService {
       width: info.width,
       height: info.height,
       uploaded: clock.now(),
+      svgSanitizer: info.format === 'svg' ? SVG_SANITIZER_VERSION : null,
     };
     let result;
     try {

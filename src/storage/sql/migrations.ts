@@ -141,6 +141,16 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
         await db.schema.alterTable('credentials').dropColumn('expires_at').execute();
       },
     },
+    // The SVG sanitiser version that cleaned each stored SVG. Rows written before it stay null (the
+    // first sanitiser): such an SVG is cleaned again on its first blob read or delivery.
+    '0004_svg_sanitizer_version': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('images').addColumn('svg_sanitizer', 'integer').execute();
+      },
+      async down(db: Kysely<any>) {
+        await db.schema.alterTable('images').dropColumn('svg_sanitizer').execute();
+      },
+    },
   };
 }
 
