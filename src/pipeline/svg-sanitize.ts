@@ -24,10 +24,11 @@ import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
 import type { Attr, Document, Element, Node } from '@xmldom/xmldom';
 import * as csstree from 'css-tree';
 import type { CssNode } from 'css-tree';
+import { MAX_SVG_BYTES } from '../core/limits.js';
 
 /** Raised whenever the rules change so that they tighten: version 2 is the css-tree sanitiser. */
 export const SVG_SANITIZER_VERSION = 2;
-export const SVG_MAX_BYTES = 10 * 1024 * 1024;
+export const SVG_MAX_BYTES = MAX_SVG_BYTES;
 export const SVG_MAX_ELEMENTS = 100_000;
 export const SVG_MAX_DEPTH = 256;
 /** Per element. xmldom removes an attribute in time linear in their number, so this bounds the walk. */

@@ -2,7 +2,7 @@
  * The two storage interfaces. Every implementation runs the contract suites in `storage/contract/`,
  * which assert the invariants written here.
  */
-import type { Account, ApiCredential, ImageRecord, SigningKey, VariantRecord } from '../core/types.js';
+import type { Account, ApiCredential, ImageFacts, ImageRecord, SigningKey, VariantRecord } from '../core/types.js';
 
 export type InsertImageResult = 'ok' | 'exists' | 'quota';
 export type InsertVariantResult = 'ok' | 'exists' | 'limit';
@@ -11,7 +11,7 @@ export type CompleteDraftResult = 'ok' | 'gone' | 'quota';
 /** What an upload to a one-time URL adds to its draft. */
 export type BlobReplacement = Pick<ImageRecord, 'size' | 'svgSanitizer'> & { blobKey: string };
 
-export type DraftCompletion = Pick<ImageRecord, 'filename' | 'blobKey' | 'contentType' | 'format' | 'size' | 'width' | 'height' | 'uploaded' | 'svgSanitizer'>;
+export type DraftCompletion = Pick<ImageRecord, 'filename' | 'blobKey' | 'contentType' | 'format' | 'size' | 'width' | 'height' | 'facts' | 'uploaded' | 'svgSanitizer'>;
 
 export interface ListImagesQuery {
   /** Rows to skip (v1 page-based listing). */
@@ -93,6 +93,12 @@ export interface MetadataStore {
   listImagesV2(accountId: string, query: ListImagesV2Query): Promise<ListImagesV2Page>;
   /** Applies the patch, bumps `version`, returns the new row (null when absent). */
   updateImage(accountId: string, id: string, patch: ImagePatch): Promise<ImageRecord | null>;
+  /**
+   * Stores the facts of a row written without them (before they were kept), only while the row still
+   * holds the original `blobKey`. Changes nothing else, `version` included (a rendition does not
+   * change when its facts are recorded). True when a row was updated.
+   */
+  setImageFacts(accountId: string, id: string, blobKey: string, facts: ImageFacts): Promise<boolean>;
   /**
    * Moves a stored image to a new blob (an SVG cleaned again by newer sanitiser rules), only if it
    * still points at `fromBlobKey` (compare-and-set: of two nodes doing it at once one wins); bumps
