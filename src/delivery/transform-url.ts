@@ -110,12 +110,9 @@ function fetchError(e: FetchUrlError): AppError {
   return new AppError(name, { detail: e.message });
 }
 
-/** The response's Cache-Control, derived from the origin's (its lifetime is the rendition's). */
+/** The response's Cache-Control: the origin's as it sent it (so no-store and private carry over), else the default. */
 function cacheControlOf(record: SourceRecord): string {
-  const cc = record.cacheControl;
-  if (!cc) return DEFAULT_CACHE_CONTROL;
-  if (/(^|[,\s])(no-store|private)([,\s]|$)/i.test(cc)) return cc;
-  return cc;
+  return record.cacheControl ?? DEFAULT_CACHE_CONTROL;
 }
 
 function keyOf(url: URL, record: SourceRecord, options: TransformOptions, accept: string | undefined): RenditionKey {
