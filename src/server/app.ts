@@ -11,6 +11,7 @@ import { noRoute } from '../api/auth.js';
 import { failure } from '../api/envelope.js';
 import { CDN_PREFIX, deliveryRoutes, type DeliveryContext } from '../delivery/index.js';
 import { tryFastPath } from '../delivery/fast-path.js';
+import { dashboardRoutes } from './dashboard.js';
 import { createServer, type IncomingMessage } from 'node:http';
 
 /** Marks requests that arrive on the delivery port (see main.ts). */
@@ -94,5 +95,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await apiRoutes(app, deps.api);
   await deliveryRoutes(app, deps.delivery);
+  await dashboardRoutes(app, { publicUrl: () => deps.api.publicUrl });
   return app;
 }
