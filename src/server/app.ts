@@ -14,6 +14,7 @@ import { JSON_NULL, SchemaValidationError, validatorCompiler } from '../api/vali
 import { CDN_PREFIX, deliveryRoutes, TRANSFORM_PREFIX, type DeliveryContext } from '../delivery/index.js';
 import { errorResponse, writeResponse } from '../delivery/respond.js';
 import { tryFastPath } from '../delivery/fast-path.js';
+import { dashboardRoutes } from './dashboard.js';
 import { createServer, STATUS_CODES, type IncomingMessage } from 'node:http';
 
 /** Marks requests that arrive on the delivery port (see main.ts). */
@@ -128,5 +129,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await apiRoutes(app, deps.api);
   await deliveryRoutes(app, deps.delivery);
+  await dashboardRoutes(app, { publicUrl: () => deps.api.publicUrl });
   return app;
 }
