@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import ipaddr from 'ipaddr.js';
-import { MAX_UPLOAD_BYTES, MAX_UPLOAD_BYTES_CEILING, MAX_VARIANTS } from '../core/limits.js';
+import { MAX_TRANSFORM_SOURCE_BYTES, MAX_UPLOAD_BYTES, MAX_UPLOAD_BYTES_CEILING, MAX_VARIANTS } from '../core/limits.js';
 
 export interface Config {
   port: number;
@@ -42,6 +42,14 @@ export interface Config {
   /** Upload by URL: connect and total timeouts (ms). */
   urlConnectTimeoutMs: number;
   urlTotalTimeoutMs: number;
+  /** Origins that get `Access-Control-Allow-Origin` on delivery responses; `['*']`: any. */
+  corsOrigins: string[];
+  /** Transformation URLs: the origin relative sources are fetched from; undefined: no path form. */
+  transformOrigin: string | undefined;
+  /** Transformation URLs: origins absolute sources may come from. */
+  transformSources: string[];
+  /** Transformation URLs: largest source fetched, in bytes. */
+  transformMaxBytes: number;
   /** postgres:// URL of the shared metadata database; undefined: embedded SQLite. */
   databaseUrl: string | undefined;
   /** PostgreSQL schema holding Pictor's tables. */
@@ -101,6 +109,29 @@ function httpBase(name: string) {
     }
     return v.replace(/\/+$/, '');
   };
+}
+
+/** An http(s) origin (`scheme://host[:port]`, nothing after it), normalised as URL.origin writes it. */
+function origin(name: string, v: string): string {
+  let u: URL | undefined;
+  try {
+    u = new URL(v);
+  } catch {
+    u = undefined;
+  }
+  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:') || (u.pathname !== '/' && u.pathname !== '') || u.search || u.hash || u.username) {
+    throw new ConfigError(`invalid ${name} value (format: http(s)://host[:port], no path): ${v}, see docs/config.md#${name}`);
+  }
+  return u.origin;
+}
+
+function originList(name: string) {
+  return (raw: string | undefined): string[] =>
+    (optional(raw) ?? '')
+      .split(',')
+      .map((e) => e.trim())
+      .filter(Boolean)
+      .map((e) => origin(name, e));
 }
 
 function d<K extends keyof Config>(x: Descriptor<K>): Descriptor<K> {
@@ -222,6 +253,45 @@ export const descriptors = [
   }),
   d({ key: 'urlConnectTimeoutMs', env: 'PICTOR_URL_CONNECT_TIMEOUT_MS', format: 'integer 100..60000', defaultText: '5000', description: 'Upload by URL: time allowed to connect to the origin.', parse: intIn('PICTOR_URL_CONNECT_TIMEOUT_MS', 100, 60_000, 5000) }),
   d({ key: 'urlTotalTimeoutMs', env: 'PICTOR_URL_TOTAL_TIMEOUT_MS', format: 'integer 100..300000', defaultText: '30000', description: 'Upload by URL: time allowed for the whole fetch, redirects included.', parse: intIn('PICTOR_URL_TOTAL_TIMEOUT_MS', 100, 300_000, 30_000) }),
+  d({
+    key: 'corsOrigins',
+    env: 'PICTOR_CORS_ORIGINS',
+    format: '* or comma-separated http(s) origins',
+    defaultText: '*',
+    description: 'Who may read renditions and transformation-URL answers from scripts: `Access-Control-Allow-Origin: *` by default, or the listed origins (echoed back, with `Vary: Origin`).',
+    parse: (r) => {
+      const v = optional(r) ?? '*';
+      if (v.trim() === '*') return ['*'];
+      return originList('PICTOR_CORS_ORIGINS')(v);
+    },
+  }),
+  d({
+    key: 'transformOrigin',
+    env: 'PICTOR_TRANSFORM_ORIGIN',
+    format: 'http(s)://host[:port]',
+    defaultText: '(none)',
+    description: 'Transformation URLs, path form: `/cdn-cgi/image/<options>/<path>` fetches `<origin>/<path>`. With neither this nor PICTOR_TRANSFORM_SOURCES, `/cdn-cgi/image/` answers 404. A loopback or private origin must also be in PICTOR_URL_ALLOWLIST. See docs/transformations.md.',
+    parse: (r) => {
+      const v = optional(r);
+      return v === undefined ? undefined : origin('PICTOR_TRANSFORM_ORIGIN', v);
+    },
+  }),
+  d({
+    key: 'transformSources',
+    env: 'PICTOR_TRANSFORM_SOURCES',
+    format: 'comma-separated http(s) origins',
+    defaultText: '(none)',
+    description: 'Transformation URLs, absolute form: `/cdn-cgi/image/<options>/<http(s) URL>` is served only for a URL on one of these origins (and PICTOR_TRANSFORM_ORIGIN); any other is refused with 403 (Cloudflare\'s "resize from any origin" unchecked).',
+    parse: originList('PICTOR_TRANSFORM_SOURCES'),
+  }),
+  d({
+    key: 'transformMaxBytes',
+    env: 'PICTOR_TRANSFORM_MAX_BYTES',
+    format: `integer 1..${MAX_TRANSFORM_SOURCE_BYTES * 10}`,
+    defaultText: String(MAX_TRANSFORM_SOURCE_BYTES),
+    description: 'Transformation URLs: largest source image fetched (Cloudflare: 100 MB); larger answers 413 with err=9402.',
+    parse: intIn('PICTOR_TRANSFORM_MAX_BYTES', 1, MAX_TRANSFORM_SOURCE_BYTES * 10, MAX_TRANSFORM_SOURCE_BYTES),
+  }),
   d({
     key: 'databaseUrl',
     env: 'DATABASE_URL',

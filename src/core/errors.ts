@@ -69,6 +69,17 @@ export const errorCatalogue = {
   wrongAccount: spec(9427, 403, 'Image access denied with incorrect account id', false, 'digest §5.7'),
   deliveryNotFound: spec(9431, 404, 'Not found', false, 'digest §5.7'),
   deliveryBadRequest: spec(9432, 400, 'Bad request', false, 'digest §5.7'),
+  // Transformation URLs (/cdn-cgi/image/): Cloudflare's codes (troubleshooting page); statuses chosen where it gives none.
+  sourceFetchTooLarge: spec(9402, 413, 'The image was too large or the connection was interrupted', false, 'digest §7.3'),
+  transformLoop: spec(9403, 508, 'Request loop: the image was already resized, or the source is a transformation URL', false, 'troubleshooting (code), status compat'),
+  originNotFound: spec(9404, 404, 'The image does not exist on the origin server', false, 'digest §7.3'),
+  originError: spec(9408, 502, 'The origin server answered with an error status', false, 'troubleshooting (code), status compat'),
+  sourceUrlInvalid: spec(9419, 400, 'The source image URL is invalid', false, 'troubleshooting (code), status compat'),
+  originRedirectInvalid: spec(9420, 502, 'The origin server redirected to an invalid or disallowed URL', false, 'troubleshooting (code), status compat'),
+  originRedirectLoop: spec(9421, 502, 'The origin server redirected too many times', false, 'troubleshooting (code), status compat'),
+  sourceNotAllowed: spec(9425, 403, 'Image access denied: the source is not on an allowed origin', false, 'compat'),
+  originUnreachable: spec(9504, 502, 'The origin server could not be contacted', false, 'troubleshooting (code), status compat'),
+  originTimeout: spec(9505, 504, 'The origin server did not answer in time', false, 'troubleshooting (code), status compat'),
   busy: spec(9503, 503, 'Too many images are being processed; retry shortly', false, 'compat', { 'retry-after': '1' }),
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -1,10 +1,13 @@
 /**
  * The fast route for hot renditions: a request whose resolution is memoised and whose rendition is
  * in memory is answered straight on the raw Node response, before Fastify routes it. Anything else
- * (first request, signed image, disk tier, error) returns false and takes the full route.
+ * (first request, signed image, disk tier, error) returns false and takes the full route. The head
+ * comes from the same `head()` as the full route's.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { matchesEtag, renditionKey, type DeliveryContext, type Resolved } from './handler.js';
+import type { DeliveryContext } from './context.js';
+import { matchesEtag, renditionKey, type Resolved } from './resolve.js';
+import { head, writeResponse } from './respond.js';
 
 const HIT = { result: 'hit' } as const;
 
@@ -15,17 +18,17 @@ export function tryFastPath(ctx: DeliveryContext, url: string, req: IncomingMess
   const rawPath = q === -1 ? url : url.slice(0, q);
   const r = ctx.memo.get(rawPath, ctx.generation.value) as Resolved | undefined;
   if (!r) return false;
-  const { digest, headers, flat } = renditionKey(r, req.headers.accept);
+  const key = renditionKey(r, req.headers.accept);
+  const origin = req.headers.origin;
   const inm = req.headers['if-none-match'];
-  if (inm !== undefined && matchesEtag(inm, headers.etag!)) {
-    res.writeHead(304, flat);
-    res.end();
+  if (inm !== undefined && matchesEtag(inm, key.etag)) {
+    writeResponse(res, { ...head({ kind: 'not-modified', key }, ctx.cors, origin), body: '' }, method);
     return true;
   }
-  const hit = ctx.cache.peek(digest);
+  const hit = ctx.cache.peek(key.digest);
   if (!hit) return false;
   ctx.metrics.cache.inc(HIT);
-  res.writeHead(200, [...flat, 'content-type', hit.contentType, 'content-length', String(hit.body.length), 'cf-cache-status', 'HIT']);
-  res.end(method === 'HEAD' ? undefined : hit.body);
+  const h = head({ kind: 'rendition', key, contentType: hit.contentType, length: hit.body.length, cache: 'HIT' }, ctx.cors, origin);
+  writeResponse(res, { ...h, body: hit.body }, method);
   return true;
 }

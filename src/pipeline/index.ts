@@ -4,7 +4,8 @@
  */
 import type { ImageFacts } from '../core/types.js';
 import type { TransformOptions } from '../transform/options.js';
-export { readFacts } from './probe.js';
+import { readFacts } from './probe.js';
+export { readFacts };
 import { applyPlan } from './apply-plan.js';
 import { PlanError, type PlanContext, type RasterFormat, type SourceInfo, type TransformPlan } from './plan.js';
 import { steps } from './steps/index.js';
@@ -44,9 +45,42 @@ export function sourceOf(format: SourceInfo['format'], facts: ImageFacts): Sourc
   return { format, width: facts.width, height: facts.height, pages: facts.frames, hasAlpha: facts.alpha };
 }
 
-/** Runs a plan and returns the encoded bytes. */
+/**
+ * libvips could not decode (or re-encode) the source: the one failure that delivery may call "could
+ * not be decoded" (9412). Anything else thrown around a transform is a bug and is reported as one.
+ */
+export class DecodeError extends Error {
+  constructor(cause: unknown) {
+    super(`The image could not be decoded: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'DecodeError';
+  }
+}
+
+export function isDecodeError(e: unknown): e is DecodeError {
+  return e instanceof DecodeError;
+}
+
+/** Runs a plan and returns the encoded bytes; a failure inside libvips rejects with DecodeError. */
 export async function runTransform(input: Buffer, plan: TransformPlan, opts: { copyright?: string | undefined; timeoutSeconds?: number } = {}): Promise<Buffer> {
-  return applyPlan(input, plan, { copyright: opts.copyright, timeoutSeconds: opts.timeoutSeconds ?? 30 }).toBuffer();
+  // Building the pipeline is our code (its errors are bugs); running it is libvips reading the bytes.
+  const pipeline = applyPlan(input, plan, { copyright: opts.copyright, timeoutSeconds: opts.timeoutSeconds ?? 30 });
+  try {
+    return await pipeline.toBuffer();
+  } catch (e) {
+    throw new DecodeError(e);
+  }
+}
+
+/**
+ * The header read of a stored original (readFacts) with its failure named as a decode failure.
+ * @example const { format, facts } = await decodeFacts(bytes);
+ */
+export async function decodeFacts(input: Buffer): ReturnType<typeof readFacts> {
+  try {
+    return await readFacts(input);
+  } catch (e) {
+    throw new DecodeError(e);
+  }
 }
 
 export function isPlanError(e: unknown): e is PlanError {

@@ -5,8 +5,12 @@
  * connection uses; connect and total timeouts; the size cap applied while streaming.
  * Hand-written on node:http because fetch() (undici) offers no per-connection lookup hook in Node 20's
  * public API, and the guard must see the address actually connected to.
+ *
+ * `fetchOrigin` is the same fetch for transformation URLs: extra request headers (conditional
+ * validators, `Via`), a check on every redirect target, a 304 answered as such, and the response
+ * headers returned with the bytes.
  */
-import http from 'node:http';
+import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import ipaddr from 'ipaddr.js';
 import { AddressRefusedError, guardedLookup, refusal, type AddressPolicy, type LookupFn } from './address-guard.js';
@@ -19,12 +23,21 @@ export interface FetchUrlOptions {
   totalTimeoutMs: number;
   /** DNS resolver (tests inject one); default node:dns lookup. */
   resolve?: LookupFn;
+  /** Extra request headers (sent on every hop). */
+  headers?: Record<string, string>;
+  /** Why a redirect target may not be followed, or undefined when it may (checked on every hop). */
+  checkRedirect?: (url: URL) => string | undefined;
+  /** User-Agent of the requests. */
+  userAgent?: string;
 }
+
+/** Why an origin failure happened, for callers that answer each differently (transformation URLs). */
+export type OriginReason = 'status' | 'timeout' | 'unreachable' | 'redirects' | 'redirect-invalid' | 'redirect-refused' | 'other';
 
 export type FetchFailure =
   | { kind: 'refused'; message: string }
   | { kind: 'too-large'; message: string }
-  | { kind: 'origin'; message: string };
+  | { kind: 'origin'; message: string; reason?: OriginReason; status?: number };
 
 export class FetchUrlError extends Error {
   constructor(readonly failure: FetchFailure) {
@@ -38,9 +51,12 @@ export interface Fetched {
   filename: string | null;
 }
 
-function fail(kind: FetchFailure['kind'], message: string): never {
-  throw new FetchUrlError({ kind, message });
+function fail(kind: FetchFailure['kind'], message: string, reason?: OriginReason): never {
+  throw new FetchUrlError(kind === 'origin' && reason ? { kind, message, reason } : { kind, message });
 }
+
+/** What one GET answered. */
+type Hop = { redirect: string } | { data: Buffer; headers: IncomingHttpHeaders } | { notModified: true; headers: IncomingHttpHeaders };
 
 /** Checks scheme and literal host of one URL (before any connection). */
 function checkTarget(url: URL, policy: AddressPolicy): void {
@@ -63,7 +79,7 @@ function filenameOf(url: URL): string | null {
 }
 
 /** One GET; resolves with the response or a redirect target. */
-function getOnce(url: URL, opts: FetchUrlOptions, signal: AbortSignal, auth: string | undefined): Promise<{ redirect: string } | { data: Buffer }> {
+function getOnce(url: URL, opts: FetchUrlOptions, signal: AbortSignal, auth: string | undefined): Promise<Hop> {
   return new Promise((resolve, reject) => {
     const mod = url.protocol === 'https:' ? https : http;
     const req = mod.request(
@@ -73,7 +89,7 @@ function getOnce(url: URL, opts: FetchUrlOptions, signal: AbortSignal, auth: str
         port: url.port || undefined,
         path: `${url.pathname}${url.search}`,
         method: 'GET',
-        headers: { 'user-agent': 'Pictor (+upload by URL)', accept: 'image/*,*/*;q=0.8' },
+        headers: { 'user-agent': opts.userAgent ?? 'Pictor (+upload by URL)', accept: 'image/*,*/*;q=0.8', ...opts.headers },
         ...(auth ? { auth } : {}),
         lookup: guardedLookup(opts.policy, opts.resolve),
         signal,
@@ -85,9 +101,13 @@ function getOnce(url: URL, opts: FetchUrlOptions, signal: AbortSignal, auth: str
           res.resume();
           return resolve({ redirect: res.headers.location });
         }
+        if (status === 304) {
+          res.resume();
+          return resolve({ notModified: true, headers: res.headers });
+        }
         if (status < 200 || status >= 300) {
           res.resume();
-          return reject(new FetchUrlError({ kind: 'origin', message: `The origin answered HTTP ${status}` }));
+          return reject(new FetchUrlError({ kind: 'origin', message: `The origin answered HTTP ${status}`, reason: 'status', status }));
         }
         const declared = Number(res.headers['content-length']);
         if (Number.isFinite(declared) && declared > opts.maxBytes) {
@@ -105,11 +125,14 @@ function getOnce(url: URL, opts: FetchUrlOptions, signal: AbortSignal, auth: str
           }
           chunks.push(chunk);
         });
-        res.on('end', () => resolve({ data: Buffer.concat(chunks) }));
+        res.on('end', () => resolve({ data: Buffer.concat(chunks), headers: res.headers }));
         res.on('error', reject);
       },
     );
-    const connectTimer = setTimeout(() => req.destroy(new FetchUrlError({ kind: 'origin', message: `Connecting to ${url.host} timed out` })), opts.connectTimeoutMs);
+    const connectTimer = setTimeout(
+      () => req.destroy(new FetchUrlError({ kind: 'origin', message: `Connecting to ${url.host} timed out`, reason: 'timeout' })),
+      opts.connectTimeoutMs,
+    );
     req.on('socket', (socket) => {
       if (!socket.connecting) clearTimeout(connectTimer);
       socket.once('connect', () => clearTimeout(connectTimer));
@@ -127,19 +150,35 @@ function getOnce(url: URL, opts: FetchUrlOptions, signal: AbortSignal, auth: str
 function explain(err: unknown, url: URL, timedOut: boolean): FetchUrlError {
   if (err instanceof FetchUrlError) return err;
   if (err instanceof AddressRefusedError) return new FetchUrlError({ kind: 'refused', message: `The URL's address is not allowed: ${err.reason}` });
-  if (timedOut) return new FetchUrlError({ kind: 'origin', message: 'Fetching the URL took too long' });
+  if (timedOut) return new FetchUrlError({ kind: 'origin', message: 'Fetching the URL took too long', reason: 'timeout' });
   const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new FetchUrlError({ kind: 'origin', message: `The host ${url.hostname} could not be resolved` });
-  if (code === 'ECONNREFUSED') return new FetchUrlError({ kind: 'origin', message: `The origin ${url.host} refused the connection` });
-  if (code === 'ECONNRESET' || code === 'EPIPE') return new FetchUrlError({ kind: 'origin', message: `The origin ${url.host} closed the connection` });
-  return new FetchUrlError({ kind: 'origin', message: `Fetching the URL failed (${code ?? (err as Error).message})` });
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new FetchUrlError({ kind: 'origin', message: `The host ${url.hostname} could not be resolved`, reason: 'unreachable' });
+  if (code === 'ECONNREFUSED') return new FetchUrlError({ kind: 'origin', message: `The origin ${url.host} refused the connection`, reason: 'unreachable' });
+  if (code === 'ECONNRESET' || code === 'EPIPE') return new FetchUrlError({ kind: 'origin', message: `The origin ${url.host} closed the connection`, reason: 'unreachable' });
+  return new FetchUrlError({ kind: 'origin', message: `Fetching the URL failed (${code ?? (err as Error).message})`, reason: 'other' });
 }
+
+/** What `fetchOrigin` answers: the bytes (200) or "not modified" (304), with the final URL and headers. */
+export type OriginResponse =
+  | { status: 200; data: Buffer; headers: IncomingHttpHeaders; url: URL }
+  | { status: 304; headers: IncomingHttpHeaders; url: URL };
 
 /**
  * Fetches `raw` with every rule above.
  * @example const { data, filename } = await fetchUrl('https://example.com/cat.jpg', opts);
  */
 export async function fetchUrl(raw: string, opts: FetchUrlOptions): Promise<Fetched> {
+  const got = await fetchOrigin(raw, opts);
+  // Without conditional headers an origin has no reason to answer 304; treat one as a failure.
+  if (got.status === 304) return fail('origin', 'The origin answered HTTP 304 to an unconditional request', 'status');
+  return { data: got.data, filename: filenameOf(got.url) };
+}
+
+/**
+ * Fetches `raw` with every rule above, plus `opts.headers` and `opts.checkRedirect`; a 304 resolves.
+ * @example const got = await fetchOrigin('http://127.0.0.1:8080/a.png', { ...opts, headers: { 'if-none-match': '"x"' } });
+ */
+export async function fetchOrigin(raw: string, opts: FetchUrlOptions): Promise<OriginResponse> {
   let url: URL;
   try {
     url = new URL(raw);
@@ -163,19 +202,22 @@ export async function fetchUrl(raw: string, opts: FetchUrlOptions): Promise<Fetc
   try {
     for (let hop = 0; ; hop++) {
       checkTarget(url, opts.policy);
-      let got;
+      let got: Hop;
       try {
         got = await getOnce(url, opts, controller.signal, url.origin === firstOrigin ? auth : undefined);
       } catch (err) {
         throw explain(err, url, timedOut);
       }
-      if ('data' in got) return { data: got.data, filename: filenameOf(url) };
-      if (hop >= opts.maxRedirects) fail('origin', `The URL redirected more than ${opts.maxRedirects} times`);
+      if ('data' in got) return { status: 200, data: got.data, headers: got.headers, url };
+      if ('notModified' in got) return { status: 304, headers: got.headers, url };
+      if (hop >= opts.maxRedirects) fail('origin', `The URL redirected more than ${opts.maxRedirects} times`, 'redirects');
       try {
         url = new URL(got.redirect, url);
       } catch {
-        fail('origin', 'The origin redirected to an invalid URL');
+        fail('origin', 'The origin redirected to an invalid URL', 'redirect-invalid');
       }
+      const why = opts.checkRedirect?.(url);
+      if (why) fail('origin', `The origin redirected to ${url.origin}, which is not allowed: ${why}`, 'redirect-refused');
     }
   } finally {
     clearTimeout(total);

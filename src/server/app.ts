@@ -11,8 +11,10 @@ import { apiRoutes, type ApiContext } from '../api/index.js';
 import { noRoute } from '../api/auth.js';
 import { failure } from '../api/envelope.js';
 import { JSON_NULL, SchemaValidationError, validatorCompiler } from '../api/validation.js';
-import { CDN_PREFIX, deliveryRoutes, type DeliveryContext } from '../delivery/index.js';
+import { CDN_PREFIX, deliveryRoutes, TRANSFORM_PREFIX, type DeliveryContext } from '../delivery/index.js';
+import { errorResponse, writeResponse } from '../delivery/respond.js';
 import { tryFastPath } from '../delivery/fast-path.js';
+import { dashboardRoutes } from './dashboard.js';
 import { createServer, STATUS_CODES, type IncomingMessage } from 'node:http';
 
 /** Marks requests that arrive on the delivery port (see main.ts). */
@@ -49,8 +51,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (!marked && deliveryHosts.size === 0) return url;
     const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
     const bare = marked || deliveryHosts.has(host);
-    return bare && !url.startsWith(`${CDN_PREFIX}/`) ? `${CDN_PREFIX}${url}` : url;
+    return bare && !url.startsWith(`${CDN_PREFIX}/`) && !url.startsWith(`${TRANSFORM_PREFIX}/`) ? `${CDN_PREFIX}${url}` : url;
   };
+  /** Delivery paths answer in the delivery error form (text body, `Cf-Resized`), never the API's JSON. */
+  const isDeliveryPath = (url: string): boolean => url.startsWith(`${CDN_PREFIX}/`) || url.startsWith(`${TRANSFORM_PREFIX}/`);
   const app = Fastify({
     loggerInstance: typeof deps.logger === 'object' ? deps.logger : undefined,
     logger: typeof deps.logger === 'boolean' ? deps.logger : undefined,
@@ -87,7 +91,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       socket.destroy(err);
     },
     // Errors Fastify raises before routing (a malformed percent-escape, say) get the envelope too.
-    frameworkErrors: (err, _req, reply) => {
+    frameworkErrors: (err, req, reply) => {
+      if (err.code === 'FST_ERR_BAD_URL' && isDeliveryPath(effectiveUrl(req.raw))) {
+        const r = errorResponse(new AppError('deliveryBadRequest', { detail: 'Bad request: the URL has a malformed percent-escape' }), deps.delivery.cors, req.headers.origin);
+        reply.hijack();
+        writeResponse(reply.raw, r, req.method);
+        return;
+      }
       const e = err.code === 'FST_ERR_BAD_URL' ? noRoute() : toAppError(err);
       void (reply as FastifyReply).status(e.status).headers(e.headers).send(failure(e));
     },
@@ -119,5 +129,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await apiRoutes(app, deps.api);
   await deliveryRoutes(app, deps.delivery);
+  await dashboardRoutes(app, { publicUrl: () => deps.api.publicUrl });
   return app;
 }

@@ -24,6 +24,9 @@ import { parseAllowlist, type LookupFn } from '../security/address-guard.js';
 import type { FetchUrlOptions } from '../security/fetch-url.js';
 import { Generation } from '../core/generation.js';
 import { ResolutionMemo } from '../delivery/memo.js';
+import { OriginCache } from '../delivery/origin-cache.js';
+import { corsPolicy } from '../delivery/respond.js';
+import { sourceRefusal, VIA_TOKEN, type TransformUrls } from '../delivery/transform-url.js';
 
 export interface Composition {
   config: Config;
@@ -79,6 +82,26 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const keys = new KeysService({ store, clock });
   const gate = new Gate(config.workerSlots, config.queueLimit);
   const cache = new RenditionCache({ memoryBytes: config.cacheMemoryMb * 1024 * 1024, disk: renditions ?? undefined });
+  // Transformation URLs: built only when configured; their fetches go through the same address guard.
+  let transformUrls: TransformUrls | undefined;
+  if (config.transformOrigin || config.transformSources.length > 0) {
+    const sources = new Set(config.transformSources);
+    const allowed = { origin: config.transformOrigin, sources };
+    transformUrls = {
+      ...allowed,
+      cache: new OriginCache({
+        disk: renditions ?? undefined,
+        clock,
+        fetch: {
+          ...urlFetch,
+          maxBytes: config.transformMaxBytes,
+          headers: { via: `1.1 ${VIA_TOKEN}` },
+          userAgent: 'Pictor (+transformation URLs)',
+          checkRedirect: (u) => sourceRefusal(allowed, u),
+        },
+      }),
+    };
+  }
   const delivery: DeliveryContext = {
     accounts,
     images,
@@ -92,6 +115,8 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     generation,
     memo: new ResolutionMemo(10_000),
     memoise: !config.databaseUrl,
+    cors: corsPolicy(config.corsOrigins),
+    transformUrls,
   };
   const api: ApiContext = {
     accounts,

@@ -8,7 +8,7 @@ import type { Clock } from '../core/clock.js';
 import { MAX_CREATOR_LENGTH, MAX_CUSTOM_ID_LENGTH, MAX_METADATA_BYTES, exceedsDimensions } from '../core/limits.js';
 import { isUuid, newBlobKey, newImageId } from '../core/ids.js';
 import type { ImageFacts, ImageRecord, Metadata } from '../core/types.js';
-import { probe, readFacts, type ProbeResult } from '../pipeline/probe.js';
+import { probe, type ProbeResult } from '../pipeline/probe.js';
 import { isComplete } from '../pipeline/integrity.js';
 import { sanitizeSvg, SVG_SANITIZER_VERSION } from '../pipeline/svg-sanitize.js';
 import type { BlobStore, ImagePatch, ListImagesV2Query, MetadataStore } from '../storage/types.js';
@@ -183,14 +183,12 @@ export class ImagesService {
   }
 
   /**
-   * The facts of an image stored before facts were kept: read from the original's header once and
-   * recorded with the row (a failed write only means the next rendition reads the header again).
+   * Records the facts of an image stored before facts were kept (delivery read them from the
+   * original's header). Best effort: a failed write only means the next rendition reads them again.
    */
-  async factsOf(image: ImageRecord, original: Buffer): Promise<ImageFacts> {
-    if (image.facts) return image.facts;
-    const { facts } = await readFacts(original);
-    if (image.blobKey) await this.deps.store.setImageFacts(image.accountId, image.id, image.blobKey, facts).catch(() => undefined);
-    return facts;
+  async recordFacts(image: ImageRecord, facts: ImageFacts): Promise<void> {
+    if (!image.blobKey) return;
+    await this.deps.store.setImageFacts(image.accountId, image.id, image.blobKey, facts).catch(() => undefined);
   }
 
   /** The original bytes of a stored (non-draft) image (an SVG cleaned by the current rules first). */

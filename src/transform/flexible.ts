@@ -8,17 +8,25 @@
  */
 import { invalid, is } from '../core/check.js';
 import { FITS, METADATA_MODES } from '../core/types.js';
-import { defaults, type Gravity, type OutputFormat, type TransformOptions, type Trim } from './options.js';
+import { defaults, type Gravity, type OutputFormat, type TransformFit, type TransformOptions, type Trim } from './options.js';
 import { MAX_VARIANT_SIDE, type ParseResult } from './variant-options.js';
 
+/** Where a list is parsed: a flexible variant, or a transformation URL (which accepts a few more values). */
+export interface ParseFlexibleOptions {
+  transformation?: boolean;
+}
+
 /** A parser stores its value in `out` and returns undefined, or returns the validation sentence. */
-type OptionParser = (value: string, out: Partial<TransformOptions>) => string | undefined;
+type OptionParser = (value: string, out: Partial<TransformOptions>, mode: ParseFlexibleOptions) => string | undefined;
 
 /** Largest device pixel ratio. Cloudflare's dpr page documents 2; we accept up to 3 (as its older pages did). */
 export const MAX_DPR = 3;
 
-/** Output formats a flexible variant may ask for; `json` (metadata output) is not served. */
+/** Output formats a flexible variant may ask for; `json` (metadata output) only on transformation URLs. */
 const FORMATS: readonly OutputFormat[] = ['auto', 'avif', 'webp', 'jpeg', 'png', 'gif', 'baseline-jpeg'];
+const TRANSFORM_FORMATS: readonly OutputFormat[] = [...FORMATS, 'json'];
+/** Fits of transformation URLs: the five, plus `squeeze` and `aspect-crop` (digest §5.4). */
+const TRANSFORM_FITS: readonly TransformFit[] = [...FITS, 'squeeze', 'aspect-crop'];
 const SIDES = ['left', 'right', 'top', 'bottom', 'center'] as const;
 const TRIM_SIDES = ['top', 'right', 'bottom', 'left'] as const;
 
@@ -67,16 +75,24 @@ function range(name: 'blur' | 'sharpen' | 'brightness' | 'contrast' | 'gamma', m
   };
 }
 
-/** A value from a fixed list, stored as is. */
-function oneOf<K extends 'fit' | 'format' | 'metadata'>(name: K, values: readonly TransformOptions[K][]): OptionParser {
-  return (v, out) => {
-    if (!is.oneOf(v, values as readonly string[])) return invalid(name, `one of ${values.join(', ')}`, v);
+/** A value from a fixed list, stored as is; `transformationValues` is the list on transformation URLs. */
+function oneOf<K extends 'fit' | 'format' | 'metadata'>(name: K, values: readonly TransformOptions[K][], transformationValues = values): OptionParser {
+  return (v, out, mode) => {
+    const list = mode.transformation ? transformationValues : values;
+    if (!is.oneOf(v, list as readonly string[])) return invalid(name, `one of ${list.join(', ')}`, v);
     out[name] = v as TransformOptions[K];
     return undefined;
   };
 }
 
-/** A value accepted for compatibility that changes nothing here (`compression=fast`, `onerror=redirect`). */
+/** `onerror=redirect`: recorded on transformation URLs (a failure redirects to the source), ignored by variants. */
+const parseOnerror: OptionParser = (v, out, mode) => {
+  if (v !== 'redirect') return invalid('onerror', 'redirect', v);
+  if (mode.transformation) out.onerror = 'redirect';
+  return undefined;
+};
+
+/** A value accepted for compatibility that changes nothing here (`compression=fast`). */
 function accepted(name: string, value: string): OptionParser {
   return (v) => (v === value ? undefined : invalid(name, value, v));
 }
@@ -213,8 +229,8 @@ function trimSize(name: 'trim.width' | 'trim.height'): OptionParser {
 
 const parseWidth = side('width');
 const parseHeight = side('height');
-const parseFit = oneOf('fit', FITS);
-const parseFormat = oneOf('format', FORMATS);
+const parseFit = oneOf('fit', FITS as readonly TransformFit[], TRANSFORM_FITS);
+const parseFormat = oneOf('format', FORMATS, TRANSFORM_FORMATS);
 
 /** The dispatch table: every option name and alias → its parser. Aliases share the parser object. */
 const OPTIONS: Record<string, OptionParser> = {
@@ -247,7 +263,7 @@ const OPTIONS: Record<string, OptionParser> = {
   contrast: range('contrast', 0, 10, true),
   gamma: range('gamma', 0, 10, true),
   compression: accepted('compression', 'fast'),
-  onerror: accepted('onerror', 'redirect'),
+  onerror: parseOnerror,
 };
 
 /** Parser → the name sentences use for it: its first key in the table (`w` → `width`). */
@@ -287,10 +303,11 @@ function splitItems(segment: string): string[] {
 /**
  * Parses a flexible-variant segment, still percent-encoded as it arrived in the URL path; each value
  * is percent-decoded. Empty segments and items, items without `name=`, unknown names and an option
- * given twice (also through an alias: `w=1,width=2`) are refused.
+ * given twice (also through an alias: `w=1,width=2`) are refused. With `{ transformation: true }`
+ * (transformation URLs) `fit=squeeze`, `fit=aspect-crop`, `format=json` and `onerror=redirect` count.
  * @example parseFlexible('w=400,fit=cover,background=%23ff0000') // { ok: true, value: { width: 400, fit: 'cover', ... } }
  */
-export function parseFlexible(segment: string): ParseResult<TransformOptions> {
+export function parseFlexible(segment: string, mode: ParseFlexibleOptions = {}): ParseResult<TransformOptions> {
   if (segment === '') return { ok: false, error: invalid('options', 'comma-separated list of name=value options', segment) };
   const out: Partial<TransformOptions> = {};
   const seen = new Set<OptionParser>();
@@ -311,7 +328,7 @@ export function parseFlexible(segment: string): ParseResult<TransformOptions> {
     } catch {
       return { ok: false, error: invalid(canonical, 'percent-encoded value', raw) };
     }
-    const error = parse(value, out);
+    const error = parse(value, out, mode);
     if (error !== undefined) return { ok: false, error };
   }
   return { ok: true, value: defaults(out) };

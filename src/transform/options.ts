@@ -4,6 +4,9 @@
  */
 import type { Fit, MetadataMode } from '../core/types.js';
 
+/** Fits: Cloudflare's five, plus `squeeze` and `aspect-crop`, which only transformation URLs accept. */
+export type TransformFit = Fit | 'squeeze' | 'aspect-crop';
+
 export type OutputFormat = 'auto' | 'avif' | 'webp' | 'jpeg' | 'png' | 'gif' | 'json' | 'baseline-jpeg';
 
 /** `auto` (saliency), a side, or a focal point as fractions of width and height. */
@@ -19,7 +22,7 @@ export interface Trim {
 export interface TransformOptions {
   width?: number;
   height?: number;
-  fit: Fit;
+  fit: TransformFit;
   /** Device pixel ratio: multiplies width and height. */
   dpr: number;
   /** 1..100; default 85. */
@@ -42,6 +45,8 @@ export interface TransformOptions {
   brightness?: number;
   contrast?: number;
   gamma?: number;
+  /** Transformation URLs: answer a failure with a redirect to the source. */
+  onerror?: 'redirect';
   /** Per-variant browser TTL in seconds (stored variants only). */
   browserTtl?: number;
 }

@@ -8,11 +8,14 @@
  * | cover      | exactly w×h, cropped by gravity, may enlarge        | match it exactly          |
  * | crop       | cover when larger, scale-down when smaller          | as scale-down             |
  * | pad        | contain, then pad to exactly w×h with background    | as contain                |
+ *
+ * Transformation URLs only (digest §5.4):
+ * | squeeze    | exactly w×h, stretched (aspect not kept)            | as contain                |
+ * | aspect-crop| cut to w:h, then scale down to w×h, never enlarge   | as scale-down             |
  */
 import { invalid } from '../../core/check.js';
 import { MAX_PIXELS, MAX_SIDE } from '../../core/limits.js';
-import type { Fit } from '../../core/types.js';
-import type { Gravity } from '../../transform/options.js';
+import type { Gravity, TransformFit } from '../../transform/options.js';
 import { PlanError, type PlanContext, type TransformPlan } from '../plan.js';
 
 export const MAX_OUTPUT_SIDE = MAX_SIDE;
@@ -70,8 +73,8 @@ export function resize(ctx: PlanContext): void {
   if (w === undefined && h === undefined) return;
   const { width: W, height: H } = ctx;
   const both = w !== undefined && h !== undefined;
-  const fit: Fit = ctx.options.fit;
-  if (fit === 'scale-down' || (fit === 'crop' && !both)) {
+  const fit: TransformFit = ctx.options.fit;
+  if (fit === 'scale-down' || ((fit === 'crop' || fit === 'aspect-crop') && !both)) {
     const [ow, oh] = scaled(W, H, Math.min(1, insideScale(W, H, w, h)));
     fillTo(ctx, ow, oh);
   } else if (fit === 'contain' || !both) {
@@ -79,6 +82,16 @@ export function resize(ctx: PlanContext): void {
     fillTo(ctx, ow, oh);
   } else if (fit === 'cover') {
     coverPlan(ctx, w!, h!, ctx.options.gravity);
+  } else if (fit === 'squeeze') {
+    fillTo(ctx, w!, h!);
+  } else if (fit === 'aspect-crop') {
+    if (Math.max(w! / W, h! / H) <= 1) coverPlan(ctx, w!, h!, ctx.options.gravity);
+    else {
+      // Smaller than the box: keep the scale, cut the source to the box's aspect ratio (612×613 at 1920×1120 → 612×357).
+      const r = w! / h!;
+      const [cw, ch] = W / H > r ? [Math.max(1, Math.round(H * r)), H] : [W, Math.max(1, Math.round(W / r))];
+      coverPlan(ctx, cw, ch, ctx.options.gravity);
+    }
   } else if (fit === 'crop') {
     const [rw, rh] = scaled(W, H, Math.min(1, Math.max(w! / W, h! / H)));
     const [ow, oh] = [Math.min(w!, rw), Math.min(h!, rh)];
