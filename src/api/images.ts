@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { appError } from '../core/errors.js';
 import { invalid, is } from '../core/check.js';
 import type { ImagePatch } from '../services/images.js';
+import { isSvgContentType, SVG_RESPONSE_HEADERS } from '../security/svg-headers.js';
 import { noRoute } from './auth.js';
 import type { ApiContext } from './context.js';
 import { ok } from './envelope.js';
@@ -18,7 +19,8 @@ export const V1_PER_PAGE = { min: 10, max: 10_000, default: 1000 } as const;
 function intParam(name: string, raw: unknown, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (typeof raw !== 'string' || !Number.isInteger(n)) throw appError('badRequest', invalid(name, 'integer', raw));
+  // Safe integers only: 1e30 or 2^53+1 would reach the database as a float or a rounded value.
+  if (typeof raw !== 'string' || !Number.isSafeInteger(n)) throw appError('badRequest', invalid(name, 'integer', raw));
   return n;
 }
 
@@ -42,6 +44,18 @@ export function parseImagePath(req: FastifyRequest): { id: string; blob: boolean
   }
   if (id === '') throw noRoute();
   return { id, blob };
+}
+
+/**
+ * The blob's Content-Disposition: `?disposition=inline` or `?disposition=attachment` when asked; else
+ * `attachment` for an SVG (opened from a link it is a download, not a document on our origin) and
+ * none for a raster image (docs/compat.md).
+ */
+function blobDisposition(asked: unknown, contentType: string): string | undefined {
+  if (asked !== undefined && asked !== 'inline' && asked !== 'attachment') {
+    throw appError('badRequest', invalid('disposition', '"inline" or "attachment"', asked));
+  }
+  return asked ?? (isSvgContentType(contentType) ? 'attachment' : undefined);
 }
 
 export async function imagesRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
@@ -70,6 +84,8 @@ export async function imagesRoutes(app: FastifyInstance, ctx: ApiContext): Promi
     const q = req.query as Record<string, unknown>;
     const page = Math.max(1, intParam('page', q.page, 1));
     const perPage = Math.min(V1_PER_PAGE.max, Math.max(V1_PER_PAGE.min, intParam('per_page', q.per_page, V1_PER_PAGE.default)));
+    // The row offset must stay a safe integer too (page 2^50 of 10,000 would not).
+    if (!Number.isSafeInteger((page - 1) * perPage)) throw appError('badRequest', invalid('page', `integer at most ${Math.floor(Number.MAX_SAFE_INTEGER / perPage)}`, q.page));
     const creator = typeof q.creator === 'string' ? (q.creator === '' ? null : q.creator) : undefined;
     const rows = await ctx.images.list(req.account.id, page, perPage, creator);
     const variants = await ctx.variants.list(req.account.id);
@@ -89,7 +105,11 @@ export async function imagesRoutes(app: FastifyInstance, ctx: ApiContext): Promi
     const { id, blob } = parseImagePath(req);
     if (!blob) return ok(await serialise(req, await ctx.images.get(req.account.id, id)));
     const b = await ctx.images.blob(req.account.id, id);
-    return reply.header('content-type', b.contentType).header('etag', b.etag).header('cache-control', 'private, no-store').header('x-content-type-options', 'nosniff').send(b.data);
+    const disposition = blobDisposition((req.query as Record<string, unknown>).disposition, b.contentType);
+    reply.header('content-type', b.contentType).header('etag', b.etag).header('cache-control', 'private, no-store').header('x-content-type-options', 'nosniff');
+    if (isSvgContentType(b.contentType)) reply.headers(SVG_RESPONSE_HEADERS);
+    if (disposition) reply.header('content-disposition', disposition);
+    return reply.send(b.data);
   });
 
   app.patch('/images/v1/*', async (req) => {

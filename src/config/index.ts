@@ -5,6 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
+import ipaddr from 'ipaddr.js';
 
 export interface Config {
   port: number;
@@ -192,9 +193,13 @@ export const descriptors = [
     parse: (r) => {
       const list = (optional(r) ?? '').split(',').map((e) => e.trim()).filter(Boolean);
       for (const e of list) {
-        const [addr, bits, extra] = e.split('/');
-        const ok = extra === undefined && addr !== undefined && (/^[\d.]+$/.test(addr) || addr.includes(':')) && (bits === undefined || /^\d{1,3}$/.test(bits));
-        if (!ok) throw new ConfigError(`invalid PICTOR_URL_ALLOWLIST value (format: comma-separated CIDRs): ${e}, see docs/config.md#PICTOR_URL_ALLOWLIST`);
+        try {
+          // The same parser the address guard uses, so what passes here cannot fail at start-up.
+          if (e.includes('/')) ipaddr.parseCIDR(e);
+          else ipaddr.parse(e);
+        } catch (err) {
+          throw new ConfigError(`invalid PICTOR_URL_ALLOWLIST value (format: comma-separated CIDRs or addresses): ${e} (${(err as Error).message}), see docs/config.md#PICTOR_URL_ALLOWLIST`);
+        }
       }
       return list;
     },
