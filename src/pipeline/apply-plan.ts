@@ -5,6 +5,7 @@
  * `rotateBefore`); the plan's trim region is already expressed in the turned frame.
  */
 import sharp, { type Sharp } from 'sharp';
+import { MAX_PIXELS } from '../core/limits.js';
 import type { TransformPlan } from './plan.js';
 
 export interface ApplyOptions {
@@ -17,7 +18,7 @@ export interface ApplyOptions {
 export function applyPlan(input: Buffer, plan: TransformPlan, opts: ApplyOptions): Sharp {
   let img = sharp(input, {
     animated: plan.output.animated,
-    limitInputPixels: 100_000_000,
+    limitInputPixels: MAX_PIXELS,
     failOn: 'error',
   }).autoOrient();
   if (plan.rotate) img = img.rotate(plan.rotate);
