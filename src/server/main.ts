@@ -53,6 +53,7 @@ export async function startServer(config: Config = loadConfig(), opts: { quiet?:
         `  account hash: ${boot.account.hash}`,
         `  API token:    ${boot.token}   (Images Read + Write)`,
         `  data:         ${config.dataDir}`,
+        `  dashboard:    ${base}/dashboard/`,
         `  delivery:     ${composition.api.publicUrl}/cdn-cgi/imagedelivery/${boot.account.hash}/<image_id>/<variant>${deliveryUrl ? ` and ${deliveryUrl}/${boot.account.hash}/<image_id>/<variant>` : ''}`,
         '',
         'Upload an image:',

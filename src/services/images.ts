@@ -11,8 +11,7 @@ import type { ImageFacts, ImageRecord, Metadata } from '../core/types.js';
 import { probe, readFacts, type ProbeResult } from '../pipeline/probe.js';
 import { isComplete } from '../pipeline/integrity.js';
 import { sanitizeSvg, SVG_SANITIZER_VERSION } from '../pipeline/svg-sanitize.js';
-import type { BlobStore, ImagePatch, MetadataStore } from '../storage/types.js';
-import { encodeToken, parseListV2Query } from './list-query.js';
+import type { BlobStore, ImagePatch, ListImagesV2Query, MetadataStore } from '../storage/types.js';
 import { fetchUrl, FetchUrlError, type FetchUrlOptions } from '../security/fetch-url.js';
 
 export { MAX_CUSTOM_ID_LENGTH, MAX_METADATA_BYTES } from '../core/limits.js';
@@ -246,11 +245,9 @@ export class ImagesService {
     return this.deps.store.listImages(accountId, { offset: (page - 1) * perPage, limit: perPage, creator });
   }
 
-  /** A v2 page: keyset-paginated, filtered in the store's indexes. */
-  async listV2(accountId: string, query: Record<string, unknown>): Promise<{ images: ImageRecord[]; continuationToken: string | null }> {
-    const q = parseListV2Query(query);
-    const page = await this.deps.store.listImagesV2(accountId, q);
-    return { images: page.images, continuationToken: page.next === null ? null : encodeToken(q.order, page.next) };
+  /** A v2 page: keyset-paginated, filtered in the store's indexes; `next` is the position to continue after. */
+  listV2(accountId: string, query: ListImagesV2Query): Promise<{ images: ImageRecord[]; next: number | null }> {
+    return this.deps.store.listImagesV2(accountId, query);
   }
 
   async update(accountId: string, id: string, patch: ImagePatch): Promise<ImageRecord> {
@@ -298,4 +295,4 @@ export class ImagesService {
 function duplicate(): AppError {
   return new AppError('alreadyExists');
 }
-export type { ImagePatch } from '../storage/types.js';
+export type { ImagePatch, ListImagesV2Query, MetaFilter } from '../storage/types.js';
