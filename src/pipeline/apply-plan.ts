@@ -1,7 +1,8 @@
 /**
  * applyPlan(): the one place that turns a TransformPlan into sharp calls. sharp records options and
- * runs once, in its own order: autoOrient → extract (trim) → rotate → resize → extract (after) →
- * effects → output.
+ * runs once, in its own order: autoOrient → flip/flop → rotate → extract (trim) → resize → extract
+ * (after) → effects → output. `rotate` is called before `extract` so that sharp turns first (its
+ * `rotateBefore`); the plan's trim region is already expressed in the turned frame.
  */
 import sharp, { type Sharp } from 'sharp';
 import { MAX_PIXELS } from '../core/limits.js';
@@ -20,8 +21,10 @@ export function applyPlan(input: Buffer, plan: TransformPlan, opts: ApplyOptions
     limitInputPixels: MAX_PIXELS,
     failOn: 'error',
   }).autoOrient();
-  if (plan.trim) img = img.extract(plan.trim);
   if (plan.rotate) img = img.rotate(plan.rotate);
+  if (plan.flip) img = img.flip();
+  if (plan.flop) img = img.flop();
+  if (plan.trim) img = img.extract(plan.trim);
   if (plan.resize) {
     img = img.resize({
       width: plan.resize.width,
@@ -33,10 +36,10 @@ export function applyPlan(input: Buffer, plan: TransformPlan, opts: ApplyOptions
   }
   if (plan.extractAfter) img = img.extract(plan.extractAfter);
   if (plan.blur) img = img.blur(plan.blur);
-  if (plan.sharpen) img = img.sharpen({ sigma: plan.sharpen });
+  if (plan.sharpen) img = img.sharpen(plan.sharpen);
   if (plan.modulate) img = img.modulate(plan.modulate);
   if (plan.linear) img = img.linear(plan.linear.a, plan.linear.b);
-  if (plan.gamma) img = img.gamma(plan.gamma);
+  if (plan.gamma) img = img.gamma(plan.gamma.in, plan.gamma.out);
   if (plan.flatten) img = img.flatten({ background: plan.flatten });
   img = withMetadata(img, plan, opts.copyright);
   img = encode(img, plan.output);
@@ -44,14 +47,15 @@ export function applyPlan(input: Buffer, plan: TransformPlan, opts: ApplyOptions
 }
 
 /**
- * metadata keep / copyright / none (digest §5.4). Colour profiles are always converted to sRGB (sharp's
- * default), orientation is always applied; WebP and PNG output never carry EXIF.
+ * metadata keep / copyright / none (digest §5.4), as planned by steps/output.ts: EXIF all, only the
+ * copyright, or none; the ICC profile kept for `keep`, else pixels converted to sRGB (sharp's
+ * default) with no profile. Orientation is always applied.
  */
 function withMetadata(img: Sharp, plan: TransformPlan, copyright: string | undefined): Sharp {
-  const exifCapable = plan.output.format === 'jpeg' || plan.output.format === 'avif';
-  if (!exifCapable || plan.metadata === 'none') return img;
-  if (plan.metadata === 'keep') return img.keepExif();
-  return copyright ? img.withExif({ IFD0: { Copyright: copyright } }) : img;
+  if (plan.keepIcc) img = img.keepIccProfile();
+  if (plan.exif === 'all') return img.keepExif();
+  if (plan.exif === 'copyright' && copyright) return img.withExif({ IFD0: { Copyright: copyright } });
+  return img;
 }
 
 function encode(img: Sharp, out: TransformPlan['output']): Sharp {

@@ -7,7 +7,7 @@ import type { TransformOptions } from '../transform/options.js';
 import { readFacts } from './probe.js';
 export { readFacts };
 import { applyPlan } from './apply-plan.js';
-import { PlanError, type PlanContext, type RasterFormat, type SourceInfo, type TransformPlan } from './plan.js';
+import { PlanError, planContext, type RasterFormat, type SourceInfo, type TransformPlan } from './plan.js';
 import { steps } from './steps/index.js';
 
 export { PlanError } from './plan.js';
@@ -18,19 +18,7 @@ export type { RasterFormat, SourceInfo, TransformPlan } from './plan.js';
  * @example planTransform({ width: 1080, height: 720, format: 'jpeg', pages: 1, hasAlpha: false }, defaults({ width: 500, height: 500 }), 'jpeg')
  */
 export function planTransform(source: SourceInfo, options: TransformOptions, format: RasterFormat): TransformPlan {
-  const ctx: PlanContext = {
-    source,
-    options,
-    format,
-    width: source.width,
-    height: source.height,
-    plan: {
-      output: { format, quality: options.quality, progressive: false, animated: false },
-      metadata: options.metadata,
-      width: source.width,
-      height: source.height,
-    },
-  };
+  const ctx = planContext(source, options, format);
   for (const step of steps) step(ctx);
   ctx.plan.width = ctx.width;
   ctx.plan.height = ctx.height;

@@ -26,9 +26,16 @@ export interface Region {
 }
 
 export interface TransformPlan {
-  /** Region cut from the oriented source before anything else (trim). */
+  /**
+   * Region kept by trim, in the frame sharp extracts from: the oriented source after `flip`/`flop`
+   * and `rotate` (steps/rotate-flip.ts re-expresses Cloudflare's trim-first region in that frame).
+   */
   trim?: Region;
-  /** Clockwise rotation applied after trim. */
+  /** Mirror top-bottom, before the turn. */
+  flip?: boolean;
+  /** Mirror left-right, before the turn. */
+  flop?: boolean;
+  /** Clockwise turn, after mirroring. */
   rotate?: 90 | 180 | 270;
   /** The resize call; absent when the image keeps its size. */
   resize?: {
@@ -41,11 +48,16 @@ export interface TransformPlan {
   };
   /** Region cut after resizing (focal-point cover). */
   extractAfter?: Region;
+  /** Gaussian sigma. */
   blur?: number;
-  sharpen?: number;
-  modulate?: { brightness?: number };
+  /** sharp's unsharp-mask parameters. */
+  sharpen?: { sigma: number; m1: number; m2: number };
+  /** Multipliers of L* and C* (sharp's modulate, in LCh). */
+  modulate?: { brightness?: number; saturation?: number };
+  /** out = a·in + b per channel. */
   linear?: { a: number; b: number };
-  gamma?: number;
+  /** sharp's gamma(in, out): raise to `in` before resizing, to 1/`out` after. */
+  gamma?: { in: number; out: number };
   /** Background to flatten transparency onto (JPEG output). */
   flatten?: { r: number; g: number; b: number };
   output: {
@@ -58,6 +70,10 @@ export interface TransformPlan {
     effort?: number;
   };
   metadata: MetadataMode;
+  /** EXIF written: the source's (keep), only its copyright (copyright), or none. */
+  exif: 'all' | 'copyright' | 'none';
+  /** Keep the source's ICC profile (metadata=keep); otherwise pixels are sRGB with no profile. */
+  keepIcc: boolean;
   /** The final output size (per frame). */
   width: number;
   height: number;
@@ -72,6 +88,29 @@ export interface PlanContext {
   width: number;
   height: number;
   plan: TransformPlan;
+}
+
+/**
+ * A fresh context: the working size is the source's, the plan holds only the output defaults. The
+ * steps then fill it in (planTransform in index.ts; unit tests call steps on it one by one).
+ * @example planContext({ width: 100, height: 50, format: 'png', pages: 1, hasAlpha: false }, defaults(), 'png')
+ */
+export function planContext(source: SourceInfo, options: TransformOptions, format: RasterFormat): PlanContext {
+  return {
+    source,
+    options,
+    format,
+    width: source.width,
+    height: source.height,
+    plan: {
+      output: { format, quality: options.quality, progressive: false, animated: false },
+      metadata: options.metadata,
+      exif: 'none',
+      keepIcc: false,
+      width: source.width,
+      height: source.height,
+    },
+  };
 }
 
 /** A planning error: a client asked for something impossible (e.g. trim larger than the image). */

@@ -19,10 +19,9 @@ function err(segment: string): string {
 
 const WIDTH = 'integer between 1 and 12000';
 const GRAVITY = 'one of auto, left, right, top, bottom, center or XxY with fractions between 0 and 1';
-const COLOUR = 'CSS colour (#rgb, #rgba, #rrggbb, #rrggbbaa, rgb(r,g,b), rgba(r,g,b,a) or one of white, black, red, green, blue, transparent)';
+const COLOUR = 'CSS colour (a name, #rgb, #rgba, #rrggbb, #rrggbbaa, rgb(), rgba(), hsl(), hsla() or hwb())';
 const TRIM = 'top;right;bottom;left as non-negative integers';
 const TRIM_MIX = 'either trim or trim.top, trim.right, trim.bottom, trim.left';
-const TRIM_SIZE = 'trim.top, trim.right, trim.bottom, trim.left or trim=top;right;bottom;left (trim.width and trim.height are not supported)';
 
 describe('parseFlexible: the full example', () => {
   it('parses every option to exact typed values', () => {
@@ -243,7 +242,28 @@ describe('background', () => {
     expect(ok('w=10,background=rgb(255,0,0),h=20')).toStrictEqual(defaults({ width: 10, height: 20, background: { r: 255, g: 0, b: 0, alpha: 1 } }));
   });
 
-  it.each(['ff0000', '#ff', '#ff00f', '#gg0000', '#ff00000', 'rgb(256,0,0)', 'rgb(1,2)', 'rgba(1,2,3)', 'rgba(1,2,3,2)', 'rgb(1,2,3,0.5)', 'purple', ''])(
+  // CSS Color 4 (what sharp's own parser reads): every named colour, hsl(), hwb(), space-separated
+  // arguments with `/ alpha`, and out-of-range channels clamped rather than refused.
+  it.each([
+    ['purple', { r: 128, g: 0, b: 128, alpha: 1 }],
+    ['rebeccapurple', { r: 102, g: 51, b: 153, alpha: 1 }],
+    ['darkorange', { r: 255, g: 140, b: 0, alpha: 1 }],
+    ['RED', { r: 255, g: 0, b: 0, alpha: 1 }],
+    ['rgb(255%200%200)', { r: 255, g: 0, b: 0, alpha: 1 }],
+    ['rgb(255%20255%200%20%2F%200.5)', { r: 255, g: 255, b: 0, alpha: 0.5 }],
+    ['rgba(255%20255%200%20100)', { r: 255, g: 255, b: 0, alpha: 1 }],
+    ['rgb(256,0,0)', { r: 255, g: 0, b: 0, alpha: 1 }],
+    ['rgba(1,2,3)', { r: 1, g: 2, b: 3, alpha: 1 }],
+    ['rgba(1,2,3,2)', { r: 1, g: 2, b: 3, alpha: 1 }],
+    ['rgb(1,2,3,0.5)', { r: 1, g: 2, b: 3, alpha: 0.5 }],
+    ['hsl(120,100%25,25%25)', { r: 0, g: 128, b: 0, alpha: 1 }],
+    ['hsla(0,100%25,50%25,0.5)', { r: 255, g: 0, b: 0, alpha: 0.5 }],
+    ['hwb(240%200%25%200%25)', { r: 0, g: 0, b: 255, alpha: 1 }],
+  ])('background=%s (CSS Color 4)', (css, background) => {
+    expect(ok(`background=${css}`)).toStrictEqual(defaults({ background }));
+  });
+
+  it.each(['ff0000', '#ff', '#ff00f', '#gg0000', '#ff00000', 'rgb(1,2)', 'notacolour', 'currentcolor', 'inherit', 'oklch(0.5 0.1 20)', ''])(
     'refuses %s after decoding',
     (css) => {
       expect(err(`background=${encodeURIComponent(css)}`)).toBe(invalid('background', COLOUR, css));
@@ -255,8 +275,8 @@ describe('background', () => {
   });
 
   it('says it word for word', () => {
-    expect(err('background=purple')).toBe(
-      'Expected CSS colour (#rgb, #rgba, #rrggbb, #rrggbbaa, rgb(r,g,b), rgba(r,g,b,a) or one of white, black, red, green, blue, transparent) for background but received purple of type string',
+    expect(err('background=purpel')).toBe(
+      'Expected CSS colour (a name, #rgb, #rgba, #rrggbb, #rrggbbaa, rgb(), rgba(), hsl(), hsla() or hwb()) for background but received purpel of type string',
     );
   });
 
@@ -318,11 +338,39 @@ describe('trim', () => {
     expect(err('trim.top=5,trim=1;2;3;4')).toBe(invalid('trim', TRIM_MIX, '1;2;3;4'));
   });
 
-  it('refuses trim.width and trim.height clearly (they need the source size)', () => {
-    expect(err('trim.width=100')).toBe(invalid('trim.width', TRIM_SIZE, 100));
-    expect(err('trim.height=100')).toBe(
-      'Expected trim.top, trim.right, trim.bottom, trim.left or trim=top;right;bottom;left (trim.width and trim.height are not supported) for trim.height but received 100 of type number',
-    );
+  it('accepts trim.width and trim.height with trim.left and trim.top', () => {
+    expect(ok('trim.width=678,trim.height=600,trim.left=30,trim.top=40').trim).toStrictEqual({ top: 40, right: 0, bottom: 0, left: 30, width: 678, height: 600 });
+    expect(ok('trim.width=5').trim).toStrictEqual({ top: 0, right: 0, bottom: 0, left: 0, width: 5 });
+    expect(ok('trim.height=5,trim.top=1').trim).toStrictEqual({ top: 1, right: 0, bottom: 0, left: 0, height: 5 });
+  });
+
+  it('refuses bad sizes, and a size mixed with its opposite side or with trim=', () => {
+    expect(err('trim.width=0')).toBe('Expected positive integer for trim.width but received 0 of type number');
+    expect(err('trim.height=x')).toBe(invalid('trim.height', 'positive integer', 'x'));
+    expect(err('trim.width=5,trim.right=2')).toBe(invalid('trim.right', 'either trim.width or trim.right', 2));
+    expect(err('trim.right=2,trim.width=5')).toBe(invalid('trim.width', 'either trim.width or trim.right', 5));
+    expect(err('trim.bottom=2,trim.height=5')).toBe(invalid('trim.height', 'either trim.height or trim.bottom', 5));
+    expect(err('trim.height=5,trim.bottom=2')).toBe(invalid('trim.bottom', 'either trim.height or trim.bottom', 2));
+    expect(err('trim=1;2;3;4,trim.width=5')).toBe(invalid('trim.width', TRIM_MIX, 5));
+    expect(ok('trim.right=0,trim.width=5').trim).toStrictEqual({ top: 0, right: 0, bottom: 0, left: 0, width: 5 });
+  });
+});
+
+describe('flip and saturation', () => {
+  it('flip is h, v or hv', () => {
+    expect(ok('flip=h').flip).toBe('h');
+    expect(ok('flip=v').flip).toBe('v');
+    expect(ok('flip=hv').flip).toBe('hv');
+    expect(err('flip=vh')).toBe('Expected one of h, v, hv for flip but received vh of type string');
+    expect(err('flip=')).toBe(invalid('flip', 'one of h, v, hv', ''));
+  });
+
+  it('saturation is a number 0..10, and 0 (greyscale) is kept', () => {
+    expect(ok('saturation=0').saturation).toBe(0);
+    expect(ok('saturation=0.5').saturation).toBe(0.5);
+    expect(ok('saturation=10').saturation).toBe(10);
+    expect(err('saturation=10.5')).toBe('Expected number between 0 and 10 for saturation but received 10.5 of type number');
+    expect(err('saturation=-1')).toBe(invalid('saturation', 'number between 0 and 10', -1));
   });
 });
 
@@ -395,7 +443,7 @@ describe('list structure', () => {
     expect(err('W=100')).toBe(invalid('option name', NAMES, 'W'));
     expect(err('toString=1')).toBe(invalid('option name', NAMES, 'toString'));
     expect(err('__proto__=1')).toBe(invalid('option name', NAMES, '__proto__'));
-    expect(err('flip=h')).toMatch(/^Expected one of width, w, height, h, fit, quality, q, format, f, gravity, g, .* for option name but received flip of type string$/);
+    expect(err('segment=foreground')).toMatch(/^Expected one of width, w, height, h, fit, quality, q, format, f, gravity, g, .* for option name but received segment of type string$/);
   });
 
   it('refuses an option given twice, also through an alias, naming it canonically', () => {
@@ -467,11 +515,13 @@ describe('FLEXIBLE_OPTION_NAMES and isOptionList', () => {
       'trim.left',
       'trim.width',
       'trim.height',
+      'flip',
       'anim',
       'metadata',
       'brightness',
       'contrast',
       'gamma',
+      'saturation',
       'compression',
       'onerror',
     ]);

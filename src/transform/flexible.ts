@@ -6,9 +6,10 @@
  * `width=0` both say `for width`), with a numeric value shown as a number so the sentence matches the
  * stored-variant one (`received 0 of type number`).
  */
+import ColourModule from '@img/colour';
 import { invalid, is } from '../core/check.js';
 import { FITS, METADATA_MODES } from '../core/types.js';
-import { defaults, type Gravity, type OutputFormat, type TransformFit, type TransformOptions, type Trim } from './options.js';
+import { defaults, type Flip, type Gravity, type OutputFormat, type TransformFit, type TransformOptions, type Trim } from './options.js';
 import { MAX_VARIANT_SIDE, type ParseResult } from './variant-options.js';
 
 /** Where a list is parsed: a flexible variant, or a transformation URL (which accepts a few more values). */
@@ -65,7 +66,7 @@ function side(name: 'width' | 'height'): OptionParser {
 }
 
 /** A number in [min, max]; `zeroUnsets` leaves the option unset for 0 (Cloudflare: "0 is ignored"). */
-function range(name: 'blur' | 'sharpen' | 'brightness' | 'contrast' | 'gamma', min: number, max: number, zeroUnsets: boolean): OptionParser {
+function range(name: 'blur' | 'sharpen' | 'brightness' | 'contrast' | 'gamma' | 'saturation', min: number, max: number, zeroUnsets: boolean): OptionParser {
   return (v, out) => {
     const n = num(v);
     if (n === undefined || !is.inRange(n, min, max)) return invalid(name, `number between ${min} and ${max}`, shown(v));
@@ -145,42 +146,29 @@ const parseAnim: OptionParser = (v, out) => {
   return undefined;
 };
 
-type Colour = NonNullable<TransformOptions['background']>;
+type Rgba = NonNullable<TransformOptions['background']>;
 
-/** The CSS named colours we know (CSS values: `green` is #008000). */
-const NAMED_COLOURS: Record<string, Colour> = {
-  white: { r: 255, g: 255, b: 255, alpha: 1 },
-  black: { r: 0, g: 0, b: 0, alpha: 1 },
-  red: { r: 255, g: 0, b: 0, alpha: 1 },
-  green: { r: 0, g: 128, b: 0, alpha: 1 },
-  blue: { r: 0, g: 0, b: 255, alpha: 1 },
-  transparent: { r: 0, g: 0, b: 0, alpha: 0 },
-};
+/** `@img/colour` is CommonJS: its `module.exports` is the function its types call the default export. */
+const Colour = ColourModule as unknown as typeof ColourModule.default;
 
-const COLOUR_EXPECTED = `CSS colour (#rgb, #rgba, #rrggbb, #rrggbbaa, rgb(r,g,b), rgba(r,g,b,a) or one of ${Object.keys(NAMED_COLOURS).join(', ')})`;
+const COLOUR_EXPECTED = 'CSS colour (a name, #rgb, #rgba, #rrggbb, #rrggbbaa, rgb(), rgba(), hsl(), hsla() or hwb())';
 
 /**
- * Parses a CSS colour into channels 0..255 and alpha 0..1, or undefined.
+ * Parses any CSS colour into channels 0..255 and alpha 0..1 (rounded to 3 decimals), or undefined.
+ * Uses sharp's own colour parser (`@img/colour`, the `color` package sharp depends on), so every
+ * CSS name and the CSS Color 4 space-separated syntax (`rgb(255 0 0 / 50%)`) work as in sharp.
  * @example parseColour('#f00') // { r: 255, g: 0, b: 0, alpha: 1 }
+ * @example parseColour('rebeccapurple') // { r: 102, g: 51, b: 153, alpha: 1 }
  */
-export function parseColour(css: string): Colour | undefined {
-  const s = css.toLowerCase();
-  const named = NAMED_COLOURS[s];
-  if (named) return { ...named };
-  const hex = /^#([0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})$/.exec(s)?.[1];
-  if (hex) {
-    const pairs = hex.length <= 4 ? [...hex].map((c) => c + c) : (hex.match(/../g) as string[]);
-    const [r, g, b, a] = pairs.map((p) => parseInt(p, 16)) as [number, number, number, number | undefined];
-    return { r, g, b, alpha: a === undefined ? 1 : Math.round((a / 255) * 1000) / 1000 };
+export function parseColour(css: string): Rgba | undefined {
+  let c: ReturnType<typeof ColourModule.default>;
+  try {
+    c = Colour(css.trim().toLowerCase());
+  } catch {
+    return undefined;
   }
-  const fn = /^(rgba?)\(([^()]*)\)$/.exec(s);
-  if (!fn) return undefined;
-  const parts = fn[2]!.split(',').map((p) => p.trim());
-  if (parts.length !== (fn[1] === 'rgba' ? 4 : 3)) return undefined;
-  const [r, g, b] = parts.slice(0, 3).map((p) => int(p, 0, 255));
-  const alpha = parts[3] === undefined ? 1 : num(parts[3]);
-  if (r === undefined || g === undefined || b === undefined || alpha === undefined || !is.inRange(alpha, 0, 1)) return undefined;
-  return { r, g, b, alpha };
+  const { r, g, b } = c.rgb().object() as { r: number; g: number; b: number };
+  return { r: Math.round(r), g: Math.round(g), b: Math.round(b), alpha: Math.round(c.alpha() * 1000) / 1000 };
 }
 
 const parseBackground: OptionParser = (v, out) => {
@@ -214,18 +202,34 @@ function trimSide(which: (typeof TRIM_SIDES)[number]): OptionParser {
     const n = int(v, 0, Number.MAX_SAFE_INTEGER);
     if (n === undefined) return invalid(name, 'non-negative integer', shown(v));
     if (out.trim && WHOLE_TRIMS.has(out.trim)) return invalid(name, 'either trim or trim.top, trim.right, trim.bottom, trim.left', shown(v));
+    const size = which === 'right' ? 'width' : which === 'bottom' ? 'height' : undefined;
+    if (size && out.trim?.[size] !== undefined) return invalid(name, `either trim.${size} or trim.${which}`, shown(v));
     out.trim = { ...(out.trim ?? { top: 0, right: 0, bottom: 0, left: 0 }), [which]: n };
     return undefined;
   };
 }
 
-/**
- * Cloudflare's `trim.width`/`trim.height` give the size of the kept area; turning them into
- * right/bottom cuts needs the source size, which a parser does not have, so they are refused.
- */
-function trimSize(name: 'trim.width' | 'trim.height'): OptionParser {
-  return (v) => invalid(name, 'trim.top, trim.right, trim.bottom, trim.left or trim=top;right;bottom;left (trim.width and trim.height are not supported)', shown(v));
+/** `trim.width`/`trim.height`: the size of the kept area from `trim.left`/`trim.top` (the plan needs the source size). */
+function trimSize(which: 'width' | 'height'): OptionParser {
+  const name = `trim.${which}`;
+  const opposite = which === 'width' ? 'right' : 'bottom';
+  return (v, out) => {
+    const n = int(v, 1, Number.MAX_SAFE_INTEGER);
+    if (n === undefined) return invalid(name, 'positive integer', shown(v));
+    if (out.trim && WHOLE_TRIMS.has(out.trim)) return invalid(name, 'either trim or trim.top, trim.right, trim.bottom, trim.left', shown(v));
+    if (out.trim && out.trim[opposite] !== 0) return invalid(name, `either trim.${which} or trim.${opposite}`, shown(v));
+    out.trim = { ...(out.trim ?? { top: 0, right: 0, bottom: 0, left: 0 }), [which]: n };
+    return undefined;
+  };
 }
+
+const FLIPS: readonly Flip[] = ['h', 'v', 'hv'];
+
+const parseFlip: OptionParser = (v, out) => {
+  if (!is.oneOf(v, FLIPS)) return invalid('flip', `one of ${FLIPS.join(', ')}`, v);
+  out.flip = v;
+  return undefined;
+};
 
 const parseWidth = side('width');
 const parseHeight = side('height');
@@ -255,13 +259,15 @@ const OPTIONS: Record<string, OptionParser> = {
   'trim.right': trimSide('right'),
   'trim.bottom': trimSide('bottom'),
   'trim.left': trimSide('left'),
-  'trim.width': trimSize('trim.width'),
-  'trim.height': trimSize('trim.height'),
+  'trim.width': trimSize('width'),
+  'trim.height': trimSize('height'),
+  flip: parseFlip,
   anim: parseAnim,
   metadata: oneOf('metadata', METADATA_MODES),
   brightness: range('brightness', 0, 10, true),
   contrast: range('contrast', 0, 10, true),
   gamma: range('gamma', 0, 10, true),
+  saturation: range('saturation', 0, 10, false),
   compression: accepted('compression', 'fast'),
   onerror: parseOnerror,
 };

@@ -12,12 +12,18 @@ export type OutputFormat = 'auto' | 'avif' | 'webp' | 'jpeg' | 'png' | 'gif' | '
 /** `auto` (saliency), a side, or a focal point as fractions of width and height. */
 export type Gravity = { kind: 'auto' } | { kind: 'side'; side: 'left' | 'right' | 'top' | 'bottom' | 'center' } | { kind: 'point'; x: number; y: number };
 
+/** Pixels cut from each side; `width`/`height` (from `trim.width`/`trim.height`) give the kept size from `left`/`top` instead of `right`/`bottom`. */
 export interface Trim {
   top: number;
   right: number;
   bottom: number;
   left: number;
+  width?: number;
+  height?: number;
 }
+
+/** Mirror horizontally, vertically or both (before rotation). */
+export type Flip = 'h' | 'v' | 'hv';
 
 export interface TransformOptions {
   width?: number;
@@ -35,6 +41,8 @@ export interface TransformOptions {
   blur?: number;
   /** Sharpen strength 0..10. */
   sharpen?: number;
+  /** Mirroring, after trim and before rotation. */
+  flip?: Flip;
   /** Clockwise rotation after EXIF orientation. */
   rotate?: 90 | 180 | 270;
   gravity: Gravity;
@@ -47,6 +55,8 @@ export interface TransformOptions {
   gamma?: number;
   /** Transformation URLs: answer a failure with a redirect to the source. */
   onerror?: 'redirect';
+  /** Chroma factor: 1 unchanged, 0 greyscale. */
+  saturation?: number;
   /** Per-variant browser TTL in seconds (stored variants only). */
   browserTtl?: number;
 }

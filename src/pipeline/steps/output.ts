@@ -2,7 +2,7 @@
  * Output: format, quality, progressive JPEG (Cloudflare: baseline below 50×50 or above 3000×3000),
  * animation, the encoder effort, flattening transparency for JPEG, and the metadata mode.
  */
-import type { PlanContext } from '../plan.js';
+import type { PlanContext, TransformPlan } from '../plan.js';
 
 /**
  * AVIF effort 1 of 0..9. Measured here on a photo-like 1366×768 output, one libvips thread: WebP q85
@@ -14,6 +14,16 @@ export const AVIF_EFFORT = 1;
 export const WEBP_EFFORT = 4;
 
 const WHITE = { r: 255, g: 255, b: 255 };
+
+/** Formats whose files carry EXIF here (Cloudflare: WebP and PNG output always discard it, digest §5.4). */
+const EXIF_FORMATS: ReadonlySet<string> = new Set(['jpeg', 'avif']);
+
+/** Cloudflare's metadata modes as what is written: EXIF and the colour profile (a reviewable table). */
+const METADATA: Record<TransformPlan['metadata'], { exif: TransformPlan['exif']; keepIcc: boolean }> = {
+  keep: { exif: 'all', keepIcc: true },
+  copyright: { exif: 'copyright', keepIcc: false },
+  none: { exif: 'none', keepIcc: false },
+};
 
 export function output(ctx: PlanContext): void {
   const { options, source, format } = ctx;
@@ -32,4 +42,7 @@ export function output(ctx: PlanContext): void {
     ctx.plan.flatten = bg ? { r: bg.r, g: bg.g, b: bg.b } : WHITE;
   }
   ctx.plan.metadata = options.metadata;
+  const m = METADATA[options.metadata];
+  ctx.plan.exif = EXIF_FORMATS.has(format) ? m.exif : 'none';
+  ctx.plan.keepIcc = m.keepIcc;
 }
