@@ -1,0 +1,8 @@
+/** Every `pictor` command, in the order `pictor help` lists them. Add a command: one file, one line here. */
+import type { Command } from '../command.js';
+import { serve } from './serve.js';
+import { accountCreate } from './account-create.js';
+import { tokenCreate } from './token-create.js';
+import { gc } from './gc.js';
+
+export const commands: Command[] = [serve, accountCreate, tokenCreate, gc];
