@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { appError } from '../core/errors.js';
 import { invalid, is } from '../core/check.js';
 import type { ImagePatch } from '../services/images.js';
+import { isSvgContentType, SVG_RESPONSE_HEADERS } from '../security/svg-headers.js';
 import { noRoute } from './auth.js';
 import type { ApiContext } from './context.js';
 import { ok } from './envelope.js';
@@ -42,6 +43,18 @@ export function parseImagePath(req: FastifyRequest): { id: string; blob: boolean
   }
   if (id === '') throw noRoute();
   return { id, blob };
+}
+
+/**
+ * The blob's Content-Disposition: `?disposition=inline` or `?disposition=attachment` when asked; else
+ * `attachment` for an SVG (opened from a link it is a download, not a document on our origin) and
+ * none for a raster image (docs/compat.md).
+ */
+function blobDisposition(asked: unknown, contentType: string): string | undefined {
+  if (asked !== undefined && asked !== 'inline' && asked !== 'attachment') {
+    throw appError('badRequest', invalid('disposition', '"inline" or "attachment"', asked));
+  }
+  return asked ?? (isSvgContentType(contentType) ? 'attachment' : undefined);
 }
 
 export async function imagesRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
@@ -89,7 +102,11 @@ export async function imagesRoutes(app: FastifyInstance, ctx: ApiContext): Promi
     const { id, blob } = parseImagePath(req);
     if (!blob) return ok(await serialise(req, await ctx.images.get(req.account.id, id)));
     const b = await ctx.images.blob(req.account.id, id);
-    return reply.header('content-type', b.contentType).header('etag', b.etag).header('cache-control', 'private, no-store').header('x-content-type-options', 'nosniff').send(b.data);
+    const disposition = blobDisposition((req.query as Record<string, unknown>).disposition, b.contentType);
+    reply.header('content-type', b.contentType).header('etag', b.etag).header('cache-control', 'private, no-store').header('x-content-type-options', 'nosniff');
+    if (isSvgContentType(b.contentType)) reply.headers(SVG_RESPONSE_HEADERS);
+    if (disposition) reply.header('content-disposition', disposition);
+    return reply.send(b.data);
   });
 
   app.patch('/images/v1/*', async (req) => {

@@ -12,6 +12,7 @@ import { isPlanError, planTransform, readSource, runTransform, type RasterFormat
 import { accepts, negotiate } from '../pipeline/negotiate.js';
 import { sanitizeSvg } from '../pipeline/svg-sanitize.js';
 import { expiryOf, verify } from '../security/signing.js';
+import { SVG_RESPONSE_HEADERS } from '../security/svg-headers.js';
 import type { AccountsService } from '../services/accounts.js';
 import type { ImagesService } from '../services/images.js';
 import type { KeysService } from '../services/keys.js';
@@ -91,7 +92,14 @@ export function renditionKey(r: Resolved, accept: string | undefined): Rendition
   if (known) return known;
   const key = [r.account.id, r.image.id, r.image.blobKey, r.image.version, r.variantKey, acceptClass].join('\n');
   const digest = digestKey(key);
-  const headers = { etag: `"${digest.slice(0, 32)}"`, 'cache-control': r.cacheControl, vary: 'Accept', 'x-content-type-options': 'nosniff' };
+  const headers: Record<string, string> = {
+    etag: `"${digest.slice(0, 32)}"`,
+    'cache-control': r.cacheControl,
+    vary: 'Accept',
+    'x-content-type-options': 'nosniff',
+    // SVG: the CSP rides on every answer (200, 304, and the fast path, which writes these same headers).
+    ...(svg ? SVG_RESPONSE_HEADERS : {}),
+  };
   const result: RenditionKey = { digest, headers, flat: Object.entries(headers).flat() };
   (r.keys ??= new Map()).set(acceptClass, result);
   return result;
