@@ -237,8 +237,10 @@ async function produce(ctx: DeliveryContext, r: Resolved, accept: string | undef
     }
     const format = negotiate(accept, r.options.format, source, r.options.anim);
     const plan = planTransform(source, r.options, format);
+    const started = performance.now();
     const body = await runTransform(original, plan, { copyright: source.copyright, timeoutSeconds: ctx.transformTimeout });
     ctx.metrics.transforms.inc({ format });
+    ctx.metrics.transformSeconds.observe({ format }, (performance.now() - started) / 1000);
     return { body, contentType: MIME[format] };
   });
 }

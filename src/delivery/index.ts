@@ -17,8 +17,4 @@ export async function deliveryRoutes(app: FastifyInstance, ctx: DeliveryContext)
     const res = await deliver(ctx, { url: req.url, accept, ifNoneMatch: Array.isArray(inm) ? inm.join(',') : inm });
     return reply.code(res.status).headers(res.headers).send(res.body);
   });
-
-  app.get('/metrics', async (_req, reply) => {
-    return reply.header('content-type', ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
-  });
 }
