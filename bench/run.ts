@@ -146,7 +146,7 @@ async function main(): Promise<void> {
       killAll();
       process.exit(3);
     },
-    smoke ? 150_000 : 30 * 60_000,
+    smoke ? 230_000 : 30 * 60_000,
   );
   watchdog.unref();
   const warnings = [setup(), build()].filter((w): w is string => w !== undefined);

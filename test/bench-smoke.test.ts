@@ -34,7 +34,7 @@ function run(args: string[], env: Record<string, string>, timeoutMs: number): Pr
 describe('bench harness (smoke)', () => {
   it('runs all seven benchmarks on tiny inputs and writes latest.md and latest.png', async () => {
     const out = join(tmp, 'results');
-    const r = await run(['--import', 'tsx', 'bench/run.ts'], { BENCH_SMOKE: '1', BENCH_OUT: out, BENCH_PROFILE: 'never' }, 110_000);
+    const r = await run(['--import', 'tsx', 'bench/run.ts'], { BENCH_SMOKE: '1', BENCH_OUT: out, BENCH_PROFILE: 'never' }, 240_000);
     expect(r.code, r.out.slice(-4000)).toBe(0);
     const md = readFileSync(join(out, 'latest.md'), 'utf8');
     for (const n of [1, 2, 3, 4, 5, 6, 7]) expect(md, `benchmark ${n} has no row`).toMatch(new RegExp(`^\\| ${n} `, 'm'));
@@ -45,7 +45,7 @@ describe('bench harness (smoke)', () => {
     expect(png.subarray(1, 4).toString('ascii')).toBe('PNG');
     // The table is printed too.
     expect(r.out).toMatch(/benchmark\s+figure\s+Pictor\s+baseline\s+ratio\s+target\s+verdict/);
-  }, 120_000);
+  }, 250_000);
 
   it('summarises a V8 .cpuprofile by self time', () => {
     const dir = join(tmp, 'prof');

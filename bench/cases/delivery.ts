@@ -1,16 +1,20 @@
 /**
  * 1 · cached delivery: the `public` rendition (JPEG 1366×768, ~120 KB) of a photo, hammered by wrk
- * with 64 keep-alive connections, against nginx serving the same bytes from disk and a bare node:http
- * server answering the same Buffer from memory, one after another in the same run.
+ * with 64 keep-alive connections, against nginx serving the same bytes from disk (at its default of
+ * one worker per core, and as a single process) and a bare node:http server answering the same Buffer
+ * from memory, one after another in the same run. Pictor runs on SQLite + files and, when the local
+ * PostgreSQL answers, once more on PostgreSQL + S3 (s3rver).
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { wantProfile, type Benchmark, type BenchContext } from '../lib/context.js';
 import { http } from '../lib/http.js';
 import { dimensions, photoForRendition } from '../lib/images.js';
 import { startBareNode, startNginx, type PeerServer } from '../lib/peers.js';
 import { startPictor, type Pictor } from '../lib/pictor.js';
-import { cpuTimeMs } from '../lib/procs.js';
+import { treeCpuTimeMs } from '../lib/procs.js';
+import { postgresUnavailable, startScaleOut } from '../lib/scale-out.js';
 import { bucketText, busyPerRequestUs, pictorTop, profiled } from '../lib/profile.js';
 import { atLeast, info, type Row } from '../lib/report.js';
 import { rps, size } from '../lib/util.js';
@@ -35,9 +39,9 @@ interface Measured extends WrkResult {
 /** One measured wrk run against a server, with its CPU time. */
 async function measured(url: string, s: Settings, pid: number, win?: { begin(): void; end(): void }): Promise<Measured> {
   win?.begin();
-  const cpu0 = cpuTimeMs(pid) ?? NaN;
+  const cpu0 = treeCpuTimeMs(pid) ?? NaN;
   const r = await runWrk(url, { connections: s.connections, threads: s.threads, seconds: s.seconds, headers: ACCEPT });
-  const cpu1 = cpuTimeMs(pid) ?? NaN;
+  const cpu1 = treeCpuTimeMs(pid) ?? NaN;
   win?.end();
   return { ...r, cpuMsPerKReq: ((cpu1 - cpu0) / r.requests) * 1000 };
 }
@@ -89,6 +93,7 @@ export const delivery: Benchmark = {
     const stops: Array<() => Promise<unknown>> = [];
     const targets: Target[] = [];
     let rendition: Buffer;
+    let scaleOutWhy: string | undefined;
     const file = join(ctx.tmp, 'rendition.jpg');
     try {
       const p = await startPictor();
@@ -96,16 +101,28 @@ export const delivery: Benchmark = {
       const warm = await warmRendition(p, src.data);
       rendition = warm.body;
       targets.push({ name: 'Pictor', url: warm.url, pid: p.pid, runs: [] });
+      // The same on PostgreSQL + S3 (s3rver), when the local PostgreSQL answers.
+      scaleOutWhy = ctx.smoke ? 'not in smoke runs' : await postgresUnavailable();
+      if (!scaleOutWhy) {
+        const so = await startScaleOut(ctx.tmp, 'delivery');
+        stops.push(() => so.close());
+        const ps = await startPictor({ env: so.env });
+        stops.push(() => ps.stop());
+        const w = await warmRendition(ps, src.data);
+        targets.push({ name: 'Pictor (PostgreSQL + S3)', url: w.url, pid: ps.pid, runs: [] });
+      }
       if (ctx.tools.nginx) {
-        // nginx: the same bytes from disk.
-        const dir = join(ctx.tmp, 'nginx');
-        mkdirSync(join(dir, 'html'), { recursive: true });
-        writeFileSync(join(dir, 'html', 'r.jpg'), rendition);
-        const ng: PeerServer = await startNginx(dir);
-        stops.push(() => ng.stop());
-        const check = await http(`${ng.url}/r.jpg`);
-        if (!check.body.equals(rendition)) throw new Error('nginx does not serve the same bytes');
-        targets.push({ name: 'nginx', url: `${ng.url}/r.jpg`, pid: ng.child.pid, runs: [] });
+        // nginx: the same bytes from disk, at its default worker count and as a single process.
+        for (const [name, workers] of [['nginx', 'auto'], ['nginx (1 process)', 1]] as const) {
+          const dir = join(ctx.tmp, workers === 1 ? 'nginx-1' : 'nginx');
+          mkdirSync(join(dir, 'html'), { recursive: true });
+          writeFileSync(join(dir, 'html', 'r.jpg'), rendition);
+          const ng: PeerServer = await startNginx(dir, { workers });
+          stops.push(() => ng.stop());
+          const check = await http(`${ng.url}/r.jpg`);
+          if (!check.body.equals(rendition)) throw new Error(`${name} does not serve the same bytes`);
+          targets.push({ name, url: `${ng.url}/r.jpg`, pid: ng.child.pid, runs: [] });
+        }
       }
       // bare node:http: the same Buffer from memory.
       writeFileSync(file, rendition);
@@ -126,9 +143,13 @@ export const delivery: Benchmark = {
     }
     const pictorT = targets.find((t) => t.name === 'Pictor')!;
     const nginxT = targets.find((t) => t.name === 'nginx');
+    const nginx1T = targets.find((t) => t.name === 'nginx (1 process)');
+    const scaleT = targets.find((t) => t.name === 'Pictor (PostgreSQL + S3)');
     const bareT = targets.find((t) => t.name === 'bare node:http')!;
     const pictorWrk = best(pictorT);
     const nginxWrk = nginxT ? best(nginxT) : undefined;
+    const nginx1Wrk = nginx1T ? best(nginx1T) : undefined;
+    const scaleWrk = scaleT ? best(scaleT) : undefined;
     const bareWrk = best(bareT);
     const dims = await dimensions(rendition);
     const srcDims = await dimensions(src.data);
@@ -136,17 +157,24 @@ export const delivery: Benchmark = {
       `Source: photo-like JPEG ${srcDims.width}×${srcDims.height}, ${size(src.data.length)} (noise amplitude ${src.amplitude.toFixed(3)}, tuned so the rendition lands near ${size(s.target)}). ` +
         `Rendition served: the \`public\` variant with \`Accept: */*\`, JPEG ${dims.width}×${dims.height}, ${size(rendition.length)}. ` +
         `wrk with ${s.threads} thread${s.threads === 1 ? '' : 's'} (with one, wrk itself caps nginx on this machine), ${s.connections} keep-alive connections. The three servers were up together and measured one at a time: a ${s.warm} s warm-up each, then ${s.rounds} round${s.rounds === 1 ? '' : 's'} of ${s.seconds} s per server in turn; the figure is each server's best round (other processes' load only ever lowers requests/s). ` +
-        `nginx: one process (\`master_process off\`, \`worker_processes 1\`), sendfile, open_file_cache, access log off; bare node: \`http.createServer\` answering the Buffer.`,
+        `nginx as its users run it: a master and \`worker_processes auto\` (one worker per core, ${availableParallelism()} here), and once more as one process (\`master_process off\`, \`worker_processes 1\`); both with sendfile, open_file_cache, access log off. Bare node: \`http.createServer\` answering the Buffer. ` +
+          (scaleWrk ? 'Pictor on PostgreSQL + S3: the local PostgreSQL server (a schema of its own) and s3rver in the harness process, both on 127.0.0.1.' : `Pictor on PostgreSQL + S3 not measured: ${scaleOutWhy}.`),
       `Requests/s per round: ${targets.map((t) => `${t.name} ${t.runs.map((r) => r.requestsPerSec.toFixed(0)).join(', ')}`).join('; ')}.`,
     );
     const results: Array<[string, Measured | undefined, string | undefined]> = [
       ['Pictor', pictorWrk, undefined],
+      ['Pictor (PostgreSQL + S3)', scaleWrk, scaleOutWhy],
       ['nginx', nginxWrk, ctx.tools.nginx ? undefined : 'not installed'],
+      ['nginx (1 process)', nginx1Wrk, ctx.tools.nginx ? undefined : 'not installed'],
       ['bare node:http', bareWrk, undefined],
     ];
-    if (nginxWrk) rows.push(atLeast(B, 'requests/s vs nginx (same bytes from disk)', pictorWrk.requestsPerSec, nginxWrk.requestsPerSec, 0.6, rps));
-    else rows.push({ ...info(B, 'requests/s vs nginx (same bytes from disk)', rps(pictorWrk.requestsPerSec)), verdict: 'skipped', note: 'nginx is not installed (run bench/setup.sh)' });
-    rows.push(atLeast(B, 'requests/s vs bare node:http (same Buffer)', pictorWrk.requestsPerSec, bareWrk.requestsPerSec, 0.9, rps));
+    if (nginxWrk && nginx1Wrk) {
+      rows.push(atLeast(B, 'requests/s vs nginx, default workers (one per core)', pictorWrk.requestsPerSec, nginxWrk.requestsPerSec, 0.6, rps));
+      rows.push(atLeast(B, 'requests/s vs nginx, one process (the old baseline)', pictorWrk.requestsPerSec, nginx1Wrk.requestsPerSec, 0.6, rps));
+    } else rows.push({ ...info(B, 'requests/s vs nginx (same bytes from disk)', rps(pictorWrk.requestsPerSec)), verdict: 'skipped', note: 'nginx is not installed (run bench/setup.sh)' });
+    rows.push(atLeast(B, 'requests/s vs bare node:http (same Buffer)', pictorWrk.requestsPerSec, bareWrk.requestsPerSec, 0.95, rps));
+    if (scaleWrk) rows.push(atLeast(B, 'requests/s on PostgreSQL + S3 vs SQLite + files', scaleWrk.requestsPerSec, pictorWrk.requestsPerSec, 0.8, rps));
+    else rows.push({ ...info(B, 'requests/s on PostgreSQL + S3 vs SQLite + files', '—'), verdict: 'skipped', note: scaleOutWhy ?? 'not measured' });
     const bad = results.filter(([, r]) => r && (r.non2xx > 0 || r.socketErrors));
     for (const [name, r] of bad) notes.push(`${name}: ${r!.non2xx} non-2xx responses; ${r!.socketErrors ?? 'no socket errors'}.`);
     notes.push(

@@ -8,7 +8,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { descriptors } from '../../src/config/index.js';
 import { encodeToken } from '../../src/services/list-query.js';
 import { wantProfile, type Benchmark, type BenchContext } from '../lib/context.js';
 import { agent, http } from '../lib/http.js';
@@ -17,6 +16,7 @@ import { TOKEN, startPictor, type Pictor } from '../lib/pictor.js';
 import { bucketText, busyPerRequestUs, profiled } from '../lib/profile.js';
 import { atMost, info, type Row } from '../lib/report.js';
 import { ms, stats } from '../lib/util.js';
+import { PG_URL, pgClient, postgresUnavailable } from '../lib/scale-out.js';
 
 const B = '6 list';
 const PER_PAGE = 100;
@@ -89,44 +89,6 @@ const sqlite: StoreKind = {
     return { dataDir, env, seedMs: performance.now() - t0, cleanup: async () => rmSync(dataDir, { recursive: true, force: true }) };
   },
 };
-
-/** The few pg calls used here (loaded at run time: the harness must not depend on pg being installed). */
-interface PgClient {
-  connect(): Promise<void>;
-  query(sql: string, params?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>;
-  end(): Promise<void>;
-}
-
-async function pgClient(url: string): Promise<PgClient> {
-  const name = 'pg';
-  const mod = (await import(name)) as { default: { Client: new (o: { connectionString: string; connectionTimeoutMillis?: number }) => PgClient } };
-  const c = new mod.default.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  await c.connect();
-  return c;
-}
-
-/** BENCH_DATABASE_URL, else the tests' PostgreSQL (PICTOR_TEST_DATABASE_URL or the local server). */
-const PG_URL = process.env.BENCH_DATABASE_URL ?? process.env.PICTOR_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-/** Why PostgreSQL cannot be measured here, or undefined when it can. */
-async function postgresUnavailable(): Promise<string | undefined> {
-  if (!descriptors.some((d) => d.env === 'DATABASE_URL')) return 'the PostgreSQL store does not exist yet (no DATABASE_URL setting)';
-  let host: string;
-  try {
-    host = new URL(PG_URL).hostname;
-  } catch {
-    return `BENCH_DATABASE_URL is not a URL`;
-  }
-  if (host !== '127.0.0.1' && host !== 'localhost') return `${host} is not loopback (benchmark traffic stays on 127.0.0.1)`;
-  try {
-    const c = await pgClient(PG_URL);
-    await c.query('select 1');
-    await c.end();
-    return undefined;
-  } catch (e) {
-    return `no PostgreSQL answered at ${PG_URL.replace(/\/\/[^@]*@/, '//')} (${e instanceof Error ? e.message : String(e)}); set BENCH_DATABASE_URL`;
-  }
-}
 
 /**
  * PostgreSQL: a schema of its own (dropped afterwards) at PG_URL; the template upload goes through

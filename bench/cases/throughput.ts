@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { wantProfile, type Benchmark, type BenchContext } from '../lib/context.js';
 import { agent, http, type Response } from '../lib/http.js';
+import sharp from 'sharp';
 import { photo } from '../lib/images.js';
 import { startIpx } from '../lib/peers.js';
 import { startPictor, type Pictor } from '../lib/pictor.js';
@@ -16,13 +17,40 @@ import { atLeast, type Row } from '../lib/report.js';
 import { closedLoop, rps, size } from '../lib/util.js';
 
 const B = '3 transform throughput';
-const FORMATS = ['jpeg', 'webp', 'avif'] as const;
-type Format = (typeof FORMATS)[number];
+type Format = 'jpeg' | 'webp' | 'avif';
+type Source = 'jpg' | 'png' | 'webp';
+/** One measured combination: the source file's format and the output format. */
+interface Case {
+  key: string;
+  source: Source;
+  out: Format;
+}
+/** JPEG photos into each output format, then PNG and WebP sources of the same pictures into JPEG. */
+const CASES: readonly Case[] = [
+  { key: 'jpeg', source: 'jpg', out: 'jpeg' },
+  { key: 'webp', source: 'jpg', out: 'webp' },
+  { key: 'avif', source: 'jpg', out: 'avif' },
+  { key: 'png→jpeg', source: 'png', out: 'jpeg' },
+  { key: 'webp→jpeg', source: 'webp', out: 'jpeg' },
+];
+const SOURCES: readonly Source[] = ['jpg', 'png', 'webp'];
+/** PNG and WebP sources are the same photos at most this many px a side (a photo-like PNG at 12 MP passes the 10 MB upload limit). */
+const LOSSLESS_SIDE = 2048;
 
 function settings(ctx: BenchContext) {
   return ctx.smoke
     ? { sizes: [[640, 480], [800, 600]] as Array<[number, number]>, seconds: 0.5, rounds: 1, clients: 2 }
     : { sizes: [[1920, 1280], [3000, 2000], [4032, 3024]] as Array<[number, number]>, seconds: 5, rounds: 2, clients: 2 };
+}
+
+/** The photos as PNG (lossless) and WebP (q90) files, at most LOSSLESS_SIDE px a side. */
+async function sourceSet(photos: Buffer[]): Promise<Record<Source, Buffer[]>> {
+  const small = (b: Buffer) => sharp(b).resize(LOSSLESS_SIDE, LOSSLESS_SIDE, { fit: 'inside', withoutEnlargement: true });
+  return {
+    jpg: photos,
+    png: await Promise.all(photos.map((b) => small(b).png({ compressionLevel: 6 }).toBuffer())),
+    webp: await Promise.all(photos.map((b) => small(b).webp({ quality: 90 }).toBuffer())),
+  };
 }
 
 /** The photos (JPEG q90): also the sources of benchmark 4. */
@@ -84,40 +112,43 @@ interface Server {
   pid: number;
   images: number;
   missHeader: boolean;
-  urlOf(f: Format, i: number): string;
+  urlOf(c: Case, i: number): string;
 }
 
-/** Pictor with flexible variants on and the photos uploaded; warmed for every format. */
-async function pictorServer(p: Pictor, photos: Buffer[]): Promise<Server> {
+/** Pictor with flexible variants on and every source uploaded; warmed for every case. */
+async function pictorServer(p: Pictor, sources: Record<Source, Buffer[]>, cases: readonly Case[]): Promise<Server> {
   await p.api('PATCH', '/v1/config', { flexible_variants: true });
-  const ids: string[] = [];
-  for (const ph of photos) ids.push(await p.upload(ph));
+  const ids = {} as Record<Source, string[]>;
+  for (const src of SOURCES) {
+    ids[src] = [];
+    for (const b of sources[src]) ids[src].push(await p.upload(b, `photo.${src}`));
+  }
   // Warm-up outside the measured variations (w=600).
-  for (const f of FORMATS) for (const id of ids) await http(p.deliveryUrl(id, `w=600,h=600,fit=scale-down,f=${f}`));
+  for (const c of cases) for (const id of ids[c.source]) await http(p.deliveryUrl(id, `w=600,h=600,fit=scale-down,f=${c.out}`));
   return {
     name: 'Pictor',
     pid: p.pid,
-    images: ids.length,
+    images: sources.jpg.length,
     missHeader: true,
-    urlOf: (f, i) => {
-      const v = variation(i, ids.length);
-      return p.deliveryUrl(ids[v.k]!, `w=${v.w},h=${v.h},fit=scale-down,f=${f},q=${v.q}`);
+    urlOf: (c, i) => {
+      const v = variation(i, ids[c.source].length);
+      return p.deliveryUrl(ids[c.source][v.k]!, `w=${v.w},h=${v.h},fit=scale-down,f=${c.out},q=${v.q}`);
     },
   };
 }
 
 /** ipx on the same files, warmed for every format. */
 async function ipxServer(url: string, pid: number, images: number): Promise<Server> {
-  for (const f of FORMATS) for (let k = 0; k < images; k++) await http(`${url}/s_600x600,fit_inside,f_${f}/photo-${k}.jpg`);
+  for (const c of CASES) for (let k = 0; k < images; k++) await http(`${url}/s_600x600,fit_inside,f_${c.out}/photo-${k}.${c.source}`);
   return {
     name: 'ipx',
     pid,
     images,
     missHeader: false,
-    urlOf: (f, i) => {
+    urlOf: (c, i) => {
       const v = variation(i, images);
       // ipx takes the encoder quality as given; Pictor encodes AVIF at q − 25 (docs/delivery.md), so ipx gets the same encoder quality.
-      return `${url}/s_${v.w}x${v.h},fit_inside,f_${f},q_${f === 'avif' ? v.q - 25 : v.q}/photo-${v.k}.jpg`;
+      return `${url}/s_${v.w}x${v.h},fit_inside,f_${c.out},q_${c.out === 'avif' ? v.q - 25 : v.q}/photo-${v.k}.${c.source}`;
     },
   };
 }
@@ -135,9 +166,10 @@ interface Result {
 }
 
 /** Rounds of `seconds` per server in turn, for each format; request indexes continue across rounds (never a cache hit). */
-async function measureAll(servers: Server[], formats: readonly Format[], seconds: number, rounds: number, clients: number, log: (m: string) => void, win?: { begin(): void; end(): void }): Promise<Record<string, Partial<Record<Format, Result>>>> {
-  const out: Record<string, Partial<Record<Format, Result>>> = {};
-  for (const f of formats) {
+async function measureAll(servers: Server[], cases: readonly Case[], seconds: number, rounds: number, clients: number, log: (m: string) => void, win?: { begin(): void; end(): void }): Promise<Record<string, Record<string, Result>>> {
+  const out: Record<string, Record<string, Result>> = {};
+  for (const c of cases) {
+    const f = c.key;
     const runs = new Map<string, Array<Run & { started: number; cpuMs: number }>>();
     const next = new Map<string, number>();
     for (let r = 0; r < rounds; r++) {
@@ -147,7 +179,7 @@ async function measureAll(servers: Server[], formats: readonly Format[], seconds
         const limit = MAX_DISTINCT_PER_IMAGE * srv.images - from;
         if (limit <= 0) continue;
         win?.begin();
-        const run = await load((i) => srv.urlOf(f, from + i), f, seconds, clients, limit, srv.missHeader, srv.pid);
+        const run = await load((i) => srv.urlOf(c, from + i), c.out, seconds, clients, limit, srv.missHeader, srv.pid);
         win?.end();
         next.set(srv.name, from + run.started);
         runs.set(srv.name, [...(runs.get(srv.name) ?? []), run]);
@@ -180,43 +212,47 @@ export const throughput: Benchmark = {
     const photos = await photoSet(ctx);
     const dir = join(ctx.tmp, 'ipx-root');
     mkdirSync(dir, { recursive: true });
-    photos.forEach((ph, i) => writeFileSync(join(dir, `photo-${i}.jpg`), ph));
+    const sources = await sourceSet(photos);
+    for (const src of SOURCES) sources[src].forEach((b, i) => writeFileSync(join(dir, `photo-${i}.${src}`), b));
     // Both servers up at once (an idle server costs nothing), measured in turn, round after round.
     const p = await startPictor();
-    let all: Record<string, Partial<Record<Format, Result>>>;
+    let all: Record<string, Record<string, Result>>;
     try {
       const ipxChild = await startIpx(dir);
       try {
-        const servers = [await pictorServer(p, photos), await ipxServer(ipxChild.url, ipxChild.child.pid, photos.length)];
-        all = await measureAll(servers, FORMATS, s.seconds, s.rounds, s.clients, (m) => ctx.log(m));
+        const servers = [await pictorServer(p, sources, CASES), await ipxServer(ipxChild.url, ipxChild.child.pid, photos.length)];
+        all = await measureAll(servers, CASES, s.seconds, s.rounds, s.clients, (m) => ctx.log(m));
       } finally {
         await ipxChild.stop();
       }
     } finally {
       await p.stop();
     }
-    const pictor = all.Pictor as Record<Format, Result>;
-    const ipx = all.ipx as Record<Format, Result>;
-    const rows: Row[] = FORMATS.map((f) => atLeast(B, `${f.toUpperCase()} requests/s, fit 512×512, 2 clients`, pictor[f].rps, ipx[f].rps, 1.2, rps));
+    const pictor = all.Pictor!;
+    const ipx = all.ipx!;
+    const FORMATS = CASES.map((c) => c.key);
+    const label = (c: Case) => (c.source === 'jpg' ? `${c.out.toUpperCase()} requests/s, fit 512×512, 2 clients` : `${c.source.toUpperCase()} source → ${c.out.toUpperCase()} requests/s, fit 512×512, 2 clients`);
+    const rows: Row[] = CASES.map((c) => atLeast(B, label(c), pictor[c.key]!.rps, ipx[c.key]!.rps, 1.2, rps));
     const dims = s.sizes.map(([w, h], i) => `${w}×${h} (${size(photos[i]!.length)})`).join(', ');
     const notes = [
-      `Photos: ${photos.length} photo-like JPEGs at quality 90: ${dims}, requests rotating over them. ` +
+      `Photos: ${photos.length} photo-like JPEGs at quality 90: ${dims}, requests rotating over them; the PNG and WebP sources are the same photos at most ${LOSSLESS_SIDE} px a side (PNG compression level 6: ${sources.png.map((b) => size(b.length)).join(', ')}; WebP q90: ${sources.webp.map((b) => size(b.length)).join(', ')}), both servers reading the same files. ` +
         `Pictor: flexible variants on, \`/cdn-cgi/imagedelivery/<hash>/<id>/w=<w>,h=<h>,fit=scale-down,f=<format>,q=<q>\`; ipx ${'3.x'}: \`/s_<w>x<h>,fit_inside,f_<format>,q_<q>/photo-<k>.jpg\` (ipx's own node server, its defaults: progressive JPEG, sharp's default AVIF effort 4; Pictor: progressive JPEG, WebP effort 4, AVIF effort 1). ` +
         `To keep every request uncached, request i varies the box and quality: w = 512 − (j mod 16), h = 512 − (⌊j/16⌋ mod 16), q = 85 + (⌊j/256⌋ mod 5) with j = ⌊i/${photos.length}⌋ — at most 15 px (3%) less than 512 and a quality in 85..89, the same sequence for both servers; ipx gets q − 25 for AVIF because Pictor encodes AVIF at q − 25. ` +
         `${s.clients} clients in closed loops (keep-alive). Both servers were up together and measured one at a time: one warm-up request per photo and format each, then for each format ${s.rounds} round${s.rounds === 1 ? '' : 's'} of ${s.seconds} s per server in turn; the figure is each server's best round (other processes' load only ever lowers requests/s), CPU per request is over all rounds.`,
-      `Requests/s per round: ${FORMATS.map((f) => `${f}: Pictor ${pictor[f].rounds.map((x) => x.toFixed(1)).join(', ')}, ipx ${ipx[f].rounds.map((x) => x.toFixed(1)).join(', ')}`).join('; ')}.`,
-      `Cache misses confirmed by \`Cf-Cache-Status: MISS\`: ${FORMATS.map((f) => `${f} ${pictor[f].misses}/${pictor[f].ok}`).join(', ')}. Errors: Pictor ${FORMATS.map((f) => pictor[f].errors).join('/')}, ipx ${FORMATS.map((f) => ipx[f].errors).join('/')}. Mean output size Pictor vs ipx: ${FORMATS.map((f) => `${f} ${(pictor[f].outBytes / 1024).toFixed(1)} vs ${(ipx[f].outBytes / 1024).toFixed(1)} KiB`).join(', ')}. ` +
-        `Server CPU time (user + system, all threads, /proc/<pid>/stat) per request, Pictor vs ipx: ${FORMATS.map((f) => `${f} ${pictor[f].cpuMsPerReq.toFixed(1)} vs ${ipx[f].cpuMsPerReq.toFixed(1)} ms`).join(', ')} (2 cores = at most 2,000 ms of CPU per second).`,
+      `Requests/s per round: ${FORMATS.map((f) => `${f}: Pictor ${pictor[f]!.rounds.map((x) => x.toFixed(1)).join(', ')}, ipx ${ipx[f]!.rounds.map((x) => x.toFixed(1)).join(', ')}`).join('; ')}.`,
+      `Cache misses confirmed by \`Cf-Cache-Status: MISS\`: ${FORMATS.map((f) => `${f} ${pictor[f]!.misses}/${pictor[f]!.ok}`).join(', ')}. Errors: Pictor ${FORMATS.map((f) => pictor[f]!.errors).join('/')}, ipx ${FORMATS.map((f) => ipx[f]!.errors).join('/')}. Mean output size Pictor vs ipx: ${FORMATS.map((f) => `${f} ${(pictor[f]!.outBytes / 1024).toFixed(1)} vs ${(ipx[f]!.outBytes / 1024).toFixed(1)} KiB`).join(', ')}. ` +
+        `Server CPU time (user + system, all threads, /proc/<pid>/stat) per request, Pictor vs ipx: ${FORMATS.map((f) => `${f} ${pictor[f]!.cpuMsPerReq.toFixed(1)} vs ${ipx[f]!.cpuMsPerReq.toFixed(1)} ms`).join(', ')} (2 cores = at most 2,000 ms of CPU per second).`,
     ];
     const profiles: string[] = [];
-    const missed = FORMATS.filter((_, i) => rows[i]!.verdict === 'MISS');
+    const missed = CASES.filter((_, i) => rows[i]!.verdict === 'MISS');
+    const missedKeys = missed.map((c) => c.key);
     const explanations: string[] = [];
     if (wantProfile(ctx, rows)) {
       ctx.log('throughput: profiling');
-      const pr = await profiled(`3 transform throughput: Pictor, ${(missed.length ? missed : FORMATS).join(', ')} (${s.seconds} s each)`, ctx.tmp, async (d, win) => {
+      const pr = await profiled(`3 transform throughput: Pictor, ${(missed.length ? missedKeys : FORMATS).join(', ')} (${s.seconds} s each)`, ctx.tmp, async (d, win) => {
           const pp = await startPictor({ cpuProfDir: d });
           try {
-            const r = await measureAll([await pictorServer(pp, photos)], missed.length ? missed : FORMATS, s.seconds, 1, s.clients, () => undefined, win);
+            const r = await measureAll([await pictorServer(pp, sources, missed.length ? missed : CASES)], missed.length ? missed : CASES, s.seconds, 1, s.clients, () => undefined, win);
             return Object.values(r.Pictor ?? {}).reduce((a, x) => a + x.ok, 0);
           } finally {
             await pp.stop();
@@ -224,11 +260,11 @@ export const throughput: Benchmark = {
         });
       profiles.push(pr.markdown);
       const busy = busyPerRequestUs(pr);
-      const fs = missed.length ? missed : [...FORMATS];
+      const fs = missed.length ? missedKeys : [...FORMATS];
       explanations.push(
-        `**3 transform throughput (${fs.join(', ')}).** Server CPU time per request, Pictor vs ipx: ${fs.map((f) => `${f} ${pictor[f].cpuMsPerReq.toFixed(1)} vs ${ipx[f].cpuMsPerReq.toFixed(1)} ms (${((pictor[f].cpuMsPerReq / ipx[f].cpuMsPerReq - 1) * 100).toFixed(0)}%)`).join(', ')}. ` +
-          `Both drive the same sharp/libvips build through the same operations (decode, resize into the box, encode at the same quality${fs.includes('avif') ? '' : ' and effort'}); their outputs are within ${Math.max(...fs.map((f) => Math.abs(pictor[f].outBytes / ipx[f].outBytes - 1) * 100)).toFixed(1)}% in size. ` +
-          (fs.every((f) => Math.abs(pictor[f].cpuMsPerReq / ipx[f].cpuMsPerReq - 1) < 0.1)
+        `**3 transform throughput (${fs.join(', ')}).** Server CPU time per request, Pictor vs ipx: ${fs.map((f) => `${f} ${pictor[f]!.cpuMsPerReq.toFixed(1)} vs ${ipx[f]!.cpuMsPerReq.toFixed(1)} ms (${((pictor[f]!.cpuMsPerReq / ipx[f]!.cpuMsPerReq - 1) * 100).toFixed(0)}%)`).join(', ')}. ` +
+          `Both drive the same sharp/libvips build through the same operations (decode, resize into the box, encode at the same quality${fs.includes('avif') ? '' : ' and effort'}); their outputs are within ${Math.max(...fs.map((f) => Math.abs(pictor[f]!.outBytes / ipx[f]!.outBytes - 1) * 100)).toFixed(1)}% in size. ` +
+          (fs.every((f) => Math.abs(pictor[f]!.cpuMsPerReq / ipx[f]!.cpuMsPerReq - 1) < 0.1)
             ? 'Their CPU per request is within 10%, so requests/s cannot differ by 1.2× on a machine whose cores are the limit: beating ipx by that much would take less image work per request (a cheaper decode, resize or encoder setting), not less overhead. '
             : 'Where Pictor spends more CPU per request, that is the gap to close. ') +
           (busy !== undefined && pr.summary

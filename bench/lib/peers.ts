@@ -31,18 +31,21 @@ export function versionOf(tool: string, args: string[]): string | undefined {
 
 /**
  * nginx as a child of the harness: its own prefix and config in `dir`, serving `dir/html` on a free
- * 127.0.0.1 port, in the foreground as a single process (`daemon off; master_process off`), so it is
- * comparable with Pictor's single event loop and no system service is involved.
+ * 127.0.0.1 port, in the foreground (`daemon off`), so no system service is involved.
+ *
+ * `workers: 'auto'` is nginx as its users run it: a master process and `worker_processes auto`, one
+ * worker per core (Debian's packaged nginx.conf says `auto`). `workers: 1` is the old single-process
+ * form (`master_process off; worker_processes 1`), comparable with one Node event loop.
  */
-export async function startNginx(dir: string): Promise<PeerServer> {
+export async function startNginx(dir: string, opts: { workers: 'auto' | 1 } = { workers: 'auto' }): Promise<PeerServer> {
   const nginx = which('nginx');
   if (!nginx) throw new Error('nginx is not installed (bench/setup.sh installs it)');
   const port = await freePort();
   for (const d of ['html', 'logs', 'tmp']) mkdirSync(join(dir, d), { recursive: true });
   const conf = `
 daemon off;
-master_process off;
-worker_processes 1;
+${opts.workers === 1 ? 'master_process off;\nworker_processes 1;' : 'worker_processes auto;'}
+${process.getuid?.() === 0 ? '# Workers keep the harness\'s user (root here), so they can read its private temp dir.\nuser root;' : ''}
 pid ${dir}/nginx.pid;
 error_log ${dir}/logs/error.log warn;
 events { worker_connections 4096; }

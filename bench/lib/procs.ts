@@ -111,6 +111,27 @@ export function cpuTimeMs(pid: number): number | undefined {
 }
 
 /** Busy and total CPU time of the whole machine so far, in ms (from /proc/stat; busy excludes idle and iowait). */
+/**
+ * CPU time (user + system, ms) of a process and its live children (nginx's workers under its master;
+ * a clustered Pictor's workers under its primary), read from /proc.
+ */
+export function treeCpuTimeMs(pid: number): number | undefined {
+  const own = cpuTimeMs(pid);
+  if (own === undefined) return undefined;
+  let sum = own;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) sum += cpuTimeMs(Number(entry)) ?? 0;
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  return sum;
+}
+
 export function machineCpuMs(): { busy: number; total: number } {
   try {
     const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;

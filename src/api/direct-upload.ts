@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, appError, isAppError } from '../core/errors.js';
 import { isBackendUnavailable } from '../core/backend-errors.js';
-import { invalid, is, parseBool } from '../core/check.js';
+import { invalid, is, jsonDepth, MAX_JSON_DEPTH, parseBool } from '../core/check.js';
 import type { DraftInput } from '../services/direct-upload.js';
 import type { ApiContext } from './context.js';
 import { ok } from './envelope.js';
@@ -35,6 +35,7 @@ async function readDraftInput(req: FastifyRequest, ctx: ApiContext): Promise<Dra
   };
   let metadata = body.metadata;
   if (typeof metadata === 'string') {
+    if (jsonDepth(metadata) > MAX_JSON_DEPTH) throw appError('badRequest', `Metadata nests deeper than ${MAX_JSON_DEPTH} levels`);
     try {
       metadata = JSON.parse(metadata);
     } catch {

@@ -19,7 +19,8 @@ export const V1_PER_PAGE = { min: 10, max: 10_000, default: 1000 } as const;
 function intParam(name: string, raw: unknown, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (typeof raw !== 'string' || !Number.isInteger(n)) throw appError('badRequest', invalid(name, 'integer', raw));
+  // Safe integers only: 1e30 or 2^53+1 would reach the database as a float or a rounded value.
+  if (typeof raw !== 'string' || !Number.isSafeInteger(n)) throw appError('badRequest', invalid(name, 'integer', raw));
   return n;
 }
 
@@ -83,6 +84,8 @@ export async function imagesRoutes(app: FastifyInstance, ctx: ApiContext): Promi
     const q = req.query as Record<string, unknown>;
     const page = Math.max(1, intParam('page', q.page, 1));
     const perPage = Math.min(V1_PER_PAGE.max, Math.max(V1_PER_PAGE.min, intParam('per_page', q.per_page, V1_PER_PAGE.default)));
+    // The row offset must stay a safe integer too (page 2^50 of 10,000 would not).
+    if (!Number.isSafeInteger((page - 1) * perPage)) throw appError('badRequest', invalid('page', `integer at most ${Math.floor(Number.MAX_SAFE_INTEGER / perPage)}`, q.page));
     const creator = typeof q.creator === 'string' ? (q.creator === '' ? null : q.creator) : undefined;
     const rows = await ctx.images.list(req.account.id, page, perPage, creator);
     const variants = await ctx.variants.list(req.account.id);

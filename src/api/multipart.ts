@@ -8,7 +8,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { AppError, appError } from '../core/errors.js';
-import { invalid, parseBool } from '../core/check.js';
+import { invalid, jsonDepth, MAX_JSON_DEPTH, parseBool } from '../core/check.js';
 
 export interface UploadForm {
   file: { data: Buffer; filename: string | null } | undefined;
@@ -67,6 +67,7 @@ export function setPath(target: Record<string, unknown>, path: string[], value: 
 }
 
 function parseMetadataJson(text: string): Record<string, unknown> {
+  if (jsonDepth(text) > MAX_JSON_DEPTH) throw appError('badRequest', `Metadata nests deeper than ${MAX_JSON_DEPTH} levels`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -126,6 +127,7 @@ export async function readUploadForm(req: FastifyRequest, maxFileBytes: number):
       } else if (name === 'metadata') metadataJson = value;
       else {
         const path = metadataPath(name);
+        if (path && path.length > MAX_JSON_DEPTH) throw appError('badRequest', `Metadata nests deeper than ${MAX_JSON_DEPTH} levels`);
         if (path) setPath((folded ??= {}), path, value);
         else form.fields.set(name, value);
       }

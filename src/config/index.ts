@@ -5,6 +5,8 @@
  */
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
+import ipaddr from 'ipaddr.js';
+import { MAX_UPLOAD_BYTES, MAX_UPLOAD_BYTES_CEILING, MAX_VARIANTS } from '../core/limits.js';
 
 export interface Config {
   port: number;
@@ -156,8 +158,8 @@ export const descriptors = [
   d({ key: 'authEmail', env: 'PICTOR_AUTH_EMAIL', format: 'e-mail', defaultText: '(none)', description: 'With PICTOR_AUTH_KEY: a known X-Auth-Email / X-Auth-Key pair with write access to the account.', parse: optional }),
   d({ key: 'authKey', env: 'PICTOR_AUTH_KEY', format: 'string', defaultText: '(none)', description: 'The global API key that goes with PICTOR_AUTH_EMAIL.', parse: optional }),
   d({ key: 'imageAllowance', env: 'PICTOR_IMAGE_ALLOWANCE', format: 'integer 0..1000000000', defaultText: '100000', description: 'How many images a new account may hold (stats `allowed`).', parse: intIn('PICTOR_IMAGE_ALLOWANCE', 0, 1_000_000_000, 100_000) }),
-  d({ key: 'maxUploadBytes', env: 'PICTOR_MAX_UPLOAD_BYTES', format: 'integer 1..104857600', defaultText: '10485760', description: 'Largest accepted upload (Cloudflare: 10 MB).', parse: intIn('PICTOR_MAX_UPLOAD_BYTES', 1, 100 * 1024 * 1024, 10 * 1024 * 1024) }),
-  d({ key: 'maxVariants', env: 'PICTOR_MAX_VARIANTS', format: 'integer 1..10000', defaultText: '100', description: 'Most variants an account may define (Cloudflare: 100).', parse: intIn('PICTOR_MAX_VARIANTS', 1, 10_000, 100) }),
+  d({ key: 'maxUploadBytes', env: 'PICTOR_MAX_UPLOAD_BYTES', format: 'integer 1..104857600', defaultText: '10485760', description: 'Largest accepted upload (Cloudflare: 10 MB).', parse: intIn('PICTOR_MAX_UPLOAD_BYTES', 1, MAX_UPLOAD_BYTES_CEILING, MAX_UPLOAD_BYTES) }),
+  d({ key: 'maxVariants', env: 'PICTOR_MAX_VARIANTS', format: 'integer 1..10000', defaultText: '100', description: 'Most variants an account may define (Cloudflare: 100).', parse: intIn('PICTOR_MAX_VARIANTS', 1, 10_000, MAX_VARIANTS) }),
   d({ key: 'logLevel', env: 'LOG_LEVEL', format: 'fatal|error|warn|info|debug|trace|silent', defaultText: 'info', description: 'pino log level.', parse: (r) => {
     const v = optional(r) ?? 'info';
     if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(v)) throw new ConfigError(`invalid LOG_LEVEL value (format: fatal|error|warn|info|debug|trace|silent): ${v}, see docs/config.md#LOG_LEVEL`);
@@ -200,9 +202,13 @@ export const descriptors = [
     parse: (r) => {
       const list = (optional(r) ?? '').split(',').map((e) => e.trim()).filter(Boolean);
       for (const e of list) {
-        const [addr, bits, extra] = e.split('/');
-        const ok = extra === undefined && addr !== undefined && (/^[\d.]+$/.test(addr) || addr.includes(':')) && (bits === undefined || /^\d{1,3}$/.test(bits));
-        if (!ok) throw new ConfigError(`invalid PICTOR_URL_ALLOWLIST value (format: comma-separated CIDRs): ${e}, see docs/config.md#PICTOR_URL_ALLOWLIST`);
+        try {
+          // The same parser the address guard uses, so what passes here cannot fail at start-up.
+          if (e.includes('/')) ipaddr.parseCIDR(e);
+          else ipaddr.parse(e);
+        } catch (err) {
+          throw new ConfigError(`invalid PICTOR_URL_ALLOWLIST value (format: comma-separated CIDRs or addresses): ${e} (${(err as Error).message}), see docs/config.md#PICTOR_URL_ALLOWLIST`);
+        }
       }
       return list;
     },

@@ -52,3 +52,35 @@ export function parseBool(v: unknown): boolean | undefined {
   if (v === 'false' || v === '0') return false;
   return undefined;
 }
+
+/** Deepest nesting of objects and arrays a JSON body or metadata value may have. */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * How deeply the arrays and objects of JSON text nest, counted in one pass over the characters
+ * (strings skipped), so a hostile body is refused before any recursive code (JSON.stringify, a
+ * validator, show()) walks it. Hand-written: no maintained package measures depth without parsing,
+ * and parsing first is what must not happen. Stops counting at `limit + 1`.
+ * @example jsonDepth('{"a":[1,{"b":2}]}') // 3
+ */
+export function jsonDepth(text: string, limit = MAX_JSON_DEPTH): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+      continue;
+    }
+    if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) {
+        max = depth;
+        if (max > limit) return max;
+      }
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return max;
+}

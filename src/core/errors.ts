@@ -6,6 +6,8 @@
  * test fails when the two drift.
  */
 
+import { MAX_UPLOAD_BYTES, dimensionLimits, megabytes } from './limits.js';
+
 export interface ErrorSpec {
   /** Cloudflare's numeric code. */
   readonly code: number;
@@ -41,10 +43,10 @@ export const errorCatalogue = {
   uploadTooSlow: spec(5408, 408, 'Client was sending upload too slowly.', true, 'digest §7.1'),
   // x-should-retry: false stops the TypeScript SDK from re-sending a request that can never succeed.
   alreadyExists: spec(5409, 409, 'Resource already exists', true, 'digest §4.3, §1.3', { 'x-should-retry': 'false' }),
-  fileTooLarge: spec(5413, 413, 'Maximum image size of 10 MB is reached', true, 'digest §4.1'),
+  fileTooLarge: spec(5413, 413, `Maximum image size of ${megabytes(MAX_UPLOAD_BYTES)} is reached`, true, 'digest §4.1'),
   notMultipart: spec(5415, 415, 'Images must be uploaded as a form, not as raw image data. Please use multipart/form-data format.', true, 'digest §4.2'),
   uploadAborted: spec(5433, 400, 'Request has been aborted by the client.', true, 'digest §7.1'),
-  imageTooLarge: spec(5443, 400, 'Image dimensions exceed the limits (at most 12000 px a side and 100 million pixels)', true, 'digest §4.1, §7.1'),
+  imageTooLarge: spec(5443, 400, `Image dimensions exceed the limits (${dimensionLimits()})`, true, 'digest §4.1, §7.1'),
   receiveError: spec(5450, 400, 'Error while receiving upload.', true, 'digest §7.1'),
   quotaReached: spec(5453, 403, 'The given account has reached a service limit.', true, 'digest §7.1, status compat'),
   unsupportedFormat: spec(5455, 415, 'Uploaded image must have image/jpeg, image/png, image/webp, image/gif, image/avif, image/heic or image/svg+xml content-type', true, 'digest §4.2'),

@@ -35,6 +35,22 @@ export type ImageFormat = 'jpeg' | 'png' | 'gif' | 'webp' | 'svg' | 'avif' | 'he
 
 export type Metadata = Record<string, unknown>;
 
+/**
+ * What delivery needs to plan a rendition, read once from the header at upload and stored with the
+ * row, so a delivery never reads the header again. (The format is the row's `format`.)
+ */
+export interface ImageFacts {
+  /** Width and height after EXIF orientation; for an animation, one frame's. */
+  width: number;
+  height: number;
+  /** Frames (1 for stills). */
+  frames: number;
+  /** Whether the image has an alpha channel. */
+  alpha: boolean;
+  /** The EXIF copyright, which `metadata=copyright` keeps; null when there is none. */
+  copyright: string | null;
+}
+
 export interface ImageRecord {
   accountId: string;
   id: string;
@@ -49,8 +65,15 @@ export interface ImageRecord {
   contentType: string | null;
   format: ImageFormat | null;
   size: number;
+  /** The stored size as the header gives it (before EXIF orientation); null when unknown. */
   width: number | null;
   height: number | null;
+  /**
+   * Oriented size, frames, alpha and copyright; null for drafts, for formats whose header cannot be
+   * read (HEIC without a decoder), and for rows written before facts were stored (delivery fills
+   * those in on their first rendition).
+   */
+  facts: ImageFacts | null;
   draft: boolean;
   /** Drafts only: when the one-time upload URL expires (ms). */
   expiresAt: number | null;

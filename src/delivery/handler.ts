@@ -8,7 +8,8 @@ import { isBackendUnavailable } from '../core/backend-errors.js';
 import type { Clock } from '../core/clock.js';
 import type { Account, ImageRecord, VariantRecord } from '../core/types.js';
 import { Gate, GateFullError } from '../pipeline/gate.js';
-import { isPlanError, planTransform, readSource, runTransform, type RasterFormat } from '../pipeline/index.js';
+import { isPlanError, planTransform, runTransform, sourceOf, type RasterFormat } from '../pipeline/index.js';
+import { exceedsDimensions } from '../core/limits.js';
 import { accepts, negotiate } from '../pipeline/negotiate.js';
 import { sanitizeSvg } from '../pipeline/svg-sanitize.js';
 import { expiryOf, verify } from '../security/signing.js';
@@ -56,8 +57,6 @@ export interface DeliveryResponse {
   body: Buffer | string;
 }
 
-const MAX_SOURCE_SIDE = 12_000;
-const MAX_SOURCE_PIXELS = 100_000_000;
 const SWR = 7200;
 const MIME: Record<RasterFormat | 'svg', string> = {
   jpeg: 'image/jpeg',
@@ -230,15 +229,15 @@ async function produce(ctx: DeliveryContext, r: Resolved, accept: string | undef
     return { body: clean, contentType: MIME.svg };
   }
   return ctx.gate.run(async () => {
-    const source = await readSource(original);
-    if (source.format === 'svg') throw new AppError('unsupportedSource');
-    if (source.width > MAX_SOURCE_SIDE || source.height > MAX_SOURCE_SIDE || source.width * source.height * source.pages > MAX_SOURCE_PIXELS) {
-      throw new AppError('sourceTooLarge');
-    }
+    // Planned from the facts stored with the row; a row from before they were kept reads the header once.
+    const facts = await ctx.images.factsOf(r.image, original);
+    if (!r.image.format || r.image.format === 'svg') throw new AppError('unsupportedSource');
+    if (exceedsDimensions(facts.width, facts.height, facts.frames)) throw new AppError('sourceTooLarge');
+    const source = sourceOf(r.image.format, facts);
     const format = negotiate(accept, r.options.format, source, r.options.anim);
     const plan = planTransform(source, r.options, format);
     const started = performance.now();
-    const body = await runTransform(original, plan, { copyright: source.copyright, timeoutSeconds: ctx.transformTimeout });
+    const body = await runTransform(original, plan, { copyright: facts.copyright ?? undefined, timeoutSeconds: ctx.transformTimeout });
     ctx.metrics.transforms.inc({ format });
     ctx.metrics.transformSeconds.observe({ format }, (performance.now() - started) / 1000);
     return { body, contentType: MIME[format] };

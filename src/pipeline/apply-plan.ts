@@ -4,6 +4,7 @@
  * effects → output.
  */
 import sharp, { type Sharp } from 'sharp';
+import { MAX_PIXELS } from '../core/limits.js';
 import type { TransformPlan } from './plan.js';
 
 export interface ApplyOptions {
@@ -16,7 +17,7 @@ export interface ApplyOptions {
 export function applyPlan(input: Buffer, plan: TransformPlan, opts: ApplyOptions): Sharp {
   let img = sharp(input, {
     animated: plan.output.animated,
-    limitInputPixels: 100_000_000,
+    limitInputPixels: MAX_PIXELS,
     failOn: 'error',
   }).autoOrient();
   if (plan.trim) img = img.extract(plan.trim);

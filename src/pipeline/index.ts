@@ -2,9 +2,9 @@
  * The pipeline's public face: `planTransform` (numbers only) and `runTransform` (sharp), plus the
  * header read used before any decoding.
  */
-import exifReader from 'exif-reader';
-import sharp from 'sharp';
+import type { ImageFacts } from '../core/types.js';
 import type { TransformOptions } from '../transform/options.js';
+export { readFacts } from './probe.js';
 import { applyPlan } from './apply-plan.js';
 import { PlanError, type PlanContext, type RasterFormat, type SourceInfo, type TransformPlan } from './plan.js';
 import { steps } from './steps/index.js';
@@ -36,31 +36,12 @@ export function planTransform(source: SourceInfo, options: TransformOptions, for
   return ctx.plan;
 }
 
-/** Reads a source's header (no pixel decoding): oriented size, frames, alpha. */
-export async function readSource(input: Buffer): Promise<SourceInfo & { copyright?: string }> {
-  const m = await sharp(input, { limitInputPixels: false, pages: -1 }).metadata();
-  const oriented = m.autoOrient ?? { width: m.width ?? 0, height: m.height ?? 0 };
-  const pages = m.pages ?? 1;
-  const pageHeight = m.pageHeight ?? oriented.height;
-  const swapped = (m.orientation ?? 1) >= 5;
-  const format = (m.format === 'heif' ? (m.compression === 'av1' ? 'avif' : 'heic') : m.format) as SourceInfo['format'];
-  let copyright: string | undefined;
-  if (m.exif) {
-    try {
-      const c = exifReader(m.exif).Image?.Copyright;
-      if (typeof c === 'string' && c.trim()) copyright = c;
-    } catch {
-      // Unreadable EXIF: nothing to keep.
-    }
-  }
-  return {
-    width: oriented.width,
-    height: pages > 1 && !swapped ? pageHeight : oriented.height,
-    format,
-    pages,
-    hasAlpha: m.hasAlpha ?? false,
-    ...(copyright ? { copyright } : {}),
-  };
+/**
+ * What the planner needs, from a stored image's format and facts.
+ * @example sourceOf('png', { width: 640, height: 480, frames: 1, alpha: true, copyright: null })
+ */
+export function sourceOf(format: SourceInfo['format'], facts: ImageFacts): SourceInfo {
+  return { format, width: facts.width, height: facts.height, pages: facts.frames, hasAlpha: facts.alpha };
 }
 
 /** Runs a plan and returns the encoded bytes. */

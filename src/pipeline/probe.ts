@@ -3,9 +3,10 @@
  * file-type (magic numbers) and SVG by its root element; dimensions come from sharp's header read,
  * which decodes no pixels. Name and declared content type are never trusted.
  */
+import exifReader from 'exif-reader';
 import { fileTypeFromBuffer } from 'file-type';
-import sharp from 'sharp';
-import type { ImageFormat } from '../core/types.js';
+import sharp, { type Metadata } from 'sharp';
+import type { ImageFacts, ImageFormat } from '../core/types.js';
 
 export interface ProbeResult {
   format: ImageFormat;
@@ -15,6 +16,8 @@ export interface ProbeResult {
   height: number | null;
   /** Frames in an animation (1 for stills). */
   pages: number;
+  /** What delivery plans from (oriented size, frames, alpha, copyright); null when the header is unreadable. */
+  facts: ImageFacts | null;
 }
 
 const MIME: Record<ImageFormat, string> = {
@@ -73,13 +76,50 @@ export async function probe(buf: Buffer): Promise<ProbeResult | null> {
     const meta = await sharp(buf, { limitInputPixels: false, pages: -1 }).metadata();
     const pages = meta.pages ?? 1;
     const height = meta.pageHeight ?? meta.height ?? null;
-    return { format, contentType: MIME[format], width: meta.width ?? null, height, pages };
+    return { format, contentType: MIME[format], width: meta.width ?? null, height, pages, facts: factsOf(meta) };
   } catch {
     // HEIC needs an HEVC decoder that sharp's prebuilt libvips lacks: the container is valid, the size
     // unknown. Every other format must have a readable header.
-    if (format === 'heic') return { format, contentType: MIME[format], width: null, height: null, pages: 1 };
+    if (format === 'heic') return { format, contentType: MIME[format], width: null, height: null, pages: 1, facts: null };
     return null;
   }
+}
+
+/**
+ * An image's facts from sharp's header read: the size after EXIF orientation (one frame's for an
+ * animation), frames, alpha and the EXIF copyright.
+ */
+export function factsOf(m: Metadata): ImageFacts {
+  const oriented = m.autoOrient ?? { width: m.width ?? 0, height: m.height ?? 0 };
+  const frames = m.pages ?? 1;
+  const pageHeight = m.pageHeight ?? oriented.height;
+  const swapped = (m.orientation ?? 1) >= 5;
+  let copyright: string | null = null;
+  if (m.exif) {
+    try {
+      const c = exifReader(m.exif).Image?.Copyright;
+      if (typeof c === 'string' && c.trim()) copyright = c;
+    } catch {
+      // Unreadable EXIF: nothing to keep.
+    }
+  }
+  return {
+    width: oriented.width,
+    height: frames > 1 && !swapped ? pageHeight : oriented.height,
+    frames,
+    alpha: m.hasAlpha ?? false,
+    copyright,
+  };
+}
+
+/**
+ * Reads a stored original's header (no pixel decoding): its format as sharp sees it and its facts.
+ * @example const { format, facts } = await readFacts(bytes);
+ */
+export async function readFacts(input: Buffer): Promise<{ format: ImageFormat; facts: ImageFacts }> {
+  const m = await sharp(input, { limitInputPixels: false, pages: -1 }).metadata();
+  const format = (m.format === 'heif' ? (m.compression === 'av1' ? 'avif' : 'heic') : m.format === 'jpg' ? 'jpeg' : m.format) as ImageFormat;
+  return { format, facts: factsOf(m) };
 }
 
 export { MIME as contentTypes };

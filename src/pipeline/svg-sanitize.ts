@@ -18,8 +18,9 @@
  */
 import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
 import type { Attr, Document, Element, Node } from '@xmldom/xmldom';
+import { MAX_SVG_BYTES } from '../core/limits.js';
 
-export const SVG_MAX_BYTES = 10 * 1024 * 1024;
+export const SVG_MAX_BYTES = MAX_SVG_BYTES;
 export const SVG_MAX_ELEMENTS = 100_000;
 export const SVG_MAX_DEPTH = 256;
 /** Per element. xmldom removes an attribute in time linear in their number, so this bounds the walk. */

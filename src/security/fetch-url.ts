@@ -147,7 +147,13 @@ export async function fetchUrl(raw: string, opts: FetchUrlOptions): Promise<Fetc
     return fail('refused', 'The url field is not a valid URL');
   }
   const firstOrigin = url.origin;
-  const auth = url.username || url.password ? `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}` : undefined;
+  let auth: string | undefined;
+  try {
+    auth = url.username || url.password ? `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}` : undefined;
+  } catch {
+    // WHATWG URL keeps a malformed escape such as `%zz` in the user info; decoding it throws URIError.
+    return fail('refused', 'The url field is not a valid URL (malformed percent-escape in the user info)');
+  }
   const controller = new AbortController();
   let timedOut = false;
   const total = setTimeout(() => {

@@ -6,6 +6,7 @@ import Fastify, { LogController, type FastifyReply, type FastifyBaseLogger, type
 import multipart from '@fastify/multipart';
 import { AppError, appError, isAppError } from '../core/errors.js';
 import { isBackendUnavailable } from '../core/backend-errors.js';
+import { jsonDepth, MAX_JSON_DEPTH } from '../core/check.js';
 import { apiRoutes, type ApiContext } from '../api/index.js';
 import { noRoute } from '../api/auth.js';
 import { failure } from '../api/envelope.js';
@@ -99,6 +100,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     // SDKs send DELETE and PUT without a body but sometimes with a JSON content type.
     if (body === '' || body === undefined) return done(null, undefined);
+    // Depth is measured before parsing, so no recursive code ever walks a hostile body.
+    if (jsonDepth(body as string) > MAX_JSON_DEPTH) return done(appError('badRequest', `Request body nests deeper than ${MAX_JSON_DEPTH} levels`), undefined);
     json(req, body as string, done);
   });
 

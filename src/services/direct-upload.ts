@@ -7,6 +7,7 @@
 import { AppError, appError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import { invalid } from '../core/check.js';
+import { MAX_CREATOR_LENGTH } from '../core/limits.js';
 import { newBlobKey, newImageId } from '../core/ids.js';
 import type { ImageRecord, Metadata } from '../core/types.js';
 import type { BlobStore, MetadataStore } from '../storage/types.js';
@@ -44,7 +45,7 @@ export class DirectUploadService {
       const why = checkMetadata(input.metadata);
       if (why) throw appError('badRequest', why);
     }
-    if (input.creator !== undefined && input.creator.length > 1024) throw appError('badRequest', 'Creator must not exceed 1024 characters');
+    if (input.creator !== undefined && input.creator.length > MAX_CREATOR_LENGTH) throw appError('badRequest', `Creator must not exceed ${MAX_CREATOR_LENGTH} characters`);
     let expiresAt = now + DRAFT_EXPIRY.defaultMs;
     if (input.expiry !== undefined) {
       const t = Date.parse(input.expiry);
@@ -68,6 +69,7 @@ export class DirectUploadService {
       size: 0,
       width: null,
       height: null,
+      facts: null,
       draft: true,
       expiresAt,
       version: 1,
@@ -98,6 +100,7 @@ export class DirectUploadService {
       size: info.data.length,
       width: info.width,
       height: info.height,
+      facts: info.facts,
       uploaded: clock.now(),
     };
     let result;

@@ -5,19 +5,17 @@
  */
 import { AppError, appError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
+import { MAX_CREATOR_LENGTH, MAX_CUSTOM_ID_LENGTH, MAX_METADATA_BYTES, exceedsDimensions } from '../core/limits.js';
 import { isUuid, newBlobKey, newImageId } from '../core/ids.js';
-import type { ImageRecord, Metadata } from '../core/types.js';
-import { probe, type ProbeResult } from '../pipeline/probe.js';
+import type { ImageFacts, ImageRecord, Metadata } from '../core/types.js';
+import { probe, readFacts, type ProbeResult } from '../pipeline/probe.js';
 import { isComplete } from '../pipeline/integrity.js';
 import { sanitizeSvg } from '../pipeline/svg-sanitize.js';
 import type { BlobStore, ImagePatch, MetadataStore } from '../storage/types.js';
 import { encodeToken, parseListV2Query } from './list-query.js';
 import { fetchUrl, FetchUrlError, type FetchUrlOptions } from '../security/fetch-url.js';
 
-export const MAX_METADATA_BYTES = 1024;
-export const MAX_CUSTOM_ID_LENGTH = 1024;
-export const MAX_SIDE = 12_000;
-export const MAX_PIXELS = 100_000_000;
+export { MAX_CUSTOM_ID_LENGTH, MAX_METADATA_BYTES } from '../core/limits.js';
 /** First segments that would collide with fixed API paths under /images/v1/ when sent unencoded. */
 const RESERVED_IDS = new Set(['stats', 'keys', 'variants', 'config', 'batch_token', 'direct_upload']);
 
@@ -42,7 +40,7 @@ export interface UploadInput {
 }
 
 /**
- * Checks a custom id: 1..1024 characters, not a UUID, no leading or trailing `/`, no empty path
+ * Checks a custom id: 1..MAX_CUSTOM_ID_LENGTH characters, not a UUID, no leading or trailing `/`, no empty path
  * segment, no control characters.
  * @example checkCustomId('products/shoe.png') // undefined (valid)
  */
@@ -60,7 +58,7 @@ export function checkCustomId(id: string): string | undefined {
 }
 
 /**
- * Checks user metadata: a JSON object of at most 1024 bytes once serialised.
+ * Checks user metadata: a JSON object of at most MAX_METADATA_BYTES bytes once serialised.
  * @example checkMetadata({ a: 1 }) // undefined (valid)
  */
 export function checkMetadata(meta: unknown): string | undefined {
@@ -79,7 +77,7 @@ export async function inspectUpload(data: Buffer): Promise<ProbeResult & { data:
   const info = await probe(data);
   if (!info) throw appError('unsupportedFormat');
   if (info.width !== null && info.height !== null) {
-    if (info.width > MAX_SIDE || info.height > MAX_SIDE || info.width * info.height * info.pages > MAX_PIXELS) {
+    if (exceedsDimensions(info.width, info.height, info.pages)) {
       throw appError('imageTooLarge');
     }
   }
@@ -112,8 +110,8 @@ export class ImagesService {
       const why = checkMetadata(input.metadata);
       if (why) throw appError('badRequest', why);
     }
-    if (input.creator !== undefined && input.creator.length > 1024) {
-      throw appError('badRequest', 'Creator must not exceed 1024 characters');
+    if (input.creator !== undefined && input.creator.length > MAX_CREATOR_LENGTH) {
+      throw appError('badRequest', `Creator must not exceed ${MAX_CREATOR_LENGTH} characters`);
     }
     const fetched = 'url' in input.file ? await this.fetchFromUrl(input.file.url) : input.file;
     const info = await inspectUpload(fetched.data);
@@ -137,6 +135,7 @@ export class ImagesService {
       size: file.data.length,
       width: info.width,
       height: info.height,
+      facts: info.facts,
       draft: false,
       expiresAt: null,
       version: 1,
@@ -178,6 +177,17 @@ export class ImagesService {
     return this.deps.store.getImage(accountId, id);
   }
 
+  /**
+   * The facts of an image stored before facts were kept: read from the original's header once and
+   * recorded with the row (a failed write only means the next rendition reads the header again).
+   */
+  async factsOf(image: ImageRecord, original: Buffer): Promise<ImageFacts> {
+    if (image.facts) return image.facts;
+    const { facts } = await readFacts(original);
+    if (image.blobKey) await this.deps.store.setImageFacts(image.accountId, image.id, image.blobKey, facts).catch(() => undefined);
+    return facts;
+  }
+
   /** The original bytes of a stored (non-draft) image. */
   async original(image: ImageRecord): Promise<Buffer> {
     if (!image.blobKey) throw appError('imageNotFound');
@@ -214,8 +224,8 @@ export class ImagesService {
     if (patch.requireSignedURLs === true && !isUuid(image.id)) {
       throw appError('badRequest', 'Images with a custom ID cannot require signed URLs');
     }
-    if (patch.creator !== undefined && patch.creator !== null && patch.creator.length > 1024) {
-      throw appError('badRequest', 'Creator must not exceed 1024 characters');
+    if (patch.creator !== undefined && patch.creator !== null && patch.creator.length > MAX_CREATOR_LENGTH) {
+      throw appError('badRequest', `Creator must not exceed ${MAX_CREATOR_LENGTH} characters`);
     }
     const updated = await this.deps.store.updateImage(accountId, id, patch);
     if (!updated) throw appError('imageNotFound');

@@ -96,7 +96,7 @@ export function parseListV2Query(q: Record<string, unknown>): Omit<ListImagesV2Q
   let limit: number = V2_PER_PAGE.default;
   if (q.per_page !== undefined && q.per_page !== '') {
     const n = Number(q.per_page);
-    if (typeof q.per_page !== 'string' || !Number.isInteger(n)) bad(invalid('per_page', 'integer', q.per_page));
+    if (typeof q.per_page !== 'string' || !Number.isSafeInteger(n)) bad(invalid('per_page', 'integer', q.per_page));
     limit = Math.min(V2_PER_PAGE.max, Math.max(V2_PER_PAGE.min, n));
   }
   const creator = typeof q.creator === 'string' ? (q.creator === '' ? null : q.creator) : undefined;

@@ -2,14 +2,14 @@
  * The two storage interfaces. Every implementation runs the contract suites in `storage/contract/`,
  * which assert the invariants written here.
  */
-import type { Account, ApiCredential, ImageRecord, SigningKey, VariantRecord } from '../core/types.js';
+import type { Account, ApiCredential, ImageFacts, ImageRecord, SigningKey, VariantRecord } from '../core/types.js';
 
 export type InsertImageResult = 'ok' | 'exists' | 'quota';
 export type InsertVariantResult = 'ok' | 'exists' | 'limit';
 export type CompleteDraftResult = 'ok' | 'gone' | 'quota';
 
 /** What an upload to a one-time URL adds to its draft. */
-export type DraftCompletion = Pick<ImageRecord, 'filename' | 'blobKey' | 'contentType' | 'format' | 'size' | 'width' | 'height' | 'uploaded'>;
+export type DraftCompletion = Pick<ImageRecord, 'filename' | 'blobKey' | 'contentType' | 'format' | 'size' | 'width' | 'height' | 'facts' | 'uploaded'>;
 
 export interface ListImagesQuery {
   /** Rows to skip (v1 page-based listing). */
@@ -91,6 +91,12 @@ export interface MetadataStore {
   listImagesV2(accountId: string, query: ListImagesV2Query): Promise<ListImagesV2Page>;
   /** Applies the patch, bumps `version`, returns the new row (null when absent). */
   updateImage(accountId: string, id: string, patch: ImagePatch): Promise<ImageRecord | null>;
+  /**
+   * Stores the facts of a row written without them (before they were kept), only while the row still
+   * holds the original `blobKey`. Changes nothing else, `version` included (a rendition does not
+   * change when its facts are recorded). True when a row was updated.
+   */
+  setImageFacts(accountId: string, id: string, blobKey: string, facts: ImageFacts): Promise<boolean>;
   /** Deletes the row and returns it (so its blob can be removed), or null when absent. */
   deleteImage(accountId: string, id: string): Promise<ImageRecord | null>;
   /**

@@ -3,10 +3,11 @@
  * typed `VariantOptions`. Pure: no I/O, no sharp. Every failure is the one validation sentence.
  */
 import { invalid, is } from '../core/check.js';
+import { MAX_SIDE } from '../core/limits.js';
 import { FITS, METADATA_MODES, type VariantOptions } from '../core/types.js';
 
 /** Largest width or height a variant may ask for (the same bound as an upload's side). */
-export const MAX_VARIANT_SIDE = 12_000;
+export const MAX_VARIANT_SIDE = MAX_SIDE;
 /** Browser TTL bounds from Cloudflare's docs: 1 hour to 1 year. */
 export const MIN_BROWSER_TTL = 3600;
 export const MAX_BROWSER_TTL = 31_536_000;

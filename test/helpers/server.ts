@@ -19,6 +19,8 @@ export interface TestServer {
   accountId: string;
   token: string;
   dataDir: string;
+  /** The PostgreSQL schema of the server's tables under PICTOR_TEST_BACKEND=postgres or scale-out. */
+  databaseSchema: string | undefined;
   /** http://127.0.0.1:<port> of the bare imagedelivery.net form, when PICTOR_DELIVERY_PORT is set. */
   deliveryUrl: string | undefined;
   /** http://127.0.0.1:<port> of the metrics endpoint (PICTOR_METRICS_PORT=0 by default). */
@@ -69,6 +71,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     accountId: config.accountId!,
     token: config.apiToken!,
     dataDir,
+    databaseSchema: schema,
     deliveryUrl: server.deliveryUrl,
     metricsUrl: server.metricsUrl,
     async close() {

@@ -10,12 +10,13 @@
  * | pad        | contain, then pad to exactly w×h with background    | as contain                |
  */
 import { invalid } from '../../core/check.js';
+import { MAX_PIXELS, MAX_SIDE } from '../../core/limits.js';
 import type { Fit } from '../../core/types.js';
 import type { Gravity } from '../../transform/options.js';
 import { PlanError, type PlanContext, type TransformPlan } from '../plan.js';
 
-export const MAX_OUTPUT_SIDE = 12_000;
-export const MAX_OUTPUT_PIXELS = 100_000_000;
+export const MAX_OUTPUT_SIDE = MAX_SIDE;
+export const MAX_OUTPUT_PIXELS = MAX_PIXELS;
 
 const WHITE = { r: 255, g: 255, b: 255, alpha: 1 };
 

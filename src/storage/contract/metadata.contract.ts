@@ -54,6 +54,7 @@ function makeImage(accountId: string, id: string, overrides: Partial<ImageRecord
     size: 1234,
     width: 640,
     height: 480,
+    facts: { width: 640, height: 480, frames: 1, alpha: true, copyright: null },
     draft: false,
     expiresAt: null,
     version: 1,
@@ -71,6 +72,7 @@ function makeDraft(accountId: string, id: string, overrides: Partial<ImageRecord
     size: 0,
     width: null,
     height: null,
+    facts: null,
     draft: true,
     expiresAt: T0 + 30 * 60_000,
     ...overrides,
@@ -299,6 +301,8 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
           size: 5_000_000_000,
           width: 8000,
           height: 6000,
+          // EXIF orientation 6: the oriented size is the stored one turned.
+          facts: { width: 6000, height: 8000, frames: 24, alpha: false, copyright: '© Ünïcode Photographer 2026' },
           version: 3,
         });
         expect(await store.insertImage(img)).toBe('ok');
@@ -317,6 +321,7 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
           format: null,
           width: null,
           height: null,
+          facts: null,
         });
         await insertOk(img);
         const got = await store.getImage(account.id, 'nulls');
@@ -324,6 +329,38 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
         expect(got?.meta).toBeNull();
         expect(got?.filename).toBeNull();
         expect(got?.width).toBeNull();
+        expect(got?.facts).toBeNull();
+      });
+
+      test('setImageFacts records the facts of a row written without them, and nothing else', async () => {
+        const account = await seedAccount();
+        const img = await insertOk(makeImage(account.id, 'old-row', { facts: null, version: 4 }));
+        const facts = { width: 480, height: 640, frames: 3, alpha: true, copyright: 'Jane' };
+        expect(await store.setImageFacts(account.id, img.id, img.blobKey!, facts)).toBe(true);
+        const got = await store.getImage(account.id, img.id);
+        expect(got).toEqual({ ...img, facts });
+        // The version (part of every cache key) does not move.
+        expect(got?.version).toBe(4);
+        expect((await store.listImages(account.id, { offset: 0, limit: 10 }))[0]?.facts).toEqual(facts);
+        expect((await store.listImagesV2(account.id, { limit: 10, order: 'asc', filters: [] })).images[0]?.facts).toEqual(facts);
+      });
+
+      test('setImageFacts changes nothing when the row is gone or holds another blob', async () => {
+        const account = await seedAccount();
+        const facts = { width: 1, height: 1, frames: 1, alpha: false, copyright: null };
+        expect(await store.setImageFacts(account.id, 'absent', 'blob-x', facts)).toBe(false);
+        const img = await insertOk(makeImage(account.id, 'replaced', { facts: null }));
+        expect(await store.setImageFacts(account.id, img.id, 'some-other-blob', facts)).toBe(false);
+        expect((await store.getImage(account.id, img.id))?.facts).toBeNull();
+        expect(await store.setImageFacts(hex32(), img.id, img.blobKey!, facts)).toBe(false);
+      });
+
+      test('facts survive an update of the row', async () => {
+        const account = await seedAccount();
+        const img = await insertOk(makeImage(account.id, 'patched'));
+        const updated = await store.updateImage(account.id, img.id, { meta: { x: 1 }, creator: 'me' });
+        expect(updated?.facts).toEqual(img.facts);
+        expect((await store.deleteImage(account.id, img.id))?.facts).toEqual(img.facts);
       });
 
       test('insertImage exists: the original row is untouched', async () => {
@@ -881,6 +918,7 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
           size: 10,
           width: 1,
           height: 1,
+          facts: { width: 1, height: 1, frames: 1, alpha: false, copyright: null },
           uploaded: T0 + 10,
         };
         expect(await store.completeDraft(account.id, 'd1', completion, T0 + 5)).toBe('ok');
@@ -903,10 +941,12 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
           size: 10,
           width: 1,
           height: 1,
+          facts: { width: 1, height: 1, frames: 1, alpha: false, copyright: null },
           uploaded: T0 + 4,
         };
         expect(await store.completeDraft(account.id, 'draft', completion, T0 + 4)).toBe('ok');
         expect((await store.getImage(account.id, 'draft'))?.uploaded).toBe(T0 + 4);
+        expect((await store.getImage(account.id, 'draft'))?.facts).toEqual(completion.facts);
         // Upload order: the bytes of `draft` arrived last.
         expect(await list(account.id, { order: 'asc' })).toEqual(['before', 'between', 'draft']);
         expect(await list(account.id, { order: 'desc' })).toEqual(['draft', 'between', 'before']);

@@ -141,6 +141,22 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
         await db.schema.alterTable('credentials').dropColumn('expires_at').execute();
       },
     },
+    // Facts delivery plans from (oriented size, frames, alpha, EXIF copyright), read once at upload.
+    // Rows written before have them null; delivery reads the header once and records them
+    // (MetadataStore.setImageFacts), since a migration cannot read blobs.
+    '0004_image_facts': {
+      async up(db: Kysely<any>) {
+        // SQLite adds one column per ALTER TABLE.
+        for (const [name, type] of [['oriented_width', 'integer'], ['oriented_height', 'integer'], ['frames', 'integer'], ['alpha', 'integer'], ['copyright', 'text']] as const) {
+          await db.schema.alterTable('images').addColumn(name, type).execute();
+        }
+      },
+      async down(db: Kysely<any>) {
+        for (const name of ['oriented_width', 'oriented_height', 'frames', 'alpha', 'copyright']) {
+          await db.schema.alterTable('images').dropColumn(name).execute();
+        }
+      },
+    },
   };
 }
 

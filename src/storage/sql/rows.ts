@@ -3,6 +3,7 @@ import type { Selectable } from 'kysely';
 import type {
   Account,
   ApiCredential,
+  ImageFacts,
   ImageFormat,
   ImageRecord,
   Permission,
@@ -53,6 +54,7 @@ export function toImage(r: Selectable<ImagesTable>): ImageRecord {
     size: Number(r.size),
     width: nullableNumber(r.width),
     height: nullableNumber(r.height),
+    facts: toFacts(r),
     draft: Number(r.draft) === 1,
     expiresAt: nullableNumber(r.expires_at),
     version: Number(r.version),
@@ -74,10 +76,28 @@ export function fromImage(i: ImageRecord): Omit<ImagesTable, 'seq'> {
     size: i.size,
     width: i.width,
     height: i.height,
+    ...factColumns(i.facts),
     draft: i.draft ? 1 : 0,
     expires_at: i.expiresAt,
     version: i.version,
   };
+}
+
+function toFacts(r: Selectable<ImagesTable>): ImageFacts | null {
+  if (r.frames === null || r.frames === undefined || r.oriented_width === null || r.oriented_height === null) return null;
+  return {
+    width: Number(r.oriented_width),
+    height: Number(r.oriented_height),
+    frames: Number(r.frames),
+    alpha: Number(r.alpha) === 1,
+    copyright: r.copyright ?? null,
+  };
+}
+
+/** The facts columns of an image row (all null when the facts are not known). */
+export function factColumns(f: ImageFacts | null): Pick<ImagesTable, 'oriented_width' | 'oriented_height' | 'frames' | 'alpha' | 'copyright'> {
+  if (!f) return { oriented_width: null, oriented_height: null, frames: null, alpha: null, copyright: null };
+  return { oriented_width: f.width, oriented_height: f.height, frames: f.frames, alpha: f.alpha ? 1 : 0, copyright: f.copyright };
 }
 
 export function toVariant(r: Selectable<VariantsTable>): VariantRecord {

@@ -39,6 +39,12 @@ export interface ImagesTable {
   size: number;
   width: number | null;
   height: number | null;
+  /** Facts (migration 0004): oriented size, frames, alpha (0/1), EXIF copyright; frames null = not recorded. */
+  oriented_width: number | null;
+  oriented_height: number | null;
+  frames: number | null;
+  alpha: number | null;
+  copyright: string | null;
   draft: number;
   expires_at: number | null;
   version: number;

@@ -4,7 +4,7 @@
  * serialises writers already).
  */
 import { Migrator, type Kysely, type Transaction, type Selectable } from 'kysely';
-import type { Account, ApiCredential, ImageRecord, SigningKey, VariantRecord } from '../../core/types.js';
+import type { Account, ApiCredential, ImageFacts, ImageRecord, SigningKey, VariantRecord } from '../../core/types.js';
 import type {
   AccountPatch,
   ImagePatch,
@@ -20,7 +20,7 @@ import type {
 import { migrationProvider, type SqlDialectName } from './migrations.js';
 import type { AccountsTable, CredentialsTable, Database, ImagesTable, SigningKeysTable, VariantsTable } from './schema.js';
 import { filterCondition, writeMetaIndex } from './meta-index.js';
-import { toAccount, toCredential, toImage, toKey, toVariant, fromImage } from './rows.js';
+import { factColumns, toAccount, toCredential, toImage, toKey, toVariant, fromImage } from './rows.js';
 
 export class SqlMetadataStore implements MetadataStore {
   constructor(
@@ -184,6 +184,17 @@ export class SqlMetadataStore implements MetadataStore {
       if (patch.meta !== undefined) await writeMetaIndex(trx, accountId, Number(updated.seq), patch.meta);
       return toImage(updated);
     });
+  }
+
+  async setImageFacts(accountId: string, id: string, blobKey: string, facts: ImageFacts): Promise<boolean> {
+    const result = await this.db
+      .updateTable('images')
+      .set(factColumns(facts))
+      .where('account_id', '=', accountId)
+      .where('id', '=', id)
+      .where('blob_key', '=', blobKey)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 
   async deleteImage(accountId: string, id: string): Promise<ImageRecord | null> {

@@ -58,6 +58,7 @@ describe('sqlite file store', () => {
       size: 10,
       width: 1,
       height: 1,
+      facts: { width: 1, height: 1, frames: 1, alpha: false, copyright: null },
       draft: false,
       expiresAt: null,
       version: 1,
