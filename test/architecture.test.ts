@@ -73,3 +73,50 @@ describe('architecture', () => {
     expect(violations).toEqual([]);
   });
 });
+
+/**
+ * dashboard/ is a browser client of the public API: its code imports only itself, Preact, and (type-only)
+ * the API's response types from src/api/. Its build config alone may import Vite and node:url. Nothing in
+ * src/ imports dashboard/.
+ */
+describe('architecture: dashboard/', () => {
+  const DASHBOARD = resolve(SRC, '../dashboard');
+  const PACKAGES = new Set(['preact', 'preact/hooks']);
+  const CONFIG_PACKAGES = new Set(['vite', 'node:url']);
+  const dashFiles = (dir: string): string[] =>
+    readdirSync(dir).flatMap((name) => {
+      const full = join(dir, name);
+      if (statSync(full).isDirectory()) return dashFiles(full);
+      return /\.(ts|tsx)$/.test(name) ? [full] : [];
+    });
+
+  it('imports only itself, preact and type-only API types', () => {
+    const files = dashFiles(DASHBOARD);
+    expect(files.length).toBeGreaterThan(5);
+    const violations: string[] = [];
+    for (const file of files) {
+      const rel = relative(DASHBOARD, file);
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/(?:^|\n)\s*(import|export)(\s+type)?[^'"]*?from\s+['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s+['"]([^'"]+)['"]/g)) {
+        const typeOnly = m[2] !== undefined;
+        const spec = (m[3] ?? m[4] ?? m[5])!;
+        if (!spec.startsWith('.')) {
+          const ok = PACKAGES.has(spec) || (rel === 'vite.config.ts' && CONFIG_PACKAGES.has(spec));
+          if (!ok) violations.push(`${rel} imports package ${spec}`);
+          continue;
+        }
+        const target = resolve(dirname(file), spec);
+        if (!relative(DASHBOARD, target).startsWith('..')) continue;
+        const inApi = relative(join(SRC, 'api'), target);
+        if (typeOnly && !inApi.startsWith('..')) continue;
+        violations.push(`${rel} → ${relative(resolve(SRC, '..'), target)}${typeOnly ? '' : ' (not type-only)'}`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it('nothing in src/ imports dashboard/', () => {
+    const offenders = files(SRC).filter((f) => /from\s+['"][^'"]*\/dashboard\//.test(readFileSync(f, 'utf8')));
+    expect(offenders.map((f) => relative(SRC, f))).toEqual([]);
+  });
+});

@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { encodeToken } from '../../src/services/list-query.js';
+import { encodeToken } from '../../src/api/list-query.js';
 import { wantProfile, type Benchmark, type BenchContext } from '../lib/context.js';
 import { agent, http } from '../lib/http.js';
 import { photo } from '../lib/images.js';

@@ -4,22 +4,29 @@
  * /images/v1/{id}`, `GET /images/v2`, `POST /images/v2/direct_upload`, as on batch.imagedelivery.net),
  * with the same bodies. Pictor serves them at the root of the main port.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { AppError } from '../core/errors.js';
 import { readCredential } from '../security/credentials.js';
 import type { ApiContext } from './context.js';
 import { directUploadRoutes } from './direct-upload.js';
 import { ok } from './envelope.js';
 import { imagesRoutes } from './images.js';
+import { envelope } from './schemas.js';
 
 /** The token endpoint, mounted inside the account scope. */
-export async function batchTokenRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+export const batchTokenRoutes: FastifyPluginAsync<{ ctx: ApiContext }> = async (app, { ctx }) => {
+  const schema = {
+    tags: ['batch'],
+    summary: 'Issue a batch token (needs Images Write)',
+    response: envelope(Type.Object({ token: Type.String(), expiresAt: Type.String({ format: 'date-time' }) }), 'The token and when it expires.'),
+  };
   // A batch token can write, so only a credential that can write may issue one.
-  app.get('/images/v1/batch_token', { config: { permission: 'write' } }, async (req) => {
+  app.get('/images/v1/batch_token', { schema, config: { permission: 'write' } }, async (req) => {
     const { token, expiresAt } = await ctx.accounts.issueBatchToken(req.account.id);
     return ok({ token, expiresAt: new Date(expiresAt).toISOString() });
   });
-}
+};
 
 function batchAuth(ctx: ApiContext) {
   return async (req: FastifyRequest): Promise<void> => {
@@ -34,11 +41,9 @@ function batchAuth(ctx: ApiContext) {
 }
 
 /** The batch image operations, mounted at the root. */
-export async function batchRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
-  await app.register(async (scoped) => {
-    scoped.decorateRequest('account', null as never);
-    scoped.addHook('onRequest', batchAuth(ctx));
-    await imagesRoutes(scoped, ctx);
-    await directUploadRoutes(scoped, ctx);
-  });
-}
+export const batchRoutes: FastifyPluginAsync<{ ctx: ApiContext }> = async (app, { ctx }) => {
+  app.decorateRequest('account', null as never);
+  app.addHook('onRequest', batchAuth(ctx));
+  await app.register(imagesRoutes, { ctx });
+  await app.register(directUploadRoutes, { ctx });
+};

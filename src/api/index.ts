@@ -3,6 +3,7 @@
  * auth hook. One module per resource.
  */
 import type { FastifyInstance } from 'fastify';
+import { openapiRoutes } from './openapi.js';
 import { authHook } from './auth.js';
 import { batchRoutes, batchTokenRoutes } from './batch.js';
 import { configRoutes } from './config.js';
@@ -13,23 +14,25 @@ import { keysRoutes } from './keys.js';
 import { statsRoutes } from './stats.js';
 import { variantsRoutes } from './variants.js';
 
+/**
+ * Mounts the API: the account scope (auth hook, then one plugin per resource), the one-time upload
+ * URL and the batch API at the root, and the OpenAPI document with its reader. Call it before any
+ * other route is added: the document is collected from the routes registered after it.
+ */
 export async function apiRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+  await openapiRoutes(app);
   await app.register(
     async (scoped) => {
       scoped.decorateRequest('account', null as never);
       scoped.addHook('onRequest', authHook(ctx));
-      await imagesRoutes(scoped, ctx);
-      await variantsRoutes(scoped, ctx);
-      await keysRoutes(scoped, ctx);
-      await statsRoutes(scoped, ctx);
-      await configRoutes(scoped, ctx);
-      await directUploadRoutes(scoped, ctx);
-      await batchTokenRoutes(scoped, ctx);
+      for (const plugin of [imagesRoutes, variantsRoutes, keysRoutes, statsRoutes, configRoutes, directUploadRoutes, batchTokenRoutes]) {
+        await scoped.register(plugin, { ctx });
+      }
     },
     { prefix: '/client/v4/accounts/:account_id' },
   );
-  await uploadUrlRoutes(app, ctx);
-  await batchRoutes(app, ctx);
+  await app.register(uploadUrlRoutes, { ctx });
+  await app.register(batchRoutes, { ctx });
 }
 
 export type { ApiContext } from './context.js';

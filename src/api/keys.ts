@@ -1,19 +1,27 @@
 /** /images/v1/keys: signing keys for delivery URLs. Every call answers with all keys. */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { SigningKey } from '../core/types.js';
 import type { ApiContext } from './context.js';
 import { ok } from './envelope.js';
+import { envelope, KeyParams, KeysJson } from './schemas.js';
 
 const toJson = (keys: SigningKey[]) => ({ keys: keys.map((k) => ({ name: k.name, value: k.value })) });
 
-export async function keysRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
-  app.get('/images/v1/keys', async (req) => ok(toJson(await ctx.keys.list(req.account.id))));
+const tags = ['signing keys'];
+const keys = envelope(KeysJson, 'Every signing key of the account.');
 
-  app.put<{ Params: { name: string } }>('/images/v1/keys/:name', async (req) =>
-    ok(toJson(await ctx.keys.put(req.account.id, req.params.name))),
+export const keysRoutes: FastifyPluginAsync<{ ctx: ApiContext }> = async (app, { ctx }) => {
+  app.get('/images/v1/keys', { schema: { tags, summary: 'List signing keys', response: keys } }, async (req) => ok(toJson(await ctx.keys.list(req.account.id))));
+
+  app.put<{ Params: { signing_key_name: string } }>(
+    '/images/v1/keys/:signing_key_name',
+    { schema: { tags, summary: 'Add a signing key (idempotent)', params: KeyParams, response: keys } },
+    async (req) => ok(toJson(await ctx.keys.put(req.account.id, req.params.signing_key_name))),
   );
 
-  app.delete<{ Params: { name: string } }>('/images/v1/keys/:name', async (req) =>
-    ok(toJson(await ctx.keys.delete(req.account.id, req.params.name))),
+  app.delete<{ Params: { signing_key_name: string } }>(
+    '/images/v1/keys/:signing_key_name',
+    { schema: { tags, summary: 'Delete a signing key', params: KeyParams, response: keys } },
+    async (req) => ok(toJson(await ctx.keys.delete(req.account.id, req.params.signing_key_name))),
   );
-}
+};

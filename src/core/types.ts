@@ -79,6 +79,11 @@ export interface ImageRecord {
   expiresAt: number | null;
   /** Bumped on every change that must purge cached renditions. */
   version: number;
+  /**
+   * SVGs: the version of the sanitiser rules (`SVG_SANITIZER_VERSION`) that cleaned the stored bytes;
+   * null or absent for SVGs stored before versions were kept (version 1) and for other formats.
+   */
+  svgSanitizer?: number | null;
 }
 
 export type Fit = 'scale-down' | 'contain' | 'cover' | 'crop' | 'pad';

@@ -13,13 +13,21 @@
  * needs none), the DOCTYPE, `script`/`foreignObject`/… and every element outside the allowlist with
  * its subtree, `on*` and every attribute outside the allowlist, `href`/`xlink:href` other than a
  * same-document `#fragment` (an `image` may also hold a `data:` PNG, JPEG, GIF or WebP and is dropped
- * without one), `url(…)` other than `url(#id)` and unknown CSS functions (become `none`), `@import`
- * and other at-rules outside a small allowlist. `<a>` is unwrapped: its children stay, the link goes.
+ * without one). `<a>` is unwrapped: its children stay, the link goes. CSS (`<style>`, `style`, and
+ * presentation attributes that call a function) is parsed by css-tree and written out again from the
+ * checked tree: properties and at-rules outside allowlists go (@import, @font-face, @namespace), and
+ * `url(…)` other than `url(#id)` and calls to unknown functions become `none`.
+ *
+ * SVG_SANITIZER_VERSION names these rules: an image stored under an older one is cleaned again.
  */
 import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
 import type { Attr, Document, Element, Node } from '@xmldom/xmldom';
+import * as csstree from 'css-tree';
+import type { CssNode } from 'css-tree';
 import { MAX_SVG_BYTES } from '../core/limits.js';
 
+/** Raised whenever the rules change so that they tighten: version 2 is the css-tree sanitiser. */
+export const SVG_SANITIZER_VERSION = 2;
 export const SVG_MAX_BYTES = MAX_SVG_BYTES;
 export const SVG_MAX_ELEMENTS = 100_000;
 export const SVG_MAX_DEPTH = 256;
@@ -138,152 +146,120 @@ const DANGEROUS_SCHEME = /javascript:|vbscript:|livescript:|data:text\/html|data
 // CSS (style attributes, <style>, CSS-valued presentation attributes)
 // ---------------------------------------------------------------------------------------------
 
-/** CSS functions that load nothing. Any other function call (image-set, attr, expression, …) → none. */
-const SAFE_CSS_FUNCTIONS = new Set([
+/**
+ * CSS properties kept in style sheets and style attributes: the presentation attributes, and what
+ * SVG renders besides (geometry, transforms, animation). No custom properties, so no var().
+ */
+const CSS_PROPERTIES = new Set([
+  ...PRESENTATION_ATTRIBUTES, 'x', 'y', 'cx', 'cy', 'r', 'rx', 'ry', 'd', 'width', 'height',
+  'transform', 'transform-box', 'background-color', 'line-height', 'text-transform', 'text-shadow',
+  'font-kerning', 'font-feature-settings', 'font-variation-settings', 'font-variant-ligatures',
+  'font-variant-caps', 'font-variant-numeric', 'font-variant-east-asian', 'text-decoration-line',
+  'text-decoration-color', 'text-decoration-style', 'mask-type', 'will-change', 'z-index',
+  ...['', '-name', '-duration', '-timing-function', '-delay', '-iteration-count', '-direction',
+    '-fill-mode', '-play-state'].map((s) => `animation${s}`),
+  ...['', '-property', '-duration', '-timing-function', '-delay'].map((s) => `transition${s}`),
+]);
+
+/** Value functions that load nothing (any other call, url-like or unknown, becomes `none`). */
+const CSS_FUNCTIONS = new Set([
   'rgb', 'rgba', 'hsl', 'hsla', 'hwb', 'lab', 'lch', 'oklab', 'oklch', 'color', 'color-mix', 'calc',
   'min', 'max', 'clamp', 'round', 'mod', 'rem', 'abs', 'sign', 'sin', 'cos', 'tan', 'asin', 'acos',
-  'atan', 'atan2', 'pow', 'sqrt', 'hypot', 'log', 'exp', 'var', 'translate', 'translatex',
-  'translatey', 'translatez', 'translate3d', 'rotate', 'rotatex', 'rotatey', 'rotatez', 'rotate3d',
-  'scale', 'scalex', 'scaley', 'scalez', 'scale3d', 'skew', 'skewx', 'skewy', 'matrix', 'matrix3d',
-  'perspective', 'cubic-bezier', 'steps', 'linear', 'local', 'format', 'tech', 'blur', 'brightness',
-  'contrast', 'drop-shadow', 'grayscale', 'hue-rotate', 'invert', 'opacity', 'saturate', 'sepia',
-  'path', 'circle', 'ellipse', 'inset', 'polygon', 'rect', 'xywh', 'not', 'is', 'where', 'has',
-  'nth-child', 'nth-last-child', 'nth-of-type', 'nth-last-of-type', 'lang', 'dir', 'and', 'or',
-  'selector',
+  'atan', 'atan2', 'pow', 'sqrt', 'hypot', 'log', 'exp', 'translate', 'translatex', 'translatey',
+  'translatez', 'translate3d', 'rotate', 'rotatex', 'rotatey', 'rotatez', 'rotate3d', 'scale',
+  'scalex', 'scaley', 'scalez', 'scale3d', 'skew', 'skewx', 'skewy', 'matrix', 'matrix3d',
+  'perspective', 'cubic-bezier', 'steps', 'linear', 'blur', 'brightness', 'contrast', 'drop-shadow',
+  'grayscale', 'hue-rotate', 'invert', 'opacity', 'saturate', 'sepia', 'path', 'circle', 'ellipse',
+  'inset', 'polygon', 'rect', 'xywh',
 ]);
 
-/** At-rules kept (their content is cleaned like the rest). Any other (@import first) is cut out whole. */
-const SAFE_AT_RULES = new Set([
-  'media', 'supports', 'keyframes', '-webkit-keyframes', 'font-face', 'charset', 'layer', 'container',
-  'page',
-]);
+/** At-rules kept (their preludes and blocks checked like the rest); @import, @font-face, @namespace… go. */
+const CSS_AT_RULES = new Set(['media', 'supports', 'keyframes', '-webkit-keyframes', 'layer', 'container']);
 
-const CSS_WORD = /[\w\-\u0080-\uFFFF]+/uy;
+type CssContext = 'stylesheet' | 'declarationList' | 'value';
+const NONE = (): CssNode => ({ type: 'Identifier', name: 'none' });
 
-/** Index just past the string starting at css[start] (a quote), or css.length when unterminated. */
-function cssStringEnd(css: string, start: number): number {
-  const quote = css[start];
-  const end = css.indexOf(quote!, start + 1);
-  return end < 0 ? css.length : end + 1;
-}
-
-/** Index just past the `)` closing a group whose `(` is just before `start`, skipping strings/comments. */
-function cssGroupEnd(css: string, start: number): number {
-  let depth = 1;
-  let i = start;
-  while (i < css.length) {
-    const ch = css[i]!;
-    if (ch === '"' || ch === "'") i = cssStringEnd(css, i);
-    else if (ch === '/' && css[i + 1] === '*') i = commentEnd(css, i);
-    else {
-      if (ch === '(') depth++;
-      else if (ch === ')' && --depth === 0) return i + 1;
-      i++;
-    }
-  }
-  return css.length;
-}
-
-function commentEnd(css: string, start: number): number {
-  const end = css.indexOf('*/', start + 2);
-  return end < 0 ? css.length : end + 2;
-}
-
-/** Index just past an at-rule starting at css[start] (after its name): through `;` or its `{…}` block. */
-function atRuleEnd(css: string, start: number): number {
-  let depth = 0;
-  let i = start;
-  while (i < css.length) {
-    const ch = css[i]!;
-    if (ch === '"' || ch === "'") i = cssStringEnd(css, i);
-    else if (ch === '/' && css[i + 1] === '*') i = commentEnd(css, i);
-    else if (ch === '(') i = cssGroupEnd(css, i + 1);
-    else {
-      if (ch === ';' && depth === 0) return i + 1;
-      if (ch === '{') depth++;
-      else if (ch === '}') {
-        if (depth === 0) return i; // end of the enclosing block: leave it
-        if (--depth === 0) return i + 1;
+/**
+ * Checks a value, selector or prelude subtree in place: url(#id) stays, any other url() and any call
+ * outside CSS_FUNCTIONS becomes `none`; false when it holds something css-tree could not parse (Raw:
+ * a bad string, a bad url, …) or a node of no use here (comments, CDO/CDC, unicode ranges).
+ */
+function cleanCssTree(root: CssNode): boolean {
+  let ok = true;
+  csstree.walk(root, function (node, item, list) {
+    if (!ok) return csstree.walk.skip;
+    if (node.type === 'Raw' || node.type === 'Comment' || node.type === 'CDO' || node.type === 'CDC' || node.type === 'UnicodeRange') {
+      ok = false;
+    } else if (node.type === 'Url' || node.type === 'Function') {
+      const name = node.type === 'Function' ? csstree.ident.decode(node.name).toLowerCase() : 'url';
+      if (node.type === 'Url' ? FRAGMENT.test(node.value) : CSS_FUNCTIONS.has(name)) {
+        if (node.type === 'Function') node.name = name; // written back unescaped
+        return undefined;
       }
-      i++;
+      if (list && item) list.replace(item, list.createItem(NONE()));
+      else ok = false;
+      return csstree.walk.skip;
     }
+    return undefined;
+  });
+  return ok;
+}
+
+/** Keeps the declarations, rules and at-rules of a block (or style sheet) that pass; removes the rest. */
+function cleanCssList(children: csstree.List<CssNode>): void {
+  children.forEach((node, item) => {
+    if (!cleanCssNode(node)) children.remove(item);
+  });
+}
+
+function cleanCssNode(node: CssNode): boolean {
+  switch (node.type) {
+    case 'Declaration': {
+      const property = csstree.ident.decode(node.property).toLowerCase();
+      if (!CSS_PROPERTIES.has(property) || !cleanCssTree(node.value)) return false;
+      node.property = property;
+      return true;
+    }
+    case 'Rule':
+      if (!cleanCssTree(node.prelude)) return false;
+      cleanCssList(node.block.children);
+      return true;
+    case 'Atrule': {
+      const name = csstree.ident.decode(node.name).toLowerCase();
+      if (!CSS_AT_RULES.has(name) || (node.prelude && !cleanCssTree(node.prelude))) return false;
+      node.name = name;
+      if (node.block) cleanCssList(node.block.children);
+      return true;
+    }
+    default:
+      return false; // comments, CDO/CDC, Raw (what css-tree could not parse)
   }
-  return css.length;
+}
+
+function cleanCssOnce(css: string, context: CssContext): string | null {
+  let ast: CssNode;
+  try {
+    ast = csstree.parse(css, { context, parseCustomProperty: false, onParseError: () => undefined });
+  } catch {
+    return null;
+  }
+  if (ast.type === 'StyleSheet' || ast.type === 'DeclarationList') cleanCssList(ast.children);
+  else if (!cleanCssTree(ast)) return null;
+  return csstree.generate(ast);
 }
 
 /**
- * Neutralises CSS: comments dropped, url(#id) kept and every other url(…) → `none`, calls to
- * functions outside SAFE_CSS_FUNCTIONS → `none`, at-rules outside SAFE_AT_RULES (@import) removed.
- * Null (caller drops the attribute or element) for CSS with escapes, which could spell any of
- * these in disguise, or an unterminated url(.
+ * CSS made inert by a real parser (css-tree, which follows the CSS Syntax spec's tokenizer and error
+ * recovery, so a bad string, a bad url, an escape or a comment ends where a browser's does): parsed,
+ * checked against the allowlists above and written out again from the checked tree, never by
+ * patching the text. `context` is a `<style>` sheet, a style attribute or a property value. The
+ * output is checked to be a fixed point (cleaning it again changes nothing), so what a browser reads
+ * is exactly what was checked; null when it is not, or when a value cannot be kept at all.
+ * @example sanitizeCss('fill:url(https://x);stroke:url(#g)', 'declarationList') // 'fill:none;stroke:url(#g)'
  */
-export function sanitizeCss(css: string): string | null {
-  if (css.includes('\\')) return null;
-  let out = '';
-  let i = 0;
-  const n = css.length;
-  while (i < n) {
-    const ch = css[i]!;
-    if (ch === '/' && css[i + 1] === '*') {
-      i = commentEnd(css, i);
-      out += ' ';
-    } else if (ch === '"' || ch === "'") {
-      const end = cssStringEnd(css, i);
-      out += css.slice(i, end);
-      i = end;
-    } else if (ch === '@') {
-      CSS_WORD.lastIndex = i + 1;
-      const m = CSS_WORD.exec(css);
-      const name = m ? m[0].toLowerCase() : '';
-      if (SAFE_AT_RULES.has(name)) {
-        out += `@${m![0]}`;
-        i += 1 + m![0].length;
-      } else {
-        i = atRuleEnd(css, i + 1 + name.length);
-      }
-    } else {
-      CSS_WORD.lastIndex = i;
-      const m = CSS_WORD.exec(css);
-      if (!m) {
-        out += ch;
-        i++;
-        continue;
-      }
-      const word = m[0];
-      const afterWord = i + word.length;
-      if (css[afterWord] !== '(') {
-        out += word;
-        i = afterWord;
-        continue;
-      }
-      const fn = word.toLowerCase();
-      if (fn === 'url') {
-        const end = css.indexOf(')', afterWord + 1);
-        let target = css.slice(afterWord + 1, end < 0 ? n : end).trim();
-        if (target.startsWith('"') || target.startsWith("'")) {
-          // url("…"): the string may hold a `)`; read it as a string.
-          let j = afterWord + 1;
-          while (/\s/.test(css[j] ?? '')) j++;
-          const strEnd = cssStringEnd(css, j);
-          target = css.slice(j + 1, strEnd - 1);
-          const close = css.indexOf(')', strEnd);
-          if (close < 0 || css.slice(strEnd, close).trim() !== '') return null;
-          i = close + 1;
-        } else {
-          if (end < 0) return null;
-          i = end + 1;
-        }
-        out += FRAGMENT.test(target) ? `url(${target})` : 'none';
-      } else if (SAFE_CSS_FUNCTIONS.has(fn)) {
-        out += `${word}(`;
-        i = afterWord + 1;
-      } else {
-        out += 'none';
-        i = cssGroupEnd(css, afterWord + 1);
-      }
-    }
-  }
-  return out;
+export function sanitizeCss(css: string, context: CssContext): string | null {
+  const out = cleanCssOnce(css, context);
+  return out !== null && cleanCssOnce(out, context) === out ? out : null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -455,13 +431,20 @@ function cleanAttribute(el: Element, attr: Attr): string | null {
 
   let cleaned: string | null;
   if (name === 'href') return cleanHref(el, value);
-  if (name === 'style') cleaned = sanitizeCss(value);
+  if (name === 'style') cleaned = sanitizeCss(value, 'declarationList');
   else if (PRESENTATION_ATTRIBUTES.has(name) || ANIMATION_VALUE_ATTRIBUTES.has(name)) {
-    cleaned = /[(\\]/.test(value) ? sanitizeCss(value) : value;
+    // Without `(` or `\\` a value can call no function (url() first): kept as written.
+    cleaned = /[(\\]/.test(value) ? cleanValueList(value) : value;
   } else if (PLAIN_ATTRIBUTES.has(name) || /^aria-[a-z]+$/.test(name)) cleaned = value;
   else return null; // on*, and everything else not named
   if (cleaned === null || hasDangerousScheme(cleaned)) return null;
   return cleaned;
+}
+
+/** A CSS value, or an animation's `;`-separated list of them, cleaned; null if any part cannot be. */
+function cleanValueList(value: string): string | null {
+  const parts = value.split(';').map((v) => (v.trim() === '' ? '' : sanitizeCss(v, 'value')));
+  return parts.includes(null) ? null : parts.join(';');
 }
 
 function cleanAttributes(el: Element): void {
@@ -505,7 +488,7 @@ function cleanElement(el: Element, ctx: Context): boolean {
       if (c.nodeType === TEXT_NODE || c.nodeType === CDATA_SECTION_NODE) css += c.nodeValue ?? '';
     }
     checkChars(css);
-    const cleaned = sanitizeCss(css);
+    const cleaned = sanitizeCss(css, 'stylesheet');
     if (cleaned === null) return false;
     while (el.firstChild) el.removeChild(el.firstChild);
     if (cleaned.trim() !== '') el.appendChild(ctx.doc.createTextNode(cleaned));

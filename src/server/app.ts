@@ -10,11 +10,13 @@ import { jsonDepth, MAX_JSON_DEPTH } from '../core/check.js';
 import { apiRoutes, type ApiContext } from '../api/index.js';
 import { noRoute } from '../api/auth.js';
 import { failure } from '../api/envelope.js';
+import { JSON_NULL, SchemaValidationError, validatorCompiler } from '../api/validation.js';
 import { CDN_PREFIX, deliveryRoutes, type DeliveryContext } from '../delivery/index.js';
 import { tryFastPath } from '../delivery/fast-path.js';
-import { createServer, type IncomingMessage } from 'node:http';
 import { ACCOUNT, REQUEST_ID, ROUTE, type RequestObserver } from './observe.js';
 import { healthRoutes, type HealthDeps } from './health.js';
+import { dashboardRoutes } from './dashboard.js';
+import { createServer, STATUS_CODES, type IncomingMessage } from 'node:http';
 
 /** Marks requests that arrive on the delivery port (see main.ts). */
 export const DELIVERY_REQUEST = Symbol('pictor.delivery');
@@ -36,6 +38,8 @@ export interface AppDeps {
 /** Maps anything thrown by a route, a hook or Fastify itself onto the error catalogue. */
 export function toAppError(err: FastifyError | Error): AppError {
   if (isAppError(err)) return err;
+  // A route schema refused the request; the message is already the validation sentence.
+  if (err instanceof SchemaValidationError) return new AppError('badRequest', { detail: err.message });
   const code = (err as FastifyError).code;
   const status = (err as FastifyError).statusCode ?? 500;
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return appError('badRequest', 'Request body is too large');
@@ -78,6 +82,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       server.keepAliveTimeout = 72_000;
       return server;
     },
+    // Requests Node's HTTP parser refuses (headers over the size limit, a malformed request line, a
+    // client too slow) get the envelope too, written straight to the socket.
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket) => {
+      if (err.code === 'ECONNRESET' || socket.destroyed) return;
+      const e =
+        err.code === 'HPE_HEADER_OVERFLOW'
+          ? appError('invalidHeaders', 'Request headers are too large')
+          : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? new AppError('uploadTooSlow')
+            : appError('badRequest', 'Malformed HTTP request');
+      // An answer to HEAD has no body (the parser's raw packet shows the method).
+      const head = (err as { rawPacket?: Buffer }).rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
+      const body = head ? '' : JSON.stringify(failure(e));
+      if (socket.writable) {
+        socket.write(`HTTP/1.1 ${e.status} ${STATUS_CODES[e.status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
+      }
+      socket.destroy(err);
+    },
     // Errors Fastify raises before routing (a malformed percent-escape, say) get the envelope too.
     frameworkErrors: (err, _req, reply) => {
       const e = err.code === 'FST_ERR_BAD_URL' ? noRoute() : toAppError(err);
@@ -92,6 +114,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const account = (req.params as { account_id?: unknown } | undefined)?.account_id;
     if (typeof account === 'string' && /^[0-9a-f]{32}$/.test(account)) raw[ACCOUNT] = account;
   });
+  app.setValidatorCompiler(validatorCompiler);
   await app.register(multipart);
   // Any other content type reaches the handler unread; the upload route then answers 5415.
   app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
@@ -102,7 +125,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (body === '' || body === undefined) return done(null, undefined);
     // Depth is measured before parsing, so no recursive code ever walks a hostile body.
     if (jsonDepth(body as string) > MAX_JSON_DEPTH) return done(appError('badRequest', `Request body nests deeper than ${MAX_JSON_DEPTH} levels`), undefined);
-    json(req, body as string, done);
+    json(req, body as string, (err, value) => done(err, value === null ? JSON_NULL : value));
   });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
@@ -132,5 +155,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/client/v4/', about);
   await apiRoutes(app, deps.api);
   await deliveryRoutes(app, deps.delivery);
+  await dashboardRoutes(app, { publicUrl: () => deps.api.publicUrl });
   return app;
 }

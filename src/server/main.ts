@@ -146,6 +146,7 @@ export async function startServer(config: Config = loadConfig(), opts: StartOpti
           `  account hash: ${boot.account.hash}`,
           `  API token:    ${tokenLine}`,
           `  data:         ${config.databaseUrl ? 'PostgreSQL' : 'SQLite'} metadata, ${config.s3 ? `S3 bucket ${config.s3.bucket}` : 'local'} blobs, ${config.dataDir}`,
+          `  dashboard:    ${base}/dashboard/`,
           `  delivery:     ${composition.api.publicUrl}/cdn-cgi/imagedelivery/${boot.account.hash}/<image_id>/<variant>${deliveryUrl ? ` and ${deliveryUrl}/${boot.account.hash}/<image_id>/<variant>` : ''}`,
           `  health:       ${base}/healthz, ${base}/readyz`,
           `  metrics:      ${metricsUrl ? `${metricsUrl}/metrics` : 'off (set PICTOR_METRICS_PORT to serve them)'}`,

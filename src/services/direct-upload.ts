@@ -11,6 +11,7 @@ import { MAX_CREATOR_LENGTH } from '../core/limits.js';
 import { newBlobKey, newImageId } from '../core/ids.js';
 import type { ImageRecord, Metadata } from '../core/types.js';
 import type { BlobStore, MetadataStore } from '../storage/types.js';
+import { SVG_SANITIZER_VERSION } from '../pipeline/svg-sanitize.js';
 import { checkCustomId, checkMetadata, inspectUpload } from './images.js';
 
 export const DRAFT_EXPIRY = { minMs: 2 * 60_000, maxMs: 6 * 3600_000, defaultMs: 30 * 60_000 } as const;
@@ -102,6 +103,7 @@ export class DirectUploadService {
       height: info.height,
       facts: info.facts,
       uploaded: clock.now(),
+      svgSanitizer: info.format === 'svg' ? SVG_SANITIZER_VERSION : null,
     };
     let result;
     try {

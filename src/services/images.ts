@@ -10,9 +10,8 @@ import { isUuid, newBlobKey, newImageId } from '../core/ids.js';
 import type { ImageFacts, ImageRecord, Metadata } from '../core/types.js';
 import { probe, readFacts, type ProbeResult } from '../pipeline/probe.js';
 import { isComplete } from '../pipeline/integrity.js';
-import { sanitizeSvg } from '../pipeline/svg-sanitize.js';
-import type { BlobStore, ImagePatch, MetadataStore } from '../storage/types.js';
-import { encodeToken, parseListV2Query } from './list-query.js';
+import { sanitizeSvg, SVG_SANITIZER_VERSION } from '../pipeline/svg-sanitize.js';
+import type { BlobStore, ImagePatch, ListImagesV2Query, MetadataStore } from '../storage/types.js';
 import { fetchUrl, FetchUrlError, type FetchUrlOptions } from '../security/fetch-url.js';
 
 export { MAX_CUSTOM_ID_LENGTH, MAX_METADATA_BYTES } from '../core/limits.js';
@@ -139,6 +138,7 @@ export class ImagesService {
       draft: false,
       expiresAt: null,
       version: 1,
+      svgSanitizer: info.format === 'svg' ? SVG_SANITIZER_VERSION : null,
     };
     try {
       await blobs.put(blobKey, file.data);
@@ -188,12 +188,49 @@ export class ImagesService {
     return facts;
   }
 
-  /** The original bytes of a stored (non-draft) image. */
+  /** The original bytes of a stored (non-draft) image (an SVG cleaned by the current rules first). */
   async original(image: ImageRecord): Promise<Buffer> {
-    if (!image.blobKey) throw appError('imageNotFound');
-    const obj = await this.deps.blobs.get(image.blobKey);
+    const current = await this.upToDate(image);
+    if (!current.blobKey) throw appError('imageNotFound');
+    const obj = await this.deps.blobs.get(current.blobKey);
     if (!obj) throw appError('storageError', 'The original of this image is missing from the blob store');
     return obj.body;
+  }
+
+  /**
+   * The image, with an SVG stored under older sanitiser rules (`svgSanitizer` below
+   * SVG_SANITIZER_VERSION, null before versions were kept) cleaned again by the current ones: the
+   * clean bytes go to a fresh blob key, the row moves to it only if it still points at the old one
+   * (another node may have done the same), then the old blob is removed and caches are purged.
+   */
+  async upToDate(image: ImageRecord): Promise<ImageRecord> {
+    if (image.format !== 'svg' || !image.blobKey || (image.svgSanitizer ?? 1) >= SVG_SANITIZER_VERSION) return image;
+    const { store, blobs } = this.deps;
+    const obj = await blobs.get(image.blobKey);
+    if (!obj) throw appError('storageError', 'The original of this image is missing from the blob store');
+    const clean = sanitizeSvg(obj.body);
+    if (!clean) throw appError('unsupportedFormat', 'The stored SVG cannot be made safe by the current sanitiser');
+    const blobKey = `originals/${newBlobKey()}`;
+    try {
+      await blobs.put(blobKey, clean);
+    } catch (cause) {
+      throw new AppError('storageError', { cause });
+    }
+    const next = { blobKey, size: clean.length, svgSanitizer: SVG_SANITIZER_VERSION };
+    const updated = await store.replaceImageBlob(image.accountId, image.id, image.blobKey, next).catch(async (cause: unknown) => {
+      await blobs.delete(blobKey).catch(() => undefined);
+      throw new AppError('storageError', { cause });
+    });
+    if (!updated) {
+      // Changed meanwhile (cleaned by another request or node, replaced, deleted): use what is there now.
+      await blobs.delete(blobKey).catch(() => undefined);
+      const now = await store.getImage(image.accountId, image.id);
+      if (!now || (now.svgSanitizer ?? 1) < SVG_SANITIZER_VERSION) throw appError('imageNotFound');
+      return now;
+    }
+    this.deps.onPurge?.(image.accountId, image.id);
+    await blobs.delete(image.blobKey).catch(() => undefined);
+    return updated;
   }
 
   /** A visible image (drafts included: details show them with `draft: true`). */
@@ -208,11 +245,9 @@ export class ImagesService {
     return this.deps.store.listImages(accountId, { offset: (page - 1) * perPage, limit: perPage, creator });
   }
 
-  /** A v2 page: keyset-paginated, filtered in the store's indexes. */
-  async listV2(accountId: string, query: Record<string, unknown>): Promise<{ images: ImageRecord[]; continuationToken: string | null }> {
-    const q = parseListV2Query(query);
-    const page = await this.deps.store.listImagesV2(accountId, q);
-    return { images: page.images, continuationToken: page.next === null ? null : encodeToken(q.order, page.next) };
+  /** A v2 page: keyset-paginated, filtered in the store's indexes; `next` is the position to continue after. */
+  listV2(accountId: string, query: ListImagesV2Query): Promise<{ images: ImageRecord[]; next: number | null }> {
+    return this.deps.store.listImagesV2(accountId, query);
   }
 
   async update(accountId: string, id: string, patch: ImagePatch): Promise<ImageRecord> {
@@ -244,9 +279,10 @@ export class ImagesService {
 
   /** The stored original bytes and their content type. */
   async blob(accountId: string, id: string): Promise<{ data: Buffer; contentType: string; etag: string }> {
-    const image = await this.get(accountId, id);
-    if (image.draft || !image.blobKey) throw appError('imageNotFound', 'Image not found (the upload has not completed)');
-    const obj = await this.deps.blobs.get(image.blobKey);
+    const found = await this.get(accountId, id);
+    if (found.draft || !found.blobKey) throw appError('imageNotFound', 'Image not found (the upload has not completed)');
+    const image = await this.upToDate(found);
+    const obj = await this.deps.blobs.get(image.blobKey!);
     if (!obj) throw appError('storageError', 'The original of this image is missing from the blob store');
     return { data: obj.body, contentType: image.contentType ?? 'application/octet-stream', etag: obj.etag };
   }
@@ -259,4 +295,4 @@ export class ImagesService {
 function duplicate(): AppError {
   return new AppError('alreadyExists');
 }
-export type { ImagePatch } from '../storage/types.js';
+export type { ImagePatch, ListImagesV2Query, MetaFilter } from '../storage/types.js';

@@ -9,7 +9,9 @@ export type InsertVariantResult = 'ok' | 'exists' | 'limit';
 export type CompleteDraftResult = 'ok' | 'gone' | 'quota';
 
 /** What an upload to a one-time URL adds to its draft. */
-export type DraftCompletion = Pick<ImageRecord, 'filename' | 'blobKey' | 'contentType' | 'format' | 'size' | 'width' | 'height' | 'facts' | 'uploaded'>;
+export type BlobReplacement = Pick<ImageRecord, 'size' | 'svgSanitizer'> & { blobKey: string };
+
+export type DraftCompletion = Pick<ImageRecord, 'filename' | 'blobKey' | 'contentType' | 'format' | 'size' | 'width' | 'height' | 'facts' | 'uploaded' | 'svgSanitizer'>;
 
 export interface ListImagesQuery {
   /** Rows to skip (v1 page-based listing). */
@@ -97,6 +99,12 @@ export interface MetadataStore {
    * change when its facts are recorded). True when a row was updated.
    */
   setImageFacts(accountId: string, id: string, blobKey: string, facts: ImageFacts): Promise<boolean>;
+  /**
+   * Moves a stored image to a new blob (an SVG cleaned again by newer sanitiser rules), only if it
+   * still points at `fromBlobKey` (compare-and-set: of two nodes doing it at once one wins); bumps
+   * `version`. Returns the updated image, or null when the row is gone or holds another blob.
+   */
+  replaceImageBlob(accountId: string, id: string, fromBlobKey: string, next: BlobReplacement): Promise<ImageRecord | null>;
   /** Deletes the row and returns it (so its blob can be removed), or null when absent. */
   deleteImage(accountId: string, id: string): Promise<ImageRecord | null>;
   /**

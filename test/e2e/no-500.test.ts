@@ -80,15 +80,15 @@ describe('page and per_page', () => {
     'per_page=1e400',
     'page=900719925474099&per_page=10000',
   ])('GET /images/v1?%s is a 400 with the validation sentence', async (q) => {
-    await expect400(await call('GET', `/images/v1?${q}`), /^ERROR 5400: Expected integer( at most \d+)? for (page|per_page) but received \S+ of type string$/);
+    await expect400(await call('GET', `/images/v1?${q}`), /^ERROR 5400: Expected integer \(at most 11 digits\) for (page|per_page) but received \S+ of type string$/);
   });
 
   it('GET /images/v2?per_page=1e400 is a 400', async () => {
-    await expect400(await call('GET', '/images/v2?per_page=1e400'), /Expected integer for per_page/);
+    await expect400(await call('GET', '/images/v2?per_page=1e400'), /Expected integer \(at most 11 digits\) for per_page/);
   });
 
   it('the largest page that fits still answers (an empty list)', async () => {
-    const res = await call('GET', `/images/v1?page=${Math.floor(Number.MAX_SAFE_INTEGER / 10000)}&per_page=10000`);
+    const res = await call('GET', '/images/v1?page=99999999999&per_page=10000');
     expect(res.status).toBe(200);
     expect((await res.json()).result.images).toEqual([]);
   });

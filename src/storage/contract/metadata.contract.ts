@@ -541,6 +541,24 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
         expect(await store.getImage(account.id, 'u')).toEqual(u2);
       });
 
+      test('replaceImageBlob moves the row to a new blob only from the blob it names, and bumps version', async () => {
+        const account = await seedAccount();
+        const img = await insertOk(makeImage(account.id, 'svg-old', { format: 'svg', contentType: 'image/svg+xml', blobKey: 'old-key' }));
+        expect((await store.getImage(account.id, 'svg-old'))?.svgSanitizer ?? null).toBeNull();
+        const moved = await store.replaceImageBlob(account.id, 'svg-old', 'old-key', { blobKey: 'new-key', size: 99, svgSanitizer: 2 });
+        expect(moved).toEqual({ ...img, blobKey: 'new-key', size: 99, svgSanitizer: 2, version: moved?.version });
+        expect(moved!.version).toBeGreaterThan(img.version);
+        expect(await store.getImage(account.id, 'svg-old')).toEqual(moved);
+        // A second mover that read the old row loses: nothing changes.
+        expect(await store.replaceImageBlob(account.id, 'svg-old', 'old-key', { blobKey: 'other', size: 1, svgSanitizer: 2 })).toBeNull();
+        expect(await store.replaceImageBlob(account.id, 'nope', 'old-key', { blobKey: 'other', size: 1, svgSanitizer: 2 })).toBeNull();
+        expect(await store.getImage(account.id, 'svg-old')).toEqual(moved);
+        const referenced: string[] = [];
+        for await (const k of store.referencedBlobKeys()) referenced.push(k);
+        expect(referenced).toContain('new-key');
+        expect(referenced).not.toContain('old-key');
+      });
+
       test('updateImage patches creator and requireSignedURLs, keeps other fields', async () => {
         const account = await seedAccount();
         const img = await insertOk(makeImage(account.id, 'u2', { meta: { keep: true }, creator: null }));

@@ -157,6 +157,16 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
         }
       },
     },
+    // The SVG sanitiser version that cleaned each stored SVG. Rows written before it stay null (the
+    // first sanitiser): such an SVG is cleaned again on its first blob read or delivery.
+    '0004_svg_sanitizer_version': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('images').addColumn('svg_sanitizer', 'integer').execute();
+      },
+      async down(db: Kysely<any>) {
+        await db.schema.alterTable('images').dropColumn('svg_sanitizer').execute();
+      },
+    },
   };
 }
 

@@ -58,6 +58,8 @@ export function toImage(r: Selectable<ImagesTable>): ImageRecord {
     draft: Number(r.draft) === 1,
     expiresAt: nullableNumber(r.expires_at),
     version: Number(r.version),
+    // Absent, not null, when unknown: records written before the column compare equal to what they read.
+    ...(r.svg_sanitizer === null || r.svg_sanitizer === undefined ? {} : { svgSanitizer: Number(r.svg_sanitizer) }),
   };
 }
 
@@ -80,6 +82,7 @@ export function fromImage(i: ImageRecord): Omit<ImagesTable, 'seq'> {
     draft: i.draft ? 1 : 0,
     expires_at: i.expiresAt,
     version: i.version,
+    svg_sanitizer: i.svgSanitizer ?? null,
   };
 }
 

@@ -48,6 +48,8 @@ export interface ImagesTable {
   draft: number;
   expires_at: number | null;
   version: number;
+  /** Migration 0004_svg_sanitizer_version; null before it and for non-SVG images. */
+  svg_sanitizer: number | null;
 }
 
 /** Flattened scalar metadata values, one row per (image, path, value), for indexed v2 filters. */

@@ -7,6 +7,7 @@ import { Migrator, type Kysely, type Transaction, type Selectable } from 'kysely
 import type { Account, ApiCredential, ImageFacts, ImageRecord, SigningKey, VariantRecord } from '../../core/types.js';
 import type {
   AccountPatch,
+  BlobReplacement,
   ImagePatch,
   InsertImageResult,
   InsertVariantResult,
@@ -195,6 +196,18 @@ export class SqlMetadataStore implements MetadataStore {
       .where('blob_key', '=', blobKey)
       .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
+  }
+
+  async replaceImageBlob(accountId: string, id: string, fromBlobKey: string, next: BlobReplacement): Promise<ImageRecord | null> {
+    const updated = await this.db
+      .updateTable('images')
+      .set((eb) => ({ blob_key: next.blobKey, size: next.size, svg_sanitizer: next.svgSanitizer ?? null, version: eb('version', '+', 1) }))
+      .where('account_id', '=', accountId)
+      .where('id', '=', id)
+      .where('blob_key', '=', fromBlobKey)
+      .returningAll()
+      .executeTakeFirst();
+    return updated ? toImage(updated) : null;
   }
 
   async deleteImage(accountId: string, id: string): Promise<ImageRecord | null> {

@@ -1,11 +1,18 @@
 /**
+ * The HTTP query grammar of `GET /images/v2`, parsed into the store's typed query. The route's schema
+ * (schemas.ts ListV2Query) has already checked per_page, sort_order, creator and the token's type.
+ *
  * Parses the v2 list query (digest §2.3): `per_page`, `sort_order`, `creator`, an opaque
  * `continuation_token`, and `meta.<field>[<op>]=<value>` filters. An invalid filter is an error,
  * never an unfiltered list.
  */
 import { appError } from '../core/errors.js';
 import { invalid } from '../core/check.js';
-import type { ListImagesV2Query, MetaFilter } from '../storage/types.js';
+import type { Static } from '@sinclair/typebox';
+import type { ListV2Query } from './schemas.js';
+
+type ListV2QueryString = Static<typeof ListV2Query> & Record<string, unknown>;
+import type { ListImagesV2Query, MetaFilter } from '../services/images.js';
 
 export const V2_PER_PAGE = { min: 10, max: 10_000, default: 1000 } as const;
 export const MAX_FILTERS = 5;
@@ -67,6 +74,11 @@ export function parseMetaFilter(key: string, raw: unknown): MetaFilter {
   return { path, op: op.op, type: op.type, values: parts.map((p) => typed(p, op.type, key)) };
 }
 
+/** Clamps a page size into its range (Cloudflare clamps rather than refuses). */
+export function clampPerPage(n: number, range: { min: number; max: number }): number {
+  return Math.min(range.max, Math.max(range.min, n));
+}
+
 interface Token {
   v: 1;
   o: 'asc' | 'desc';
@@ -90,18 +102,12 @@ function decodeToken(token: string, order: 'asc' | 'desc'): number {
 }
 
 /** The whole query string of `GET /images/v2`. */
-export function parseListV2Query(q: Record<string, unknown>): Omit<ListImagesV2Query, 'after'> & { after: number | undefined } {
+export function parseListV2Query(q: ListV2QueryString): ListImagesV2Query {
   const order = q.sort_order ?? 'desc';
-  if (order !== 'asc' && order !== 'desc') bad(invalid('sort_order', 'asc or desc', order));
-  let limit: number = V2_PER_PAGE.default;
-  if (q.per_page !== undefined && q.per_page !== '') {
-    const n = Number(q.per_page);
-    if (typeof q.per_page !== 'string' || !Number.isSafeInteger(n)) bad(invalid('per_page', 'integer', q.per_page));
-    limit = Math.min(V2_PER_PAGE.max, Math.max(V2_PER_PAGE.min, n));
-  }
-  const creator = typeof q.creator === 'string' ? (q.creator === '' ? null : q.creator) : undefined;
+  const limit = q.per_page ? clampPerPage(Number(q.per_page), V2_PER_PAGE) : V2_PER_PAGE.default;
+  const creator = q.creator === undefined ? undefined : q.creator === '' ? null : q.creator;
   const token = q.continuation_token;
-  const after = typeof token === 'string' && token !== '' && token !== 'null' ? decodeToken(token, order) : undefined;
+  const after = token !== undefined && token !== '' && token !== 'null' ? decodeToken(token, order) : undefined;
   const filters: MetaFilter[] = [];
   for (const [key, value] of Object.entries(q)) {
     if (!key.startsWith('meta.') && !key.startsWith('meta[')) continue;
