@@ -68,6 +68,8 @@ export async function startPictor(opts: PictorOptions = {}): Promise<Pictor> {
     PICTOR_ACCOUNT_ID: ACCOUNT_ID,
     PICTOR_API_TOKEN: TOKEN,
     LOG_LEVEL: 'silent',
+    PICTOR_ACCESS_LOG: 'off',
+    PICTOR_METRICS_PORT: '0',
     ...opts.env,
   });
   const prof = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
@@ -75,14 +77,18 @@ export async function startPictor(opts: PictorOptions = {}): Promise<Pictor> {
   const child = spawnChild(process.execPath, args, { cwd: ROOT, env });
   let url = '';
   let accountHash = '';
+  let metricsUrl = '';
   await waitFor(
     async () => {
-      const out = child.stdout();
+      // The banner is on stderr.
+      const out = child.stderr();
       const u = /serving the Cloudflare Images API at (http:\/\/[^\s]+)\/client\/v4/.exec(out);
       const h = /account hash:\s+(\S+)/.exec(out);
-      if (!u || !h) return false;
+      const m = /metrics:\s+(http:\/\/\S+)\/metrics/.exec(out);
+      if (!u || !h || !m) return false;
       url = u[1]!;
       accountHash = h[1]!;
+      metricsUrl = m[1]!;
       return true;
     },
     60_000,
@@ -125,7 +131,7 @@ export async function startPictor(opts: PictorOptions = {}): Promise<Pictor> {
       return (check('upload', r) as { id: string }).id;
     },
     async transforms() {
-      const r = await http(`${url}/metrics`, { agent: apiAgent });
+      const r = await http(`${metricsUrl}/metrics`, { agent: apiAgent });
       let sum = 0;
       for (const m of r.body.toString('utf8').matchAll(/^pictor_transforms_total(?:\{[^}]*\})?\s+([0-9.e+-]+)$/gm)) sum += Number(m[1]);
       return sum;

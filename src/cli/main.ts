@@ -1,95 +1,117 @@
 #!/usr/bin/env node
 /**
- * The `pictor` command: `serve` (default), `account create`, `token create`.
- * Argument parsing is a few lines of node:util parseArgs; no framework needed for three commands.
+ * The `pictor` command: a small dispatcher over `commands/` (one file per command). `pictor` alone
+ * serves; `pictor --version`, `pictor help [command]`, `pictor <command> --help`; an unknown command or
+ * option prints the usage on stderr and exits 2. Argument parsing is node:util parseArgs: a handful of
+ * flags per command needs no framework.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config/index.js';
-import type { Permission } from '../core/types.js';
-import { compose } from '../server/compose.js';
-import { serveForever } from '../server/main.js';
-import { collectGarbage } from '../services/gc.js';
-import { systemClock } from '../core/clock.js';
-import { migrate } from './commands/migrate.js';
-import { importCommand } from './commands/import.js';
-import { exportCommand } from './commands/export.js';
-import { accountList, tokenList, tokenRevoke } from './commands/credentials.js';
-import { FlagError } from './commands/transfer-output.js';
+import { ConfigError } from '../config/index.js';
+import { UsageError, type Command } from './command.js';
+import { commands } from './commands/index.js';
 
-/** Commands in their own files (commands/<name>.ts), each with its own flags. */
-const fileCommands = [migrate, importCommand, exportCommand, accountList, tokenList, tokenRevoke];
+/** The version in the package.json beside `src/` or `dist/` (both two levels up from this file). */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
 
-const USAGE = `usage:
-  pictor serve                                   serve the API (default)
-  pictor account create [--allowance N] [--hash H]  create an account (with a given 22-character hash: Pictor extension), print its id, hash and a write token
-  pictor account list                            list the accounts
-  pictor token list --account ID                 list an account's tokens (ids, permissions, creation time; never secrets)
-  pictor token revoke <token id>                 revoke a token; a running server refuses it at once
-  pictor migrate | import | export --help        move images between accounts, from directories and S3, to a directory
-  pictor token create --account ID [--read-only] issue an API token for an account
-  pictor gc [--grace-seconds N]                  delete original blobs no image references (older than N s, default 3600)
-`;
+const line = (c: Command) => `pictor ${[...c.words, c.synopsis].filter(Boolean).join(' ')}`;
 
-async function main(argv: string[]): Promise<void> {
-  const own = fileCommands.find((c) => c.words.every((w, i) => argv[i] === w));
-  if (own) {
-    const { values, positionals } = parseArgs({ args: argv.slice(own.words.length), options: own.options, strict: true, allowPositionals: true });
-    try {
-      process.exitCode = await own.run({ values, positionals });
-    } catch (e) {
-      if (!(e instanceof FlagError)) throw e;
-      process.stderr.write(`pictor: ${e.message}\n`);
-      process.exitCode = 2;
+export function usage(): string {
+  const width = Math.max(...commands.map((c) => line(c).length));
+  return [
+    'usage: pictor [command] [options]',
+    '',
+    ...commands.map((c) => `  ${line(c).padEnd(width)}   ${c.summary}`),
+    '',
+    '  pictor help [command]   this text, or one command in detail (also: pictor <command> --help)',
+    '  pictor --version        the installed version',
+    '',
+    'Settings come from the environment; see docs/config.md.',
+    '',
+  ].join('\n');
+}
+
+function commandHelp(c: Command): string {
+  return [`usage: ${line(c)}`, '', `  ${c.summary}`, ...(c.details ? ['', c.details] : []), ''].join('\n');
+}
+
+/** The command whose words start `args` (longest match), and the arguments after them. */
+function find(args: string[]): { command: Command; rest: string[] } | undefined {
+  let best: Command | undefined;
+  for (const c of commands) {
+    if (c.words.every((w, i) => args[i] === w) && (!best || c.words.length > best.words.length)) best = c;
+  }
+  return best ? { command: best, rest: args.slice(best.words.length) } : undefined;
+}
+
+/** Runs one invocation; resolves to the exit code. */
+export async function run(argv: string[]): Promise<number> {
+  const first = argv[0];
+  if (first === '--version' || first === '-v' || first === 'version') {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  if (first === 'help' || first === '--help' || first === '-h') {
+    const topic = argv.slice(1);
+    if (topic.length === 0) {
+      process.stdout.write(usage());
+      return 0;
     }
-    return;
+    const found = find(topic);
+    if (!found || found.rest.length > 0) {
+      process.stderr.write(`pictor: no command "${topic.join(' ')}"\n\n${usage()}`);
+      return 2;
+    }
+    process.stdout.write(commandHelp(found.command));
+    return 0;
   }
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      account: { type: 'string' },
-      allowance: { type: 'string' },
-      hash: { type: 'string' },
-      'read-only': { type: 'boolean', default: false },
-      'grace-seconds': { type: 'string' },
-      help: { type: 'boolean', default: false },
-    },
-  });
-  const [cmd = 'serve', sub] = positionals;
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return;
+  const found = find(argv.length === 0 || argv[0]!.startsWith('-') ? ['serve', ...argv] : argv);
+  if (!found) {
+    const words = argv.filter((a) => !a.startsWith('-')).join(' ');
+    process.stderr.write(`pictor: unknown command "${words}"\n\n${usage()}`);
+    return 2;
   }
-  if (cmd === 'serve') return serveForever();
-  const config = loadConfig();
-  const c = await compose(config);
+  const { command, rest } = found;
+  let parsed;
   try {
-    if (cmd === 'account' && sub === 'create') {
-      const allowance = values.allowance === undefined ? undefined : Number(values.allowance);
-      if (allowance !== undefined && (!Number.isInteger(allowance) || allowance < 0)) throw new ConfigError('--allowance takes a whole number');
-      const account = await c.api.accounts.create({ ...(allowance === undefined ? {} : { allowance }), ...(values.hash === undefined ? {} : { hash: values.hash }) });
-      const { token } = await c.api.accounts.issueToken({ accountIds: [account.id], permissions: ['read', 'write'] });
-      process.stdout.write(`${JSON.stringify({ accountId: account.id, accountHash: account.hash, token }, null, 2)}\n`);
-    } else if (cmd === 'token' && sub === 'create') {
-      if (!values.account || !(await c.api.accounts.get(values.account))) throw new ConfigError('--account must name an existing account');
-      const permissions: Permission[] = values['read-only'] ? ['read'] : ['read', 'write'];
-      const { token } = await c.api.accounts.issueToken({ accountIds: [values.account], permissions });
-      process.stdout.write(`${JSON.stringify({ token, permissions }, null, 2)}\n`);
-    } else if (cmd === 'gc') {
-      const grace = values['grace-seconds'] === undefined ? 3600 : Number(values['grace-seconds']);
-      if (!Number.isInteger(grace) || grace < 0) throw new ConfigError('--grace-seconds takes a whole number');
-      const result = await collectGarbage({ store: c.store, blobs: c.blobs, clock: systemClock }, grace * 1000);
-      process.stdout.write(`${JSON.stringify(result)}\n`);
-    } else {
-      process.stderr.write(USAGE);
-      process.exitCode = 2;
+    parsed = parseArgs({
+      args: rest,
+      allowPositionals: command.positionals === true,
+      strict: true,
+      options: { ...command.options, help: { type: 'boolean', short: 'h', default: false } },
+    });
+  } catch (e) {
+    process.stderr.write(`pictor: ${e instanceof Error ? e.message : String(e)}\n\n${commandHelp(command)}`);
+    return 2;
+  }
+  if (parsed.values.help === true) {
+    process.stdout.write(commandHelp(command));
+    return 0;
+  }
+  try {
+    return (await command.run({ values: parsed.values, positionals: parsed.positionals })) ?? 0;
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    if (e instanceof UsageError) {
+      process.stderr.write(`pictor: ${message}\n\n${commandHelp(command)}`);
+      return 2;
     }
-  } finally {
-    await c.close();
+    process.stderr.write(`pictor: ${message}\n`);
+    // Start-up failures carry their own exit code (see server/startup.ts); a bad setting is 2.
+    const code = (e as { exitCode?: unknown }).exitCode;
+    return typeof code === 'number' ? code : e instanceof ConfigError ? 2 : 1;
   }
 }
 
-main(process.argv.slice(2)).catch((e: unknown) => {
-  process.stderr.write(`pictor: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exit(e instanceof ConfigError ? 2 : 1);
-});
+run(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`pictor: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -56,6 +56,14 @@ export interface Config {
   databaseSchema: string;
   /** S3-compatible blob storage; undefined: local files in PICTOR_DATA_DIR. */
   s3: S3Config | undefined;
+  /** Port of the Prometheus `/metrics` endpoint; undefined: no metrics endpoint. */
+  metricsPort: number | undefined;
+  /** One JSON line per request on stdout. */
+  accessLog: boolean;
+  /** Seconds shutdown waits for in-flight requests before cutting them. */
+  shutdownTimeout: number;
+  /** Milliseconds each /readyz probe may take. */
+  readyTimeoutMs: number;
 }
 
 export interface S3Config {
@@ -345,6 +353,28 @@ export const descriptors = [
       };
     },
   }),
+  d({
+    key: 'metricsPort',
+    env: 'PICTOR_METRICS_PORT',
+    format: 'integer 0..65535',
+    defaultText: '(none: no metrics endpoint)',
+    description: 'Port of the Prometheus `/metrics` endpoint, on HOST, apart from the API port. Unset: metrics are not served at all. Every series: docs/operations.md.',
+    parse: (r) => (optional(r) === undefined ? undefined : intIn('PICTOR_METRICS_PORT', 0, 65535, 0)(r)),
+  }),
+  d({
+    key: 'accessLog',
+    env: 'PICTOR_ACCESS_LOG',
+    format: 'on|off',
+    defaultText: 'on',
+    description: 'One pino JSON line per request on stdout (request id, method, route template, status, duration, bytes, account, cache result; never a token, key, signature or metadata). Health probes log at debug.',
+    parse: (r) => {
+      const v = optional(r) ?? 'on';
+      if (v !== 'on' && v !== 'off') throw new ConfigError(`invalid PICTOR_ACCESS_LOG value (format: on|off): ${v}, see docs/config.md#PICTOR_ACCESS_LOG`);
+      return v === 'on';
+    },
+  }),
+  d({ key: 'shutdownTimeout', env: 'PICTOR_SHUTDOWN_TIMEOUT', format: 'integer 1..3600 (seconds)', defaultText: '30', description: 'On SIGTERM/SIGINT: seconds in-flight requests may take to finish before they are cut (then the exit code is 1).', parse: intIn('PICTOR_SHUTDOWN_TIMEOUT', 1, 3600, 30) }),
+  d({ key: 'readyTimeoutMs', env: 'PICTOR_READY_TIMEOUT_MS', format: 'integer 50..60000', defaultText: '2000', description: '`/readyz`: time each backend probe (metadata store, blob store) may take before the node reports not ready.', parse: intIn('PICTOR_READY_TIMEOUT_MS', 50, 60_000, 2000) }),
 ] as const;
 
 /**

@@ -13,9 +13,13 @@ export interface Rendition {
   contentType: string;
 }
 
+/** Told of every lookup in a tier: hit or miss, and the bytes of a hit (metrics). */
+export type CacheObserver = (tier: 'memory' | 'disk', hit: boolean, bytes: number) => void;
+
 export interface RenditionCacheOptions {
   memoryBytes: number;
   disk?: BlobStore | undefined;
+  observe?: CacheObserver | undefined;
 }
 
 /** sha256 of the logical key: the disk name and (a prefix of) the ETag. */
@@ -40,19 +44,33 @@ export class RenditionCache {
 
   /** The rendition for `digest` if it is in memory (synchronous: the fast path uses it). */
   peek(digest: string): Rendition | undefined {
-    return this.memory?.get(digest);
+    // Only a hit is counted here: a miss goes on to getOrProduce, which counts it.
+    const r = this.memory?.get(digest);
+    if (r) this.opts.observe?.('memory', true, r.body.length);
+    return r;
+  }
+
+  private memoryGet(digest: string): Rendition | undefined {
+    if (!this.memory) return undefined;
+    const r = this.memory.get(digest);
+    this.opts.observe?.('memory', r !== undefined, r?.body.length ?? 0);
+    return r;
   }
 
   /** The rendition for `digest`, from memory or disk. */
   async get(digest: string): Promise<{ rendition: Rendition; tier: 'memory' | 'disk' } | undefined> {
-    const hot = this.memory?.get(digest);
+    const hot = this.memoryGet(digest);
     if (hot) return { rendition: hot, tier: 'memory' };
+    return this.diskGet(digest);
+  }
+
+  private async diskGet(digest: string): Promise<{ rendition: Rendition; tier: 'disk' } | undefined> {
     if (!this.opts.disk) return undefined;
     // A failing second tier fails the request (503): when it is the blob store, the original could
     // not be read either, and waiting for both to time out would double the wait.
     const obj = await this.opts.disk.get(diskKey(digest));
-    if (!obj) return undefined;
-    const rendition = decode(obj.body);
+    const rendition = obj ? decode(obj.body) : undefined;
+    this.opts.observe?.('disk', rendition !== undefined, rendition?.body.length ?? 0);
     if (!rendition) return undefined;
     this.memory?.set(digest, rendition);
     return { rendition, tier: 'disk' };
@@ -65,14 +83,14 @@ export class RenditionCache {
   async getOrProduce(digest: string, produce: () => Promise<Rendition>): Promise<{ rendition: Rendition; hit: boolean }> {
     // Memory check, flight lookup and flight registration happen with no await in between, and the
     // disk lookup runs inside the flight: every concurrent miss joins the same one.
-    const hot = this.memory?.get(digest);
+    const hot = this.memoryGet(digest);
     if (hot) return { rendition: hot, hit: true };
     let flight = this.inflight.get(digest);
     if (flight) return { rendition: await flight, hit: true };
     let produced = false;
     flight = (async () => {
       try {
-        const onDisk = await this.get(digest);
+        const onDisk = await this.diskGet(digest);
         if (onDisk) return onDisk.rendition;
         produced = true;
         const r = await produce();

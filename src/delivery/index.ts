@@ -42,7 +42,4 @@ export async function deliveryRoutes(app: FastifyInstance, ctx: DeliveryContext)
     });
   }
 
-  app.get('/metrics', async (_req, reply) => {
-    return reply.header('content-type', ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
-  });
 }

@@ -1,21 +1,40 @@
-/** Prometheus metrics for delivery (served at /metrics by the server). */
-import { Counter, Gauge, Registry } from 'prom-client';
+/** Prometheus metrics for delivery (served on PICTOR_METRICS_PORT with the server's; see docs/operations.md). */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Gate } from '../pipeline/gate.js';
-import type { RenditionCache } from './cache.js';
+import type { CacheObserver, RenditionCache } from './cache.js';
 
 export interface DeliveryMetrics {
   registry: Registry;
   transforms: Counter<'format'>;
+  /** Seconds per transform (decode, resize, encode), by output format. */
+  transformSeconds: Histogram<'format'>;
   cache: Counter<'result'>;
   rejected: Counter;
+  /** Feeds the per-tier cache series; given to the RenditionCache. */
+  cacheObserver: CacheObserver;
 }
 
-export function createDeliveryMetrics(gate: Gate, cache: RenditionCache, registry = new Registry()): DeliveryMetrics {
+export function createDeliveryMetrics(gate: Gate, cache: () => RenditionCache | undefined, registry = new Registry()): DeliveryMetrics {
   const transforms = new Counter({ name: 'pictor_transforms_total', help: 'Renditions produced by the pipeline', labelNames: ['format'], registers: [registry] });
-  const cacheCounter = new Counter({ name: 'pictor_rendition_cache_total', help: 'Rendition lookups by result', labelNames: ['result'], registers: [registry] });
+  const transformSeconds = new Histogram({
+    name: 'pictor_transform_duration_seconds',
+    help: 'Time to produce a rendition (decode, resize, encode), by output format',
+    labelNames: ['format'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const cacheCounter = new Counter({ name: 'pictor_rendition_cache_total', help: 'Rendition lookups by result (hit: served without a transform)', labelNames: ['result'], registers: [registry] });
+  const tierLookups = new Counter({ name: 'pictor_rendition_cache_lookups_total', help: 'Rendition cache lookups by tier (memory, disk) and result (hit, miss)', labelNames: ['tier', 'result'], registers: [registry] });
+  const tierBytes = new Counter({ name: 'pictor_rendition_cache_hit_bytes_total', help: 'Bytes of renditions served from each cache tier', labelNames: ['tier'], registers: [registry] });
   const rejected = new Counter({ name: 'pictor_gate_rejected_total', help: 'Requests refused because the image-work queue was full', registers: [registry] });
+  new Gauge({ name: 'pictor_gate_slots', help: 'Image-work slots (PICTOR_WORKERS)', registers: [registry], collect() { this.set(gate.stats().slots); } });
+  new Gauge({ name: 'pictor_gate_queue_limit', help: 'Image jobs that may wait for a slot (PICTOR_QUEUE)', registers: [registry], collect() { this.set(gate.stats().queueLimit); } });
   new Gauge({ name: 'pictor_gate_running', help: 'Image jobs running', registers: [registry], collect() { this.set(gate.stats().running); } });
   new Gauge({ name: 'pictor_gate_queued', help: 'Image jobs waiting for a slot', registers: [registry], collect() { this.set(gate.stats().queued); } });
-  new Gauge({ name: 'pictor_rendition_cache_memory_bytes', help: 'Bytes of renditions held in memory', registers: [registry], collect() { this.set(cache.stats().memoryBytes); } });
-  return { registry, transforms, cache: cacheCounter, rejected };
+  new Gauge({ name: 'pictor_rendition_cache_memory_bytes', help: 'Bytes of renditions held in memory', registers: [registry], collect() { this.set(cache()?.stats().memoryBytes ?? 0); } });
+  const cacheObserver: CacheObserver = (tier, hit, bytes) => {
+    tierLookups.inc({ tier, result: hit ? 'hit' : 'miss' });
+    if (hit) tierBytes.inc({ tier }, bytes);
+  };
+  return { registry, transforms, transformSeconds, cache: cacheCounter, rejected, cacheObserver };
 }

@@ -71,7 +71,9 @@ export async function transform(
   const source = sourceOf(format, facts);
   const out = negotiate(accept, options.format, source, options.anim);
   const plan = planTransform(source, options, out);
+  const started = performance.now();
   const body = await runTransform(original, plan, { copyright: facts.copyright ?? undefined, timeoutSeconds: ctx.transformTimeout });
   ctx.metrics.transforms.inc({ format: out });
+  ctx.metrics.transformSeconds.observe({ format: out }, (performance.now() - started) / 1000);
   return { body, contentType: MIME[out] };
 }

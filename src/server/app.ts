@@ -14,6 +14,8 @@ import { JSON_NULL, SchemaValidationError, validatorCompiler } from '../api/vali
 import { CDN_PREFIX, deliveryRoutes, TRANSFORM_PREFIX, type DeliveryContext } from '../delivery/index.js';
 import { errorResponse, writeResponse } from '../delivery/respond.js';
 import { tryFastPath } from '../delivery/fast-path.js';
+import { ACCOUNT, REQUEST_ID, ROUTE, type RequestObserver } from './observe.js';
+import { healthRoutes, type HealthDeps } from './health.js';
 import { dashboardRoutes } from './dashboard.js';
 import { createServer, STATUS_CODES, type IncomingMessage } from 'node:http';
 
@@ -26,6 +28,12 @@ export interface AppDeps {
   /** Host names whose requests use the bare imagedelivery.net URL form. */
   deliveryHosts?: string[];
   logger?: FastifyBaseLogger | boolean;
+  /** Request ids, access log and HTTP metrics (observe.ts); none in bare tests. */
+  observer?: RequestObserver;
+  /** /healthz and /readyz; not mounted when absent. */
+  health?: HealthDeps;
+  /** Shown by `/` and `/client/v4`. */
+  version?: string;
 }
 
 /** Maps anything thrown by a route, a hook or Fastify itself onto the error catalogue. */
@@ -62,13 +70,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 8192 },
     logController: new LogController({ disableRequestLogging: true }),
     rewriteUrl: (req) => effectiveUrl(req),
+    genReqId: (req) => (req as unknown as Record<symbol, string | undefined>)[REQUEST_ID] ?? 'none',
     // Hot renditions are answered before routing (delivery/fast-path.ts); everything else goes to Fastify.
     serverFactory: (handler) => {
-      const server = createServer((req, res) => {
+      const route = (req: IncomingMessage, res: Parameters<typeof handler>[1]) => {
         const url = effectiveUrl(req);
-        if (url.startsWith(`${CDN_PREFIX}/`) && tryFastPath(deps.delivery, url, req, res)) return;
+        if (url.startsWith(`${CDN_PREFIX}/`) && tryFastPath(deps.delivery, url, req, res)) {
+          (req as unknown as Record<symbol, string>)[ROUTE] = `${CDN_PREFIX}/*`;
+          return;
+        }
         handler(req, res);
-      });
+      };
+      const server = createServer(deps.observer ? deps.observer.wrap(route) : route);
       server.keepAliveTimeout = 72_000;
       return server;
     },
@@ -103,6 +116,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
 
+  // The route template and account id, for the access log and metrics (observe.ts).
+  app.addHook('onRequest', async (req) => {
+    const raw = req.raw as unknown as Record<symbol, string | undefined>;
+    raw[ROUTE] = req.routeOptions.url;
+    const account = (req.params as { account_id?: unknown } | undefined)?.account_id;
+    if (typeof account === 'string' && /^[0-9a-f]{32}$/.test(account)) raw[ACCOUNT] = account;
+  });
   app.setValidatorCompiler(validatorCompiler);
   await app.register(multipart);
   // Any other content type reaches the handler unread; the upload route then answers 5415.
@@ -127,6 +147,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return reply.code(e.status).send(failure(e));
   });
 
+  if (deps.health) await healthRoutes(app, deps.health);
+  // What `/` and `/client/v4` answer: where things are (H10 serves /docs, H13 /dashboard).
+  const about = async () => ({
+    name: 'pictor',
+    ...(deps.version ? { version: deps.version } : {}),
+    description: 'Self-hosted image service speaking the Cloudflare Images API',
+    api: '/client/v4/accounts/{account_id}/images/v1',
+    docs: '/docs',
+    dashboard: '/dashboard',
+    health: '/healthz',
+    ready: '/readyz',
+  });
+  app.get('/', about);
+  app.get('/client/v4', about);
+  app.get('/client/v4/', about);
   await apiRoutes(app, deps.api);
   await deliveryRoutes(app, deps.delivery);
   await dashboardRoutes(app, { publicUrl: () => deps.api.publicUrl });

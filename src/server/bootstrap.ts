@@ -14,6 +14,8 @@ export interface Bootstrapped {
   token: string;
   /** True when this start created the account. */
   created: boolean;
+  /** True when this start generated the token (not from PICTOR_API_TOKEN nor credentials.json). */
+  tokenCreated: boolean;
 }
 
 interface Saved {
@@ -51,5 +53,5 @@ export async function bootstrap(config: Config, accounts: AccountsService): Prom
     mkdirSync(config.dataDir, { recursive: true });
     writeFileSync(file, `${JSON.stringify({ accountId: account.id, token: issued.token }, null, 2)}\n`, { mode: 0o600 });
   }
-  return { account, token: issued.token, created };
+  return { account, token: issued.token, created, tokenCreated: wanted === undefined };
 }

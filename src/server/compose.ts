@@ -27,6 +27,8 @@ import { ResolutionMemo } from '../delivery/memo.js';
 import { OriginCache } from '../delivery/origin-cache.js';
 import { corsPolicy } from '../delivery/respond.js';
 import { sourceRefusal, VIA_TOKEN, type TransformUrls } from '../delivery/transform-url.js';
+import { createServerMetrics, instrumentStore, type ServerMetrics } from './metrics.js';
+import { databaseError, s3Error } from './startup.js';
 
 export interface Composition {
   config: Config;
@@ -34,6 +36,8 @@ export interface Composition {
   blobs: BlobStore;
   api: ApiContext;
   delivery: DeliveryContext;
+  /** Every Prometheus series of this node, in one registry. */
+  metrics: ServerMetrics;
   close(): Promise<void>;
 }
 
@@ -45,6 +49,8 @@ export interface ComposeOverrides {
   /** Disk tier of the rendition cache; null for none. */
   renditions?: BlobStore | null;
   clock?: Clock;
+  /** Probe S3 once before anything else (a bad bucket or credentials fail the start). Default true. */
+  probeS3?: boolean;
 }
 
 /**
@@ -54,17 +60,40 @@ export interface ComposeOverrides {
  */
 export async function compose(config: Config, overrides: ComposeOverrides = {}): Promise<Composition> {
   const clock = overrides.clock ?? systemClock;
-  const store =
+  const metrics = createServerMetrics();
+  const rawStore =
     overrides.store ??
     (config.databaseUrl
       ? createPostgresMetadataStore({ connectionString: config.databaseUrl, schema: config.databaseSchema })
       : createSqliteMetadataStore({ filename: join(config.dataDir, 'pictor.sqlite') }));
   const s3 = config.s3 ? createS3BlobStore(config.s3) : undefined;
-  const blobs = overrides.blobs ?? s3 ?? createFsBlobStore({ root: join(config.dataDir, 'blobs') });
+  const rawBlobs = overrides.blobs ?? s3 ?? createFsBlobStore({ root: join(config.dataDir, 'blobs') });
   // With S3 the renditions' second tier is the bucket too (keys under renditions/), shared by all nodes.
-  const renditions =
+  const rawRenditions =
     overrides.renditions === undefined ? (s3 ?? createFsBlobStore({ root: join(config.dataDir, 'cache') })) : overrides.renditions;
-  await store.migrate();
+  const closeAll = async () => {
+    await rawStore.close().catch(() => undefined);
+    await rawBlobs.close().catch(() => undefined);
+    if (rawRenditions && rawRenditions !== rawBlobs) await rawRenditions.close().catch(() => undefined);
+  };
+  try {
+    await rawStore.migrate();
+  } catch (e) {
+    await closeAll();
+    throw config.databaseUrl && !overrides.store ? databaseError(config.databaseUrl, e) : e;
+  }
+  if (s3 && config.s3 && overrides.probeS3 !== false) {
+    // One probe at start (HeadBucket): a missing bucket or refused credentials fail the start.
+    try {
+      await s3.check();
+    } catch (e) {
+      await closeAll();
+      throw s3Error(config.s3.bucket, config.s3.endpoint, e);
+    }
+  }
+  const store = instrumentStore(rawStore, 'metadata', metrics);
+  const blobs = instrumentStore(rawBlobs, 'blobs', metrics);
+  const renditions = rawRenditions ? instrumentStore(rawRenditions, 'renditions', metrics) : null;
   // Every change that can alter what a delivery URL resolves to bumps the generation.
   const generation = new Generation();
   const bump = () => generation.bump();
@@ -81,7 +110,9 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const variants = new VariantsService({ store, clock, maxVariants: config.maxVariants, onPurge: bump });
   const keys = new KeysService({ store, clock });
   const gate = new Gate(config.workerSlots, config.queueLimit);
-  const cache = new RenditionCache({ memoryBytes: config.cacheMemoryMb * 1024 * 1024, disk: renditions ?? undefined });
+  let cache: RenditionCache | undefined;
+  const deliveryMetrics = createDeliveryMetrics(gate, () => cache, metrics.registry);
+  cache = new RenditionCache({ memoryBytes: config.cacheMemoryMb * 1024 * 1024, disk: renditions ?? undefined, observe: deliveryMetrics.cacheObserver });
   // Transformation URLs: built only when configured; their fetches go through the same address guard.
   let transformUrls: TransformUrls | undefined;
   if (config.transformOrigin || config.transformSources.length > 0) {
@@ -109,7 +140,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     keys,
     gate,
     cache,
-    metrics: createDeliveryMetrics(gate, cache),
+    metrics: deliveryMetrics,
     clock,
     transformTimeout: config.transformTimeout,
     generation,
@@ -134,10 +165,11 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     blobs,
     api,
     delivery,
+    metrics,
     async close() {
-      await store.close();
-      await blobs.close();
-      if (renditions !== blobs) await renditions?.close();
+      await rawStore.close();
+      await rawBlobs.close();
+      if (rawRenditions && rawRenditions !== rawBlobs) await rawRenditions.close();
     },
   };
 }

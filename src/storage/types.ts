@@ -182,5 +182,7 @@ export interface BlobStore {
    * `before`; returns how many. Stores whose writes are atomic on the server (S3) have none.
    */
   sweepIncomplete?(before: Date): Promise<number>;
+  /** A cheap probe that the store answers (start-up check, readiness); throws when it does not. */
+  check?(): Promise<void>;
   close(): Promise<void>;
 }

@@ -461,7 +461,8 @@ describe('auth and routing', () => {
     ['GET', '/client/v4/accounts/023e105f4ecef8ad9ca31a8372d0c353/images/v3'],
     ['GET', '/client/v4/accounts/023e105f4ecef8ad9ca31a8372d0c353/unknown'],
     ['GET', '/client/v4/nothing'],
-    ['GET', '/'],
+    ['GET', '/health'],
+    ['POST', '/'],
   ])('unknown path %s %s → 7003/400', async (method, path) => {
     expectError(await raw(srv, method, path, { authorization: `Bearer ${TEST_TOKEN}` }), 400, 7003);
   });

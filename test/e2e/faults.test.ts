@@ -438,13 +438,14 @@ async function spawnServe(env: Record<string, string>): Promise<Child> {
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`pictor serve did not start in 20 s:\n${out}\n${err}`)), 20_000);
     const check = () => {
-      const m = /serving the Cloudflare Images API at (http:\/\/\S+)\/client\/v4/.exec(out);
+      // The banner is on stderr.
+      const m = /serving the Cloudflare Images API at (http:\/\/\S+)\/client\/v4/.exec(err);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!);
       }
     };
-    proc.stdout.on('data', check);
+    proc.stderr.on('data', check);
     proc.once('exit', (code, signal) => {
       clearTimeout(timer);
       reject(new Error(`pictor serve exited (${code ?? signal}) before serving:\n${out}\n${err}`));

@@ -76,6 +76,7 @@ async function serve(env: Record<string, string>): Promise<Serve> {
       }
     };
     proc.stdout.on('data', check);
+    proc.stderr.on('data', check);
     void exited.then(({ code, signal }) => {
       clearTimeout(timer);
       reject(new Error(`pictor serve exited (${code ?? signal}) before serving:\n${out}`));

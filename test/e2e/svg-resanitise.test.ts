@@ -36,9 +36,9 @@ describe('SVGs stored under an older sanitiser are cleaned again on first read',
   const images: Record<string, ImageJson> = {};
 
   const start = async (): Promise<void> => {
-    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', PICTOR_DATA_DIR: dataDir, PICTOR_ACCOUNT_ID: TEST_ACCOUNT_ID, PICTOR_API_TOKEN: TEST_TOKEN, LOG_LEVEL: 'silent' });
+    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', PICTOR_DATA_DIR: dataDir, PICTOR_ACCOUNT_ID: TEST_ACCOUNT_ID, PICTOR_API_TOKEN: TEST_TOKEN, LOG_LEVEL: 'silent', PICTOR_METRICS_PORT: '0' });
     server = await startServer(config, { quiet: true });
-    srv = { url: server.url, images: `${server.url}/client/v4/accounts/${TEST_ACCOUNT_ID}/images`, deliveryUrl: undefined, accountId: TEST_ACCOUNT_ID, token: TEST_TOKEN, dataDir, close: () => server.close() };
+    srv = { url: server.url, metricsUrl: server.metricsUrl!, images: `${server.url}/client/v4/accounts/${TEST_ACCOUNT_ID}/images`, deliveryUrl: undefined, accountId: TEST_ACCOUNT_ID, token: TEST_TOKEN, dataDir, close: async () => { await server.close(); } };
   };
   const row = (id: string): Row => {
     const db = new Database(join(dataDir, 'pictor.sqlite'), { readonly: true });

@@ -63,6 +63,7 @@ function sharedEnv(schema: string, s3: TestS3, prefix: string): Record<string, s
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: 'silent',
+    PICTOR_METRICS_PORT: '0',
   };
 }
 
@@ -78,6 +79,7 @@ async function startNode(name: string, shared: Record<string, string>): Promise<
   return {
     name,
     url: server.url,
+    metricsUrl: server.metricsUrl!,
     images: `${server.url}/client/v4/accounts/${TEST_ACCOUNT_ID}/images`,
     deliveryUrl: server.deliveryUrl,
     accountId: TEST_ACCOUNT_ID,

@@ -8,8 +8,10 @@ import sharp from 'sharp';
 import { startTestServer } from './server.js';
 
 export interface DeliveryServer {
-  /** http://127.0.0.1:<port> (API, /cdn-cgi/imagedelivery and /metrics) */
+  /** http://127.0.0.1:<port> (API and /cdn-cgi/imagedelivery) */
   url: string;
+  /** http://127.0.0.1:<port> of /metrics (PICTOR_METRICS_PORT) */
+  metricsUrl: string;
   /** http://127.0.0.1:<port>/client/v4/accounts/<id>/images */
   images: string;
   /** Bare imagedelivery.net form port, when PICTOR_DELIVERY_PORT was given. */
@@ -25,6 +27,7 @@ export async function startDeliveryServer(env: Record<string, string> = {}): Pro
   const server = await startTestServer(env);
   return {
     url: server.url,
+    metricsUrl: server.metricsUrl!,
     images: `${server.url}/client/v4/accounts/${server.accountId}/images`,
     deliveryUrl: server.deliveryUrl,
     accountId: server.accountId,
@@ -147,7 +150,7 @@ export function show(res: Fetched): string {
 
 /** Sum of `pictor_transforms_total` over all formats, from /metrics. */
 export async function transformCount(srv: DeliveryServer): Promise<number> {
-  const text = await (await fetch(`${srv.url}/metrics`)).text();
+  const text = await (await fetch(`${srv.metricsUrl}/metrics`)).text();
   let total = 0;
   for (const line of text.split('\n')) {
     const m = /^pictor_transforms_total(?:\{[^}]*\})?\s+([0-9.eE+-]+)$/.exec(line.trim());

@@ -23,6 +23,8 @@ export interface TestServer {
   databaseSchema: string | undefined;
   /** http://127.0.0.1:<port> of the bare imagedelivery.net form, when PICTOR_DELIVERY_PORT is set. */
   deliveryUrl: string | undefined;
+  /** http://127.0.0.1:<port> of the metrics endpoint (PICTOR_METRICS_PORT=0 by default). */
+  metricsUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -59,6 +61,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     PICTOR_ACCOUNT_ID: TEST_ACCOUNT_ID,
     PICTOR_API_TOKEN: TEST_TOKEN,
     LOG_LEVEL: 'silent',
+    PICTOR_METRICS_PORT: '0',
     ...env,
   });
   const server = await startServer(config, { quiet: true });
@@ -70,6 +73,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     dataDir,
     databaseSchema: schema,
     deliveryUrl: server.deliveryUrl,
+    metricsUrl: server.metricsUrl,
     async close() {
       await server.close();
       rmSync(dataDir, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 /** What migrate, import and export share on the command line: flags, progress, the printed report. */
 import type { ParseArgsConfig } from 'node:util';
+import { UsageError } from '../command.js';
 import type { TransferReport } from '../../transfer/engine.js';
 import { Http } from '../../transfer/http.js';
 import { createProgress, formatBytes, type Progress } from '../../transfer/progress.js';
@@ -26,7 +27,8 @@ export const transferDetails = [
   '  --progress-interval S    seconds between progress lines when stderr is not a terminal (default 5)',
 ].join('\n');
 
-export class FlagError extends Error {}
+/** Bad command-line use: the dispatcher prints the command's usage and exits 2. */
+export class FlagError extends UsageError {}
 
 export function str(values: Values, name: string, required = false): string | undefined {
   const v = values[name];

@@ -30,6 +30,11 @@ export function createFsBlobStore(config: FsBlobConfig): BlobStore {
 class FsBlobStore implements BlobStore {
   constructor(private readonly root: string) {}
 
+  /** The root is still a directory we can read. */
+  async check(): Promise<void> {
+    if (!(await stat(this.root)).isDirectory()) throw new Error(`${this.root} is not a directory`);
+  }
+
   /** Resolves a key inside root, refusing empty keys and anything that would escape it. */
   private pathOf(key: string): string {
     if (typeof key !== 'string' || key.length === 0 || key.includes('\0') || isAbsolute(key) || key.includes('\\')) {

@@ -1,0 +1,95 @@
+/**
+ * Prometheus metrics for a node (prom-client): HTTP requests by route template, uploads, the stores'
+ * operations, and the delivery series (delivery/metrics.ts) in the same registry, plus prom-client's
+ * default process and Node.js metrics. Served only on PICTOR_METRICS_PORT (see main.ts); every series
+ * is listed in docs/operations.md.
+ */
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import type { BlobStore, MetadataStore } from '../storage/types.js';
+
+/** Seconds: from a fast cached answer to a slow upload or transform. */
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** Bytes: 1 KiB .. 64 MiB. */
+const BYTE_BUCKETS = [1024, 4096, 16_384, 65_536, 262_144, 1_048_576, 4_194_304, 10_485_760, 67_108_864];
+
+export interface ServerMetrics {
+  registry: Registry;
+  requests: Counter<'route' | 'method' | 'status'>;
+  requestSeconds: Histogram<'route' | 'method' | 'status'>;
+  uploadBytes: Histogram;
+  uploadSeconds: Histogram;
+  storeSeconds: Histogram<'store' | 'op'>;
+  storeErrors: Counter<'store' | 'op'>;
+}
+
+export function createServerMetrics(registry = new Registry()): ServerMetrics {
+  collectDefaultMetrics({ register: registry });
+  const labels = ['route', 'method', 'status'] as const;
+  return {
+    registry,
+    requests: new Counter({ name: 'http_requests_total', help: 'HTTP requests answered, by route template, method and status class', labelNames: labels, registers: [registry] }),
+    requestSeconds: new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'Time from the request arriving to the response ending, by route template, method and status class',
+      labelNames: labels,
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    uploadBytes: new Histogram({ name: 'pictor_upload_bytes', help: 'Bytes received for each successful upload (API upload and one-time upload URLs), request headers included', buckets: BYTE_BUCKETS, registers: [registry] }),
+    uploadSeconds: new Histogram({ name: 'pictor_upload_duration_seconds', help: 'Time taken by each successful upload', buckets: LATENCY_BUCKETS, registers: [registry] }),
+    storeSeconds: new Histogram({
+      name: 'pictor_store_operation_duration_seconds',
+      help: 'Duration of metadata-store and blob-store operations, by store (metadata, blobs, renditions) and operation',
+      labelNames: ['store', 'op'],
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    storeErrors: new Counter({ name: 'pictor_store_operation_errors_total', help: 'Store operations that threw, by store and operation', labelNames: ['store', 'op'], registers: [registry] }),
+  };
+}
+
+/** `2xx`, `4xx`, … */
+export const statusClass = (status: number): string => `${Math.floor(status / 100)}xx`;
+
+/**
+ * The store with every method timed into `pictor_store_operation_*{store}`. A Proxy rather than a
+ * hand-written wrapper per interface: both interfaces grow, and a forgotten method would go unmeasured.
+ */
+export function instrumentStore<T extends MetadataStore | BlobStore>(target: T, store: string, metrics: ServerMetrics): T {
+  const wrapped = new Map<PropertyKey, unknown>();
+  return new Proxy(target, {
+    get(t, prop) {
+      const value: unknown = Reflect.get(t, prop, t);
+      if (typeof value !== 'function' || typeof prop !== 'string') return value;
+      let fn = wrapped.get(prop);
+      if (!fn) {
+        const op = prop;
+        const method = value as (...args: unknown[]) => unknown;
+        fn = (...args: unknown[]) => {
+          const end = metrics.storeSeconds.startTimer({ store, op });
+          const failed = (e: unknown) => {
+            end();
+            metrics.storeErrors.inc({ store, op });
+            throw e;
+          };
+          let result: unknown;
+          try {
+            result = method.apply(t, args);
+          } catch (e) {
+            return failed(e);
+          }
+          if (result instanceof Promise) {
+            return result.then((v: unknown) => {
+              end();
+              return v;
+            }, failed);
+          }
+          end();
+          return result;
+        };
+        wrapped.set(prop, fn);
+      }
+      return fn;
+    },
+  });
+}

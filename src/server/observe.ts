@@ -1,0 +1,92 @@
+/**
+ * One place every request passes, on the raw Node server (so the delivery fast path, which answers
+ * before Fastify routes, is seen too): the request id (`X-Request-Id` when sent and sane, else a fresh
+ * UUID, echoed in the response), the HTTP metrics, the access log line, and the count of requests in
+ * flight that shutdown waits for.
+ *
+ * The access line carries the route TEMPLATE, never the URL: query strings hold signatures
+ * (`?sig=`), and paths hold one-time upload ids. No header, no body field, no metadata is logged.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { statusClass, type ServerMetrics } from './metrics.js';
+
+/** Set on the raw request by the app's onRequest hook (route template, account id) or the fast path. */
+export const ROUTE = Symbol('pictor.route');
+export const ACCOUNT = Symbol('pictor.account');
+export const REQUEST_ID = Symbol('pictor.requestId');
+
+type Marked = IncomingMessage & { [ROUTE]?: string; [ACCOUNT]?: string; [REQUEST_ID]?: string };
+
+/** Routes probed by load balancers: their lines are logged at debug, not info. */
+const QUIET = new Set(['/healthz', '/readyz']);
+/** Upload routes measured by pictor_upload_*. */
+const UPLOADS = new Set(['POST /client/v4/accounts/:account_id/images/v1', 'POST /upload/:hash/*']);
+const SANE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export interface RequestObserver {
+  /** Wraps the server's request handler. */
+  wrap(handler: (req: IncomingMessage, res: ServerResponse) => void): (req: IncomingMessage, res: ServerResponse) => void;
+  /** Requests that have arrived and not yet ended. */
+  inFlight(): number;
+}
+
+export function createRequestObserver(opts: { metrics: ServerMetrics; accessLog: Logger | undefined }): RequestObserver {
+  let inFlight = 0;
+  // Bytes in and out are counted on the connection from where the previous request on it ended
+  // (headers included): by the 'request' event the socket may already have read the whole body.
+  const readUpTo = new WeakMap<Socket, number>();
+  const writtenUpTo = new WeakMap<Socket, number>();
+  const { metrics, accessLog } = opts;
+  return {
+    inFlight: () => inFlight,
+    wrap: (handler) => (req, res) => {
+      const started = process.hrtime.bigint();
+      const sent = req.headers['x-request-id'];
+      const id = typeof sent === 'string' && SANE_ID.test(sent) ? sent : randomUUID();
+      (req as Marked)[REQUEST_ID] = id;
+      res.setHeader('x-request-id', id);
+      const socket = req.socket;
+      inFlight++;
+      res.once('close', () => {
+        inFlight--;
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        const marked = req as Marked;
+        const route = marked[ROUTE] ?? '(no route)';
+        const method = req.method ?? 'GET';
+        const status = res.statusCode;
+        const completed = res.writableFinished;
+        const labels = { route, method, status: completed ? statusClass(status) : 'aborted' };
+        metrics.requests.inc(labels);
+        metrics.requestSeconds.observe(labels, seconds);
+        const bytesIn = socket.bytesRead - (readUpTo.get(socket) ?? 0);
+        const bytesOut = socket.bytesWritten - (writtenUpTo.get(socket) ?? 0);
+        readUpTo.set(socket, socket.bytesRead);
+        writtenUpTo.set(socket, socket.bytesWritten);
+        if (completed && status < 300 && UPLOADS.has(`${method} ${route}`)) {
+          metrics.uploadBytes.observe(bytesIn);
+          metrics.uploadSeconds.observe(seconds);
+        }
+        if (!accessLog) return;
+        const cache = res.getHeader('cf-cache-status');
+        const line = {
+          reqId: id,
+          method,
+          route,
+          status,
+          ...(completed ? {} : { aborted: true }),
+          ms: Math.round(seconds * 10_000) / 10,
+          bytesIn,
+          bytesOut,
+          ...(marked[ACCOUNT] ? { account: marked[ACCOUNT] } : {}),
+          ...(typeof cache === 'string' ? { cache } : {}),
+        };
+        if (QUIET.has(route)) accessLog.debug(line, 'request');
+        else accessLog.info(line, 'request');
+      });
+      handler(req, res);
+    },
+  };
+}
