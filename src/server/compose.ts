@@ -13,7 +13,7 @@ import { VariantsService } from '../services/variants.js';
 import { DirectUploadService } from '../services/direct-upload.js';
 import { createFsBlobStore } from '../storage/fs/index.js';
 import { createSqliteMetadataStore } from '../storage/sqlite/index.js';
-import { createPostgresMetadataStore } from '../storage/postgres/index.js';
+import { createPostgresMetadataStore, listenForChanges, type ChangeListener } from '../storage/postgres/index.js';
 import { createS3BlobStore } from '../storage/s3/index.js';
 import type { BlobStore, MetadataStore } from '../storage/types.js';
 import type { DeliveryContext } from '../delivery/index.js';
@@ -51,11 +51,9 @@ export interface ComposeOverrides {
  */
 export async function compose(config: Config, overrides: ComposeOverrides = {}): Promise<Composition> {
   const clock = overrides.clock ?? systemClock;
+  const sqlite = overrides.store || config.databaseUrl ? undefined : createSqliteMetadataStore({ filename: join(config.dataDir, 'pictor.sqlite') });
   const store =
-    overrides.store ??
-    (config.databaseUrl
-      ? createPostgresMetadataStore({ connectionString: config.databaseUrl, schema: config.databaseSchema })
-      : createSqliteMetadataStore({ filename: join(config.dataDir, 'pictor.sqlite') }));
+    overrides.store ?? sqlite ?? createPostgresMetadataStore({ connectionString: config.databaseUrl!, schema: config.databaseSchema });
   const s3 = config.s3 ? createS3BlobStore(config.s3) : undefined;
   const blobs = overrides.blobs ?? s3 ?? createFsBlobStore({ root: join(config.dataDir, 'blobs') });
   // With S3 the renditions' second tier is the bucket too (keys under renditions/), shared by all nodes.
@@ -65,6 +63,19 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   // Every change that can alter what a delivery URL resolves to bumps the generation.
   const generation = new Generation();
   const bump = () => generation.bump();
+  // Changes made by other nodes on the same PostgreSQL database: LISTEN/NOTIFY. Memoisation is off
+  // until the listening connection is up, and whenever it is down.
+  let listener: ChangeListener | undefined;
+  if (config.databaseUrl && !overrides.store) {
+    generation.suspend();
+    listener = await listenForChanges({
+      connectionString: config.databaseListenUrl ?? config.databaseUrl,
+      schema: config.databaseSchema,
+      onChange: bump,
+      onDown: () => generation.suspend(),
+      onUp: () => generation.resume(),
+    });
+  }
   const accounts = new AccountsService({ store, clock, imageAllowance: config.imageAllowance, onChange: bump });
   const urlFetch: FetchUrlOptions = {
     policy: { allow: parseAllowlist(config.urlAllowlist) },
@@ -86,12 +97,12 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     keys,
     gate,
     cache,
-    metrics: createDeliveryMetrics(gate, cache),
+    metrics: createDeliveryMetrics(gate, cache, undefined, () => generation.trusted),
     clock,
     transformTimeout: config.transformTimeout,
     generation,
     memo: new ResolutionMemo(10_000),
-    memoise: !config.databaseUrl,
+    memoise: !config.databaseUrl || listener !== undefined,
   };
   const api: ApiContext = {
     accounts,
@@ -110,6 +121,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     api,
     delivery,
     async close() {
+      await listener?.close();
       await store.close();
       await blobs.close();
       if (renditions !== blobs) await renditions?.close();
