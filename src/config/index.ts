@@ -54,6 +54,8 @@ export interface Config {
   databaseUrl: string | undefined;
   /** PostgreSQL schema holding Pictor's tables. */
   databaseSchema: string;
+  /** postgres:// URL for the change-listening connection; undefined: DATABASE_URL. */
+  databaseListenUrl: string | undefined;
   /** S3-compatible blob storage; undefined: local files in PICTOR_DATA_DIR. */
   s3: S3Config | undefined;
   /** Port of the Prometheus `/metrics` endpoint; undefined: no metrics endpoint. */
@@ -321,6 +323,19 @@ export const descriptors = [
     parse: (r) => {
       const v = optional(r) ?? 'public';
       if (!/^[a-z_][a-z0-9_]{0,62}$/.test(v)) throw new ConfigError(`invalid PICTOR_DATABASE_SCHEMA value (format: lowercase identifier): ${v}, see docs/config.md#PICTOR_DATABASE_SCHEMA`);
+      return v;
+    },
+  }),
+  d({
+    key: 'databaseListenUrl',
+    env: 'PICTOR_DATABASE_LISTEN_URL',
+    format: 'postgres://user:password@host:port/database',
+    defaultText: '(DATABASE_URL)',
+    description:
+      'With DATABASE_URL: the connection each node keeps open to LISTEN for other nodes\' changes (memoised delivery is off while it is down). Set it when DATABASE_URL goes through a pooler in transaction mode (pgbouncer), which cannot LISTEN.',
+    parse: (r) => {
+      const v = optional(r);
+      if (v !== undefined && !/^postgres(ql)?:\/\//.test(v)) throw new ConfigError('invalid PICTOR_DATABASE_LISTEN_URL value (format: postgres://…), see docs/config.md#PICTOR_DATABASE_LISTEN_URL');
       return v;
     },
   }),

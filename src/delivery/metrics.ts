@@ -14,7 +14,8 @@ export interface DeliveryMetrics {
   cacheObserver: CacheObserver;
 }
 
-export function createDeliveryMetrics(gate: Gate, cache: () => RenditionCache | undefined, registry = new Registry()): DeliveryMetrics {
+/** `memoTrusted`: whether memoised resolutions may be used now (false while the change listener is down). */
+export function createDeliveryMetrics(gate: Gate, cache: () => RenditionCache | undefined, registry = new Registry(), memoTrusted: () => boolean = () => true): DeliveryMetrics {
   const transforms = new Counter({ name: 'pictor_transforms_total', help: 'Renditions produced by the pipeline', labelNames: ['format'], registers: [registry] });
   const transformSeconds = new Histogram({
     name: 'pictor_transform_duration_seconds',
@@ -32,6 +33,7 @@ export function createDeliveryMetrics(gate: Gate, cache: () => RenditionCache | 
   new Gauge({ name: 'pictor_gate_running', help: 'Image jobs running', registers: [registry], collect() { this.set(gate.stats().running); } });
   new Gauge({ name: 'pictor_gate_queued', help: 'Image jobs waiting for a slot', registers: [registry], collect() { this.set(gate.stats().queued); } });
   new Gauge({ name: 'pictor_rendition_cache_memory_bytes', help: 'Bytes of renditions held in memory', registers: [registry], collect() { this.set(cache()?.stats().memoryBytes ?? 0); } });
+  new Gauge({ name: 'pictor_memo_enabled', help: 'Whether memoised URL resolutions are in use (0 while changes made elsewhere cannot be heard)', registers: [registry], collect() { this.set(memoTrusted() ? 1 : 0); } });
   const cacheObserver: CacheObserver = (tier, hit, bytes) => {
     tierLookups.inc({ tier, result: hit ? 'hit' : 'miss' });
     if (hit) tierBytes.inc({ tier }, bytes);

@@ -13,7 +13,7 @@ import { VariantsService } from '../services/variants.js';
 import { DirectUploadService } from '../services/direct-upload.js';
 import { createFsBlobStore } from '../storage/fs/index.js';
 import { createSqliteMetadataStore } from '../storage/sqlite/index.js';
-import { createPostgresMetadataStore } from '../storage/postgres/index.js';
+import { createPostgresMetadataStore, listenForChanges, type ChangeListener } from '../storage/postgres/index.js';
 import { createS3BlobStore } from '../storage/s3/index.js';
 import type { BlobStore, MetadataStore } from '../storage/types.js';
 import type { DeliveryContext } from '../delivery/index.js';
@@ -97,6 +97,19 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   // Every change that can alter what a delivery URL resolves to bumps the generation.
   const generation = new Generation();
   const bump = () => generation.bump();
+  // Changes made by other nodes on the same PostgreSQL database: LISTEN/NOTIFY. Memoisation is off
+  // until the listening connection is up, and whenever it is down.
+  let listener: ChangeListener | undefined;
+  if (config.databaseUrl && !overrides.store) {
+    generation.suspend();
+    listener = await listenForChanges({
+      connectionString: config.databaseListenUrl ?? config.databaseUrl,
+      schema: config.databaseSchema,
+      onChange: bump,
+      onDown: () => generation.suspend(),
+      onUp: () => generation.resume(),
+    });
+  }
   const accounts = new AccountsService({ store, clock, imageAllowance: config.imageAllowance, onChange: bump });
   const urlFetch: FetchUrlOptions = {
     policy: { allow: parseAllowlist(config.urlAllowlist) },
@@ -111,7 +124,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const keys = new KeysService({ store, clock });
   const gate = new Gate(config.workerSlots, config.queueLimit);
   let cache: RenditionCache | undefined;
-  const deliveryMetrics = createDeliveryMetrics(gate, () => cache, metrics.registry);
+  const deliveryMetrics = createDeliveryMetrics(gate, () => cache, metrics.registry, () => generation.trusted);
   cache = new RenditionCache({ memoryBytes: config.cacheMemoryMb * 1024 * 1024, disk: renditions ?? undefined, observe: deliveryMetrics.cacheObserver });
   // Transformation URLs: built only when configured; their fetches go through the same address guard.
   let transformUrls: TransformUrls | undefined;
@@ -145,7 +158,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     transformTimeout: config.transformTimeout,
     generation,
     memo: new ResolutionMemo(10_000),
-    memoise: !config.databaseUrl,
+    memoise: !config.databaseUrl || listener !== undefined,
     cors: corsPolicy(config.corsOrigins),
     transformUrls,
   };
@@ -167,6 +180,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     delivery,
     metrics,
     async close() {
+      await listener?.close();
       await rawStore.close();
       await rawBlobs.close();
       if (rawRenditions && rawRenditions !== rawBlobs) await rawRenditions.close();

@@ -3,7 +3,9 @@
  * and one S3 bucket + prefix (s3rver in-process), on different ports and data directories, with the
  * same account id and API token. Every change made through node A must be visible on node B at once:
  * before each change B's caches are warmed (the same delivery URL fetched twice), so a node that kept
- * serving from a per-process cache would show the stale answer.
+ * serving from a per-process cache would show the stale answer. Both nodes memoise resolutions and
+ * learn of each other's changes through PostgreSQL LISTEN/NOTIFY (test/e2e/change-notify.test.ts
+ * measures the delay and covers a lost listening connection).
  *
  * Skips with the helper's one-line message when PostgreSQL does not answer (fails under CI).
  */
@@ -71,7 +73,7 @@ async function startNode(name: string, shared: Record<string, string>): Promise<
   const dataDir = mkdtempSync(join(tmpdir(), `pictor-2n-${name}-`));
   let server: RunningServer;
   try {
-    server = await startServer(loadConfig({ ...shared, PICTOR_DATA_DIR: dataDir }), { quiet: true });
+    server = await startServer(loadConfig({ PICTOR_METRICS_PORT: '0', ...shared, PICTOR_DATA_DIR: dataDir }), { quiet: true });
   } catch (e) {
     rmSync(dataDir, { recursive: true, force: true });
     throw e;
@@ -155,6 +157,13 @@ describe.skipIf(!available)('two nodes on one PostgreSQL schema and one S3 bucke
 
   it('the nodes listen on different ports', () => {
     expect(a.url).not.toBe(b.url);
+  });
+
+  it('both nodes memoise resolutions (their change listeners are up), so every "at once" below is checked with the memo on', async () => {
+    for (const node of [a, b]) {
+      const text = await (await fetch(`${node.metricsUrl}/metrics`)).text();
+      expect(/^pictor_memo_enabled\s+1$/m.test(text), text.slice(0, 500)).toBe(true);
+    }
   });
 
   it('an image uploaded on A is listed, detailed, downloaded and delivered on B', async () => {

@@ -1,9 +1,12 @@
 /** MetadataStore on PostgreSQL (pg), through the same Kysely store as SQLite. */
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { MetadataStore } from '../types.js';
 import type { Database } from '../sql/schema.js';
 import { SqlMetadataStore } from '../sql/sql-metadata-store.js';
+import { CHANGE_CHANNEL } from './changes.js';
+
+export { listenForChanges, listenerApplicationName, CHANGE_CHANNEL, type ChangeListener, type ChangeListenerOptions } from './changes.js';
 
 export interface PostgresConfig {
   /** postgres://user:password@host:port/database */
@@ -49,5 +52,9 @@ export function createPostgresMetadataStore(config: PostgresConfig): MetadataSto
       }
     },
     schema,
+    // Other nodes' listeners (changes.ts) learn of the change when, and only if, it commits.
+    async (trx) => {
+      await sql`select pg_notify(${CHANGE_CHANNEL}, ${schema})`.execute(trx);
+    },
   );
 }

@@ -31,7 +31,23 @@ export class SqlMetadataStore implements MetadataStore {
     private readonly prepare: () => Promise<void> = async () => undefined,
     /** PostgreSQL schema of the tables (Kysely otherwise finds its migration table in any schema). */
     private readonly schema?: string,
+    /**
+     * Runs inside the transaction of every change that can alter what a delivery URL resolves to
+     * (the same set the services bump their Generation for: account settings, image edit and delete,
+     * variant edit and delete). PostgreSQL: `pg_notify`, so other nodes learn of the change exactly
+     * when it commits (a notification is delivered on commit and dropped on rollback).
+     */
+    private readonly announce?: (trx: Transaction<Database>) => Promise<void>,
   ) {}
+
+  /** Runs `work` in a transaction that also announces the change (when an announcer is set). */
+  private changing<T>(work: (trx: Transaction<Database>) => Promise<T>, changed: (result: T) => boolean = () => true): Promise<T> {
+    return this.db.transaction().execute(async (trx) => {
+      const result = await work(trx);
+      if (this.announce && changed(result)) await this.announce(trx);
+      return result;
+    });
+  }
 
   async migrate(): Promise<void> {
     await this.prepare();
@@ -40,8 +56,16 @@ export class SqlMetadataStore implements MetadataStore {
       provider: migrationProvider(this.dialect),
       ...(this.schema ? { migrationTableSchema: this.schema } : {}),
     });
-    const { error } = await migrator.migrateToLatest();
-    if (error) throw error;
+    // Kysely's migrator looks for its table by introspecting every schema of the database; a schema
+    // that someone else drops during that query (another instance's, or a test's) fails it with
+    // 3F000/42P01 although nothing is wrong with ours, so that one case is retried.
+    for (let attempt = 1; ; attempt++) {
+      const { error } = await migrator.migrateToLatest();
+      if (!error) return;
+      const code = (error as { code?: unknown }).code;
+      if (this.dialect !== 'postgres' || (code !== '3F000' && code !== '42P01') || attempt >= 5) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    }
   }
 
   async close(): Promise<void> {
@@ -84,7 +108,7 @@ export class SqlMetadataStore implements MetadataStore {
     if (patch.allowance !== undefined) values.allowance = patch.allowance;
     if (patch.flexibleVariants !== undefined) values.flexible_variants = patch.flexibleVariants ? 1 : 0;
     if (patch.browserTtl !== undefined) values.browser_ttl = patch.browserTtl;
-    if (Object.keys(values).length > 0) await this.db.updateTable('accounts').set(values).where('id', '=', id).execute();
+    if (Object.keys(values).length > 0) await this.changing((trx) => trx.updateTable('accounts').set(values).where('id', '=', id).execute());
     return this.getAccount(id);
   }
 
@@ -183,7 +207,7 @@ export class SqlMetadataStore implements MetadataStore {
     if (patch.meta !== undefined) values.meta = patch.meta === null ? null : JSON.stringify(patch.meta);
     if (patch.creator !== undefined) values.creator = patch.creator;
     if (patch.requireSignedURLs !== undefined) values.require_signed = patch.requireSignedURLs ? 1 : 0;
-    return this.db.transaction().execute(async (trx) => {
+    return this.changing(async (trx) => {
       const updated = await trx
         .updateTable('images')
         .set((eb) => ({ ...values, version: eb('version', '+', 1) }))
@@ -194,7 +218,7 @@ export class SqlMetadataStore implements MetadataStore {
       if (!updated) return null;
       if (patch.meta !== undefined) await writeMetaIndex(trx, accountId, Number(updated.seq), patch.meta);
       return toImage(updated);
-    });
+    }, (r) => r !== null);
   }
 
   async setImageFacts(accountId: string, id: string, blobKey: string, facts: ImageFacts): Promise<boolean> {
@@ -221,7 +245,7 @@ export class SqlMetadataStore implements MetadataStore {
   }
 
   async deleteImage(accountId: string, id: string): Promise<ImageRecord | null> {
-    return this.db.transaction().execute(async (trx) => {
+    return this.changing(async (trx) => {
       const row = await trx
         .selectFrom('images')
         .selectAll()
@@ -232,7 +256,7 @@ export class SqlMetadataStore implements MetadataStore {
       await trx.deleteFrom('images').where('seq', '=', row.seq).execute();
       await trx.deleteFrom('image_meta').where('image_seq', '=', row.seq).execute();
       return toImage(row);
-    });
+    }, (r) => r !== null);
   }
 
   async completeDraft(accountId: string, id: string, c: DraftCompletion, now: number): Promise<CompleteDraftResult> {
@@ -323,17 +347,22 @@ export class SqlMetadataStore implements MetadataStore {
   ): Promise<VariantRecord | null> {
     const values: Partial<VariantsTable> = { options: JSON.stringify(patch.options) };
     if (patch.neverRequireSignedURLs !== undefined) values.never_require_signed = patch.neverRequireSignedURLs ? 1 : 0;
-    await this.db
-      .updateTable('variants')
-      .set((eb) => ({ ...values, version: eb('version', '+', 1) }))
-      .where('account_id', '=', accountId)
-      .where('id', '=', id)
-      .execute();
+    await this.changing((trx) =>
+      trx
+        .updateTable('variants')
+        .set((eb) => ({ ...values, version: eb('version', '+', 1) }))
+        .where('account_id', '=', accountId)
+        .where('id', '=', id)
+        .executeTakeFirst(),
+    (r) => Number(r.numUpdatedRows) > 0);
     return this.getVariant(accountId, id);
   }
 
   async deleteVariant(accountId: string, id: string): Promise<boolean> {
-    const res = await this.db.deleteFrom('variants').where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst();
+    const res = await this.changing(
+      (trx) => trx.deleteFrom('variants').where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst(),
+      (r) => Number(r.numDeletedRows) > 0,
+    );
     return Number(res.numDeletedRows) > 0;
   }
 

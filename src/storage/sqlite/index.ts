@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection, type SqliteDialectConfig } from 'kysely';
 import type { MetadataStore } from '../types.js';
 import type { Database } from '../sql/schema.js';
 import { SqlMetadataStore } from '../sql/sql-metadata-store.js';
@@ -12,11 +12,43 @@ export interface SqliteConfig {
   filename: string;
 }
 
+export interface SqliteMetadataStore extends MetadataStore {
+  /**
+   * Whether another connection (another process on the same file) committed since the last call:
+   * SQLite's `PRAGMA data_version`, which moves only for other connections' commits. About a
+   * microsecond (a prepared statement on the open connection), cheap enough for every memo read.
+   */
+  changedElsewhere(): boolean;
+}
+
 /**
- * Opens (and creates) a SQLite metadata store. Call `migrate()` before use.
+ * Writers begin with `BEGIN IMMEDIATE`: with several processes on one file, a deferred transaction
+ * that reads and then writes fails at once with SQLITE_BUSY when another process wrote in between
+ * (its read snapshot is stale, so busy_timeout cannot help); an immediate one takes the write lock
+ * first and waits up to busy_timeout for it. Kysely's driver hard-codes `begin`, so the subclass.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(private readonly driverConfig: SqliteDialectConfig) {
+    super(driverConfig);
+  }
+
+  override createDriver(): SqliteDriver {
+    return new ImmediateSqliteDriver(this.driverConfig);
+  }
+}
+
+/**
+ * Opens (and creates) a SQLite metadata store. Call `migrate()` before use. Several processes may
+ * open the same file (WAL; writers wait up to 5 s for the lock).
  * @example const store = createSqliteMetadataStore({ filename: ':memory:' }); await store.migrate();
  */
-export function createSqliteMetadataStore(config: SqliteConfig): MetadataStore {
+export function createSqliteMetadataStore(config: SqliteConfig): SqliteMetadataStore {
   if (!config.filename) throw new Error('createSqliteMetadataStore: filename is required');
   if (config.filename !== ':memory:') mkdirSync(dirname(config.filename), { recursive: true });
   const database = new BetterSqlite3(config.filename);
@@ -39,6 +71,16 @@ export function createSqliteMetadataStore(config: SqliteConfig): MetadataStore {
     },
     close: () => database.close(),
   };
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached as unknown as BetterSqlite3.Database }) });
-  return new SqlMetadataStore(db, 'sqlite');
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: cached as unknown as BetterSqlite3.Database }) });
+  const dataVersion = database.prepare('PRAGMA data_version').pluck();
+  let seen = dataVersion.get() as number;
+  return Object.assign(new SqlMetadataStore(db, 'sqlite'), {
+    changedElsewhere(): boolean {
+      if (!database.open) return false;
+      const now = dataVersion.get() as number;
+      if (now === seen) return false;
+      seen = now;
+      return true;
+    },
+  });
 }

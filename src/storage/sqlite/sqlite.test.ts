@@ -88,4 +88,33 @@ describe('sqlite file store', () => {
       await second.close();
     }
   });
+
+  it('two connections on one file: each sees the other\'s commits through changedElsewhere, never its own', async () => {
+    const filename = nextFile();
+    const accountId = 'b'.repeat(32);
+    const one = createSqliteMetadataStore({ filename });
+    const two = createSqliteMetadataStore({ filename });
+    try {
+      await one.migrate();
+      await two.migrate();
+      one.changedElsewhere();
+      two.changedElsewhere();
+      await one.createAccount(
+        { id: accountId, hash: 'BBBBBBBBBBBBBBBBBBBBBB', allowance: 10, flexibleVariants: false, browserTtl: 3600, createdAt: 1 },
+        { variants: [], keys: [] },
+      );
+      expect(one.changedElsewhere(), 'own commit').toBe(false);
+      expect(two.changedElsewhere(), "the other's commit").toBe(true);
+      expect(two.changedElsewhere(), 'reported once').toBe(false);
+      await two.updateAccount(accountId, { browserTtl: 7200 });
+      expect(one.changedElsewhere()).toBe(true);
+      expect(two.changedElsewhere()).toBe(false);
+      // Reads do not count as changes.
+      await one.getAccount(accountId);
+      expect(two.changedElsewhere()).toBe(false);
+    } finally {
+      await one.close();
+      await two.close();
+    }
+  });
 });
