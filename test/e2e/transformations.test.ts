@@ -261,11 +261,11 @@ describe('caching and revalidation', () => {
   });
 
   it('single-flight: concurrent first requests for one rendition make one fetch and one transform', async () => {
-    const before = await transformCount({ url: server.url } as never);
+    const before = await transformCount({ url: server.url, metricsUrl: server.metricsUrl } as never);
     const all = await Promise.all(Array.from({ length: 6 }, () => get(t('width=90,format=png', 'herd.png'))));
     for (const r of all) expect(r.status, show(r)).toBe(200);
     expect(origin.count('/herd.png')).toBe(1);
-    expect((await transformCount({ url: server.url } as never)) - before).toBe(1);
+    expect((await transformCount({ url: server.url, metricsUrl: server.metricsUrl } as never)) - before).toBe(1);
   });
 
   it('a redirect to the same (allowed) origin is followed', async () => {
