@@ -57,16 +57,16 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { root?: strin
     root,
     prefix: DASHBOARD_PREFIX,
     decorateReply: false,
-    setHeaders(reply, path) {
-      reply.header('x-content-type-options', 'nosniff');
-      reply.header('referrer-policy', 'no-referrer');
+    setHeaders(res, path) {
+      res.setHeader('x-content-type-options', 'nosniff');
+      res.setHeader('referrer-policy', 'no-referrer');
       if (path.endsWith('.html')) {
         const delivery = originOf(opts.publicUrl());
-        reply.header('content-security-policy', dashboardCsp(delivery ? [delivery] : []));
-        reply.header('cache-control', 'no-cache');
+        res.setHeader('content-security-policy', dashboardCsp(delivery ? [delivery] : []));
+        res.setHeader('cache-control', 'no-cache');
       } else if (path.includes('/assets/')) {
         // Vite names assets by content hash.
-        reply.header('cache-control', 'public, max-age=31536000, immutable');
+        res.setHeader('cache-control', 'public, max-age=31536000, immutable');
       }
     },
   });
