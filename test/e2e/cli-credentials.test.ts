@@ -12,7 +12,7 @@ let env: Record<string, string>;
 
 beforeAll(async () => {
   srv = await startTestServer();
-  env = { PICTOR_DATA_DIR: srv.dataDir };
+  env = { ...srv.backendEnv, PICTOR_DATA_DIR: srv.dataDir };
 }, 60_000);
 afterAll(() => srv.close());
 

@@ -25,6 +25,8 @@ export interface TestServer {
   deliveryUrl: string | undefined;
   /** http://127.0.0.1:<port> of the metrics endpoint (PICTOR_METRICS_PORT=0 by default). */
   metricsUrl: string | undefined;
+  /** DATABASE_URL, PICTOR_DATABASE_SCHEMA and S3_* of this server's backend (empty on SQLite + files), for CLI children. */
+  backendEnv: Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -62,6 +64,9 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     PICTOR_API_TOKEN: TEST_TOKEN,
     LOG_LEVEL: 'silent',
     PICTOR_METRICS_PORT: '0',
+    // A request a test leaves hanging (the fuzz suite's half-sent bodies) must not hold close() for the
+    // default 30 s drain, which is the hook timeout.
+    PICTOR_SHUTDOWN_TIMEOUT: '5',
     ...env,
   });
   const server = await startServer(config, { quiet: true });
@@ -72,6 +77,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     token: config.apiToken!,
     dataDir,
     databaseSchema: schema,
+    backendEnv: backend,
     deliveryUrl: server.deliveryUrl,
     metricsUrl: server.metricsUrl,
     async close() {
