@@ -990,7 +990,18 @@ describe('size cap while streaming → 5413/413', () => {
   it('an endless body is answered while it is still being sent', async () => {
     const id = 'hostile/endless';
     const before = await snapshot();
-    const { res, sentWhenAnswered, finished } = await streamUpload(id, corpus.png, Number.POSITIVE_INFINITY);
+    // The server answers 413 and closes while the client is still writing; now and then (a loaded
+    // machine) the client's next write fails with EPIPE before Node has parsed that answer, and the
+    // answer is lost with the socket. Nothing is stored either way, so such an attempt is repeated.
+    let attempt: Awaited<ReturnType<typeof streamUpload>> | undefined;
+    for (let i = 0; i < 3 && !attempt; i++) {
+      attempt = await streamUpload(id, corpus.png, Number.POSITIVE_INFINITY).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EPIPE' && e.code !== 'ECONNRESET') throw e;
+        return undefined;
+      });
+    }
+    expect(attempt, 'three attempts lost the answer to EPIPE/ECONNRESET').toBeDefined();
+    const { res, sentWhenAnswered, finished } = attempt!;
     await expectRefused('endless', id, before, res, 413, 5413);
     expect(finished, `the server answered only after the whole body (${sentWhenAnswered} file bytes sent, status ${res.status})`).toBe(false);
     // Cap + what loopback socket buffers can hold.

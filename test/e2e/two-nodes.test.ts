@@ -1,11 +1,14 @@
 /**
  * Scale-out, end to end: two Pictor nodes in this process share one PostgreSQL schema (a fresh one)
  * and one S3 bucket + prefix (s3rver in-process), on different ports and data directories, with the
- * same account id and API token. Every change made through node A must be visible on node B at once:
+ * same account id and API token. Every change made through node A must be visible on node B:
  * before each change B's caches are warmed (the same delivery URL fetched twice), so a node that kept
- * serving from a per-process cache would show the stale answer. Both nodes memoise resolutions and
- * learn of each other's changes through PostgreSQL LISTEN/NOTIFY (test/e2e/change-notify.test.ts
- * measures the delay and covers a lost listening connection).
+ * serving from a per-process cache would show the stale answer. "At once" for the API and for
+ * signed URLs (read from the database on every request); for public delivery URLs, which B memoises,
+ * within the propagation bound (PROPAGATION_BOUND_MS, 1 s; they would stay stale for ever if the
+ * notification were lost). Both nodes memoise resolutions and learn of each other's changes through
+ * PostgreSQL LISTEN/NOTIFY (test/e2e/change-notify.test.ts measures the delay and covers a lost
+ * listening connection).
  *
  * Skips with the helper's one-line message when PostgreSQL does not answer (fails under CI).
  */
@@ -121,6 +124,27 @@ async function widthOf(res: Fetched): Promise<number | undefined> {
   return (await sharp(res.body).metadata()).width;
 }
 
+/**
+ * The bound docs/deploy.md states for a change on one node to reach the memo of another (LISTEN/NOTIFY;
+ * measured in change-notify.test.ts). A delivery URL B has memoised is fetched until it passes `check`;
+ * if it still fails after the bound, the last failure is the test's.
+ */
+const PROPAGATION_BOUND_MS = 1000;
+
+async function withinBound(url: string, check: (res: Fetched) => void | Promise<void>): Promise<void> {
+  const end = performance.now() + PROPAGATION_BOUND_MS;
+  for (;;) {
+    const res = await fetchBytes(url);
+    try {
+      await check(res);
+      return;
+    } catch (e) {
+      if (performance.now() > end) throw e;
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 /** Fetches a URL twice on a node so its rendition cache and any resolution memo hold it. */
 async function warm(url: string, check: (res: Fetched) => void | Promise<void>): Promise<void> {
   for (let i = 0; i < 2; i++) await check(await fetchBytes(url));
@@ -159,7 +183,7 @@ describe.skipIf(!available)('two nodes on one PostgreSQL schema and one S3 bucke
     expect(a.url).not.toBe(b.url);
   });
 
-  it('both nodes memoise resolutions (their change listeners are up), so every "at once" below is checked with the memo on', async () => {
+  it('both nodes memoise resolutions (their change listeners are up), so every check below runs with the memo on', async () => {
     for (const node of [a, b]) {
       const text = await (await fetch(`${node.metricsUrl}/metrics`)).text();
       expect(/^pictor_memo_enabled\s+1$/m.test(text), text.slice(0, 500)).toBe(true);
@@ -195,7 +219,7 @@ describe.skipIf(!available)('two nodes on one PostgreSQL schema and one S3 bucke
     expect(await widthOf(res)).toBe(640);
   });
 
-  it('a variant edited on A (width 300 → 150): B serves the new width at once', async () => {
+  it('a variant edited on A (width 300 → 150): B serves the new width within the bound', async () => {
     await createVariant(a, 'thumb', { fit: 'scale-down', width: 300 });
     const url = cdnUrl(b, hash, imageId, 'thumb');
     await warm(url, async (res) => {
@@ -205,31 +229,32 @@ describe.skipIf(!available)('two nodes on one PostgreSQL schema and one S3 bucke
 
     await api(a, 'PATCH', '/v1/variants/thumb', { options: { fit: 'scale-down', width: 150 } });
 
-    const after = await fetchBytes(url);
-    expectImage(after);
-    expect(await widthOf(after)).toBe(150);
+    await withinBound(url, async (after) => {
+      expectImage(after);
+      expect(await widthOf(after)).toBe(150);
+    });
     // B's API agrees too.
     const v = await api<{ variant: { options: { width?: number } } }>(b, 'GET', '/v1/variants/thumb');
     expect(v.variant.options.width).toBe(150);
   });
 
-  it('a variant deleted on A: B answers 404 at once', async () => {
+  it('a variant deleted on A: B answers 404 within the bound', async () => {
     const url = cdnUrl(b, hash, imageId, 'thumb');
     await warm(url, expectImage);
 
     await api(a, 'DELETE', '/v1/variants/thumb');
 
-    expectDeliveryError(await fetchBytes(url), 404, 9431);
+    await withinBound(url, (res) => expectDeliveryError(res, 404, 9431));
   });
 
-  it('an image made signed-only on A: B refuses unsigned URLs at once', async () => {
+  it('an image made signed-only on A: B refuses unsigned URLs within the bound', async () => {
     const url = cdnUrl(b, hash, imageId, 'public');
     await warm(url, expectImage);
 
     const patched = await api<ImageJson>(a, 'PATCH', `/v1/${imageId}`, { requireSignedURLs: true });
     expect(patched.requireSignedURLs).toBe(true);
 
-    expectDeliveryError(await fetchBytes(url), 403, 9425);
+    await withinBound(url, (res) => expectDeliveryError(res, 403, 9425));
   });
 
   let addedKey: string;
@@ -262,16 +287,17 @@ describe.skipIf(!available)('two nodes on one PostgreSQL schema and one S3 bucke
     expectDeliveryError(await fetchBytes(signedWithAdded), 403, 9425);
   });
 
-  it('flexible variants enabled on A: B serves w=100 at once', async () => {
+  it('flexible variants enabled on A: B serves w=100 within the bound', async () => {
     const url = cdnUrl(b, hash, otherId, 'w=100');
     await warm(url, (res) => expectDeliveryError(res, 403, 9429));
     await warm(cdnUrl(b, hash, otherId, 'public'), expectImage);
 
     await api(a, 'PATCH', '/v1/config', { flexible_variants: true });
 
-    const res = await fetchBytes(url);
-    expectImage(res);
-    expect(await widthOf(res)).toBe(100);
+    await withinBound(url, async (res) => {
+      expectImage(res);
+      expect(await widthOf(res)).toBe(100);
+    });
   });
 
   it('a direct-upload draft created on A is completed on B', async () => {
@@ -310,15 +336,15 @@ describe.skipIf(!available)('two nodes on one PostgreSQL schema and one S3 bucke
     expect(second.status, await second.text()).toBeGreaterThanOrEqual(400);
   });
 
-  it('an image deleted on A: B answers 404 at once (delivery, details and blob)', async () => {
+  it('an image deleted on A: B answers 404 (delivery within the bound; details and blob at once)', async () => {
     const url = cdnUrl(b, hash, otherId, 'public');
     await warm(url, expectImage);
     await warm(cdnUrl(b, hash, otherId, 'w=100'), expectImage);
 
     await api(a, 'DELETE', `/v1/${otherId}`);
 
-    expectDeliveryError(await fetchBytes(url), 404, 9431);
-    expectDeliveryError(await fetchBytes(cdnUrl(b, hash, otherId, 'w=100')), 404, 9431);
+    await withinBound(url, (res) => expectDeliveryError(res, 404, 9431));
+    await withinBound(cdnUrl(b, hash, otherId, 'w=100'), (res) => expectDeliveryError(res, 404, 9431));
     const details = await call(b, 'GET', `/v1/${otherId}`);
     expect(details.status, details.text).toBe(404);
     expect(details.env?.errors[0]?.code, details.text).toBe(5404);
