@@ -32,14 +32,17 @@ const ALL: Benchmark[] = [delivery, firstHit, throughput, herd, upload, list, me
 const smoke = process.env.BENCH_SMOKE === '1';
 const outDir = process.env.BENCH_OUT ?? join(ROOT, 'bench', 'results');
 const profileMode = (process.env.BENCH_PROFILE ?? (smoke ? 'never' : 'miss')) as BenchContext['profile'];
-if (!['miss', 'always', 'never'].includes(profileMode)) throw new Error(`BENCH_PROFILE must be miss, always or never`);
+if (!['miss', 'always', 'never'].includes(profileMode))
+  throw new Error(`BENCH_PROFILE must be miss, always or never`);
 
 function select(args: string[]): Benchmark[] {
   if (args.length === 0) return ALL;
   return args.map((a) => {
     const b = ALL.find((x) => x.name === a || String(x.n) === a);
     if (!b) {
-      process.stderr.write(`unknown benchmark ${a}; one of: ${ALL.map((x) => `${x.n}/${x.name}`).join(', ')}\n`);
+      process.stderr.write(
+        `unknown benchmark ${a}; one of: ${ALL.map((x) => `${x.n}/${x.name}`).join(', ')}\n`,
+      );
       process.exit(2);
     }
     return b;
@@ -51,8 +54,13 @@ function setup(): string | undefined {
   if (smoke || process.env.BENCH_NO_SETUP === '1') return undefined;
   if (which('nginx') && which('wrk')) return undefined;
   log('running bench/setup.sh (installs nginx and wrk from Debian)');
-  const r = spawnSync('bash', [join(ROOT, 'bench/setup.sh')], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 600_000 });
-  return r.status === 0 ? undefined : `bench/setup.sh failed (exit ${r.status ?? r.signal}); benchmarks needing nginx or wrk are skipped`;
+  const r = spawnSync('bash', [join(ROOT, 'bench/setup.sh')], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    timeout: 600_000,
+  });
+  return r.status === 0
+    ? undefined
+    : `bench/setup.sh failed (exit ${r.status ?? r.signal}); benchmarks needing nginx or wrk are skipped`;
 }
 
 /**
@@ -84,7 +92,11 @@ function build(): string | undefined {
   rmSync(out, { recursive: true, force: true });
   log('compiling src/ into bench/.build/dist');
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const r = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', out], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
+  const r = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', out], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
   const main = join(out, 'cli', 'main.js');
   if (r.status === 0 && existsSync(main)) {
     setServerCommand({ kind: 'dist', main });
@@ -97,12 +109,17 @@ function build(): string | undefined {
 function machineFacts(): Array<[string, string]> {
   const cpuModel = (() => {
     try {
-      return /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? cpus()[0]?.model ?? '?';
+      return (
+        /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ??
+        cpus()[0]?.model ??
+        '?'
+      );
     } catch {
       return cpus()[0]?.model ?? '?';
     }
   })();
-  const git = (args: string[]) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8', timeout: 5000 }).stdout?.trim() ?? '';
+  const git = (args: string[]) =>
+    spawnSync('git', args, { cwd: ROOT, encoding: 'utf8', timeout: 5000 }).stdout?.trim() ?? '';
   const commit = git(['rev-parse', '--short', 'HEAD']);
   const dirty = git(['status', '--porcelain', '--untracked-files=no']) !== '';
   const debian = (() => {
@@ -114,7 +131,9 @@ function machineFacts(): Array<[string, string]> {
   })();
   const ipxVersion = (() => {
     try {
-      return (JSON.parse(readFileSync(join(ROOT, 'node_modules/ipx/package.json'), 'utf8')) as { version: string }).version;
+      return (
+        JSON.parse(readFileSync(join(ROOT, 'node_modules/ipx/package.json'), 'utf8')) as { version: string }
+      ).version;
     } catch {
       return 'not installed';
     }
@@ -131,9 +150,17 @@ function machineFacts(): Array<[string, string]> {
     ['nginx', versionOf('nginx', ['-v']) ?? 'not installed'],
     ['wrk', versionOf('wrk', ['-v'])?.split(' [')[0] ?? 'not installed'],
     ['ipx', ipxVersion],
-    ['Pictor', `${commit}${dirty ? ' (with uncommitted changes)' : ''}, server: ${sc.kind === 'dist' ? 'node bench/.build/dist/cli/main.js serve (compiled)' : 'node --import tsx src/cli/main.ts serve'}`],
+    [
+      'Pictor',
+      `${commit}${dirty ? ' (with uncommitted changes)' : ''}, server: ${sc.kind === 'dist' ? 'node bench/.build/dist/cli/main.js serve (compiled)' : 'node --import tsx src/cli/main.ts serve'}`,
+    ],
     ['mode', smoke ? 'SMOKE (tiny sizes, 1 s runs: not a measurement)' : 'full'],
-    ['load average at the end (1, 5, 15 min)', loadavg().map((l) => l.toFixed(2)).join(', ')],
+    [
+      'load average at the end (1, 5, 15 min)',
+      loadavg()
+        .map((l) => l.toFixed(2))
+        .join(', '),
+    ],
   ];
 }
 
@@ -170,7 +197,8 @@ async function main(): Promise<void> {
       log(`── ${b.n} ${b.title}`);
       if (!smoke) {
         const share = await waitQuiet(Number(process.env.BENCH_QUIET_WAIT_MS ?? 20_000));
-        if (share >= 0.15) log(`   the machine is busy with other work (${(share * 100).toFixed(0)}% CPU); starting anyway`);
+        if (share >= 0.15)
+          log(`   the machine is busy with other work (${(share * 100).toFixed(0)}% CPU); starting anyway`);
       }
       // CPU used on the machine by anything but the harness and its children (other people's work).
       // The PostgreSQL server is driven by the list benchmark: its CPU is the benchmark's, not noise.
@@ -186,14 +214,25 @@ async function main(): Promise<void> {
         rows.push(...out.rows);
         const bg =
           `Other processes (not the harness or its children) used ${(foreign * 100).toFixed(0)}% of the machine's CPU during this benchmark${foreign > 0.1 ? ': its numbers are disturbed by that load' : ''}` +
-          (pg > 100 ? ` (not counting the PostgreSQL server, which used ${((pg / (m1.total - m0.total)) * 100).toFixed(0)}% serving it).` : '.');
+          (pg > 100
+            ? ` (not counting the PostgreSQL server, which used ${((pg / (m1.total - m0.total)) * 100).toFixed(0)}% serving it).`
+            : '.');
         sections.push(`### ${b.n} · ${b.title}\n\n${[...out.notes, bg].join('\n\n')}`);
         profiles.push(...out.profiles);
         explanations.push(...(out.explanations ?? []));
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);
         log(`${b.name} failed: ${e instanceof Error ? (e.stack ?? msg) : msg}`);
-        rows.push({ bench: `${b.n} ${b.title}`, figure: '(benchmark failed)', pictor: '—', baseline: '—', ratio: '—', target: '—', verdict: 'error', note: msg.slice(0, 300) });
+        rows.push({
+          bench: `${b.n} ${b.title}`,
+          figure: '(benchmark failed)',
+          pictor: '—',
+          baseline: '—',
+          ratio: '—',
+          target: '—',
+          verdict: 'error',
+          note: msg.slice(0, 300),
+        });
       }
       log(`   ${b.name}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
     }
@@ -202,8 +241,17 @@ async function main(): Promise<void> {
     rmSync(tmp, { recursive: true, force: true });
   }
   const facts = machineFacts();
-  facts.push(['CPU used by other processes during each benchmark', background.map(([n, f]) => `${n} ${(f * 100).toFixed(0)}%`).join(', ') || '—']);
-  if (background.some(([, f]) => f > 0.1)) warnings.push(`other processes used more than 10% of the CPU during ${background.filter(([, f]) => f > 0.1).map(([n]) => n).join(', ')}: those figures are disturbed (see Machine)`);
+  facts.push([
+    'CPU used by other processes during each benchmark',
+    background.map(([n, f]) => `${n} ${(f * 100).toFixed(0)}%`).join(', ') || '—',
+  ]);
+  if (background.some(([, f]) => f > 0.1))
+    warnings.push(
+      `other processes used more than 10% of the CPU during ${background
+        .filter(([, f]) => f > 0.1)
+        .map(([n]) => n)
+        .join(', ')}: those figures are disturbed (see Machine)`,
+    );
   const missed = rows.filter((r) => r.verdict === 'MISS');
   const title = `Pictor benchmarks${smoke ? ' (smoke)' : ''}`;
   const md = [
@@ -227,7 +275,12 @@ async function main(): Promise<void> {
     missed.length === 0
       ? 'None.'
       : [
-          missed.map((r) => `- **${r.bench}: ${r.figure}** — ${r.pictor} against ${r.baseline} (${r.ratio}, target ${r.target}).`).join('\n'),
+          missed
+            .map(
+              (r) =>
+                `- **${r.bench}: ${r.figure}** — ${r.pictor} against ${r.baseline} (${r.ratio}, target ${r.target}).`,
+            )
+            .join('\n'),
           '',
           '### Why',
           '',
@@ -240,7 +293,9 @@ async function main(): Promise<void> {
           profiles.length ? profiles.join('\n\n') : '_No profile was taken (BENCH_PROFILE=never)._',
         ].join('\n'),
     '',
-    ...(missed.length === 0 && profiles.length ? ['## Profiles', '', explanations.join('\n\n'), '', profiles.join('\n\n'), ''] : []),
+    ...(missed.length === 0 && profiles.length
+      ? ['## Profiles', '', explanations.join('\n\n'), '', profiles.join('\n\n'), '']
+      : []),
     '## Notes per benchmark',
     '',
     sections.join('\n\n'),
@@ -248,7 +303,10 @@ async function main(): Promise<void> {
   ].join('\n');
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'latest.md'), md);
-  writeFileSync(join(outDir, 'latest.png'), await chartPng(rows, `${title} — ${facts[2]![1]}, ${facts[1]![1]} cores`));
+  writeFileSync(
+    join(outDir, 'latest.png'),
+    await chartPng(rows, `${title} — ${facts[2]![1]}, ${facts[1]![1]} cores`),
+  );
   process.stdout.write(`\n${tableText(rows)}\n\nwritten: ${join(outDir, 'latest.md')} and latest.png\n`);
   clearTimeout(watchdog);
   process.exitCode = rows.some((r) => r.verdict === 'error') ? 1 : 0;

@@ -98,7 +98,9 @@ describe('architecture: dashboard/', () => {
     for (const file of files) {
       const rel = relative(DASHBOARD, file);
       const text = readFileSync(file, 'utf8');
-      for (const m of text.matchAll(/(?:^|\n)\s*(import|export)(\s+type)?[^'"]*?from\s+['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s+['"]([^'"]+)['"]/g)) {
+      for (const m of text.matchAll(
+        /(?:^|\n)\s*(import|export)(\s+type)?[^'"]*?from\s+['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s+['"]([^'"]+)['"]/g,
+      )) {
         const typeOnly = m[2] !== undefined;
         const spec = (m[3] ?? m[4] ?? m[5])!;
         if (!spec.startsWith('.')) {
@@ -110,14 +112,18 @@ describe('architecture: dashboard/', () => {
         if (!relative(DASHBOARD, target).startsWith('..')) continue;
         const inApi = relative(join(SRC, 'api'), target);
         if (typeOnly && !inApi.startsWith('..')) continue;
-        violations.push(`${rel} → ${relative(resolve(SRC, '..'), target)}${typeOnly ? '' : ' (not type-only)'}`);
+        violations.push(
+          `${rel} → ${relative(resolve(SRC, '..'), target)}${typeOnly ? '' : ' (not type-only)'}`,
+        );
       }
     }
     expect(violations).toEqual([]);
   });
 
   it('nothing in src/ imports dashboard/', () => {
-    const offenders = files(SRC).filter((f) => /from\s+['"][^'"]*\/dashboard\//.test(readFileSync(f, 'utf8')));
+    const offenders = files(SRC).filter((f) =>
+      /from\s+['"][^'"]*\/dashboard\//.test(readFileSync(f, 'utf8')),
+    );
     expect(offenders.map((f) => relative(SRC, f))).toEqual([]);
   });
 });

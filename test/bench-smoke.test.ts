@@ -17,9 +17,17 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const tmp = mkdtempSync(join(tmpdir(), 'pictor-bench-smoke-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function run(args: string[], env: Record<string, string>, timeoutMs: number): Promise<{ code: number | null; out: string }> {
+function run(
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs: number,
+): Promise<{ code: number | null; out: string }> {
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     child.stderr.on('data', (b: Buffer) => (out += b.toString()));
@@ -34,10 +42,15 @@ function run(args: string[], env: Record<string, string>, timeoutMs: number): Pr
 describe('bench harness (smoke)', () => {
   it('runs all seven benchmarks on tiny inputs and writes latest.md and latest.png', async () => {
     const out = join(tmp, 'results');
-    const r = await run(['--import', 'tsx', 'bench/run.ts'], { BENCH_SMOKE: '1', BENCH_OUT: out, BENCH_PROFILE: 'never' }, 240_000);
+    const r = await run(
+      ['--import', 'tsx', 'bench/run.ts'],
+      { BENCH_SMOKE: '1', BENCH_OUT: out, BENCH_PROFILE: 'never' },
+      240_000,
+    );
     expect(r.code, r.out.slice(-4000)).toBe(0);
     const md = readFileSync(join(out, 'latest.md'), 'utf8');
-    for (const n of [1, 2, 3, 4, 5, 6, 7]) expect(md, `benchmark ${n} has no row`).toMatch(new RegExp(`^\\| ${n} `, 'm'));
+    for (const n of [1, 2, 3, 4, 5, 6, 7])
+      expect(md, `benchmark ${n} has no row`).toMatch(new RegExp(`^\\| ${n} `, 'm'));
     expect(md).not.toMatch(/\| error/);
     expect(md).toMatch(/## Machine/);
     expect(md).toMatch(/sharp \/ libvips \| 0\.\d+\.\d+ \/ \d+\.\d+/);
@@ -49,7 +62,16 @@ describe('bench harness (smoke)', () => {
 
   it('summarises a V8 .cpuprofile by self time', () => {
     const dir = join(tmp, 'prof');
-    const r = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '-e', 'function spin(){let x=0;for(let i=0;i<3e7;i++)x+=i%7;return x}spin()'], { timeout: 30_000 });
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--cpu-prof',
+        `--cpu-prof-dir=${dir}`,
+        '-e',
+        'function spin(){let x=0;for(let i=0;i<3e7;i++)x+=i%7;return x}spin()',
+      ],
+      { timeout: 30_000 },
+    );
     expect(r.status).toBe(0);
     const file = newestProfile(dir);
     expect(file).toBeDefined();

@@ -25,8 +25,26 @@ const ACCEPT = { accept: '*/*' };
 
 function settings(ctx: BenchContext) {
   return ctx.smoke
-    ? { source: { width: 1000, height: 600 }, box: { width: 1366, height: 768 }, target: 30_000, rounds: 1, seconds: 1, warm: 0, connections: 16, threads: 1 }
-    : { source: { width: 2732, height: 1536 }, box: { width: 1366, height: 768 }, target: 120_000, rounds: 2, seconds: 5, warm: 2, connections: 64, threads: Number(process.env.BENCH_WRK_THREADS ?? 2) };
+    ? {
+        source: { width: 1000, height: 600 },
+        box: { width: 1366, height: 768 },
+        target: 30_000,
+        rounds: 1,
+        seconds: 1,
+        warm: 0,
+        connections: 16,
+        threads: 1,
+      }
+    : {
+        source: { width: 2732, height: 1536 },
+        box: { width: 1366, height: 768 },
+        target: 120_000,
+        rounds: 2,
+        seconds: 5,
+        warm: 2,
+        connections: 64,
+        threads: Number(process.env.BENCH_WRK_THREADS ?? 2),
+      };
 }
 
 type Settings = ReturnType<typeof settings>;
@@ -37,10 +55,20 @@ interface Measured extends WrkResult {
 }
 
 /** One measured wrk run against a server, with its CPU time. */
-async function measured(url: string, s: Settings, pid: number, win?: { begin(): void; end(): void }): Promise<Measured> {
+async function measured(
+  url: string,
+  s: Settings,
+  pid: number,
+  win?: { begin(): void; end(): void },
+): Promise<Measured> {
   win?.begin();
   const cpu0 = treeCpuTimeMs(pid) ?? NaN;
-  const r = await runWrk(url, { connections: s.connections, threads: s.threads, seconds: s.seconds, headers: ACCEPT });
+  const r = await runWrk(url, {
+    connections: s.connections,
+    threads: s.threads,
+    seconds: s.seconds,
+    headers: ACCEPT,
+  });
   const cpu1 = treeCpuTimeMs(pid) ?? NaN;
   win?.end();
   return { ...r, cpuMsPerKReq: ((cpu1 - cpu0) / r.requests) * 1000 };
@@ -48,7 +76,8 @@ async function measured(url: string, s: Settings, pid: number, win?: { begin(): 
 
 /** A short warm-up run (JIT, page cache, socket buffers). */
 async function warmUp(url: string, s: Settings): Promise<void> {
-  if (s.warm > 0) await runWrk(url, { connections: s.connections, threads: s.threads, seconds: s.warm, headers: ACCEPT });
+  if (s.warm > 0)
+    await runWrk(url, { connections: s.connections, threads: s.threads, seconds: s.warm, headers: ACCEPT });
 }
 
 /** Uploads the photo, warms the `public` rendition, returns its URL and bytes. */
@@ -56,9 +85,11 @@ async function warmRendition(p: Pictor, source: Buffer): Promise<{ url: string; 
   const id = await p.upload(source);
   const url = p.deliveryUrl(id, 'public');
   const first = await http(url, { headers: ACCEPT });
-  if (first.status !== 200 || first.headers['content-type'] !== 'image/jpeg') throw new Error(`warm-up: ${first.status} ${String(first.headers['content-type'])}`);
+  if (first.status !== 200 || first.headers['content-type'] !== 'image/jpeg')
+    throw new Error(`warm-up: ${first.status} ${String(first.headers['content-type'])}`);
   const second = await http(url, { headers: ACCEPT });
-  if (second.headers['cf-cache-status'] !== 'HIT') throw new Error(`second request was not a cache hit: ${String(second.headers['cf-cache-status'])}`);
+  if (second.headers['cf-cache-status'] !== 'HIT')
+    throw new Error(`second request was not a cache hit: ${String(second.headers['cf-cache-status'])}`);
   return { url, body: second.body };
 }
 
@@ -83,10 +114,24 @@ export const delivery: Benchmark = {
     const notes: string[] = [];
     const profiles: string[] = [];
     if (!ctx.tools.wrk) {
-      return { rows: [{ ...info(B, 'requests/s, 64 connections', '—'), verdict: 'skipped', note: 'wrk is not installed (run bench/setup.sh: apt-get install wrk)' }], notes, profiles };
+      return {
+        rows: [
+          {
+            ...info(B, 'requests/s, 64 connections', '—'),
+            verdict: 'skipped',
+            note: 'wrk is not installed (run bench/setup.sh: apt-get install wrk)',
+          },
+        ],
+        notes,
+        profiles,
+      };
     }
     ctx.log('delivery: preparing the photo');
-    const src = await photoForRendition({ ...s.source, grain: 1, blur: 2, quality: 90, seed: 11 }, s.box, s.target);
+    const src = await photoForRendition(
+      { ...s.source, grain: 1, blur: 2, quality: 90, seed: 11 },
+      s.box,
+      s.target,
+    );
     const rows: Row[] = [];
     // All three servers up at once (an idle server costs nothing), measured in turn, round after round,
     // so a burst of someone else's load on the machine does not fall on one server only.
@@ -113,7 +158,10 @@ export const delivery: Benchmark = {
       }
       if (ctx.tools.nginx) {
         // nginx: the same bytes from disk, at its default worker count and as a single process.
-        for (const [name, workers] of [['nginx', 'auto'], ['nginx (1 process)', 1]] as const) {
+        for (const [name, workers] of [
+          ['nginx', 'auto'],
+          ['nginx (1 process)', 1],
+        ] as const) {
           const dir = join(ctx.tmp, workers === 1 ? 'nginx-1' : 'nginx');
           mkdirSync(join(dir, 'html'), { recursive: true });
           writeFileSync(join(dir, 'html', 'r.jpg'), rendition);
@@ -158,7 +206,9 @@ export const delivery: Benchmark = {
         `Rendition served: the \`public\` variant with \`Accept: */*\`, JPEG ${dims.width}×${dims.height}, ${size(rendition.length)}. ` +
         `wrk with ${s.threads} thread${s.threads === 1 ? '' : 's'} (with one, wrk itself caps nginx on this machine), ${s.connections} keep-alive connections. The three servers were up together and measured one at a time: a ${s.warm} s warm-up each, then ${s.rounds} round${s.rounds === 1 ? '' : 's'} of ${s.seconds} s per server in turn; the figure is each server's best round (other processes' load only ever lowers requests/s). ` +
         `nginx as its users run it: a master and \`worker_processes auto\` (one worker per core, ${availableParallelism()} here), and once more as one process (\`master_process off\`, \`worker_processes 1\`); both with sendfile, open_file_cache, access log off. Bare node: \`http.createServer\` answering the Buffer. ` +
-          (scaleWrk ? 'Pictor on PostgreSQL + S3: the local PostgreSQL server (a schema of its own) and s3rver in the harness process, both on 127.0.0.1.' : `Pictor on PostgreSQL + S3 not measured: ${scaleOutWhy}.`),
+        (scaleWrk
+          ? 'Pictor on PostgreSQL + S3: the local PostgreSQL server (a schema of its own) and s3rver in the harness process, both on 127.0.0.1.'
+          : `Pictor on PostgreSQL + S3 not measured: ${scaleOutWhy}.`),
       `Requests/s per round: ${targets.map((t) => `${t.name} ${t.runs.map((r) => r.requestsPerSec.toFixed(0)).join(', ')}`).join('; ')}.`,
     );
     const results: Array<[string, Measured | undefined, string | undefined]> = [
@@ -169,17 +219,69 @@ export const delivery: Benchmark = {
       ['bare node:http', bareWrk, undefined],
     ];
     if (nginxWrk && nginx1Wrk) {
-      rows.push(atLeast(B, 'requests/s vs nginx, default workers (one per core)', pictorWrk.requestsPerSec, nginxWrk.requestsPerSec, 0.6, rps));
-      rows.push(atLeast(B, 'requests/s vs nginx, one process (the old baseline)', pictorWrk.requestsPerSec, nginx1Wrk.requestsPerSec, 0.6, rps));
-    } else rows.push({ ...info(B, 'requests/s vs nginx (same bytes from disk)', rps(pictorWrk.requestsPerSec)), verdict: 'skipped', note: 'nginx is not installed (run bench/setup.sh)' });
-    rows.push(atLeast(B, 'requests/s vs bare node:http (same Buffer)', pictorWrk.requestsPerSec, bareWrk.requestsPerSec, 0.95, rps));
-    if (scaleWrk) rows.push(atLeast(B, 'requests/s on PostgreSQL + S3 vs SQLite + files', scaleWrk.requestsPerSec, pictorWrk.requestsPerSec, 0.8, rps));
-    else rows.push({ ...info(B, 'requests/s on PostgreSQL + S3 vs SQLite + files', '—'), verdict: 'skipped', note: scaleOutWhy ?? 'not measured' });
+      rows.push(
+        atLeast(
+          B,
+          'requests/s vs nginx, default workers (one per core)',
+          pictorWrk.requestsPerSec,
+          nginxWrk.requestsPerSec,
+          0.6,
+          rps,
+        ),
+      );
+      rows.push(
+        atLeast(
+          B,
+          'requests/s vs nginx, one process (the old baseline)',
+          pictorWrk.requestsPerSec,
+          nginx1Wrk.requestsPerSec,
+          0.6,
+          rps,
+        ),
+      );
+    } else
+      rows.push({
+        ...info(B, 'requests/s vs nginx (same bytes from disk)', rps(pictorWrk.requestsPerSec)),
+        verdict: 'skipped',
+        note: 'nginx is not installed (run bench/setup.sh)',
+      });
+    rows.push(
+      atLeast(
+        B,
+        'requests/s vs bare node:http (same Buffer)',
+        pictorWrk.requestsPerSec,
+        bareWrk.requestsPerSec,
+        0.95,
+        rps,
+      ),
+    );
+    if (scaleWrk)
+      rows.push(
+        atLeast(
+          B,
+          'requests/s on PostgreSQL + S3 vs SQLite + files',
+          scaleWrk.requestsPerSec,
+          pictorWrk.requestsPerSec,
+          0.8,
+          rps,
+        ),
+      );
+    else
+      rows.push({
+        ...info(B, 'requests/s on PostgreSQL + S3 vs SQLite + files', '—'),
+        verdict: 'skipped',
+        note: scaleOutWhy ?? 'not measured',
+      });
     const bad = results.filter(([, r]) => r && (r.non2xx > 0 || r.socketErrors));
-    for (const [name, r] of bad) notes.push(`${name}: ${r!.non2xx} non-2xx responses; ${r!.socketErrors ?? 'no socket errors'}.`);
+    for (const [name, r] of bad)
+      notes.push(`${name}: ${r!.non2xx} non-2xx responses; ${r!.socketErrors ?? 'no socket errors'}.`);
     notes.push(
       `wrk totals and the server's CPU time (user + system, all threads, from /proc/<pid>/stat) per 1,000 requests: ${results
-        .map(([name, r, why]) => (r ? `${name} ${r.requests} requests, ${r.transferPerSec}/s, ${r.cpuMsPerKReq.toFixed(0)} ms CPU per 1k requests` : `${name} ${why}`))
+        .map(([name, r, why]) =>
+          r
+            ? `${name} ${r.requests} requests, ${r.transferPerSec}/s, ${r.cpuMsPerKReq.toFixed(0)} ms CPU per 1k requests`
+            : `${name} ${why}`,
+        )
         .join('; ')}.`,
     );
     const explanations: string[] = [];
@@ -188,16 +290,19 @@ export const delivery: Benchmark = {
       const short = { ...s, seconds: s.seconds };
       ctx.log('delivery: profiling Pictor and bare node:http under wrk');
       const pp = await profiled('1 cached delivery: Pictor under wrk', ctx.tmp, async (dir, win) => {
-          const pp = await startPictor({ cpuProfDir: dir });
-          try {
-            const warm = await warmRendition(pp, src.data);
-            await warmUp(warm.url, short);
-            return (await measured(warm.url, short, pp.pid, win)).requests;
-          } finally {
-            await pp.stop();
-          }
-        });
-      const bp = await profiled('1 cached delivery: bare node:http under wrk (for comparison)', ctx.tmp, async (dir, win) => {
+        const pp = await startPictor({ cpuProfDir: dir });
+        try {
+          const warm = await warmRendition(pp, src.data);
+          await warmUp(warm.url, short);
+          return (await measured(warm.url, short, pp.pid, win)).requests;
+        } finally {
+          await pp.stop();
+        }
+      });
+      const bp = await profiled(
+        '1 cached delivery: bare node:http under wrk (for comparison)',
+        ctx.tmp,
+        async (dir, win) => {
           const b = await startBareNode(file, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
           try {
             await warmUp(`${b.url}/r.jpg`, short);
@@ -205,7 +310,8 @@ export const delivery: Benchmark = {
           } finally {
             await b.stop();
           }
-        });
+        },
+      );
       profiles.push(pp.markdown, bp.markdown);
       const pb = busyPerRequestUs(pp);
       const bb = busyPerRequestUs(bp);
@@ -221,7 +327,9 @@ export const delivery: Benchmark = {
           (pb !== undefined && bb !== undefined
             ? `The profiles put Pictor's main thread at ${pb.toFixed(1)} µs per request against ${bb.toFixed(1)} µs for bare node (${(pb / bb).toFixed(2)}×); both spend most of it in the socket write (\`writev\` of ~${Math.round(rendition.length / 1024)} KiB: ${bucketText(pp.summary, 0.02).split(', ')[0]} for Pictor, ${bucketText(bp.summary, 0.02).split(', ')[0]} for bare node). ` +
               `The rest of Pictor's is ${bucketText(pp.summary, 0.02, ['socket writes and HTTP serialisation'])}; its own functions at the top: ${pictorTop(pp.summary)}.` +
-              (pb > bb ? ` That per-request work (the fast path's memo lookup, rendition key and ETag, and the extra response headers) is what bare node does not do.` : '')
+              (pb > bb
+                ? ` That per-request work (the fast path's memo lookup, rendition key and ETag, and the extra response headers) is what bare node does not do.`
+                : '')
             : ''),
       );
     }

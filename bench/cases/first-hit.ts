@@ -16,21 +16,48 @@ import { ms, size, stats } from '../lib/util.js';
 const B = '2 first-hit transform';
 
 function settings(ctx: BenchContext) {
-  return ctx.smoke ? { width: 2000, height: 1500, targetBytes: 600_000, n: 2 } : { width: 6000, height: 4000, targetBytes: 8_000_000, n: 8 };
+  return ctx.smoke
+    ? { width: 2000, height: 1500, targetBytes: 600_000, n: 2 }
+    : { width: 6000, height: 4000, targetBytes: 8_000_000, n: 8 };
 }
 
 /** The 24 MP source (also the 8 MB upload of benchmark 5). */
 export async function source24(ctx: BenchContext): Promise<{ data: Buffer; quality: number }> {
   const s = settings(ctx);
-  return photoOfSize({ width: s.width, height: s.height, grain: 1, blur: 1.5, amplitude: 1, seed: 2 }, s.targetBytes, 9_900_000);
+  return photoOfSize(
+    { width: s.width, height: s.height, grain: 1, blur: 1.5, amplitude: 1, seed: 2 },
+    s.targetBytes,
+    9_900_000,
+  );
 }
 
 /** Uploads `n` fresh copies one by one and times the first GET of each one's `public` variant. */
-async function pictorFirstHits(p: Pictor, data: Buffer, n: number, win?: { begin(): void; end(): void }, after?: () => Promise<void>): Promise<{ times: number[]; cpuMs: number[]; outBytes: number; outDims: { width: number; height: number } }> {
+async function pictorFirstHits(
+  p: Pictor,
+  data: Buffer,
+  n: number,
+  win?: { begin(): void; end(): void },
+  after?: () => Promise<void>,
+): Promise<{
+  times: number[];
+  cpuMs: number[];
+  outBytes: number;
+  outDims: { width: number; height: number };
+}> {
   // Warm-up (JIT, libvips start): a small image and one copy of the source, not timed.
-  const small = await photo({ width: 800, height: 600, grain: 1, blur: 1.5, amplitude: 1, quality: 90, seed: 99 });
+  const small = await photo({
+    width: 800,
+    height: 600,
+    grain: 1,
+    blur: 1.5,
+    amplitude: 1,
+    quality: 90,
+    seed: 99,
+  });
   for (const warm of [small, data]) {
-    const r = await http(p.deliveryUrl(await p.upload(warm), 'public'), { headers: { accept: 'image/jpeg' } });
+    const r = await http(p.deliveryUrl(await p.upload(warm), 'public'), {
+      headers: { accept: 'image/jpeg' },
+    });
     if (r.status !== 200) throw new Error(`warm-up → ${r.status} ${r.body.toString().slice(0, 200)}`);
   }
   const times: number[] = [];
@@ -43,8 +70,14 @@ async function pictorFirstHits(p: Pictor, data: Buffer, n: number, win?: { begin
     const r = await http(p.deliveryUrl(id, 'public'), { headers: { accept: 'image/jpeg' } });
     cpuMs.push((cpuTimeMs(p.pid) ?? NaN) - cpu0);
     win?.end();
-    if (r.status !== 200 || r.headers['cf-cache-status'] !== 'MISS' || r.headers['content-type'] !== 'image/jpeg') {
-      throw new Error(`first hit → ${r.status} ${String(r.headers['cf-cache-status'])} ${String(r.headers['content-type'])}`);
+    if (
+      r.status !== 200 ||
+      r.headers['cf-cache-status'] !== 'MISS' ||
+      r.headers['content-type'] !== 'image/jpeg'
+    ) {
+      throw new Error(
+        `first hit → ${r.status} ${String(r.headers['cf-cache-status'])} ${String(r.headers['content-type'])}`,
+      );
     }
     times.push(r.ms);
     last = r.body;
@@ -56,7 +89,11 @@ async function pictorFirstHits(p: Pictor, data: Buffer, n: number, win?: { begin
 
 /** The same operation in-process: decode, fit inside 1366×768 without enlarging, progressive JPEG q85. */
 function sharpRunner(data: Buffer, progressive: boolean) {
-  const run = (buf: Buffer) => sharp(buf).resize(1366, 768, { fit: 'inside', withoutEnlargement: true }).jpeg({ quality: 85, progressive }).toBuffer();
+  const run = (buf: Buffer) =>
+    sharp(buf)
+      .resize(1366, 768, { fit: 'inside', withoutEnlargement: true })
+      .jpeg({ quality: 85, progressive })
+      .toBuffer();
   const times: number[] = [];
   const cpuMs: number[] = [];
   return {
@@ -118,24 +155,32 @@ export const firstHit: Benchmark = {
     ];
     const cpuP = stats(pictor.cpuMs).p50;
     const cpuB = stats(progressive.cpuMs).p50;
-    notes.push(`CPU time per first hit (user + system, all threads), p50: Pictor ${ms(cpuP)} (server process, during the GET), sharp ${ms(cpuB)} (harness process).`);
+    notes.push(
+      `CPU time per first hit (user + system, all threads), p50: Pictor ${ms(cpuP)} (server process, during the GET), sharp ${ms(cpuB)} (harness process).`,
+    );
     const explanations: string[] = [];
     if (wantProfile(ctx, rows)) {
       ctx.log('first-hit: profiling');
-      const pr = await profiled('2 first-hit transform: Pictor (the GETs only)', ctx.tmp, async (dir, win) => {
-        const pp = await startPictor({ cpuProfDir: dir });
-        try {
-          return (await pictorFirstHits(pp, src.data, s.n, win)).times.length;
-        } finally {
-          await pp.stop();
-        }
-      });
+      const pr = await profiled(
+        '2 first-hit transform: Pictor (the GETs only)',
+        ctx.tmp,
+        async (dir, win) => {
+          const pp = await startPictor({ cpuProfDir: dir });
+          try {
+            return (await pictorFirstHits(pp, src.data, s.n, win)).times.length;
+          } finally {
+            await pp.stop();
+          }
+        },
+      );
       profiles.push(pr.markdown);
       const busy = busyPerRequestUs(pr);
       explanations.push(
         `**2 first-hit transform.** Pictor's first hit took ${ms(ps.p50)} at p50 against ${ms(bs.p50)} for the same sharp pipeline in-process (${ms(ps.p50 - bs.p50)} more). ` +
           `CPU per request: ${ms(cpuP)} for the server against ${ms(cpuB)} for bare sharp, so ${cpuP - cpuB > 0 ? `${ms(cpuP - cpuB)} of extra work per request` : 'no extra work per request'}` +
-          (busy !== undefined ? `; the server's main thread was busy ${ms(busy / 1000)} per request (${bucketText(pr.summary, 0.05)}), the rest of the time it waited for the pipeline's threads and the file system (reading the ${(src.data.length / 1e6).toFixed(1)} MB original, the header read before the transform).` : '.'),
+          (busy !== undefined
+            ? `; the server's main thread was busy ${ms(busy / 1000)} per request (${bucketText(pr.summary, 0.05)}), the rest of the time it waited for the pipeline's threads and the file system (reading the ${(src.data.length / 1e6).toFixed(1)} MB original, the header read before the transform).`
+            : '.'),
       );
     }
     return { rows, notes, profiles, explanations };

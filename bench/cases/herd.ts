@@ -33,7 +33,13 @@ interface HerdRun {
  * Alternates single first requests (each on a twin: the same bytes, another id) and herds (`herdSize`
  * first requests at once for one fresh image): single, herd, single, herd, …, single.
  */
-async function herdRun(p: Pictor, source: Buffer, herdSize: number, herds: number, win?: { begin(): void; end(): void }): Promise<HerdRun> {
+async function herdRun(
+  p: Pictor,
+  source: Buffer,
+  herdSize: number,
+  herds: number,
+  win?: { begin(): void; end(): void },
+): Promise<HerdRun> {
   const ag = agent(herdSize);
   const accept = { accept: 'image/jpeg' };
   // One warm image: JIT and libvips warm-up, and its (cached) rendition opens all the sockets.
@@ -44,7 +50,8 @@ async function herdRun(p: Pictor, source: Buffer, herdSize: number, herds: numbe
   const singles: number[] = [];
   const single = async () => {
     const r = await http(p.deliveryUrl(await p.upload(source), 'public'), { agent: ag, headers: accept });
-    if (r.status !== 200 || r.headers['cf-cache-status'] !== 'MISS') throw new Error(`single request → ${r.status} ${String(r.headers['cf-cache-status'])}`);
+    if (r.status !== 200 || r.headers['cf-cache-status'] !== 'MISS')
+      throw new Error(`single request → ${r.status} ${String(r.headers['cf-cache-status'])}`);
     singles.push(r.ms);
   };
   const out: Herd[] = [];
@@ -54,12 +61,19 @@ async function herdRun(p: Pictor, source: Buffer, herdSize: number, herds: numbe
     const before = await p.transforms();
     win?.begin();
     // Bodies are counted, not kept, so the client's own work stays small next to the server's.
-    const results: Response[] = await Promise.all(Array.from({ length: herdSize }, () => http(url, { agent: ag, headers: accept, discardBody: true })));
+    const results: Response[] = await Promise.all(
+      Array.from({ length: herdSize }, () => http(url, { agent: ag, headers: accept, discardBody: true })),
+    );
     win?.end();
     const after = await p.transforms();
     const statuses: Record<number, number> = {};
     for (const r of results) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
-    out.push({ times: results.map((r) => r.ms), statuses, transforms: after - before, misses: results.filter((r) => r.headers['cf-cache-status'] === 'MISS').length });
+    out.push({
+      times: results.map((r) => r.ms),
+      statuses,
+      transforms: after - before,
+      misses: results.filter((r) => r.headers['cf-cache-status'] === 'MISS').length,
+    });
     await single();
   }
   ag.destroy();
@@ -91,7 +105,14 @@ export const herd: Benchmark = {
     const allOk = r.herds.every((x) => (x.statuses[200] ?? 0) === s.herd);
     const rows: Row[] = [
       {
-        ...info(B, `transforms for ${s.herd} concurrent first requests`, r.herds.map((x) => String(x.transforms)).join(', '), '1', '—', 'exactly 1'),
+        ...info(
+          B,
+          `transforms for ${s.herd} concurrent first requests`,
+          r.herds.map((x) => String(x.transforms)).join(', '),
+          '1',
+          '—',
+          'exactly 1',
+        ),
         verdict: maxTransforms === 1 && allOk ? 'pass' : 'MISS',
         headroom: maxTransforms === 1 && allOk ? 1 : 1 / Math.max(1, maxTransforms),
       },
@@ -101,7 +122,15 @@ export const herd: Benchmark = {
       `Source: photo-like JPEG ${dims.width}×${dims.height}, ${size(source.length)}; rendition: the \`public\` variant with \`Accept: image/jpeg\`. ` +
         `Single: the median of ${r.singles.length} first requests, one at a time, each for a twin (the same bytes uploaded again: another id, so uncached) — ${r.singles.map((t) => t.toFixed(0)).join(', ')} ms. ` +
         `Herd: ${s.herd} requests for one fresh image sent at once over ${s.herd} already-open keep-alive sockets, ${r.herds.length} time${r.herds.length === 1 ? '' : 's'} (alternating with the singles); p99 per herd ${r.herds.map((x) => ms(stats(x.times).p99)).join(', ')}; the figure is the lower (other processes' load only ever raises it): p50 ${ms(h.p50)}, p99 ${ms(h.p99)}, max ${ms(h.max)}. ` +
-        `Statuses: ${r.herds.map((x) => Object.entries(x.statuses).map(([k, v]) => `${k} × ${v}`).join(', ')).join('; ')}; \`Cf-Cache-Status: MISS\` on ${r.herds.map((x) => x.misses).join(', ')} per herd (the rest joined the one in flight). Transforms counted from \`pictor_transforms_total\` on /metrics before and after each herd.`,
+        `Statuses: ${r.herds
+          .map((x) =>
+            Object.entries(x.statuses)
+              .map(([k, v]) => `${k} × ${v}`)
+              .join(', '),
+          )
+          .join(
+            '; ',
+          )}; \`Cf-Cache-Status: MISS\` on ${r.herds.map((x) => x.misses).join(', ')} per herd (the rest joined the one in flight). Transforms counted from \`pictor_transforms_total\` on /metrics before and after each herd.`,
     ];
     const profiles: string[] = [];
     const explanations: string[] = [];

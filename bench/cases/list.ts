@@ -44,7 +44,10 @@ interface StoreKind {
 async function templateUpload(dataDir: string, env: Record<string, string>): Promise<void> {
   const p = await startPictor({ dataDir, env });
   try {
-    await p.upload(await photo({ width: 64, height: 48, grain: 1, blur: 1, amplitude: 0.5, quality: 80, seed: 7 }), 'seed.jpg');
+    await p.upload(
+      await photo({ width: 64, height: 48, grain: 1, blur: 1, amplitude: 0.5, quality: 80, seed: 7 }),
+      'seed.jpg',
+    );
   } finally {
     await p.stop();
   }
@@ -65,11 +68,21 @@ const sqlite: StoreKind = {
     try {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = OFF');
-      const cols = (db.prepare('PRAGMA table_info(images)').all() as Array<{ name: string }>).map((c) => c.name).filter((c) => c !== 'seq');
-      const tmpl = db.prepare('SELECT seq FROM images ORDER BY seq LIMIT 1').get() as { seq: number } | undefined;
+      const cols = (db.prepare('PRAGMA table_info(images)').all() as Array<{ name: string }>)
+        .map((c) => c.name)
+        .filter((c) => c !== 'seq');
+      const tmpl = db.prepare('SELECT seq FROM images ORDER BY seq LIMIT 1').get() as
+        | { seq: number }
+        | undefined;
       if (!tmpl) throw new Error('seed: the template upload is missing');
       const expr = (c: string) =>
-        c === 'id' ? `printf('%08x-0000-4000-8000-%012x', x, x)` : c === 'filename' ? `'bench-' || x || '.jpg'` : c === 'uploaded' ? `t.uploaded + x` : `t."${c}"`;
+        c === 'id'
+          ? `printf('%08x-0000-4000-8000-%012x', x, x)`
+          : c === 'filename'
+            ? `'bench-' || x || '.jpg'`
+            : c === 'uploaded'
+              ? `t.uploaded + x`
+              : `t."${c}"`;
       const insert = db.prepare(
         `WITH RECURSIVE gen(x) AS (SELECT ? UNION ALL SELECT x + 1 FROM gen WHERE x < ?)
          INSERT INTO images (${cols.map((c) => `"${c}"`).join(', ')})
@@ -86,7 +99,12 @@ const sqlite: StoreKind = {
     } finally {
       db.close();
     }
-    return { dataDir, env, seedMs: performance.now() - t0, cleanup: async () => rmSync(dataDir, { recursive: true, force: true }) };
+    return {
+      dataDir,
+      env,
+      seedMs: performance.now() - t0,
+      cleanup: async () => rmSync(dataDir, { recursive: true, force: true }),
+    };
   },
 };
 
@@ -119,7 +137,12 @@ const postgres: StoreKind = {
       await templateUpload(dataDir, env);
       const c = await pgClient(PG_URL);
       try {
-        const cols = (await c.query(`SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'images' ORDER BY ordinal_position`, [schema])).rows
+        const cols = (
+          await c.query(
+            `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'images' ORDER BY ordinal_position`,
+            [schema],
+          )
+        ).rows
           .map((r) => String(r.column_name))
           .filter((x) => x !== 'seq');
         const tmpl = (await c.query(`SELECT seq FROM ${schema}.images ORDER BY seq LIMIT 1`)).rows[0];
@@ -163,38 +186,70 @@ interface Measured {
   v2: { available: boolean; why?: string; walk: number[]; deep: number[] };
 }
 
-async function measure(p: Pictor, n: number, samples: number, win?: { begin(): void; end(): void }): Promise<Measured> {
+async function measure(
+  p: Pictor,
+  n: number,
+  samples: number,
+  win?: { begin(): void; end(): void },
+): Promise<Measured> {
   const ag = agent(1);
   const headers = { authorization: `Bearer ${TOKEN}` };
   const get = async (path: string) => {
     const r = await http(`${p.images}${path}`, { agent: ag, headers });
-    return { r, json: JSON.parse(r.body.toString('utf8')) as { success: boolean; result?: { images?: unknown[]; continuation_token?: string | null }; errors?: Array<{ code: number; message: string }> } };
+    return {
+      r,
+      json: JSON.parse(r.body.toString('utf8')) as {
+        success: boolean;
+        result?: { images?: unknown[]; continuation_token?: string | null };
+        errors?: Array<{ code: number; message: string }>;
+      },
+    };
   };
   const timeV1 = async (page: number, count: number, expect: number) => {
     for (let i = 0; i < 2; i++) await get(`/v1?page=${page}&per_page=${PER_PAGE}`); // warm-up
     const out: number[] = [];
     for (let i = 0; i < count; i++) {
       const { r, json } = await get(`/v1?page=${page}&per_page=${PER_PAGE}`);
-      if (r.status !== 200 || json.result?.images?.length !== expect) throw new Error(`v1 page ${page} → ${r.status}, ${json.result?.images?.length} images (expected ${expect})`);
+      if (r.status !== 200 || json.result?.images?.length !== expect)
+        throw new Error(
+          `v1 page ${page} → ${r.status}, ${json.result?.images?.length} images (expected ${expect})`,
+        );
       out.push(r.ms);
     }
     return out;
   };
   const lastPage = Math.ceil(n / PER_PAGE);
   const v1page1 = await timeV1(1, samples, Math.min(PER_PAGE, n));
-  const v1page1000 = await timeV1(1000, Math.max(3, Math.ceil(samples / 2)), Math.max(0, Math.min(PER_PAGE, n - 999 * PER_PAGE)));
+  const v1page1000 = await timeV1(
+    1000,
+    Math.max(3, Math.ceil(samples / 2)),
+    Math.max(0, Math.min(PER_PAGE, n - 999 * PER_PAGE)),
+  );
   const v1last = await timeV1(lastPage, 3, n - (lastPage - 1) * PER_PAGE);
   // v2: detect it first (it answers 7003 "could not route" on servers without it).
   const probe = await get(`/v2?per_page=${PER_PAGE}`);
   if (probe.r.status !== 200 || !probe.json.success) {
     ag.destroy();
-    return { v1page1, v1page1000, v1last, lastPage, v2: { available: false, why: `GET /images/v2 → ${probe.r.status} ${probe.json.errors?.map((e) => `${e.code} ${e.message}`).join('; ') ?? ''}`, walk: [], deep: [] } };
+    return {
+      v1page1,
+      v1page1000,
+      v1last,
+      lastPage,
+      v2: {
+        available: false,
+        why: `GET /images/v2 → ${probe.r.status} ${probe.json.errors?.map((e) => `${e.code} ${e.message}`).join('; ') ?? ''}`,
+        walk: [],
+        deep: [],
+      },
+    };
   }
   const walk = async (start: string | null, pages: number) => {
     const out: number[] = [];
     let token = start;
     for (let i = 0; i < pages; i++) {
-      const { r, json } = await get(`/v2?per_page=${PER_PAGE}${token ? `&continuation_token=${encodeURIComponent(token)}` : ''}`);
+      const { r, json } = await get(
+        `/v2?per_page=${PER_PAGE}${token ? `&continuation_token=${encodeURIComponent(token)}` : ''}`,
+      );
       if (r.status !== 200 || !json.success) throw new Error(`v2 page ${i + 1} → ${r.status}`);
       out.push(r.ms);
       token = json.result?.continuation_token ?? null;
@@ -207,10 +262,12 @@ async function measure(p: Pictor, n: number, samples: number, win?: { begin(): v
   const pages = samples * 2;
   // From the start, again from the start when the list ends (1k images hold only 10 pages).
   const walkTimes: number[] = [];
-  for (let i = 0; i < pages && walkTimes.length < pages; i++) walkTimes.push(...(await walk(null, pages - walkTimes.length)));
+  for (let i = 0; i < pages && walkTimes.length < pages; i++)
+    walkTimes.push(...(await walk(null, pages - walkTimes.length)));
   // A deep start: the continuation token of the middle of the list (sort_order desc).
   const deepTimes: number[] = [];
-  for (let i = 0; i < pages && deepTimes.length < pages; i++) deepTimes.push(...(await walk(encodeToken('desc', Math.floor(n / 2)), pages - deepTimes.length)));
+  for (let i = 0; i < pages && deepTimes.length < pages; i++)
+    deepTimes.push(...(await walk(encodeToken('desc', Math.floor(n / 2)), pages - deepTimes.length)));
   win?.end();
   ag.destroy();
   return { v1page1, v1page1000, v1last, lastPage, v2: { available: true, walk: walkTimes, deep: deepTimes } };
@@ -223,7 +280,13 @@ interface StoreResult {
 }
 
 /** Seeds both sizes in one store kind and measures each with a fresh server. */
-async function runStore(kind: StoreKind, ctx: BenchContext, s: ReturnType<typeof settings>, env: Record<string, string>, seeded: Seeded[]): Promise<StoreResult> {
+async function runStore(
+  kind: StoreKind,
+  ctx: BenchContext,
+  s: ReturnType<typeof settings>,
+  env: Record<string, string>,
+  seeded: Seeded[],
+): Promise<StoreResult> {
   const res: Array<{ n: number; m: Measured; seedMs: number }> = [];
   for (const n of s.sizes) {
     ctx.log(`list: ${kind.label}: seeding ${n.toLocaleString('en-US')} images`);
@@ -248,16 +311,65 @@ function storeRows(r: StoreResult): Row[] {
   const rows: Row[] = [];
   const v2 = big.m.v2.available && small.m.v2.available;
   if (v2) {
-    rows.push(atMost(B, `${tag}v2 page p50 (walking, per_page ${PER_PAGE}), ${hi} vs ${lo}`, stats(big.m.v2.walk).p50, stats(small.m.v2.walk).p50, 1.5, ms));
-    rows.push(atMost(B, `${tag}v2 page p50 from the middle, ${hi} vs ${lo}`, stats(big.m.v2.deep).p50, stats(small.m.v2.deep).p50, 1.5, ms));
+    rows.push(
+      atMost(
+        B,
+        `${tag}v2 page p50 (walking, per_page ${PER_PAGE}), ${hi} vs ${lo}`,
+        stats(big.m.v2.walk).p50,
+        stats(small.m.v2.walk).p50,
+        1.5,
+        ms,
+      ),
+    );
+    rows.push(
+      atMost(
+        B,
+        `${tag}v2 page p50 from the middle, ${hi} vs ${lo}`,
+        stats(big.m.v2.deep).p50,
+        stats(small.m.v2.deep).p50,
+        1.5,
+        ms,
+      ),
+    );
   } else {
     const why = big.m.v2.why ?? small.m.v2.why ?? '';
-    rows.push({ ...info(B, `${tag}v2 page p50 (walking), ${hi} vs ${lo}`, '—', '—', '—', '≤ 1.5×'), verdict: 'not implemented', note: `not implemented yet (issue 5): ${why}` });
+    rows.push({
+      ...info(B, `${tag}v2 page p50 (walking), ${hi} vs ${lo}`, '—', '—', '—', '≤ 1.5×'),
+      verdict: 'not implemented',
+      note: `not implemented yet (issue 5): ${why}`,
+    });
   }
   const ratio = (a: number[], b: number[]) => `${(stats(a).p50 / stats(b).p50).toFixed(2)}×`;
-  rows.push(info(B, `${tag}v1 page 1 p50 (per_page ${PER_PAGE}), ${hi} vs ${lo}`, ms(stats(big.m.v1page1).p50), ms(stats(small.m.v1page1).p50), ratio(big.m.v1page1, small.m.v1page1), 'report'));
-  rows.push(info(B, `${tag}v1 page 1000 p50, ${hi} vs ${lo}${small.n < 1000 * PER_PAGE ? ` (empty at ${lo})` : ''}`, ms(stats(big.m.v1page1000).p50), ms(stats(small.m.v1page1000).p50), ratio(big.m.v1page1000, small.m.v1page1000), 'report'));
-  rows.push(info(B, `${tag}v1 last page p50 (page ${big.m.lastPage} vs ${small.m.lastPage})`, ms(stats(big.m.v1last).p50), ms(stats(small.m.v1last).p50), ratio(big.m.v1last, small.m.v1last), 'report'));
+  rows.push(
+    info(
+      B,
+      `${tag}v1 page 1 p50 (per_page ${PER_PAGE}), ${hi} vs ${lo}`,
+      ms(stats(big.m.v1page1).p50),
+      ms(stats(small.m.v1page1).p50),
+      ratio(big.m.v1page1, small.m.v1page1),
+      'report',
+    ),
+  );
+  rows.push(
+    info(
+      B,
+      `${tag}v1 page 1000 p50, ${hi} vs ${lo}${small.n < 1000 * PER_PAGE ? ` (empty at ${lo})` : ''}`,
+      ms(stats(big.m.v1page1000).p50),
+      ms(stats(small.m.v1page1000).p50),
+      ratio(big.m.v1page1000, small.m.v1page1000),
+      'report',
+    ),
+  );
+  rows.push(
+    info(
+      B,
+      `${tag}v1 last page p50 (page ${big.m.lastPage} vs ${small.m.lastPage})`,
+      ms(stats(big.m.v1last).p50),
+      ms(stats(small.m.v1last).p50),
+      ratio(big.m.v1last, small.m.v1last),
+      'report',
+    ),
+  );
   return rows;
 }
 
@@ -289,13 +401,22 @@ export const list: Benchmark = {
       const pgWhy = ctx.smoke ? 'not in smoke runs' : await postgresUnavailable();
       if (!pgWhy) results.push(await runStore(postgres, ctx, s, env, seeded));
       const rows = results.flatMap(storeRows);
-      if (pgWhy) rows.push({ ...info(B, 'PostgreSQL: v2 page p50, 1M vs 1k', '—', '—', '—', '≤ 1.5×'), verdict: 'skipped', note: pgWhy });
+      if (pgWhy)
+        rows.push({
+          ...info(B, 'PostgreSQL: v2 page p50, 1M vs 1k', '—', '—', '—', '≤ 1.5×'),
+          verdict: 'skipped',
+          note: pgWhy,
+        });
       const notes = [
         `One account with ${s.sizes.map((n) => n.toLocaleString('en-US')).join(' and ')} images: one real upload through the API, then clones of its row inserted straight into \`images\` with the server stopped (the column list read from the table; ids UUID-shaped, distinct upload times, one shared blob; no metadata). ` +
           `Timed at the client over one keep-alive socket after 2 warm-up requests per shape: v1 \`GET /images/v1?page=<p>&per_page=${PER_PAGE}\` page 1 × ${s.samples}, page 1000 × ${Math.max(3, Math.ceil(s.samples / 2))}, last page × 3; ` +
           `v2 \`GET /images/v2?per_page=${PER_PAGE}\` (default \`sort_order=desc\`) following \`continuation_token\` for ${s.samples * 2} pages from the newest (starting over at the end of a short list), and again from a token for the middle of the list.`,
         ...results.map(storeNote),
-        ...(pgWhy ? [`PostgreSQL not measured: ${pgWhy}.`] : [`PostgreSQL at ${PG_URL.replace(/\/\/[^@]*@/, '//')} (a schema of its own, dropped afterwards; ANALYZE after seeding).`]),
+        ...(pgWhy
+          ? [`PostgreSQL not measured: ${pgWhy}.`]
+          : [
+              `PostgreSQL at ${PG_URL.replace(/\/\/[^@]*@/, '//')} (a schema of its own, dropped afterwards; ANALYZE after seeding).`,
+            ]),
       ];
       const profiles: string[] = [];
       const explanations: string[] = [];
@@ -305,15 +426,19 @@ export const list: Benchmark = {
         const res = results.find((r) => r.label === (missedPg ? 'PostgreSQL' : 'SQLite'));
         if (target && res) {
           ctx.log('list: profiling at the larger size');
-          const pr = await profiled(`6 list: Pictor at ${fmtN(s.sizes[1]!)} images, ${res.label}, v2 pages only`, ctx.tmp, async (dir, win) => {
-            const pp = await startPictor({ dataDir: target.dataDir, env: target.env, cpuProfDir: dir });
-            try {
-              const m = await measure(pp, s.sizes[1]!, s.samples, win);
-              return m.v2.walk.length + m.v2.deep.length;
-            } finally {
-              await pp.stop();
-            }
-          });
+          const pr = await profiled(
+            `6 list: Pictor at ${fmtN(s.sizes[1]!)} images, ${res.label}, v2 pages only`,
+            ctx.tmp,
+            async (dir, win) => {
+              const pp = await startPictor({ dataDir: target.dataDir, env: target.env, cpuProfDir: dir });
+              try {
+                const m = await measure(pp, s.sizes[1]!, s.samples, win);
+                return m.v2.walk.length + m.v2.deep.length;
+              } finally {
+                await pp.stop();
+              }
+            },
+          );
           profiles.push(pr.markdown);
           const busy = busyPerRequestUs(pr);
           const big = stats(res.big.m.v2.walk);
@@ -322,7 +447,9 @@ export const list: Benchmark = {
             `**6 list (${res.label}).** A v2 page took ${ms(big.p50)} at p50 with ${fmtN(res.big.n)} images against ${ms(small.p50)} with ${fmtN(res.small.n)} (${ms(big.p50 - small.p50)} more; from the middle of the list ${ms(stats(res.big.m.v2.deep).p50)} against ${ms(stats(res.small.m.v2.deep).p50)}). ` +
               (busy !== undefined && pr.summary
                 ? `The server's main thread was busy ${(busy / 1000).toFixed(2)} ms per v2 page (${bucketText(pr.summary, 0.05)}) and idle ${((pr.summary.idleMs / pr.summary.totalMs) * 100).toFixed(0)}% of the time` +
-                  (res.label === 'PostgreSQL' ? ', which is where it waits for PostgreSQL\'s answers (the database server\'s own work is in another process and not in this profile). ' : ' (SQLite runs on the main thread, so its query time is in the SQL share). ')
+                  (res.label === 'PostgreSQL'
+                    ? ", which is where it waits for PostgreSQL's answers (the database server's own work is in another process and not in this profile). "
+                    : ' (SQLite runs on the main thread, so its query time is in the SQL share). ')
                 : '') +
               `A keyset page should cost the same at any depth; the "from the middle" figures show whether the gap grows with depth or is a constant per-page cost of the larger table (e.g. its index depth or the planner's choice, to be checked with EXPLAIN).`,
           );

@@ -32,7 +32,13 @@ interface MemRun {
   bombs: Array<{ kind: string; status: number; ms: number; code: string }>;
 }
 
-async function memRun(p: Pictor, big: Buffer, bombs: Array<{ kind: string; data: Buffer }>, s: ReturnType<typeof settings>, win?: { begin(): void; end(): void }): Promise<MemRun> {
+async function memRun(
+  p: Pictor,
+  big: Buffer,
+  bombs: Array<{ kind: string; data: Buffer }>,
+  s: ReturnType<typeof settings>,
+  win?: { begin(): void; end(): void },
+): Promise<MemRun> {
   await p.api('PATCH', '/v1/config', { flexible_variants: true });
   const ids: string[] = [];
   for (let i = 0; i < s.copies; i++) ids.push(await p.upload(big, 'huge.jpg'));
@@ -47,8 +53,17 @@ async function memRun(p: Pictor, big: Buffer, bombs: Array<{ kind: string; data:
   // 16 distinct renditions (w = width + i) of the 100 MP copies, all at once.
   const transforms = Promise.all(
     Array.from({ length: s.concurrent }, (_, i) =>
-      http(p.deliveryUrl(ids[i % ids.length]!, `w=${s.width + i},f=jpeg`), { agent: ag, headers: { accept: 'image/jpeg' }, timeoutMs: 300_000 }).catch(
-        (e: unknown): Response => ({ status: 0, headers: {}, body: Buffer.from(String(e)), ms: performance.now() - t0 }),
+      http(p.deliveryUrl(ids[i % ids.length]!, `w=${s.width + i},f=jpeg`), {
+        agent: ag,
+        headers: { accept: 'image/jpeg' },
+        timeoutMs: 300_000,
+      }).catch(
+        (e: unknown): Response => ({
+          status: 0,
+          headers: {},
+          body: Buffer.from(String(e)),
+          ms: performance.now() - t0,
+        }),
       ),
     ),
   ).finally(() => (done = true));
@@ -59,12 +74,18 @@ async function memRun(p: Pictor, big: Buffer, bombs: Array<{ kind: string; data:
     for (let i = 0; !done && i < s.bombMax && !crashed; i++) {
       const b = bombs[i % bombs.length]!;
       const form = multipart(b.data, 'bomb.png', 'image/png');
-      const r = await http(`${p.images}/v1`, { method: 'POST', agent: bombAgent, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': form.contentType }, body: form.body }).catch(
-        (e: unknown): Response => ({ status: 0, headers: {}, body: Buffer.from(String(e)), ms: 0 }),
-      );
+      const r = await http(`${p.images}/v1`, {
+        method: 'POST',
+        agent: bombAgent,
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': form.contentType },
+        body: form.body,
+      }).catch((e: unknown): Response => ({ status: 0, headers: {}, body: Buffer.from(String(e)), ms: 0 }));
       let code = '';
       try {
-        code = String((JSON.parse(r.body.toString('utf8')) as { errors?: Array<{ code: number }> }).errors?.[0]?.code ?? '');
+        code = String(
+          (JSON.parse(r.body.toString('utf8')) as { errors?: Array<{ code: number }> }).errors?.[0]?.code ??
+            '',
+        );
       } catch {
         code = r.body.toString('utf8').slice(0, 80);
       }
@@ -78,7 +99,16 @@ async function memRun(p: Pictor, big: Buffer, bombs: Array<{ kind: string; data:
   const m = sampler.stop();
   ag.destroy();
   bombAgent.destroy();
-  return { peakRss: m.peakRss, hwm: m.hwm, idleRss, samples: m.samples, crashed, transforms: results, transformWallMs, bombs: bombResults };
+  return {
+    peakRss: m.peakRss,
+    hwm: m.hwm,
+    idleRss,
+    samples: m.samples,
+    crashed,
+    transforms: results,
+    transformWallMs,
+    bombs: bombResults,
+  };
 }
 
 export const memory: Benchmark = {
@@ -88,7 +118,11 @@ export const memory: Benchmark = {
   async run(ctx) {
     const s = settings(ctx);
     ctx.log(`memory: preparing the ${((s.side * s.side) / 1e6).toFixed(0)} MP source and the bombs`);
-    const big = await photoOfSize({ width: s.side, height: s.side, grain: 16, blur: 2, amplitude: 0.5, seed: 3 }, s.target, 9_900_000);
+    const big = await photoOfSize(
+      { width: s.side, height: s.side, grain: 16, blur: 2, amplitude: 0.5, seed: 3 },
+      s.target,
+      9_900_000,
+    );
     const bombs = [
       { kind: 'PNG header 100000×100000, 1 row of data', data: await pngBomb(100_000, 100_000, 1) },
       { kind: 'PNG 20000×20000 of zeros (inflates to 400 MB)', data: await pngBomb(20_000, 20_000, 20_000) },
@@ -103,29 +137,64 @@ export const memory: Benchmark = {
     }
     const okTransforms = r.transforms.filter((t) => t.status === 200).length;
     const bombStatuses: Record<string, number> = {};
-    for (const b of r.bombs) bombStatuses[`${b.status}${b.code ? ` (${b.code})` : ''}`] = (bombStatuses[`${b.status}${b.code ? ` (${b.code})` : ''}`] ?? 0) + 1;
+    for (const b of r.bombs)
+      bombStatuses[`${b.status}${b.code ? ` (${b.code})` : ''}`] =
+        (bombStatuses[`${b.status}${b.code ? ` (${b.code})` : ''}`] ?? 0) + 1;
     const refused = r.bombs.filter((b) => b.status >= 400 && b.status < 500).length;
     const bombMs = stats(r.bombs.map((b) => b.ms));
     const peak = Math.max(r.peakRss, r.hwm);
     const transformMs = stats(r.transforms.map((t) => t.ms));
     const rows: Row[] = [
-      { ...info(B, `peak RSS, ${s.concurrent} transforms of ${((s.side * s.side) / 1e6).toFixed(0)} MP + bombs`, bytes(peak), '—', '—', '≤ 1.5 GiB'), verdict: peak <= LIMIT ? 'pass' : 'MISS', headroom: LIMIT / peak },
       {
-        ...info(B, 'crash / failed transforms', r.crashed ?? `none; ${okTransforms}/${r.transforms.length} transforms 200`, '—', '—', 'no crash'),
+        ...info(
+          B,
+          `peak RSS, ${s.concurrent} transforms of ${((s.side * s.side) / 1e6).toFixed(0)} MP + bombs`,
+          bytes(peak),
+          '—',
+          '—',
+          '≤ 1.5 GiB',
+        ),
+        verdict: peak <= LIMIT ? 'pass' : 'MISS',
+        headroom: LIMIT / peak,
+      },
+      {
+        ...info(
+          B,
+          'crash / failed transforms',
+          r.crashed ?? `none; ${okTransforms}/${r.transforms.length} transforms 200`,
+          '—',
+          '—',
+          'no crash',
+        ),
         verdict: !r.crashed && okTransforms === r.transforms.length ? 'pass' : 'MISS',
       },
       {
-        ...info(B, `bombs refused (4xx) / sent, p50 / max latency`, `${refused}/${r.bombs.length}, ${ms(bombMs.p50)} / ${ms(bombMs.max)}`, '—', '—', 'all 4xx, before decoding'),
+        ...info(
+          B,
+          `bombs refused (4xx) / sent, p50 / max latency`,
+          `${refused}/${r.bombs.length}, ${ms(bombMs.p50)} / ${ms(bombMs.max)}`,
+          '—',
+          '—',
+          'all 4xx, before decoding',
+        ),
         verdict: r.bombs.length > 0 && refused === r.bombs.length ? 'pass' : 'MISS',
       },
-      info(B, `transform latency p50 / max (${s.concurrent} at once)`, `${ms(transformMs.p50)} / ${ms(transformMs.max)}`),
+      info(
+        B,
+        `transform latency p50 / max (${s.concurrent} at once)`,
+        `${ms(transformMs.p50)} / ${ms(transformMs.max)}`,
+      ),
     ];
     const dims = await dimensions(big.data);
     const notes = [
       `Source: photo-like JPEG ${dims.width}×${dims.height} (${((dims.width * dims.height) / 1e6).toFixed(0)} MP, smooth so it fits the 10 MB upload limit), ${size(big.data.length)}, uploaded ${s.copies} times. ` +
-        `${s.concurrent} requests at once for distinct flexible variants \`w=${s.width}..${s.width + s.concurrent - 1},f=jpeg\` (libvips shrink-on-load decodes at 1/2 scale: ${((s.side / 2) * (s.side / 2) / 1e6).toFixed(0)} MP each); the server runs with its defaults (\`PICTOR_WORKERS\` = cores, queue 64), so that many wait in the gate. ` +
+        `${s.concurrent} requests at once for distinct flexible variants \`w=${s.width}..${s.width + s.concurrent - 1},f=jpeg\` (libvips shrink-on-load decodes at 1/2 scale: ${(((s.side / 2) * (s.side / 2)) / 1e6).toFixed(0)} MP each); the server runs with its defaults (\`PICTOR_WORKERS\` = cores, queue 64), so that many wait in the gate. ` +
         `All ${s.concurrent} finished in ${ms(r.transformWallMs)}. ` +
-        `Meanwhile one client uploaded bombs back to back until the transforms were done (at most ${s.bombMax}): ${bombs.map((b) => `${b.kind} (${size(b.data.length)})`).join('; ')}. Statuses (error code): ${Object.entries(bombStatuses).map(([k, v]) => `${k} × ${v}`).join(', ') || 'none sent'}. ` +
+        `Meanwhile one client uploaded bombs back to back until the transforms were done (at most ${s.bombMax}): ${bombs.map((b) => `${b.kind} (${size(b.data.length)})`).join('; ')}. Statuses (error code): ${
+          Object.entries(bombStatuses)
+            .map(([k, v]) => `${k} × ${v}`)
+            .join(', ') || 'none sent'
+        }. ` +
         `RSS of the server process sampled every 50 ms from /proc/<pid>/status (${r.samples} samples): idle after the uploads ${bytes(r.idleRss)}, peak sampled ${bytes(r.peakRss)}, kernel high-water mark (VmHWM) ${bytes(r.hwm)}; the figure is the larger.`,
     ];
     const profiles: string[] = [];
@@ -142,7 +211,11 @@ export const memory: Benchmark = {
       });
       profiles.push(pr.markdown);
       explanations.push(
-        `**7 memory.** Peak RSS ${bytes(peak)} (limit ${bytes(LIMIT)}) with ${s.concurrent} transforms requested at once and ${r.bombs.length} bombs sent; ${okTransforms}/${r.transforms.length} transforms answered 200; ${refused}/${r.bombs.length} bombs were refused with a 4xx (${Object.entries(bombStatuses).map(([k, v]) => `${k} × ${v}`).join(', ')})${r.crashed ? `; the server ${r.crashed}` : ''}. ` +
+        `**7 memory.** Peak RSS ${bytes(peak)} (limit ${bytes(LIMIT)}) with ${s.concurrent} transforms requested at once and ${r.bombs.length} bombs sent; ${okTransforms}/${r.transforms.length} transforms answered 200; ${refused}/${r.bombs.length} bombs were refused with a 4xx (${Object.entries(
+          bombStatuses,
+        )
+          .map(([k, v]) => `${k} × ${v}`)
+          .join(', ')})${r.crashed ? `; the server ${r.crashed}` : ''}. ` +
           `Decoded pixels live outside the JS heap (libvips), so the profile shows where the main thread was, not what held memory: ${bucketText(pr.summary, 0.05)}.`,
       );
     }

@@ -39,13 +39,31 @@ const LOSSLESS_SIDE = 2048;
 
 function settings(ctx: BenchContext) {
   return ctx.smoke
-    ? { sizes: [[640, 480], [800, 600]] as Array<[number, number]>, seconds: 0.5, rounds: 1, clients: 2 }
-    : { sizes: [[1920, 1280], [3000, 2000], [4032, 3024]] as Array<[number, number]>, seconds: 5, rounds: 2, clients: 2 };
+    ? {
+        sizes: [
+          [640, 480],
+          [800, 600],
+        ] as Array<[number, number]>,
+        seconds: 0.5,
+        rounds: 1,
+        clients: 2,
+      }
+    : {
+        sizes: [
+          [1920, 1280],
+          [3000, 2000],
+          [4032, 3024],
+        ] as Array<[number, number]>,
+        seconds: 5,
+        rounds: 2,
+        clients: 2,
+      };
 }
 
 /** The photos as PNG (lossless) and WebP (q90) files, at most LOSSLESS_SIDE px a side. */
 async function sourceSet(photos: Buffer[]): Promise<Record<Source, Buffer[]>> {
-  const small = (b: Buffer) => sharp(b).resize(LOSSLESS_SIDE, LOSSLESS_SIDE, { fit: 'inside', withoutEnlargement: true });
+  const small = (b: Buffer) =>
+    sharp(b).resize(LOSSLESS_SIDE, LOSSLESS_SIDE, { fit: 'inside', withoutEnlargement: true });
   return {
     jpg: photos,
     png: await Promise.all(photos.map((b) => small(b).png({ compressionLevel: 6 }).toBuffer())),
@@ -56,7 +74,11 @@ async function sourceSet(photos: Buffer[]): Promise<Record<Source, Buffer[]>> {
 /** The photos (JPEG q90): also the sources of benchmark 4. */
 export async function photoSet(ctx: BenchContext): Promise<Buffer[]> {
   const s = settings(ctx);
-  return Promise.all(s.sizes.map(([width, height], i) => photo({ width, height, grain: 1, blur: 1.5, amplitude: 0.8, quality: 90, seed: 30 + i })));
+  return Promise.all(
+    s.sizes.map(([width, height], i) =>
+      photo({ width, height, grain: 1, blur: 1.5, amplitude: 0.8, quality: 90, seed: 30 + i }),
+    ),
+  );
 }
 
 /**
@@ -80,7 +102,15 @@ interface Run {
   cpuMsPerReq: number;
 }
 
-async function load(urlOf: (i: number) => string, format: Format, seconds: number, clients: number, maxCount: number, missHeader: boolean, pid: number): Promise<Run & { started: number; cpuMs: number }> {
+async function load(
+  urlOf: (i: number) => string,
+  format: Format,
+  seconds: number,
+  clients: number,
+  maxCount: number,
+  missHeader: boolean,
+  pid: number,
+): Promise<Run & { started: number; cpuMs: number }> {
   const ag = agent(clients);
   let ok = 0;
   let misses = 0;
@@ -90,7 +120,9 @@ async function load(urlOf: (i: number) => string, format: Format, seconds: numbe
   const mime = `image/${format}`;
   const cpu0 = cpuTimeMs(pid) ?? NaN;
   const { elapsedMs, started } = await closedLoop(clients, seconds * 1000, maxCount, async (i) => {
-    const r = await http(urlOf(i), { agent: ag, headers: { accept: '*/*' }, discardBody: true }).catch((e: unknown): Response => ({ status: 0, headers: {}, body: Buffer.from(String(e)), ms: 0 }));
+    const r = await http(urlOf(i), { agent: ag, headers: { accept: '*/*' }, discardBody: true }).catch(
+      (e: unknown): Response => ({ status: 0, headers: {}, body: Buffer.from(String(e)), ms: 0 }),
+    );
     if (r.status === 200 && r.headers['content-type'] === mime) {
       ok++;
       outBytes += r.bytes ?? r.body.length;
@@ -103,7 +135,16 @@ async function load(urlOf: (i: number) => string, format: Format, seconds: numbe
   const cpu1 = cpuTimeMs(pid) ?? NaN;
   ag.destroy();
   if (ok === 0) throw new Error(`no successful ${format} request: ${firstError}`);
-  return { ok, misses, errors, rps: ok / (elapsedMs / 1000), outBytes: outBytes / ok, cpuMsPerReq: (cpu1 - cpu0) / ok, started, cpuMs: cpu1 - cpu0 };
+  return {
+    ok,
+    misses,
+    errors,
+    rps: ok / (elapsedMs / 1000),
+    outBytes: outBytes / ok,
+    cpuMsPerReq: (cpu1 - cpu0) / ok,
+    started,
+    cpuMs: cpu1 - cpu0,
+  };
 }
 
 /** A server under test: how to build request i's URL for a format, and its pid. */
@@ -116,7 +157,11 @@ interface Server {
 }
 
 /** Pictor with flexible variants on and every source uploaded; warmed for every case. */
-async function pictorServer(p: Pictor, sources: Record<Source, Buffer[]>, cases: readonly Case[]): Promise<Server> {
+async function pictorServer(
+  p: Pictor,
+  sources: Record<Source, Buffer[]>,
+  cases: readonly Case[],
+): Promise<Server> {
   await p.api('PATCH', '/v1/config', { flexible_variants: true });
   const ids = {} as Record<Source, string[]>;
   for (const src of SOURCES) {
@@ -124,7 +169,8 @@ async function pictorServer(p: Pictor, sources: Record<Source, Buffer[]>, cases:
     for (const b of sources[src]) ids[src].push(await p.upload(b, `photo.${src}`));
   }
   // Warm-up outside the measured variations (w=600).
-  for (const c of cases) for (const id of ids[c.source]) await http(p.deliveryUrl(id, `w=600,h=600,fit=scale-down,f=${c.out}`));
+  for (const c of cases)
+    for (const id of ids[c.source]) await http(p.deliveryUrl(id, `w=600,h=600,fit=scale-down,f=${c.out}`));
   return {
     name: 'Pictor',
     pid: p.pid,
@@ -139,7 +185,9 @@ async function pictorServer(p: Pictor, sources: Record<Source, Buffer[]>, cases:
 
 /** ipx on the same files, warmed for every format. */
 async function ipxServer(url: string, pid: number, images: number): Promise<Server> {
-  for (const c of CASES) for (let k = 0; k < images; k++) await http(`${url}/s_600x600,fit_inside,f_${c.out}/photo-${k}.${c.source}`);
+  for (const c of CASES)
+    for (let k = 0; k < images; k++)
+      await http(`${url}/s_600x600,fit_inside,f_${c.out}/photo-${k}.${c.source}`);
   return {
     name: 'ipx',
     pid,
@@ -166,7 +214,15 @@ interface Result {
 }
 
 /** Rounds of `seconds` per server in turn, for each format; request indexes continue across rounds (never a cache hit). */
-async function measureAll(servers: Server[], cases: readonly Case[], seconds: number, rounds: number, clients: number, log: (m: string) => void, win?: { begin(): void; end(): void }): Promise<Record<string, Record<string, Result>>> {
+async function measureAll(
+  servers: Server[],
+  cases: readonly Case[],
+  seconds: number,
+  rounds: number,
+  clients: number,
+  log: (m: string) => void,
+  win?: { begin(): void; end(): void },
+): Promise<Record<string, Record<string, Result>>> {
   const out: Record<string, Record<string, Result>> = {};
   for (const c of cases) {
     const f = c.key;
@@ -179,7 +235,15 @@ async function measureAll(servers: Server[], cases: readonly Case[], seconds: nu
         const limit = MAX_DISTINCT_PER_IMAGE * srv.images - from;
         if (limit <= 0) continue;
         win?.begin();
-        const run = await load((i) => srv.urlOf(c, from + i), c.out, seconds, clients, limit, srv.missHeader, srv.pid);
+        const run = await load(
+          (i) => srv.urlOf(c, from + i),
+          c.out,
+          seconds,
+          clients,
+          limit,
+          srv.missHeader,
+          srv.pid,
+        );
         win?.end();
         next.set(srv.name, from + run.started);
         runs.set(srv.name, [...(runs.get(srv.name) ?? []), run]);
@@ -213,14 +277,18 @@ export const throughput: Benchmark = {
     const dir = join(ctx.tmp, 'ipx-root');
     mkdirSync(dir, { recursive: true });
     const sources = await sourceSet(photos);
-    for (const src of SOURCES) sources[src].forEach((b, i) => writeFileSync(join(dir, `photo-${i}.${src}`), b));
+    for (const src of SOURCES)
+      sources[src].forEach((b, i) => writeFileSync(join(dir, `photo-${i}.${src}`), b));
     // Both servers up at once (an idle server costs nothing), measured in turn, round after round.
     const p = await startPictor();
     let all: Record<string, Record<string, Result>>;
     try {
       const ipxChild = await startIpx(dir);
       try {
-        const servers = [await pictorServer(p, sources, CASES), await ipxServer(ipxChild.url, ipxChild.child.pid, photos.length)];
+        const servers = [
+          await pictorServer(p, sources, CASES),
+          await ipxServer(ipxChild.url, ipxChild.child.pid, photos.length),
+        ];
         all = await measureAll(servers, CASES, s.seconds, s.rounds, s.clients, (m) => ctx.log(m));
       } finally {
         await ipxChild.stop();
@@ -231,7 +299,10 @@ export const throughput: Benchmark = {
     const pictor = all.Pictor!;
     const ipx = all.ipx!;
     const FORMATS = CASES.map((c) => c.key);
-    const label = (c: Case) => (c.source === 'jpg' ? `${c.out.toUpperCase()} requests/s, fit 512×512, 2 clients` : `${c.source.toUpperCase()} source → ${c.out.toUpperCase()} requests/s, fit 512×512, 2 clients`);
+    const label = (c: Case) =>
+      c.source === 'jpg'
+        ? `${c.out.toUpperCase()} requests/s, fit 512×512, 2 clients`
+        : `${c.source.toUpperCase()} source → ${c.out.toUpperCase()} requests/s, fit 512×512, 2 clients`;
     const rows: Row[] = CASES.map((c) => atLeast(B, label(c), pictor[c.key]!.rps, ipx[c.key]!.rps, 1.2, rps));
     const dims = s.sizes.map(([w, h], i) => `${w}×${h} (${size(photos[i]!.length)})`).join(', ');
     const notes = [
@@ -249,15 +320,27 @@ export const throughput: Benchmark = {
     const explanations: string[] = [];
     if (wantProfile(ctx, rows)) {
       ctx.log('throughput: profiling');
-      const pr = await profiled(`3 transform throughput: Pictor, ${(missed.length ? missedKeys : FORMATS).join(', ')} (${s.seconds} s each)`, ctx.tmp, async (d, win) => {
+      const pr = await profiled(
+        `3 transform throughput: Pictor, ${(missed.length ? missedKeys : FORMATS).join(', ')} (${s.seconds} s each)`,
+        ctx.tmp,
+        async (d, win) => {
           const pp = await startPictor({ cpuProfDir: d });
           try {
-            const r = await measureAll([await pictorServer(pp, sources, missed.length ? missed : CASES)], missed.length ? missed : CASES, s.seconds, 1, s.clients, () => undefined, win);
+            const r = await measureAll(
+              [await pictorServer(pp, sources, missed.length ? missed : CASES)],
+              missed.length ? missed : CASES,
+              s.seconds,
+              1,
+              s.clients,
+              () => undefined,
+              win,
+            );
             return Object.values(r.Pictor ?? {}).reduce((a, x) => a + x.ok, 0);
           } finally {
             await pp.stop();
           }
-        });
+        },
+      );
       profiles.push(pr.markdown);
       const busy = busyPerRequestUs(pr);
       const fs = missed.length ? missedKeys : [...FORMATS];
@@ -270,7 +353,9 @@ export const throughput: Benchmark = {
           (busy !== undefined && pr.summary
             ? `Pictor's main thread was busy ${(busy / 1000).toFixed(2)} ms per request (${bucketText(pr.summary, 0.05)}) and idle ${((pr.summary.idleMs / pr.summary.totalMs) * 100).toFixed(0)}% of the time, waiting for the pipeline's threads.`
             : '') +
-          (rows[2]?.verdict === 'pass' && !fs.includes('avif') ? ' AVIF passes because Pictor encodes it at effort 1 where ipx uses sharp\'s default effort 4.' : ''),
+          (rows[2]?.verdict === 'pass' && !fs.includes('avif')
+            ? " AVIF passes because Pictor encodes it at effort 1 where ipx uses sharp's default effort 4."
+            : ''),
       );
     }
     return { rows, notes, profiles, explanations };

@@ -20,11 +20,28 @@ const B = '5 upload';
 
 function settings(ctx: BenchContext) {
   return ctx.smoke
-    ? { clients: 2, seconds: 0.5, small: { width: 800, height: 600, target: 100_000 }, maxCount: { small: 40, large: 10 } }
-    : { clients: 8, seconds: 6, small: { width: 2048, height: 1536, target: 1_000_000 }, maxCount: { small: 2000, large: 240 } };
+    ? {
+        clients: 2,
+        seconds: 0.5,
+        small: { width: 800, height: 600, target: 100_000 },
+        maxCount: { small: 40, large: 10 },
+      }
+    : {
+        clients: 8,
+        seconds: 6,
+        small: { width: 2048, height: 1536, target: 1_000_000 },
+        maxCount: { small: 2000, large: 240 },
+      };
 }
 
-async function pictorUploads(p: Pictor, data: Buffer, clients: number, seconds: number, maxCount: number, win?: { begin(): void; end(): void }): Promise<{ times: number[]; errors: number; rps: number; cpuMsPer: number }> {
+async function pictorUploads(
+  p: Pictor,
+  data: Buffer,
+  clients: number,
+  seconds: number,
+  maxCount: number,
+  win?: { begin(): void; end(): void },
+): Promise<{ times: number[]; errors: number; rps: number; cpuMsPer: number }> {
   const form = multipart(data, 'photo.jpg', 'image/jpeg');
   const ag = agent(clients);
   const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': form.contentType };
@@ -49,7 +66,13 @@ async function pictorUploads(p: Pictor, data: Buffer, clients: number, seconds: 
 }
 
 /** The floor, in the harness process: sharp header read + write + fsync, same concurrency. */
-async function floorUploads(data: Buffer, dir: string, clients: number, seconds: number, maxCount: number): Promise<{ times: number[]; cpuMsPer: number }> {
+async function floorUploads(
+  data: Buffer,
+  dir: string,
+  clients: number,
+  seconds: number,
+  maxCount: number,
+): Promise<{ times: number[]; cpuMsPer: number }> {
   const times: number[] = [];
   const one = async (i: number, record: boolean) => {
     const copy = Buffer.from(data); // a fresh buffer, as a parsed request body would be
@@ -81,7 +104,10 @@ export const upload: Benchmark = {
   async run(ctx) {
     const s = settings(ctx);
     ctx.log('upload: preparing the JPEGs');
-    const small = await photoOfSize({ width: s.small.width, height: s.small.height, grain: 1, blur: 1.5, amplitude: 1, seed: 5 }, s.small.target);
+    const small = await photoOfSize(
+      { width: s.small.width, height: s.small.height, grain: 1, blur: 1.5, amplitude: 1, seed: 5 },
+      s.small.target,
+    );
     const large = await source24(ctx);
     const cases = [
       { label: ctx.smoke ? '100 KB' : '1 MB', data: small.data, max: s.maxCount.small },
@@ -90,7 +116,11 @@ export const upload: Benchmark = {
     const rows: Row[] = [];
     const notes: string[] = [];
     const floorDir = mkdtempSync(join(ctx.tmp, 'floor-'));
-    const results: Array<{ label: string; pictor: Awaited<ReturnType<typeof pictorUploads>>; floor: Awaited<ReturnType<typeof floorUploads>> }> = [];
+    const results: Array<{
+      label: string;
+      pictor: Awaited<ReturnType<typeof pictorUploads>>;
+      floor: Awaited<ReturnType<typeof floorUploads>>;
+    }> = [];
     const p = await startPictor();
     try {
       for (const c of cases) {
@@ -108,7 +138,14 @@ export const upload: Benchmark = {
       const ps = stats(r.pictor.times);
       const fs = stats(r.floor.times);
       rows.push(atMost(B, `${r.label} JPEG, ${s.clients} clients: latency p50`, ps.p50, fs.p50, 2, ms));
-      rows.push(info(B, `${r.label} JPEG: p99, uploads/s`, `${ms(ps.p99)}, ${r.pictor.rps.toFixed(1)}/s`, `${ms(fs.p99)}`));
+      rows.push(
+        info(
+          B,
+          `${r.label} JPEG: p99, uploads/s`,
+          `${ms(ps.p99)}, ${r.pictor.rps.toFixed(1)}/s`,
+          `${ms(fs.p99)}`,
+        ),
+      );
     }
     const d1 = await dimensions(small.data);
     const d8 = await dimensions(large.data);
@@ -123,15 +160,17 @@ export const upload: Benchmark = {
     if (wantProfile(ctx, rows)) {
       ctx.log('upload: profiling');
       const pr = await profiled(`5 upload: Pictor, ${cases[0]!.label} uploads`, ctx.tmp, async (dir, win) => {
-          const pp = await startPictor({ cpuProfDir: dir });
-          try {
-            // The smaller size (its fixed costs show best); the window covers its measured loop.
-            const c = cases[0]!;
-            return (await pictorUploads(pp, c.data, s.clients, Math.max(2, Math.round(s.seconds / 2)), c.max, win)).times.length;
-          } finally {
-            await pp.stop();
-          }
-        });
+        const pp = await startPictor({ cpuProfDir: dir });
+        try {
+          // The smaller size (its fixed costs show best); the window covers its measured loop.
+          const c = cases[0]!;
+          return (
+            await pictorUploads(pp, c.data, s.clients, Math.max(2, Math.round(s.seconds / 2)), c.max, win)
+          ).times.length;
+        } finally {
+          await pp.stop();
+        }
+      });
       profiles.push(pr.markdown);
       const busy = busyPerRequestUs(pr);
       explanations.push(

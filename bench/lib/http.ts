@@ -28,10 +28,16 @@ export interface RequestOptions {
 
 export function http(url: string, opts: RequestOptions = {}): Promise<Response> {
   const u = new URL(url);
-  if (u.hostname !== '127.0.0.1' && u.hostname !== 'localhost') throw new Error(`benchmark traffic must stay on loopback: ${url}`);
+  if (u.hostname !== '127.0.0.1' && u.hostname !== 'localhost')
+    throw new Error(`benchmark traffic must stay on loopback: ${url}`);
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const body = opts.body === undefined ? undefined : typeof opts.body === 'string' ? Buffer.from(opts.body) : opts.body;
+    const body =
+      opts.body === undefined
+        ? undefined
+        : typeof opts.body === 'string'
+          ? Buffer.from(opts.body)
+          : opts.body;
     const req = request(
       {
         host: u.hostname,
@@ -49,7 +55,15 @@ export function http(url: string, opts: RequestOptions = {}): Promise<Response> 
           n += c.length;
           if (!opts.discardBody || (res.statusCode ?? 0) >= 300) chunks.push(c);
         });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), ms: performance.now() - t0, bytes: n }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks),
+            ms: performance.now() - t0,
+            bytes: n,
+          }),
+        );
         res.on('error', reject);
       },
     );
@@ -60,13 +74,24 @@ export function http(url: string, opts: RequestOptions = {}): Promise<Response> 
 }
 
 /** A multipart/form-data body with one `file` part (and optional text fields). */
-export function multipart(file: Buffer, filename: string, contentType: string, fields: Record<string, string> = {}): { body: Buffer; contentType: string } {
+export function multipart(
+  file: Buffer,
+  filename: string,
+  contentType: string,
+  fields: Record<string, string> = {},
+): { body: Buffer; contentType: string } {
   const boundary = `----pictorbench${Math.random().toString(16).slice(2)}`;
   const parts: Buffer[] = [];
   for (const [name, value] of Object.entries(fields)) {
-    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
+    parts.push(
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`),
+    );
   }
-  parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: ${contentType}\r\n\r\n`));
+  parts.push(
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: ${contentType}\r\n\r\n`,
+    ),
+  );
   parts.push(file);
   parts.push(Buffer.from(`\r\n--${boundary}--\r\n`));
   return { body: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` };

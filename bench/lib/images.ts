@@ -58,7 +58,13 @@ export async function photoRaw(spec: Omit<PhotoSpec, 'quality'>): Promise<Buffer
   let n = sharp(noise, { raw: { width: nw, height: nh, channels: 3 } });
   if (spec.blur >= 0.3) n = n.blur(spec.blur);
   const a = spec.amplitude;
-  const noiseFull = await sharp(await n.linear(a, 128 * (1 - a)).raw().toBuffer(), { raw: { width: nw, height: nh, channels: 3 } })
+  const noiseFull = await sharp(
+    await n
+      .linear(a, 128 * (1 - a))
+      .raw()
+      .toBuffer(),
+    { raw: { width: nw, height: nh, channels: 3 } },
+  )
     .resize(W, H, { fit: 'fill', kernel: spec.grain > 1 ? 'cubic' : 'nearest' })
     .raw()
     .toBuffer();
@@ -68,7 +74,10 @@ export async function photoRaw(spec: Omit<PhotoSpec, 'quality'>): Promise<Buffer
     .toBuffer({ resolveWithObject: true });
   // composite() adds an alpha channel: drop it so the result is plain RGB.
   if (info.channels === 3) return data;
-  return sharp(data, { raw: { width: W, height: H, channels: info.channels } }).removeAlpha().raw().toBuffer();
+  return sharp(data, { raw: { width: W, height: H, channels: info.channels } })
+    .removeAlpha()
+    .raw()
+    .toBuffer();
 }
 
 function cachePath(key: unknown, ext: string): string {
@@ -93,7 +102,9 @@ export async function photo(spec: PhotoSpec): Promise<Buffer> {
   const hit = cached(path);
   if (hit) return hit;
   const raw = await photoRaw(spec);
-  const jpeg = await sharp(raw, { raw: { width: spec.width, height: spec.height, channels: 3 } }).jpeg({ quality: spec.quality }).toBuffer();
+  const jpeg = await sharp(raw, { raw: { width: spec.width, height: spec.height, channels: 3 } })
+    .jpeg({ quality: spec.quality })
+    .toBuffer();
   store(path, jpeg);
   return jpeg;
 }
@@ -102,13 +113,20 @@ export async function photo(spec: PhotoSpec): Promise<Buffer> {
  * A photo-like JPEG whose size lands near `targetBytes` (never above `maxBytes`): the JPEG quality is
  * searched (integers 30..98) on one rendering of the pixels.
  */
-export async function photoOfSize(spec: Omit<PhotoSpec, 'quality'>, targetBytes: number, maxBytes = Infinity): Promise<{ data: Buffer; quality: number }> {
+export async function photoOfSize(
+  spec: Omit<PhotoSpec, 'quality'>,
+  targetBytes: number,
+  maxBytes = Infinity,
+): Promise<{ data: Buffer; quality: number }> {
   const path = cachePath({ v: 1, spec, targetBytes, maxBytes }, 'jpg');
   const qPath = `${path}.q`;
   const hit = cached(path);
   if (hit && existsSync(qPath)) return { data: hit, quality: Number(readFileSync(qPath, 'utf8')) };
   const raw = await photoRaw(spec);
-  const encode = (q: number) => sharp(raw, { raw: { width: spec.width, height: spec.height, channels: 3 } }).jpeg({ quality: q }).toBuffer();
+  const encode = (q: number) =>
+    sharp(raw, { raw: { width: spec.width, height: spec.height, channels: 3 } })
+      .jpeg({ quality: q })
+      .toBuffer();
   let lo = 30;
   let hi = 98;
   let best: { data: Buffer; quality: number } | undefined;
@@ -122,7 +140,10 @@ export async function photoOfSize(spec: Omit<PhotoSpec, 'quality'>, targetBytes:
     } else hi = q - 1;
   }
   best ??= { data: await encode(30), quality: 30 };
-  if (best.data.length > maxBytes) throw new Error(`photoOfSize: ${best.data.length} bytes exceeds ${maxBytes} even at quality ${best.quality}`);
+  if (best.data.length > maxBytes)
+    throw new Error(
+      `photoOfSize: ${best.data.length} bytes exceeds ${maxBytes} even at quality ${best.quality}`,
+    );
   store(path, best.data);
   store(qPath, Buffer.from(String(best.quality)));
   return best;
@@ -186,7 +207,12 @@ export async function pngBomb(width: number, height: number, rows: number): Prom
   }
   deflate.end();
   await done;
-  const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', Buffer.concat(out)), chunk('IEND', Buffer.alloc(0))]);
+  const png = Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', Buffer.concat(out)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
   store(path, png);
   return png;
 }
@@ -203,22 +229,35 @@ export async function photoForRendition(
   const path = cachePath({ v: 1, spec, box, targetBytes }, 'jpg');
   const metaPath = `${path}.json`;
   const hit = cached(path);
-  if (hit && existsSync(metaPath)) return { data: hit, ...(JSON.parse(readFileSync(metaPath, 'utf8')) as { amplitude: number; renditionBytes: number }) };
+  if (hit && existsSync(metaPath))
+    return {
+      data: hit,
+      ...(JSON.parse(readFileSync(metaPath, 'utf8')) as { amplitude: number; renditionBytes: number }),
+    };
   let lo = 0.05;
   let hi = 1;
   let best: { data: Buffer; amplitude: number; renditionBytes: number } | undefined;
   for (let i = 0; i < 8; i++) {
     const amplitude = (lo + hi) / 2;
     const raw = await photoRaw({ ...spec, amplitude });
-    const data = await sharp(raw, { raw: { width: spec.width, height: spec.height, channels: 3 } }).jpeg({ quality: spec.quality }).toBuffer();
-    const r = await sharp(data).resize(box.width, box.height, { fit: 'inside', withoutEnlargement: true }).jpeg({ quality: 85, progressive: true }).toBuffer();
-    if (!best || Math.abs(r.length - targetBytes) < Math.abs(best.renditionBytes - targetBytes)) best = { data, amplitude, renditionBytes: r.length };
+    const data = await sharp(raw, { raw: { width: spec.width, height: spec.height, channels: 3 } })
+      .jpeg({ quality: spec.quality })
+      .toBuffer();
+    const r = await sharp(data)
+      .resize(box.width, box.height, { fit: 'inside', withoutEnlargement: true })
+      .jpeg({ quality: 85, progressive: true })
+      .toBuffer();
+    if (!best || Math.abs(r.length - targetBytes) < Math.abs(best.renditionBytes - targetBytes))
+      best = { data, amplitude, renditionBytes: r.length };
     if (Math.abs(r.length - targetBytes) / targetBytes < 0.01) break;
     if (r.length > targetBytes) hi = amplitude;
     else lo = amplitude;
   }
   store(path, best!.data);
-  store(metaPath, Buffer.from(JSON.stringify({ amplitude: best!.amplitude, renditionBytes: best!.renditionBytes })));
+  store(
+    metaPath,
+    Buffer.from(JSON.stringify({ amplitude: best!.amplitude, renditionBytes: best!.renditionBytes })),
+  );
   return best!;
 }
 

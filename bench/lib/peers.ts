@@ -26,7 +26,10 @@ export function versionOf(tool: string, args: string[]): string | undefined {
   const path = which(tool);
   if (!path) return undefined;
   const r = spawnSync(path, args, { encoding: 'utf8', timeout: 5000 });
-  return `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n').find((l) => l.trim())?.trim();
+  return `${r.stdout ?? ''}${r.stderr ?? ''}`
+    .split('\n')
+    .find((l) => l.trim())
+    ?.trim();
 }
 
 /**
@@ -37,7 +40,10 @@ export function versionOf(tool: string, args: string[]): string | undefined {
  * worker per core (Debian's packaged nginx.conf says `auto`). `workers: 1` is the old single-process
  * form (`master_process off; worker_processes 1`), comparable with one Node event loop.
  */
-export async function startNginx(dir: string, opts: { workers: 'auto' | 1 } = { workers: 'auto' }): Promise<PeerServer> {
+export async function startNginx(
+  dir: string,
+  opts: { workers: 'auto' | 1 } = { workers: 'auto' },
+): Promise<PeerServer> {
   const nginx = which('nginx');
   if (!nginx) throw new Error('nginx is not installed (bench/setup.sh installs it)');
   const port = await freePort();
@@ -45,7 +51,7 @@ export async function startNginx(dir: string, opts: { workers: 'auto' | 1 } = { 
   const conf = `
 daemon off;
 ${opts.workers === 1 ? 'master_process off;\nworker_processes 1;' : 'worker_processes auto;'}
-${process.getuid?.() === 0 ? '# Workers keep the harness\'s user (root here), so they can read its private temp dir.\nuser root;' : ''}
+${process.getuid?.() === 0 ? "# Workers keep the harness's user (root here), so they can read its private temp dir.\nuser root;" : ''}
 pid ${dir}/nginx.pid;
 error_log ${dir}/logs/error.log warn;
 events { worker_connections 4096; }
@@ -68,7 +74,14 @@ http {
 }
 `;
   writeFileSync(join(dir, 'nginx.conf'), conf);
-  const child = spawnChild(nginx, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'logs/error.log')]);
+  const child = spawnChild(nginx, [
+    '-p',
+    dir,
+    '-c',
+    join(dir, 'nginx.conf'),
+    '-e',
+    join(dir, 'logs/error.log'),
+  ]);
   const url = `http://127.0.0.1:${port}`;
   await waitFor(async () => (await http(`${url}/`)).status > 0, 10_000, 'nginx start', child);
   return { url, child, stop: () => child.stop(5000) };
@@ -78,7 +91,11 @@ http {
 async function startTsPeer(file: string, args: string[], nodeArgs: string[] = []): Promise<PeerServer> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'NODE_OPTIONS') env[k] = v;
-  const child = spawnChild(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, 'bench/peers', file), ...args], { cwd: ROOT, env });
+  const child = spawnChild(
+    process.execPath,
+    [...nodeArgs, '--import', 'tsx', join(ROOT, 'bench/peers', file), ...args],
+    { cwd: ROOT, env },
+  );
   let port = 0;
   await waitFor(
     async () => {
@@ -93,5 +110,7 @@ async function startTsPeer(file: string, args: string[], nodeArgs: string[] = []
   return { url: `http://127.0.0.1:${port}`, child, stop: () => child.stop(5000) };
 }
 
-export const startBareNode = (file: string, nodeArgs: string[] = []) => startTsPeer('bare-node.ts', [file], nodeArgs);
-export const startIpx = (dir: string, nodeArgs: string[] = []) => startTsPeer('ipx-server.ts', [dir], nodeArgs);
+export const startBareNode = (file: string, nodeArgs: string[] = []) =>
+  startTsPeer('bare-node.ts', [file], nodeArgs);
+export const startIpx = (dir: string, nodeArgs: string[] = []) =>
+  startTsPeer('ipx-server.ts', [dir], nodeArgs);

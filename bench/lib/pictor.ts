@@ -60,7 +60,9 @@ export async function startPictor(opts: PictorOptions = {}): Promise<Pictor> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'pictor-bench-'));
   const env: Record<string, string> = {};
   // The parent's PICTOR_* settings and NODE_OPTIONS would make runs incomparable: start from a clean slate.
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('PICTOR_') && k !== 'NODE_OPTIONS' && k !== 'PORT' && k !== 'HOST') env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !k.startsWith('PICTOR_') && k !== 'NODE_OPTIONS' && k !== 'PORT' && k !== 'HOST')
+      env[k] = v;
   Object.assign(env, {
     PORT: '0',
     HOST: '127.0.0.1',
@@ -73,7 +75,10 @@ export async function startPictor(opts: PictorOptions = {}): Promise<Pictor> {
     ...opts.env,
   });
   const prof = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
-  const args = command.kind === 'dist' ? [...prof, command.main, 'serve'] : [...prof, '--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'serve'];
+  const args =
+    command.kind === 'dist'
+      ? [...prof, command.main, 'serve']
+      : [...prof, '--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'serve'];
   const child = spawnChild(process.execPath, args, { cwd: ROOT, env });
   let url = '';
   let accountHash = '';
@@ -105,7 +110,8 @@ export async function startPictor(opts: PictorOptions = {}): Promise<Pictor> {
     } catch {
       env = undefined;
     }
-    if (r.status !== 200 || !env?.success) throw new Error(`${what} → ${r.status} ${r.body.toString('utf8').slice(0, 300)}`);
+    if (r.status !== 200 || !env?.success)
+      throw new Error(`${what} → ${r.status} ${r.body.toString('utf8').slice(0, 300)}`);
     return env.result;
   };
   const p: Pictor = {
@@ -115,7 +121,8 @@ export async function startPictor(opts: PictorOptions = {}): Promise<Pictor> {
     pid: child.pid,
     child,
     dataDir,
-    deliveryUrl: (id, variant) => `${url}/cdn-cgi/imagedelivery/${accountHash}/${id.split('/').map(encodeURIComponent).join('/')}/${variant}`,
+    deliveryUrl: (id, variant) =>
+      `${url}/cdn-cgi/imagedelivery/${accountHash}/${id.split('/').map(encodeURIComponent).join('/')}/${variant}`,
     async api<T>(method: string, path: string, json?: unknown) {
       const r = await http(`${images}${path}`, {
         method,
@@ -127,13 +134,21 @@ export async function startPictor(opts: PictorOptions = {}): Promise<Pictor> {
     },
     async upload(data, filename = 'photo.jpg') {
       const form = multipart(data, filename, 'image/jpeg');
-      const r = await http(`${images}/v1`, { method: 'POST', agent: apiAgent, headers: { ...auth, 'content-type': form.contentType }, body: form.body });
+      const r = await http(`${images}/v1`, {
+        method: 'POST',
+        agent: apiAgent,
+        headers: { ...auth, 'content-type': form.contentType },
+        body: form.body,
+      });
       return (check('upload', r) as { id: string }).id;
     },
     async transforms() {
       const r = await http(`${metricsUrl}/metrics`, { agent: apiAgent });
       let sum = 0;
-      for (const m of r.body.toString('utf8').matchAll(/^pictor_transforms_total(?:\{[^}]*\})?\s+([0-9.e+-]+)$/gm)) sum += Number(m[1]);
+      for (const m of r.body
+        .toString('utf8')
+        .matchAll(/^pictor_transforms_total(?:\{[^}]*\})?\s+([0-9.e+-]+)$/gm))
+        sum += Number(m[1]);
       return sum;
     },
     async stop() {

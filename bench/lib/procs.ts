@@ -72,21 +72,29 @@ export function killAll(): void {
 }
 
 /** Waits for `probe` to resolve true, polling every 50 ms for at most `timeoutMs`. */
-export async function waitFor(probe: () => Promise<boolean>, timeoutMs: number, what: string, child?: Child): Promise<void> {
+export async function waitFor(
+  probe: () => Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+  child?: Child,
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (child?.dead) throw new Error(`${what}: the process exited: ${child.stderr().slice(-2000)}`);
     if (await probe().catch(() => false)) return;
     await sleep(50);
   }
-  throw new Error(`${what}: not ready after ${timeoutMs} ms${child ? `: ${child.stderr().slice(-2000)}` : ''}`);
+  throw new Error(
+    `${what}: not ready after ${timeoutMs} ms${child ? `: ${child.stderr().slice(-2000)}` : ''}`,
+  );
 }
 
 /** VmRSS and VmHWM (peak) of a process, in bytes; undefined when it is gone. */
 export function memoryOf(pid: number): { rss: number; hwm: number } | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+    const kb = (name: string) =>
+      Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
     return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
   } catch {
     return undefined;
@@ -182,7 +190,10 @@ export function serviceCpuMs(comm: string): number {
 }
 
 /** Samples a process's RSS every `everyMs` until stopped; reports the peak seen and the kernel's VmHWM. */
-export function rssSampler(pid: number, everyMs = 50): { stop(): { peakRss: number; hwm: number; samples: number } } {
+export function rssSampler(
+  pid: number,
+  everyMs = 50,
+): { stop(): { peakRss: number; hwm: number; samples: number } } {
   let peak = 0;
   let hwm = 0;
   let samples = 0;

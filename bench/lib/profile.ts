@@ -47,17 +47,53 @@ export interface ProfileSummary {
 /** Where main-thread time goes, by function name and script: first match wins. */
 const BUCKETS: Array<[string, (name: string, where: string) => boolean]> = [
   ['garbage collection', (n) => n === '(garbage collector)'],
-  ['module loading (start-up)', (n, w) => /^(wrapSafe|compileSourceTextModule|internalModuleStat|compileForInternalLoader|compileFunction)$/.test(n) || w.startsWith('node:internal/modules')],
-  ['SQL store (Kysely, better-sqlite3, storage/sql)', (_n, w) => /better-sqlite3|kysely|storage\/sql/.test(w)],
+  [
+    'module loading (start-up)',
+    (n, w) =>
+      /^(wrapSafe|compileSourceTextModule|internalModuleStat|compileForInternalLoader|compileFunction)$/.test(
+        n,
+      ) || w.startsWith('node:internal/modules'),
+  ],
+  [
+    'SQL store (Kysely, better-sqlite3, storage/sql)',
+    (_n, w) => /better-sqlite3|kysely|storage\/sql/.test(w),
+  ],
   ['PostgreSQL client (pg)', (_n, w) => /^(pg|pg-protocol|pg-pool)\//.test(w)],
   ['sharp / libvips calls (JS side)', (_n, w) => w.startsWith('sharp/')],
-  ['socket writes and HTTP serialisation', (n, w) => /^(writev|writevGeneric|writeBuffer|writeGeneric|writeUtf8String|_storeHeader|_writeRaw|processHeader)$/.test(n) || w.startsWith('node:_http')],
-  ['file system (open, read, write, fsync, rename, stat)', (n) => /^(openFileHandle|open|fsync|fdatasync|rename|fstat|stat|lstat|read|readFileUtf8|close|unlink|mkdir|writeFileHandle|readFileHandle|readdir|ftruncate)$/.test(n)],
-  ['Fastify / multipart parsing', (_n, w) => /^(fastify|@fastify|find-my-way|avvio|busboy|light-my-request|secure-json-parse|fast-json-stringify)/.test(w)],
+  [
+    'socket writes and HTTP serialisation',
+    (n, w) =>
+      /^(writev|writevGeneric|writeBuffer|writeGeneric|writeUtf8String|_storeHeader|_writeRaw|processHeader)$/.test(
+        n,
+      ) || w.startsWith('node:_http'),
+  ],
+  [
+    'file system (open, read, write, fsync, rename, stat)',
+    (n) =>
+      /^(openFileHandle|open|fsync|fdatasync|rename|fstat|stat|lstat|read|readFileUtf8|close|unlink|mkdir|writeFileHandle|readFileHandle|readdir|ftruncate)$/.test(
+        n,
+      ),
+  ],
+  [
+    'Fastify / multipart parsing',
+    (_n, w) =>
+      /^(fastify|@fastify|find-my-way|avvio|busboy|light-my-request|secure-json-parse|fast-json-stringify)/.test(
+        w,
+      ),
+  ],
   ['hashing / crypto', (_n, w) => w.startsWith('node:internal/crypto')],
-  ['buffer copies', (n, w) => /^(_copyActual|copy|concat|indexOfBuffer|allocUnsafe)$/.test(n) || w === 'node:buffer'],
+  [
+    'buffer copies',
+    (n, w) => /^(_copyActual|copy|concat|indexOfBuffer|allocUnsafe)$/.test(n) || w === 'node:buffer',
+  ],
   ['Pictor code', (_n, w) => w.startsWith('bench/.build/dist/') || w.startsWith('src/')],
-  ['Node streams, timers and promise plumbing', (_n, w) => /^node:internal\/(streams|stream_base_commons|process|timers|async_hooks|event_target|util)/.test(w) || w === 'node:events' || w === 'node:net'],
+  [
+    'Node streams, timers and promise plumbing',
+    (_n, w) =>
+      /^node:internal\/(streams|stream_base_commons|process|timers|async_hooks|event_target|util)/.test(w) ||
+      w === 'node:events' ||
+      w === 'node:net',
+  ],
   ['V8 / runtime (program)', (n) => n === '(program)'],
 ];
 
@@ -124,12 +160,23 @@ export function summariseProfile(file: string, topN = 12, window: Window = { spa
     const b = BUCKETS.find(([, test]) => test(a.name, a.where))?.[0] ?? 'other';
     bucketUs.set(b, (bucketUs.get(b) ?? 0) + a.us);
   }
-  const buckets = [...bucketUs.entries()].sort((x, y) => y[1] - x[1]).map(([name, us]) => ({ name, ms: us / 1000, share: busy > 0 ? us / busy : 0 }));
+  const buckets = [...bucketUs.entries()]
+    .sort((x, y) => y[1] - x[1])
+    .map(([name, us]) => ({ name, ms: us / 1000, share: busy > 0 ? us / busy : 0 }));
   const top = [...agg.values()]
     .sort((a, b) => b.us - a.us)
     .slice(0, topN)
     .map((a) => ({ name: a.name, where: a.where, selfMs: a.us / 1000, share: busy > 0 ? a.us / busy : 0 }));
-  return { file, windowed, totalMs: total / 1000, idleMs: idle / 1000, busyMs: busy / 1000, gcMs: gc / 1000, top, buckets };
+  return {
+    file,
+    windowed,
+    totalMs: total / 1000,
+    idleMs: idle / 1000,
+    busyMs: busy / 1000,
+    gcMs: gc / 1000,
+    top,
+    buckets,
+  };
 }
 
 /**
@@ -138,7 +185,9 @@ export function summariseProfile(file: string, topN = 12, window: Window = { spa
  * started with `--import tsx` also writes one for its module-loader thread).
  */
 export function newestProfile(dir: string): string | undefined {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .sort();
   const main = files.filter((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f));
   const pick = main.length ? main : files;
   return pick.length ? join(dir, pick[pick.length - 1]!) : undefined;
@@ -150,11 +199,17 @@ export function profileMarkdown(s: ProfileSummary, requests?: number): string {
   const lines = [
     `Main-thread CPU profile${s.windowed ? ' of the measured load only' : ' (whole process life, start-up included)'}: ${s.totalMs.toFixed(0)} ms sampled, ${s.busyMs.toFixed(0)} ms busy (${pct(s.totalMs ? s.busyMs / s.totalMs : 0)}), ${s.idleMs.toFixed(0)} ms idle (waiting on I/O or libvips threads), GC ${s.gcMs.toFixed(0)} ms${requests ? `; ${requests.toLocaleString('en-US')} requests: ${((s.busyMs * 1000) / requests).toFixed(1)} µs of busy main thread per request` : ''}.`,
     '',
-    `Busy time by kind: ${s.buckets.filter((b) => b.share >= 0.02).map((b) => `${b.name} ${pct(b.share)}`).join(', ')}.`,
+    `Busy time by kind: ${s.buckets
+      .filter((b) => b.share >= 0.02)
+      .map((b) => `${b.name} ${pct(b.share)}`)
+      .join(', ')}.`,
     '',
     '| self ms | % of busy | function | where |',
     '|---:|---:|---|---|',
-    ...s.top.map((r) => `| ${r.selfMs.toFixed(1)} | ${pct(r.share)} | \`${r.name}\` | ${r.where ? `\`${r.where}\`` : ''} |`),
+    ...s.top.map(
+      (r) =>
+        `| ${r.selfMs.toFixed(1)} | ${pct(r.share)} | \`${r.name}\` | ${r.where ? `\`${r.where}\`` : ''} |`,
+    ),
   ];
   return lines.join('\n');
 }
@@ -197,8 +252,17 @@ export function bucketText(s: ProfileSummary | undefined, min = 0.05, except: st
 /** "tryFastPath (delivery/fast-path.js) 4.6%, …": the top functions of Pictor's own code in a profile. */
 export function pictorTop(s: ProfileSummary | undefined, n = 3): string {
   if (!s) return 'no profile';
-  const own = s.top.filter((r) => r.where.startsWith('bench/.build/dist/') || r.where.startsWith('src/')).slice(0, n);
-  return own.length ? own.map((r) => `\`${r.name}\` (${r.where.replace(/^bench\/\.build\/dist\/|^src\//, '').replace(/:\d+$/, '')}) ${(r.share * 100).toFixed(1)}%`).join(', ') : 'none';
+  const own = s.top
+    .filter((r) => r.where.startsWith('bench/.build/dist/') || r.where.startsWith('src/'))
+    .slice(0, n);
+  return own.length
+    ? own
+        .map(
+          (r) =>
+            `\`${r.name}\` (${r.where.replace(/^bench\/\.build\/dist\/|^src\//, '').replace(/:\d+$/, '')}) ${(r.share * 100).toFixed(1)}%`,
+        )
+        .join(', ')
+    : 'none';
 }
 
 export async function profiled(
@@ -221,9 +285,14 @@ export async function profiled(
   try {
     const requests = (await fn(dir, win)) ?? undefined;
     const file = newestProfile(dir);
-    if (!file) return { markdown: `#### ${title}\n\nNo .cpuprofile was written (the server did not exit cleanly).` };
+    if (!file)
+      return { markdown: `#### ${title}\n\nNo .cpuprofile was written (the server did not exit cleanly).` };
     const summary = summariseProfile(file, 12, window);
-    return { markdown: `#### ${title}\n\n${profileMarkdown(summary, requests)}`, summary, ...(requests ? { requests } : {}) };
+    return {
+      markdown: `#### ${title}\n\n${profileMarkdown(summary, requests)}`,
+      summary,
+      ...(requests ? { requests } : {}),
+    };
   } catch (e) {
     return { markdown: `#### ${title}\n\nProfiling failed: ${e instanceof Error ? e.message : String(e)}` };
   }

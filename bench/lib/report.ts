@@ -20,18 +20,57 @@ export interface Row {
 }
 
 /** A "higher is better" ratio against a floor: Pictor ≥ limit × baseline. */
-export function atLeast(bench: string, figure: string, pictor: number, baseline: number, limit: number, fmt: (v: number) => string): Row {
+export function atLeast(
+  bench: string,
+  figure: string,
+  pictor: number,
+  baseline: number,
+  limit: number,
+  fmt: (v: number) => string,
+): Row {
   const ratio = pictor / baseline;
-  return { bench, figure, pictor: fmt(pictor), baseline: fmt(baseline), ratio: `${ratio.toFixed(2)}×`, target: `≥ ${limit}×`, verdict: ratio >= limit ? 'pass' : 'MISS', headroom: ratio / limit };
+  return {
+    bench,
+    figure,
+    pictor: fmt(pictor),
+    baseline: fmt(baseline),
+    ratio: `${ratio.toFixed(2)}×`,
+    target: `≥ ${limit}×`,
+    verdict: ratio >= limit ? 'pass' : 'MISS',
+    headroom: ratio / limit,
+  };
 }
 
 /** A "lower is better" ratio against a ceiling: Pictor ≤ limit × baseline. */
-export function atMost(bench: string, figure: string, pictor: number, baseline: number, limit: number, fmt: (v: number) => string): Row {
+export function atMost(
+  bench: string,
+  figure: string,
+  pictor: number,
+  baseline: number,
+  limit: number,
+  fmt: (v: number) => string,
+): Row {
   const ratio = pictor / baseline;
-  return { bench, figure, pictor: fmt(pictor), baseline: fmt(baseline), ratio: `${ratio.toFixed(2)}×`, target: `≤ ${limit}×`, verdict: ratio <= limit ? 'pass' : 'MISS', headroom: limit / ratio };
+  return {
+    bench,
+    figure,
+    pictor: fmt(pictor),
+    baseline: fmt(baseline),
+    ratio: `${ratio.toFixed(2)}×`,
+    target: `≤ ${limit}×`,
+    verdict: ratio <= limit ? 'pass' : 'MISS',
+    headroom: limit / ratio,
+  };
 }
 
-export function info(bench: string, figure: string, pictor: string, baseline = '—', ratio = '—', target = '—'): Row {
+export function info(
+  bench: string,
+  figure: string,
+  pictor: string,
+  baseline = '—',
+  ratio = '—',
+  target = '—',
+): Row {
   return { bench, figure, pictor, baseline, ratio, target, verdict: 'info' };
 }
 
@@ -51,8 +90,15 @@ export function tableMarkdown(rows: Row[]): string {
   const head = ['benchmark', 'figure', 'Pictor', 'baseline', 'ratio', 'target', 'verdict'];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const r of rows) {
-    const verdict = r.verdict === 'MISS' ? '**MISS**' : r.note && r.verdict !== 'pass' && r.verdict !== 'info' ? `${r.verdict}: ${r.note}` : r.verdict;
-    lines.push(`| ${[r.bench, r.figure, r.pictor, r.baseline, r.ratio, r.target, verdict].map(esc).join(' | ')} |`);
+    const verdict =
+      r.verdict === 'MISS'
+        ? '**MISS**'
+        : r.note && r.verdict !== 'pass' && r.verdict !== 'info'
+          ? `${r.verdict}: ${r.note}`
+          : r.verdict;
+    lines.push(
+      `| ${[r.bench, r.figure, r.pictor, r.baseline, r.ratio, r.target, verdict].map(esc).join(' | ')} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -60,9 +106,24 @@ export function tableMarkdown(rows: Row[]): string {
 /** A plain-text table for the terminal. */
 export function tableText(rows: Row[]): string {
   const head = ['benchmark', 'figure', 'Pictor', 'baseline', 'ratio', 'target', 'verdict'];
-  const cells = rows.map((r) => [r.bench, r.figure, r.pictor, r.baseline, r.ratio, r.target, r.verdict === 'MISS' ? 'MISS' : r.note && (r.verdict === 'skipped' || r.verdict === 'not implemented' || r.verdict === 'error') ? `${r.verdict}: ${r.note}` : r.verdict]);
+  const cells = rows.map((r) => [
+    r.bench,
+    r.figure,
+    r.pictor,
+    r.baseline,
+    r.ratio,
+    r.target,
+    r.verdict === 'MISS'
+      ? 'MISS'
+      : r.note && (r.verdict === 'skipped' || r.verdict === 'not implemented' || r.verdict === 'error')
+        ? `${r.verdict}: ${r.note}`
+        : r.verdict,
+  ]);
   const widths = head.map((h, i) => Math.min(60, Math.max(h.length, ...cells.map((c) => c[i]!.length))));
-  const fmt = (c: string[]) => c.map((v, i) => (v.length > widths[i]! ? `${v.slice(0, widths[i]! - 1)}…` : v.padEnd(widths[i]!))).join('  ');
+  const fmt = (c: string[]) =>
+    c
+      .map((v, i) => (v.length > widths[i]! ? `${v.slice(0, widths[i]! - 1)}…` : v.padEnd(widths[i]!)))
+      .join('  ');
   return [fmt(head), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(fmt)].join('\n');
 }
 
@@ -92,15 +153,30 @@ export async function chartPng(rows: Row[], title: string): Promise<Buffer> {
     const y = top + i * rowH;
     const h = r.headroom!;
     const colour = h >= 1 ? '#2e9d4f' : '#d0453a';
-    parts.push(`<text x="${labelW - 10}" y="${y + 19}" font-size="13" text-anchor="end">${xml(`${r.bench.split(' ')[0]} · ${r.figure}`.slice(0, 64))}</text>`);
-    parts.push(`<rect x="${labelW}" y="${y + 5}" width="${Math.max(1, x(h) - labelW).toFixed(1)}" height="${rowH - 10}" fill="${colour}"/>`);
+    parts.push(
+      `<text x="${labelW - 10}" y="${y + 19}" font-size="13" text-anchor="end">${xml(`${r.bench.split(' ')[0]} · ${r.figure}`.slice(0, 64))}</text>`,
+    );
+    parts.push(
+      `<rect x="${labelW}" y="${y + 5}" width="${Math.max(1, x(h) - labelW).toFixed(1)}" height="${rowH - 10}" fill="${colour}"/>`,
+    );
     const label = r.ratio !== '—' ? r.ratio : r.pictor;
-    parts.push(`<text x="${x(h) + 6}" y="${y + 19}" font-size="12" fill="#333">${xml(`${label} (target ${r.target})`.slice(0, 48))}</text>`);
+    parts.push(
+      `<text x="${x(h) + 6}" y="${y + 19}" font-size="12" fill="#333">${xml(`${label} (target ${r.target})`.slice(0, 48))}</text>`,
+    );
   });
   const x1 = x(1);
-  parts.push(`<line x1="${x1}" y1="${top - 4}" x2="${x1}" y2="${top + plotted.length * rowH + 4}" stroke="#000" stroke-dasharray="4 3"/>`);
-  parts.push(`<text x="${x1}" y="${top + plotted.length * rowH + 22}" font-size="12" text-anchor="middle">target</text>`);
-  if (plotted.length === 0) parts.push(`<text x="${labelW}" y="${top + 20}" font-size="14">no figure with a target was measured</text>`);
+  parts.push(
+    `<line x1="${x1}" y1="${top - 4}" x2="${x1}" y2="${top + plotted.length * rowH + 4}" stroke="#000" stroke-dasharray="4 3"/>`,
+  );
+  parts.push(
+    `<text x="${x1}" y="${top + plotted.length * rowH + 22}" font-size="12" text-anchor="middle">target</text>`,
+  );
+  if (plotted.length === 0)
+    parts.push(
+      `<text x="${labelW}" y="${top + 20}" font-size="14">no figure with a target was measured</text>`,
+    );
   parts.push('</svg>');
-  return sharp(Buffer.from(parts.join('\n'))).png().toBuffer();
+  return sharp(Buffer.from(parts.join('\n')))
+    .png()
+    .toBuffer();
 }

@@ -16,25 +16,32 @@ export interface PgClient {
 
 export async function pgClient(url: string): Promise<PgClient> {
   const name = 'pg';
-  const mod = (await import(name)) as { default: { Client: new (o: { connectionString: string; connectionTimeoutMillis?: number }) => PgClient } };
+  const mod = (await import(name)) as {
+    default: { Client: new (o: { connectionString: string; connectionTimeoutMillis?: number }) => PgClient };
+  };
   const c = new mod.default.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
   await c.connect();
   return c;
 }
 
 /** BENCH_DATABASE_URL, else the tests' PostgreSQL (PICTOR_TEST_DATABASE_URL or the local server). */
-export const PG_URL = process.env.BENCH_DATABASE_URL ?? process.env.PICTOR_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const PG_URL =
+  process.env.BENCH_DATABASE_URL ??
+  process.env.PICTOR_TEST_DATABASE_URL ??
+  'postgres://postgres@127.0.0.1:5432/test';
 
 /** Why PostgreSQL cannot be measured here, or undefined when it can. */
 export async function postgresUnavailable(): Promise<string | undefined> {
-  if (!descriptors.some((d) => d.env === 'DATABASE_URL')) return 'the PostgreSQL store does not exist yet (no DATABASE_URL setting)';
+  if (!descriptors.some((d) => d.env === 'DATABASE_URL'))
+    return 'the PostgreSQL store does not exist yet (no DATABASE_URL setting)';
   let host: string;
   try {
     host = new URL(PG_URL).hostname;
   } catch {
     return `BENCH_DATABASE_URL is not a URL`;
   }
-  if (host !== '127.0.0.1' && host !== 'localhost') return `${host} is not loopback (benchmark traffic stays on 127.0.0.1)`;
+  if (host !== '127.0.0.1' && host !== 'localhost')
+    return `${host} is not loopback (benchmark traffic stays on 127.0.0.1)`;
   try {
     const c = await pgClient(PG_URL);
     await c.query('select 1');
@@ -63,10 +70,22 @@ export interface ScaleOut {
 /** A fresh PostgreSQL schema and an s3rver bucket on 127.0.0.1 for one Pictor server. */
 export async function startScaleOut(tmp: string, tag: string): Promise<ScaleOut> {
   const name = 's3rver';
-  const S3rver = ((await import(name)) as { default: new (o: Record<string, unknown>) => { run(): Promise<{ address: string; port: number }>; close(): Promise<void> } }).default;
+  const S3rver = (
+    (await import(name)) as {
+      default: new (
+        o: Record<string, unknown>,
+      ) => { run(): Promise<{ address: string; port: number }>; close(): Promise<void> };
+    }
+  ).default;
   const directory = mkdtempSync(join(tmp, `s3-${tag}-`));
   const bucket = 'pictor-bench';
-  const s3 = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory, configureBuckets: [{ name: bucket, configs: [] }] });
+  const s3 = new S3rver({
+    port: 0,
+    address: '127.0.0.1',
+    silent: true,
+    directory,
+    configureBuckets: [{ name: bucket, configs: [] }],
+  });
   const { address, port } = await s3.run();
   const schema = `pictor_bench_${tag}_${process.pid}`;
   await dropSchema(schema);

@@ -18,11 +18,24 @@ function toMs(v: string, unit: string): number {
   return unit === 'us' ? n / 1000 : unit === 's' ? n * 1000 : unit === 'm' ? n * 60_000 : n;
 }
 
-export async function runWrk(url: string, opts: { connections: number; threads: number; seconds: number; headers?: Record<string, string> }): Promise<WrkResult> {
+export async function runWrk(
+  url: string,
+  opts: { connections: number; threads: number; seconds: number; headers?: Record<string, string> },
+): Promise<WrkResult> {
   if (!/^http:\/\/127\.0\.0\.1:\d+\//.test(url)) throw new Error(`wrk must target 127.0.0.1: ${url}`);
   const wrk = which('wrk');
   if (!wrk) throw new Error('wrk is not installed (bench/setup.sh installs it)');
-  const args = ['-t', String(opts.threads), '-c', String(opts.connections), '-d', `${opts.seconds}s`, '--timeout', '5s', '--latency'];
+  const args = [
+    '-t',
+    String(opts.threads),
+    '-c',
+    String(opts.connections),
+    '-d',
+    `${opts.seconds}s`,
+    '--timeout',
+    '5s',
+    '--latency',
+  ];
   for (const [k, v] of Object.entries(opts.headers ?? {})) args.push('-H', `${k}: ${v}`);
   args.push(url);
   const raw = await new Promise<string>((resolve, reject) => {

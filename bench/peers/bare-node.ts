@@ -6,7 +6,11 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 
 const body = readFileSync(process.argv[2]!);
-const headers = { 'content-type': 'image/jpeg', 'content-length': body.length, 'cache-control': 'public, max-age=172800' };
+const headers = {
+  'content-type': 'image/jpeg',
+  'content-length': body.length,
+  'cache-control': 'public, max-age=172800',
+};
 const server = createServer((req, res) => {
   res.writeHead(200, headers);
   res.end(req.method === 'HEAD' ? undefined : body);

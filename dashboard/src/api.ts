@@ -115,7 +115,12 @@ export class Api {
     }
   }
 
-  listV2(opts: { perPage: number; token?: string; creator?: string; meta?: { field: string; value: string } }): Promise<{ images: Image[]; continuation_token: string | null }> {
+  listV2(opts: {
+    perPage: number;
+    token?: string;
+    creator?: string;
+    meta?: { field: string; value: string };
+  }): Promise<{ images: Image[]; continuation_token: string | null }> {
     const q = new URLSearchParams({ per_page: String(opts.perPage) });
     if (opts.token) q.set('continuation_token', opts.token);
     if (opts.creator) q.set('creator', opts.creator);
@@ -127,7 +132,10 @@ export class Api {
     return this.call('GET', `/images/v1/${encodeId(id)}`);
   }
 
-  patchImage(id: string, patch: { metadata?: Record<string, unknown>; requireSignedURLs?: boolean }): Promise<Image> {
+  patchImage(
+    id: string,
+    patch: { metadata?: Record<string, unknown>; requireSignedURLs?: boolean },
+  ): Promise<Image> {
     return this.call('PATCH', `/images/v1/${encodeId(id)}`, patch);
   }
 
@@ -153,7 +161,10 @@ export class Api {
   }
 
   updateVariant(v: Variant): Promise<unknown> {
-    return this.call('PATCH', `/images/v1/variants/${encodeURIComponent(v.id)}`, { options: v.options, neverRequireSignedURLs: v.neverRequireSignedURLs });
+    return this.call('PATCH', `/images/v1/variants/${encodeURIComponent(v.id)}`, {
+      options: v.options,
+      neverRequireSignedURLs: v.neverRequireSignedURLs,
+    });
   }
 
   deleteVariant(id: string): Promise<unknown> {
@@ -165,11 +176,13 @@ export class Api {
   }
 
   async createKey(name: string): Promise<SigningKey[]> {
-    return (await this.call<{ keys: SigningKey[] }>('PUT', `/images/v1/keys/${encodeURIComponent(name)}`)).keys;
+    return (await this.call<{ keys: SigningKey[] }>('PUT', `/images/v1/keys/${encodeURIComponent(name)}`))
+      .keys;
   }
 
   async deleteKey(name: string): Promise<SigningKey[]> {
-    return (await this.call<{ keys: SigningKey[] }>('DELETE', `/images/v1/keys/${encodeURIComponent(name)}`)).keys;
+    return (await this.call<{ keys: SigningKey[] }>('DELETE', `/images/v1/keys/${encodeURIComponent(name)}`))
+      .keys;
   }
 
   config(): Promise<AccountConfig> {

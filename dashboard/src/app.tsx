@@ -67,7 +67,12 @@ export function App() {
     location.hash = '';
   };
 
-  if (restoring) return <main id="main"><Loading label="Signing in…" /></main>;
+  if (restoring)
+    return (
+      <main id="main">
+        <Loading label="Signing in…" />
+      </main>
+    );
   if (!signed) return <SignIn onSignIn={signIn} />;
   return <Shell signed={signed} onSignOut={signOut} />;
 }
@@ -131,7 +136,8 @@ function Shell({ signed, onSignOut }: { signed: Signed; onSignOut: () => void })
       </header>
       {!signed.canWrite && (
         <p class="banner" id={READ_ONLY_REASON} role="note">
-          Read-only token: it has Images Read but not Images Write, so uploading, editing and deleting are disabled.
+          Read-only token: it has Images Read but not Images Write, so uploading, editing and deleting are
+          disabled.
         </p>
       )}
       <main id="main" tabIndex={-1}>

@@ -25,6 +25,9 @@ export function useDashboard(): DashboardState {
 export const READ_ONLY_REASON = 'read-only-reason';
 
 /** Props for a write control: disabled with the reason attached when the token is read-only. */
-export function writeProps(canWrite: boolean, busy = false): { disabled: boolean; 'aria-describedby'?: string } {
+export function writeProps(
+  canWrite: boolean,
+  busy = false,
+): { disabled: boolean; 'aria-describedby'?: string } {
   return canWrite ? { disabled: busy } : { disabled: true, 'aria-describedby': READ_ONLY_REASON };
 }

@@ -8,7 +8,9 @@ export function loadSession(): Session | null {
     const raw = sessionStorage.getItem(KEY);
     if (!raw) return null;
     const s = JSON.parse(raw) as Partial<Session>;
-    return typeof s.accountId === 'string' && typeof s.token === 'string' ? { accountId: s.accountId, token: s.token } : null;
+    return typeof s.accountId === 'string' && typeof s.token === 'string'
+      ? { accountId: s.accountId, token: s.token }
+      : null;
   } catch {
     return null;
   }

@@ -10,7 +10,9 @@ const keyCache = new Map<string, Promise<CryptoKey>>();
 function hmacKey(value: string): Promise<CryptoKey> {
   let key = keyCache.get(value);
   if (!key) {
-    key = crypto.subtle.importKey('raw', encoder.encode(value), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    key = crypto.subtle.importKey('raw', encoder.encode(value), { name: 'HMAC', hash: 'SHA-256' }, false, [
+      'sign',
+    ]);
     keyCache.set(value, key);
   }
   return key;
@@ -22,7 +24,8 @@ function hex(bytes: ArrayBuffer): string {
 
 /** Appends `exp` and `sig` to a delivery URL; `exp` in seconds since the epoch. */
 export async function signUrl(url: string, keyValue: string, exp: number): Promise<string> {
-  if (!crypto.subtle) throw new Error('Signing needs a secure context: open the dashboard over https or on 127.0.0.1');
+  if (!crypto.subtle)
+    throw new Error('Signing needs a secure context: open the dashboard over https or on 127.0.0.1');
   const u = new URL(url);
   const toSign = `${u.pathname}?exp=${exp}`;
   const sig = hex(await crypto.subtle.sign('HMAC', await hmacKey(keyValue), encoder.encode(toSign)));

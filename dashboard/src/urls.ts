@@ -22,16 +22,25 @@ export function smallestVariant(variants: Variant[]): Variant | undefined {
  * smallest variant the account has. Flexible variants never serve images that require signed URLs
  * (Cloudflare's rule), so those always take the smallest named variant, signed.
  */
-export function thumbnailUrl(image: Image, opts: { flexible: boolean; smallest: string | undefined; size: number }): string | undefined {
+export function thumbnailUrl(
+  image: Image,
+  opts: { flexible: boolean; smallest: string | undefined; size: number },
+): string | undefined {
   const first = image.variants[0];
   if (!first) return undefined;
-  if (opts.flexible && !image.requireSignedURLs) return withVariant(first, `w=${opts.size},h=${opts.size},fit=cover`);
+  if (opts.flexible && !image.requireSignedURLs)
+    return withVariant(first, `w=${opts.size},h=${opts.size},fit=cover`);
   const named = image.variants.find((u) => variantName(u) === opts.smallest);
   return named ?? first;
 }
 
 /** Flexible options that reproduce a variant form's values, for a preview before saving. */
-export function flexibleOptions(o: { width?: number; height?: number; fit: string; metadata: string }): string {
+export function flexibleOptions(o: {
+  width?: number;
+  height?: number;
+  fit: string;
+  metadata: string;
+}): string {
   const parts: string[] = [];
   if (o.width) parts.push(`w=${o.width}`);
   if (o.height) parts.push(`h=${o.height}`);

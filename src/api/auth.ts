@@ -27,7 +27,8 @@ export function authHook(ctx: ApiContext) {
       throw presented.kind === 'token' ? new AppError('invalidToken') : new AppError('unknownGlobalKey');
     }
     // GET/HEAD need Images Read, unless the route asks for more (issuing a batch token needs Write).
-    const routePermission = (req.routeOptions.config as { permission?: 'read' | 'write' } | undefined)?.permission;
+    const routePermission = (req.routeOptions.config as { permission?: 'read' | 'write' } | undefined)
+      ?.permission;
     const needed = routePermission ?? (req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write');
     if (!allows(credential, accountId, needed)) throw new AppError('authenticationError');
     const account = await ctx.accounts.get(accountId);

@@ -19,7 +19,10 @@ export const batchTokenRoutes: FastifyPluginAsync<{ ctx: ApiContext }> = async (
   const schema = {
     tags: ['batch'],
     summary: 'Issue a batch token (needs Images Write)',
-    response: envelope(Type.Object({ token: Type.String(), expiresAt: Type.String({ format: 'date-time' }) }), 'The token and when it expires.'),
+    response: envelope(
+      Type.Object({ token: Type.String(), expiresAt: Type.String({ format: 'date-time' }) }),
+      'The token and when it expires.',
+    ),
   };
   // A batch token can write, so only a credential that can write may issue one.
   app.get('/images/v1/batch_token', { schema, config: { permission: 'write' } }, async (req) => {
@@ -31,9 +34,13 @@ export const batchTokenRoutes: FastifyPluginAsync<{ ctx: ApiContext }> = async (
 function batchAuth(ctx: ApiContext) {
   return async (req: FastifyRequest): Promise<void> => {
     const presented = readCredential(req.headers);
-    if (presented.kind !== 'token') throw new AppError('invalidToken', { detail: 'The batch API takes a batch token (Authorization: Bearer)' });
+    if (presented.kind !== 'token')
+      throw new AppError('invalidToken', {
+        detail: 'The batch API takes a batch token (Authorization: Bearer)',
+      });
     const credential = await ctx.accounts.findToken(presented.token);
-    if (!credential || credential.kind !== 'batch' || ctx.accounts.expired(credential)) throw new AppError('invalidToken');
+    if (!credential || credential.kind !== 'batch' || ctx.accounts.expired(credential))
+      throw new AppError('invalidToken');
     const account = await ctx.accounts.get(credential.accountIds[0] ?? '');
     if (!account) throw new AppError('invalidToken');
     req.account = account;

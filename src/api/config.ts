@@ -12,11 +12,17 @@ const tags = ['account settings'];
 const config = envelope(ConfigJson, 'The settings.');
 
 export const configRoutes: FastifyPluginAsync<{ ctx: ApiContext }> = async (app, { ctx }) => {
-  app.get('/images/v1/config', { schema: { tags, summary: 'Account settings', response: config } }, async (req) => ok(toJson(req.account)));
+  app.get(
+    '/images/v1/config',
+    { schema: { tags, summary: 'Account settings', response: config } },
+    async (req) => ok(toJson(req.account)),
+  );
 
   app.patch<{ Body: Static<typeof ConfigBody> }>(
     '/images/v1/config',
-    { schema: { tags, summary: 'Edit flexible_variants and browser_ttl', body: ConfigBody, response: config } },
+    {
+      schema: { tags, summary: 'Edit flexible_variants and browser_ttl', body: ConfigBody, response: config },
+    },
     async (req) => {
       const patch: { flexibleVariants?: boolean; browserTtl?: number } = {};
       if (req.body.flexible_variants !== undefined) patch.flexibleVariants = req.body.flexible_variants;

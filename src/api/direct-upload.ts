@@ -21,17 +21,31 @@ export function uploadUrl(ctx: ApiContext, accountHash: string, imageId: string)
   return `${ctx.uploadBase ?? `${ctx.publicUrl}/upload`}/${accountHash}/${encodeImageIdPath(imageId)}`;
 }
 
-async function readDraftInput(req: FastifyRequest<{ Body: Static<typeof DirectUploadBody> }>, ctx: ApiContext): Promise<DraftInput> {
+async function readDraftInput(
+  req: FastifyRequest<{ Body: Static<typeof DirectUploadBody> }>,
+  ctx: ApiContext,
+): Promise<DraftInput> {
   if (req.isMultipart()) {
     const form = await readUploadForm(req, ctx.maxUploadBytes);
-    if (form.file) throw appError('badRequest', 'A direct upload request takes no file; upload it to the returned uploadURL');
-    return { id: form.id, metadata: form.metadata, requireSignedURLs: form.requireSignedURLs, creator: form.creator, expiry: form.fields.get('expiry') };
+    if (form.file)
+      throw appError(
+        'badRequest',
+        'A direct upload request takes no file; upload it to the returned uploadURL',
+      );
+    return {
+      id: form.id,
+      metadata: form.metadata,
+      requireSignedURLs: form.requireSignedURLs,
+      creator: form.creator,
+      expiry: form.fields.get('expiry'),
+    };
   }
   // The schema has checked every field's type; metadata may still be JSON text of an object.
   const body = req.body;
   let metadata: unknown = body.metadata ?? undefined;
   if (typeof metadata === 'string') {
-    if (jsonDepth(metadata) > MAX_JSON_DEPTH) throw appError('badRequest', `Metadata nests deeper than ${MAX_JSON_DEPTH} levels`);
+    if (jsonDepth(metadata) > MAX_JSON_DEPTH)
+      throw appError('badRequest', `Metadata nests deeper than ${MAX_JSON_DEPTH} levels`);
     try {
       metadata = JSON.parse(metadata);
     } catch {
@@ -58,12 +72,19 @@ export const directUploadRoutes: FastifyPluginAsync<{ ctx: ApiContext }> = async
         tags: ['direct creator upload'],
         summary: 'Create a draft and its one-time upload URL (JSON or multipart body)',
         body: DirectUploadBody,
-        response: envelope(Type.Object({ id: Type.String(), uploadURL: Type.String({ format: 'uri' }) }), 'The draft id and its upload URL.', { result_info: Type.Optional(Type.Null()) }),
+        response: envelope(
+          Type.Object({ id: Type.String(), uploadURL: Type.String({ format: 'uri' }) }),
+          'The draft id and its upload URL.',
+          { result_info: Type.Optional(Type.Null()) },
+        ),
       },
     },
     async (req) => {
       const draft = await ctx.directUploads.create(req.account.id, await readDraftInput(req, ctx));
-      return { ...ok({ id: draft.id, uploadURL: uploadUrl(ctx, req.account.hash, draft.id) }), result_info: null };
+      return {
+        ...ok({ id: draft.id, uploadURL: uploadUrl(ctx, req.account.hash, draft.id) }),
+        result_info: null,
+      };
     },
   );
 };
@@ -80,7 +101,8 @@ function textError(reply: FastifyReply, e: AppError) {
 export const uploadUrlRoutes: FastifyPluginAsync<{ ctx: ApiContext }> = async (app, { ctx }) => {
   const schema = {
     tags: ['direct creator upload'],
-    summary: 'The one-time upload URL: one multipart file, no credentials (errors are text: ERROR <code>: <message>)',
+    summary:
+      'The one-time upload URL: one multipart file, no credentials (errors are text: ERROR <code>: <message>)',
     'x-path': '/upload/{account_hash}/{image_id}',
     consumes: ['multipart/form-data'],
     'x-multipart': Type.Object({ file: Type.String({ format: 'binary' }) }),
@@ -91,7 +113,9 @@ export const uploadUrlRoutes: FastifyPluginAsync<{ ctx: ApiContext }> = async (a
       const account = await ctx.accounts.getByHash(req.params.hash);
       if (!account) throw appError('imageNotFound', 'Unknown upload URL');
       const raw = (req.raw.url ?? '').split('?')[0]!;
-      const rest = raw.slice(raw.indexOf(`/upload/${req.params.hash}/`) + `/upload/${req.params.hash}/`.length);
+      const rest = raw.slice(
+        raw.indexOf(`/upload/${req.params.hash}/`) + `/upload/${req.params.hash}/`.length,
+      );
       let id: string;
       try {
         id = rest.split('/').map(decodeURIComponent).join('/');
@@ -105,7 +129,10 @@ export const uploadUrlRoutes: FastifyPluginAsync<{ ctx: ApiContext }> = async (a
     } catch (e) {
       if (isAppError(e)) return textError(reply, e);
       req.log.error({ err: e }, 'direct upload failed');
-      return textError(reply, new AppError(isBackendUnavailable(e) ? 'unavailable' : 'internal', { cause: e }));
+      return textError(
+        reply,
+        new AppError(isBackendUnavailable(e) ? 'unavailable' : 'internal', { cause: e }),
+      );
     }
   });
 };

@@ -22,7 +22,12 @@ export function encodeImageIdPath(id: string): string {
 }
 
 /** The delivery URL of one variant of an image. */
-export function deliveryUrl(publicUrl: string, accountHash: string, imageId: string, variant: string): string {
+export function deliveryUrl(
+  publicUrl: string,
+  accountHash: string,
+  imageId: string,
+  variant: string,
+): string {
   return `${publicUrl}/cdn-cgi/imagedelivery/${accountHash}/${encodeImageIdPath(imageId)}/${variant}`;
 }
 
@@ -30,7 +35,12 @@ export function deliveryUrl(publicUrl: string, accountHash: string, imageId: str
  * Serialises an image for the API: one delivery URL per account variant, `meta` only when set,
  * `draft` only on drafts.
  */
-export function toImageJson(image: ImageRecord, account: Account, variants: VariantRecord[], publicUrl: string): ImageJson {
+export function toImageJson(
+  image: ImageRecord,
+  account: Account,
+  variants: VariantRecord[],
+  publicUrl: string,
+): ImageJson {
   const out: ImageJson = {
     id: image.id,
     filename: image.filename,

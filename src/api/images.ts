@@ -29,8 +29,11 @@ const deleted = envelope(Type.Object({}), 'Deleted.');
  */
 export function uploadedField(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
-  const t = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/.test(raw) ? Date.parse(raw) : NaN;
-  if (!Number.isFinite(t) || t < 0) throw appError('badRequest', invalid('uploaded', 'ISO 8601 time such as 2024-05-01T12:00:00.000Z', raw));
+  const t = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/.test(raw)
+    ? Date.parse(raw)
+    : NaN;
+  if (!Number.isFinite(t) || t < 0)
+    throw appError('badRequest', invalid('uploaded', 'ISO 8601 time such as 2024-05-01T12:00:00.000Z', raw));
   return t;
 }
 
@@ -61,12 +64,21 @@ export function parseImagePath(req: FastifyRequest): { id: string; blob: boolean
  * `attachment` for an SVG (opened from a link it is a download, not a document on our origin) and
  * none for a raster image (docs/compat.md).
  */
-function blobDisposition(asked: 'inline' | 'attachment' | undefined, contentType: string): string | undefined {
+function blobDisposition(
+  asked: 'inline' | 'attachment' | undefined,
+  contentType: string,
+): string | undefined {
   return asked ?? (isSvgContentType(contentType) ? 'attachment' : undefined);
 }
 
 const BlobQuery = Type.Object({
-  disposition: Type.Optional(Type.String({ enum: ['inline', 'attachment'], 'x-expected': '"inline" or "attachment"', description: 'Blob only: Content-Disposition.' })),
+  disposition: Type.Optional(
+    Type.String({
+      enum: ['inline', 'attachment'],
+      'x-expected': '"inline" or "attachment"',
+      description: 'Blob only: Content-Disposition.',
+    }),
+  ),
 });
 
 /** Upload, list (v1 and v2), details, edit, delete and the original blob: one plugin. */
@@ -76,7 +88,15 @@ export const imagesRoutes: FastifyPluginAsync<{ ctx: ApiContext }> = async (app,
 
   app.post(
     '/images/v1',
-    { schema: { tags, summary: 'Upload an image (a file or a url)', consumes: ['multipart/form-data'], 'x-multipart': UploadForm, response: image } },
+    {
+      schema: {
+        tags,
+        summary: 'Upload an image (a file or a url)',
+        consumes: ['multipart/form-data'],
+        'x-multipart': UploadForm,
+        response: image,
+      },
+    },
     async (req) => {
       const form = await readUploadForm(req, ctx.maxUploadBytes);
       if (form.url !== undefined && form.file !== undefined) {
@@ -99,7 +119,14 @@ export const imagesRoutes: FastifyPluginAsync<{ ctx: ApiContext }> = async (app,
 
   app.get<{ Querystring: Static<typeof ListV1Query> }>(
     '/images/v1',
-    { schema: { tags, summary: 'List images (pages)', querystring: ListV1Query, response: envelope(Type.Object({ images: Type.Array(ImageJson) }), 'A page of images.') } },
+    {
+      schema: {
+        tags,
+        summary: 'List images (pages)',
+        querystring: ListV1Query,
+        response: envelope(Type.Object({ images: Type.Array(ImageJson) }), 'A page of images.'),
+      },
+    },
     async (req) => {
       const q = req.query;
       // The schema allows at most 11 digits, so the row offset stays a safe integer.
@@ -119,7 +146,13 @@ export const imagesRoutes: FastifyPluginAsync<{ ctx: ApiContext }> = async (app,
         tags,
         summary: 'List images (continuation tokens, metadata filters)',
         querystring: ListV2Query,
-        response: envelope(Type.Object({ images: Type.Array(ImageJson), continuation_token: Type.Optional(Type.Union([Type.String(), Type.Null()])) }), 'A page of images.'),
+        response: envelope(
+          Type.Object({
+            images: Type.Array(ImageJson),
+            continuation_token: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+          }),
+          'A page of images.',
+        ),
       },
     },
     async (req) => {
@@ -137,13 +170,28 @@ export const imagesRoutes: FastifyPluginAsync<{ ctx: ApiContext }> = async (app,
   // them /images/v1/{image_id} and /images/v1/{image_id}/blob, see openapi.ts).
   app.get<{ Querystring: Static<typeof BlobQuery> }>(
     '/images/v1/*',
-    { schema: { tags, summary: 'Image details (or /blob: the original)', 'x-path': '/images/v1/{image_id}', querystring: BlobQuery, response: image } },
+    {
+      schema: {
+        tags,
+        summary: 'Image details (or /blob: the original)',
+        'x-path': '/images/v1/{image_id}',
+        querystring: BlobQuery,
+        response: image,
+      },
+    },
     async (req, reply) => {
       const { id, blob } = parseImagePath(req);
       if (!blob) return ok(await serialise(req, await ctx.images.get(req.account.id, id)));
       const b = await ctx.images.blob(req.account.id, id);
-      const disposition = blobDisposition(req.query.disposition as 'inline' | 'attachment' | undefined, b.contentType);
-      reply.header('content-type', b.contentType).header('etag', b.etag).header('cache-control', 'private, no-store').header('x-content-type-options', 'nosniff');
+      const disposition = blobDisposition(
+        req.query.disposition as 'inline' | 'attachment' | undefined,
+        b.contentType,
+      );
+      reply
+        .header('content-type', b.contentType)
+        .header('etag', b.etag)
+        .header('cache-control', 'private, no-store')
+        .header('x-content-type-options', 'nosniff');
       if (isSvgContentType(b.contentType)) reply.headers(SVG_RESPONSE_HEADERS);
       if (disposition) reply.header('content-disposition', disposition);
       return reply.send(b.data);
@@ -152,7 +200,15 @@ export const imagesRoutes: FastifyPluginAsync<{ ctx: ApiContext }> = async (app,
 
   app.patch<{ Body: Static<typeof PatchImageBody> }>(
     '/images/v1/*',
-    { schema: { tags, summary: 'Edit metadata, creator or requireSignedURLs', 'x-path': '/images/v1/{image_id}', body: PatchImageBody, response: image } },
+    {
+      schema: {
+        tags,
+        summary: 'Edit metadata, creator or requireSignedURLs',
+        'x-path': '/images/v1/{image_id}',
+        body: PatchImageBody,
+        response: image,
+      },
+    },
     async (req) => {
       const { id, blob } = parseImagePath(req);
       if (blob) throw noRoute();
@@ -165,10 +221,14 @@ export const imagesRoutes: FastifyPluginAsync<{ ctx: ApiContext }> = async (app,
     },
   );
 
-  app.delete('/images/v1/*', { schema: { tags, summary: 'Delete an image', 'x-path': '/images/v1/{image_id}', response: deleted } }, async (req) => {
-    const { id, blob } = parseImagePath(req);
-    if (blob) throw noRoute();
-    await ctx.images.delete(req.account.id, id);
-    return ok({});
-  });
+  app.delete(
+    '/images/v1/*',
+    { schema: { tags, summary: 'Delete an image', 'x-path': '/images/v1/{image_id}', response: deleted } },
+    async (req) => {
+      const { id, blob } = parseImagePath(req);
+      if (blob) throw noRoute();
+      await ctx.images.delete(req.account.id, id);
+      return ok({});
+    },
+  );
 };

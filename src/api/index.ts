@@ -25,7 +25,15 @@ export async function apiRoutes(app: FastifyInstance, ctx: ApiContext): Promise<
     async (scoped) => {
       scoped.decorateRequest('account', null as never);
       scoped.addHook('onRequest', authHook(ctx));
-      for (const plugin of [imagesRoutes, variantsRoutes, keysRoutes, statsRoutes, configRoutes, directUploadRoutes, batchTokenRoutes]) {
+      for (const plugin of [
+        imagesRoutes,
+        variantsRoutes,
+        keysRoutes,
+        statsRoutes,
+        configRoutes,
+        directUploadRoutes,
+        batchTokenRoutes,
+      ]) {
         await scoped.register(plugin, { ctx });
       }
     },

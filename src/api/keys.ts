@@ -13,13 +13,18 @@ const tags = ['signing keys'];
 const keys = envelope(KeysJson, 'Every signing key of the account.');
 
 export const keysRoutes: FastifyPluginAsync<{ ctx: ApiContext }> = async (app, { ctx }) => {
-  app.get('/images/v1/keys', { schema: { tags, summary: 'List signing keys', response: keys } }, async (req) => ok(toJson(await ctx.keys.list(req.account.id))));
+  app.get(
+    '/images/v1/keys',
+    { schema: { tags, summary: 'List signing keys', response: keys } },
+    async (req) => ok(toJson(await ctx.keys.list(req.account.id))),
+  );
 
   app.put<{ Params: { signing_key_name: string } }>(
     '/images/v1/keys/:signing_key_name',
     { schema: { tags, summary: 'Add a signing key (idempotent)', params: KeyParams, response: keys } },
     // Pictor extension (docs/compat.md): a JSON body {"value": "<secret>"} sets the key's value.
-    async (req) => ok(toJson(await ctx.keys.put(req.account.id, req.params.signing_key_name, keyValue(req.body)))),
+    async (req) =>
+      ok(toJson(await ctx.keys.put(req.account.id, req.params.signing_key_name, keyValue(req.body)))),
   );
 
   app.delete<{ Params: { signing_key_name: string } }>(

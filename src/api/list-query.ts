@@ -64,12 +64,14 @@ export function parseMetaFilter(key: string, raw: unknown): MetaFilter {
   const opName = m[2]!;
   const segments = path.split('.');
   if (segments.length > MAX_DEPTH) bad(invalid(key, `at most ${MAX_DEPTH} nesting levels`, path));
-  for (const seg of segments) if (!FIELD_RE.test(seg)) bad(invalid(key, 'field names of letters, digits and _ (at most 100)', seg));
+  for (const seg of segments)
+    if (!FIELD_RE.test(seg)) bad(invalid(key, 'field names of letters, digits and _ (at most 100)', seg));
   const op = OPS[opName];
   if (!op) bad(invalid(key, `an operator among ${Object.keys(OPS).join(', ')}`, opName));
   if (typeof raw !== 'string') bad(invalid(key, 'one value', raw));
   const parts = op.op === 'in' ? raw.split('|') : [raw];
-  if (op.op === 'in' && parts.length > MAX_IN_VALUES) bad(invalid(key, `at most ${MAX_IN_VALUES} values`, raw));
+  if (op.op === 'in' && parts.length > MAX_IN_VALUES)
+    bad(invalid(key, `at most ${MAX_IN_VALUES} values`, raw));
   if (parts.some((p) => p === '')) bad(invalid(key, 'non-empty value', raw));
   return { path, op: op.op, type: op.type, values: parts.map((p) => typed(p, op.type, key)) };
 }
@@ -96,7 +98,8 @@ function decodeToken(token: string, order: 'asc' | 'desc'): number {
   } catch {
     return bad(invalid('continuation_token', 'a token from a previous page', token));
   }
-  if (t?.v !== 1 || (t.o !== 'asc' && t.o !== 'desc') || !Number.isSafeInteger(t.a)) bad(invalid('continuation_token', 'a token from a previous page', token));
+  if (t?.v !== 1 || (t.o !== 'asc' && t.o !== 'desc') || !Number.isSafeInteger(t.a))
+    bad(invalid('continuation_token', 'a token from a previous page', token));
   if (t.o !== order) bad('The continuation_token belongs to a listing with another sort_order');
   return t.a;
 }
@@ -107,12 +110,14 @@ export function parseListV2Query(q: ListV2QueryString): ListImagesV2Query {
   const limit = q.per_page ? clampPerPage(Number(q.per_page), V2_PER_PAGE) : V2_PER_PAGE.default;
   const creator = q.creator === undefined ? undefined : q.creator === '' ? null : q.creator;
   const token = q.continuation_token;
-  const after = token !== undefined && token !== '' && token !== 'null' ? decodeToken(token, order) : undefined;
+  const after =
+    token !== undefined && token !== '' && token !== 'null' ? decodeToken(token, order) : undefined;
   const filters: MetaFilter[] = [];
   for (const [key, value] of Object.entries(q)) {
     if (!key.startsWith('meta.') && !key.startsWith('meta[')) continue;
     filters.push(parseMetaFilter(key, Array.isArray(value) ? bad(invalid(key, 'one value', value)) : value));
   }
-  if (filters.length > MAX_FILTERS) bad(`At most ${MAX_FILTERS} metadata filters are allowed (received ${filters.length})`);
+  if (filters.length > MAX_FILTERS)
+    bad(`At most ${MAX_FILTERS} metadata filters are allowed (received ${filters.length})`);
   return { order, limit, creator, after, filters };
 }

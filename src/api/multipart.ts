@@ -67,7 +67,8 @@ export function setPath(target: Record<string, unknown>, path: string[], value: 
 }
 
 function parseMetadataJson(text: string): Record<string, unknown> {
-  if (jsonDepth(text) > MAX_JSON_DEPTH) throw appError('badRequest', `Metadata nests deeper than ${MAX_JSON_DEPTH} levels`);
+  if (jsonDepth(text) > MAX_JSON_DEPTH)
+    throw appError('badRequest', `Metadata nests deeper than ${MAX_JSON_DEPTH} levels`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -102,19 +103,30 @@ export async function readUploadForm(req: FastifyRequest, maxFileBytes: number):
       // A `file` part is the image even without a filename (hand-built forms, some HTTP clients).
       isPartAFile: (name, contentType, filename) =>
         name === 'file' || filename !== undefined || contentType === 'application/octet-stream',
-      limits: { fileSize: maxFileBytes, files: 1, fields: 200, fieldSize: 16 * 1024, parts: 201, fieldNameSize: 1024 },
+      limits: {
+        fileSize: maxFileBytes,
+        files: 1,
+        fields: 200,
+        fieldSize: 16 * 1024,
+        parts: 201,
+        fieldNameSize: 1024,
+      },
     });
     for await (const part of parts) {
       if (part.type === 'file') {
         if (part.fieldname !== 'file') {
           part.file.resume();
-          throw appError('badRequest', `Unexpected file field ${part.fieldname}; the image goes in the field named file`);
+          throw appError(
+            'badRequest',
+            `Unexpected file field ${part.fieldname}; the image goes in the field named file`,
+          );
         }
         const data = await readCapped(part.file, maxFileBytes);
         form.file = { data, filename: part.filename ? part.filename.slice(0, 255) : null };
         continue;
       }
-      if (part.valueTruncated || part.fieldnameTruncated) throw appError('badRequest', `Form field ${part.fieldname} is too large`);
+      if (part.valueTruncated || part.fieldnameTruncated)
+        throw appError('badRequest', `Form field ${part.fieldname} is too large`);
       const value = typeof part.value === 'string' ? part.value : String(part.value);
       const name = part.fieldname;
       if (name === 'url') form.url = value;
@@ -122,12 +134,14 @@ export async function readUploadForm(req: FastifyRequest, maxFileBytes: number):
       else if (name === 'creator') form.creator = value;
       else if (name === 'requireSignedURLs') {
         const b = parseBool(value);
-        if (b === undefined) throw appError('badRequest', invalid('requireSignedURLs', 'true or false', value));
+        if (b === undefined)
+          throw appError('badRequest', invalid('requireSignedURLs', 'true or false', value));
         form.requireSignedURLs = b;
       } else if (name === 'metadata') metadataJson = value;
       else {
         const path = metadataPath(name);
-        if (path && path.length > MAX_JSON_DEPTH) throw appError('badRequest', `Metadata nests deeper than ${MAX_JSON_DEPTH} levels`);
+        if (path && path.length > MAX_JSON_DEPTH)
+          throw appError('badRequest', `Metadata nests deeper than ${MAX_JSON_DEPTH} levels`);
         if (path) setPath((folded ??= {}), path, value);
         else form.fields.set(name, value);
       }
@@ -147,7 +161,10 @@ export async function readUploadForm(req: FastifyRequest, maxFileBytes: number):
  * Buffers a file part, failing the moment it passes the cap instead of reading to the end of the
  * part (toBuffer() waits for the end, so a client could keep sending forever).
  */
-function readCapped(stream: NodeJS.ReadableStream & { truncated?: boolean }, maxFileBytes: number): Promise<Buffer> {
+function readCapped(
+  stream: NodeJS.ReadableStream & { truncated?: boolean },
+  maxFileBytes: number,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     const tooLarge = () => reject(tooLargeError(maxFileBytes));
@@ -170,7 +187,8 @@ function mapMultipartError(e: unknown, maxFileBytes: number): AppError {
   const code = (e as { code?: string }).code;
   if (code === 'FST_REQ_FILE_TOO_LARGE') return tooLargeError(maxFileBytes);
   if (code === 'FST_FILES_LIMIT') return appError('badRequest', 'Only one file may be uploaded per request');
-  if (code === 'FST_FIELDS_LIMIT' || code === 'FST_PARTS_LIMIT') return appError('badRequest', 'Too many form fields');
+  if (code === 'FST_FIELDS_LIMIT' || code === 'FST_PARTS_LIMIT')
+    return appError('badRequest', 'Too many form fields');
   if (code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') return appError('notMultipart');
   return new AppError('receiveError', { cause: e });
 }

@@ -48,7 +48,8 @@ function transform({ schema, url }: { schema: unknown; url: string }) {
   const names = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);
   if (names.length) {
     const properties: Record<string, unknown> = { ...rest.params?.properties };
-    for (const n of names) properties[n] ??= { type: 'string', ...(n === 'account_id' ? { pattern: '^[0-9a-f]{32}$' } : {}) };
+    for (const n of names)
+      properties[n] ??= { type: 'string', ...(n === 'account_id' ? { pattern: '^[0-9a-f]{32}$' } : {}) };
     out.params = { type: 'object', properties, required: names };
   }
   return { schema: out as never, url: path };
@@ -63,9 +64,13 @@ function transformObject(doc: Doc): Doc {
     doc.paths[`${base}/blob`] = {
       get: {
         ...op,
-        summary: 'The original image bytes (SVG: with Content-Security-Policy and Content-Disposition: attachment)',
+        summary:
+          'The original image bytes (SVG: with Content-Security-Policy and Content-Disposition: attachment)',
         responses: {
-          200: { description: 'The stored original.', content: { 'image/*': { schema: { type: 'string', format: 'binary' } } } },
+          200: {
+            description: 'The stored original.',
+            content: { 'image/*': { schema: { type: 'string', format: 'binary' } } },
+          },
           '4XX': details.responses && (details.responses as Record<string, unknown>)['4XX'],
         },
       },
@@ -74,7 +79,12 @@ function transformObject(doc: Doc): Doc {
   for (const [path, item] of Object.entries(doc.paths)) {
     if (path.startsWith('/accounts/')) continue;
     // The batch API and the one-time upload URL live at the root of the server, not under /client/v4.
-    (item as Record<string, unknown>).servers = [{ url: '/', description: 'The root of the Pictor server (batch.imagedelivery.net / upload.imagedelivery.net)' }];
+    (item as Record<string, unknown>).servers = [
+      {
+        url: '/',
+        description: 'The root of the Pictor server (batch.imagedelivery.net / upload.imagedelivery.net)',
+      },
+    ];
     for (const op of Object.values(item)) {
       if (path.startsWith('/upload/')) op.security = [];
       else {
@@ -89,7 +99,10 @@ function transformObject(doc: Doc): Doc {
 /** Registers the generator and the reader; routes added after this call are documented. */
 export async function openapiRoutes(app: FastifyInstance): Promise<void> {
   // Loaded here, not at the top: CLI commands that import the server (gc, account) never build the app.
-  const [{ default: swagger }, { default: swaggerUi }] = await Promise.all([import('@fastify/swagger'), import('@fastify/swagger-ui')]);
+  const [{ default: swagger }, { default: swaggerUi }] = await Promise.all([
+    import('@fastify/swagger'),
+    import('@fastify/swagger-ui'),
+  ]);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -102,18 +115,30 @@ export async function openapiRoutes(app: FastifyInstance): Promise<void> {
       servers: [{ url: API_PREFIX }],
       components: {
         securitySchemes: {
-          apiToken: { type: 'http', scheme: 'bearer', description: 'An API token (Images Read, or Read + Write).' },
+          apiToken: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'An API token (Images Read, or Read + Write).',
+          },
           authEmail: { type: 'apiKey', in: 'header', name: 'X-Auth-Email' },
           authKey: { type: 'apiKey', in: 'header', name: 'X-Auth-Key' },
-          batchToken: { type: 'http', scheme: 'bearer', description: 'A batch token from GET /images/v1/batch_token.' },
+          batchToken: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'A batch token from GET /images/v1/batch_token.',
+          },
         },
       },
       security: [{ apiToken: [] }, { authEmail: [], authKey: [] }],
     },
     hideUntagged: true,
     transform,
-    transformObject: (obj) => transformObject((obj as unknown as { openapiObject: Doc }).openapiObject) as never,
+    transformObject: (obj) =>
+      transformObject((obj as unknown as { openapiObject: Doc }).openapiObject) as never,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { url: `${API_PREFIX}/openapi.json` } as never });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { url: `${API_PREFIX}/openapi.json` } as never,
+  });
   app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());
 }

@@ -7,7 +7,13 @@ import { envelope, StatsJson } from './schemas.js';
 export const statsRoutes: FastifyPluginAsync<{ ctx: ApiContext }> = async (app, { ctx }) => {
   app.get(
     '/images/v1/stats',
-    { schema: { tags: ['images'], summary: 'Image count and allowance', response: envelope(StatsJson, 'The count.') } },
+    {
+      schema: {
+        tags: ['images'],
+        summary: 'Image count and allowance',
+        response: envelope(StatsJson, 'The count.'),
+      },
+    },
     async (req) => ok(await ctx.images.stats(req.account.id, req.account.allowance)),
   );
 };

@@ -13,7 +13,14 @@ import { invalid } from '../core/check.js';
 
 function newAjv(): Ajv {
   // verbose: errors carry the failing value and the schema that refused it (for the sentence).
-  const ajv = new Ajv({ allErrors: false, verbose: true, strict: true, coerceTypes: false, useDefaults: false, removeAdditional: false });
+  const ajv = new Ajv({
+    allErrors: false,
+    verbose: true,
+    strict: true,
+    coerceTypes: false,
+    useDefaults: false,
+    removeAdditional: false,
+  });
   ajv.addKeyword({ keyword: 'x-expected', schemaType: 'string' });
   ajv.addKeyword({ keyword: 'x-error', schemaType: 'string' });
   // OpenAPI annotations that are not validation keywords.
@@ -42,7 +49,10 @@ interface Annotated {
 
 /** The name of the failing value: a property path like `metadata.a`, or the part itself. */
 function nameOf(e: ErrorObject, part: string): string {
-  const path = e.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const path = e.instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   if (e.keyword === 'required') path.push((e.params as { missingProperty: string }).missingProperty);
   return path.length ? path.join('.') : part;
 }
@@ -74,10 +84,12 @@ function expectedOf(e: ErrorObject): string {
 export function formatSchemaError(errors: ErrorObject[], part: string): string {
   const annotation = (e: ErrorObject): Annotated | undefined => {
     const parent = e.parentSchema as Annotated | undefined;
-    if (e.keyword === 'required') return parent?.properties?.[(e.params as { missingProperty: string }).missingProperty];
+    if (e.keyword === 'required')
+      return parent?.properties?.[(e.params as { missingProperty: string }).missingProperty];
     return parent;
   };
-  const chosen = errors.find((e) => annotation(e)?.['x-error'] || annotation(e)?.['x-expected']) ?? errors[0]!;
+  const chosen =
+    errors.find((e) => annotation(e)?.['x-error'] || annotation(e)?.['x-expected']) ?? errors[0]!;
   const a = annotation(chosen);
   if (a?.['x-error']) return a['x-error'];
   const actual = chosen.keyword === 'required' ? undefined : chosen.data;
@@ -91,10 +103,19 @@ export function formatSchemaError(errors: ErrorObject[], part: string): string {
  */
 export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) => {
   const part = httpPart === 'body' ? 'body' : httpPart === 'params' ? 'path' : 'query';
-  const validate: ValidateFunction = (httpPart === 'body' ? compilers.body : compilers.text).compile(schema as object);
+  const validate: ValidateFunction = (httpPart === 'body' ? compilers.body : compilers.text).compile(
+    schema as object,
+  );
   return (data: unknown) => {
     // Fastify gives null or undefined when nothing was parsed (no body, a multipart stream, another type).
-    const value = httpPart !== 'body' ? data : data === JSON_NULL ? null : data === undefined || data === null ? {} : data;
+    const value =
+      httpPart !== 'body'
+        ? data
+        : data === JSON_NULL
+          ? null
+          : data === undefined || data === null
+            ? {}
+            : data;
     if (validate(value)) return { value };
     return { error: new SchemaValidationError(formatSchemaError(validate.errors ?? [], part)) };
   };

@@ -33,11 +33,16 @@ export interface Command {
 export class UsageError extends Error {}
 
 /** A whole number from a flag, or `fallback` when the flag is absent. */
-export function wholeNumber(values: ParsedArgs['values'], flag: string, fallback?: number): number | undefined {
+export function wholeNumber(
+  values: ParsedArgs['values'],
+  flag: string,
+  fallback?: number,
+): number | undefined {
   const raw = values[flag];
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (typeof raw !== 'string' || !Number.isInteger(n) || n < 0) throw new UsageError(`--${flag} takes a whole number`);
+  if (typeof raw !== 'string' || !Number.isInteger(n) || n < 0)
+    throw new UsageError(`--${flag} takes a whole number`);
   return n;
 }
 

@@ -13,7 +13,9 @@ import { commands } from './commands/index.js';
 
 /** The version in the package.json beside `src/` or `dist/` (both two levels up from this file). */
 export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 

@@ -6,7 +6,12 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import ipaddr from 'ipaddr.js';
-import { MAX_TRANSFORM_SOURCE_BYTES, MAX_UPLOAD_BYTES, MAX_UPLOAD_BYTES_CEILING, MAX_VARIANTS } from '../core/limits.js';
+import {
+  MAX_TRANSFORM_SOURCE_BYTES,
+  MAX_UPLOAD_BYTES,
+  MAX_UPLOAD_BYTES_CEILING,
+  MAX_VARIANTS,
+} from '../core/limits.js';
 
 export interface Config {
   port: number;
@@ -85,7 +90,11 @@ interface Descriptor<K extends keyof Config> {
   description: string;
   /** Default as written in the docs. */
   defaultText: string;
-  parse(raw: string | undefined, partial: Partial<Config>, env: Record<string, string | undefined>): Config[K];
+  parse(
+    raw: string | undefined,
+    partial: Partial<Config>,
+    env: Record<string, string | undefined>,
+  ): Config[K];
 }
 
 class ConfigError extends Error {}
@@ -95,13 +104,16 @@ function intIn(name: string, min: number, max: number, fallback: number) {
     if (raw === undefined || raw === '') return fallback;
     const n = Number(raw);
     if (!Number.isInteger(n) || n < min || n > max) {
-      throw new ConfigError(`invalid ${name} value (format: integer ${min}..${max}): ${raw}, see docs/config.md#${name}`);
+      throw new ConfigError(
+        `invalid ${name} value (format: integer ${min}..${max}): ${raw}, see docs/config.md#${name}`,
+      );
     }
     return n;
   };
 }
 
-const optional = (raw: string | undefined): string | undefined => (raw === undefined || raw === '' ? undefined : raw);
+const optional = (raw: string | undefined): string | undefined =>
+  raw === undefined || raw === '' ? undefined : raw;
 
 /** An optional http(s) base URL, returned without trailing slashes. */
 function httpBase(name: string) {
@@ -129,8 +141,17 @@ function origin(name: string, v: string): string {
   } catch {
     u = undefined;
   }
-  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:') || (u.pathname !== '/' && u.pathname !== '') || u.search || u.hash || u.username) {
-    throw new ConfigError(`invalid ${name} value (format: http(s)://host[:port], no path): ${v}, see docs/config.md#${name}`);
+  if (
+    !u ||
+    (u.protocol !== 'http:' && u.protocol !== 'https:') ||
+    (u.pathname !== '/' && u.pathname !== '') ||
+    u.search ||
+    u.hash ||
+    u.username
+  ) {
+    throw new ConfigError(
+      `invalid ${name} value (format: http(s)://host[:port], no path): ${v}, see docs/config.md#${name}`,
+    );
   }
   return u.origin;
 }
@@ -150,15 +171,37 @@ function d<K extends keyof Config>(x: Descriptor<K>): Descriptor<K> {
 
 /** Every setting, in the order docs/config.md lists them. */
 export const descriptors = [
-  d({ key: 'port', env: 'PORT', format: 'integer 0..65535', defaultText: '8787', description: 'Port of the API and /cdn-cgi/imagedelivery delivery.', parse: intIn('PORT', 0, 65535, 8787) }),
-  d({ key: 'host', env: 'HOST', format: 'host or IP', defaultText: '127.0.0.1', description: 'Address to listen on.', parse: (r) => optional(r) ?? '127.0.0.1' }),
-  d({ key: 'dataDir', env: 'PICTOR_DATA_DIR', format: 'path', defaultText: './data', description: 'Where the embedded SQLite database and blob files live.', parse: (r) => resolve(optional(r) ?? './data') }),
+  d({
+    key: 'port',
+    env: 'PORT',
+    format: 'integer 0..65535',
+    defaultText: '8787',
+    description: 'Port of the API and /cdn-cgi/imagedelivery delivery.',
+    parse: intIn('PORT', 0, 65535, 8787),
+  }),
+  d({
+    key: 'host',
+    env: 'HOST',
+    format: 'host or IP',
+    defaultText: '127.0.0.1',
+    description: 'Address to listen on.',
+    parse: (r) => optional(r) ?? '127.0.0.1',
+  }),
+  d({
+    key: 'dataDir',
+    env: 'PICTOR_DATA_DIR',
+    format: 'path',
+    defaultText: './data',
+    description: 'Where the embedded SQLite database and blob files live.',
+    parse: (r) => resolve(optional(r) ?? './data'),
+  }),
   d({
     key: 'publicUrl',
     env: 'PICTOR_PUBLIC_URL',
     format: 'http(s) URL without trailing slash',
     defaultText: 'http://<HOST>:<PORT>',
-    description: 'Base of the delivery URLs in Image objects (`<base>/cdn-cgi/imagedelivery/<hash>/<id>/<variant>`).',
+    description:
+      'Base of the delivery URLs in Image objects (`<base>/cdn-cgi/imagedelivery/<hash>/<id>/<variant>`).',
     parse: httpBase('PICTOR_PUBLIC_URL'),
   }),
   d({
@@ -170,7 +213,9 @@ export const descriptors = [
     parse: (r) => {
       const v = optional(r);
       if (v !== undefined && !/^[0-9a-f]{32}$/.test(v)) {
-        throw new ConfigError(`invalid PICTOR_ACCOUNT_ID value (format: 32 lowercase hex characters): ${v}, see docs/config.md#PICTOR_ACCOUNT_ID`);
+        throw new ConfigError(
+          `invalid PICTOR_ACCOUNT_ID value (format: 32 lowercase hex characters): ${v}, see docs/config.md#PICTOR_ACCOUNT_ID`,
+        );
       }
       return v;
     },
@@ -180,11 +225,14 @@ export const descriptors = [
     env: 'PICTOR_ACCOUNT_HASH',
     format: '22 characters of A-Z a-z 0-9 _ -',
     defaultText: '(generated)',
-    description: 'Hash (delivery URLs) of the account created on first start; give the source account\'s hash when migrating so its delivery URLs keep working. Ignored once the account exists.',
+    description:
+      "Hash (delivery URLs) of the account created on first start; give the source account's hash when migrating so its delivery URLs keep working. Ignored once the account exists.",
     parse: (r) => {
       const v = optional(r);
       if (v !== undefined && !/^[A-Za-z0-9_-]{22}$/.test(v)) {
-        throw new ConfigError(`invalid PICTOR_ACCOUNT_HASH value (format: 22 characters of A-Z a-z 0-9 _ -): ${v}, see docs/config.md#PICTOR_ACCOUNT_HASH`);
+        throw new ConfigError(
+          `invalid PICTOR_ACCOUNT_HASH value (format: 22 characters of A-Z a-z 0-9 _ -): ${v}, see docs/config.md#PICTOR_ACCOUNT_HASH`,
+        );
       }
       return v;
     },
@@ -198,31 +246,108 @@ export const descriptors = [
     parse: (r) => {
       const v = optional(r);
       if (v !== undefined && !/^[A-Za-z0-9_-]{20,200}$/.test(v)) {
-        throw new ConfigError(`invalid PICTOR_API_TOKEN value (format: 20..200 characters of A-Z a-z 0-9 _ -), see docs/config.md#PICTOR_API_TOKEN`);
+        throw new ConfigError(
+          `invalid PICTOR_API_TOKEN value (format: 20..200 characters of A-Z a-z 0-9 _ -), see docs/config.md#PICTOR_API_TOKEN`,
+        );
       }
       return v;
     },
   }),
-  d({ key: 'authEmail', env: 'PICTOR_AUTH_EMAIL', format: 'e-mail', defaultText: '(none)', description: 'With PICTOR_AUTH_KEY: a known X-Auth-Email / X-Auth-Key pair with write access to the account.', parse: optional }),
-  d({ key: 'authKey', env: 'PICTOR_AUTH_KEY', format: 'string', defaultText: '(none)', description: 'The global API key that goes with PICTOR_AUTH_EMAIL.', parse: optional }),
-  d({ key: 'imageAllowance', env: 'PICTOR_IMAGE_ALLOWANCE', format: 'integer 0..1000000000', defaultText: '100000', description: 'How many images a new account may hold (stats `allowed`).', parse: intIn('PICTOR_IMAGE_ALLOWANCE', 0, 1_000_000_000, 100_000) }),
-  d({ key: 'maxUploadBytes', env: 'PICTOR_MAX_UPLOAD_BYTES', format: 'integer 1..104857600', defaultText: '10485760', description: 'Largest accepted upload (Cloudflare: 10 MB).', parse: intIn('PICTOR_MAX_UPLOAD_BYTES', 1, MAX_UPLOAD_BYTES_CEILING, MAX_UPLOAD_BYTES) }),
-  d({ key: 'maxVariants', env: 'PICTOR_MAX_VARIANTS', format: 'integer 1..10000', defaultText: '100', description: 'Most variants an account may define (Cloudflare: 100).', parse: intIn('PICTOR_MAX_VARIANTS', 1, 10_000, MAX_VARIANTS) }),
-  d({ key: 'logLevel', env: 'LOG_LEVEL', format: 'fatal|error|warn|info|debug|trace|silent', defaultText: 'info', description: 'pino log level.', parse: (r) => {
-    const v = optional(r) ?? 'info';
-    if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(v)) throw new ConfigError(`invalid LOG_LEVEL value (format: fatal|error|warn|info|debug|trace|silent): ${v}, see docs/config.md#LOG_LEVEL`);
-    return v;
-  } }),
-  d({ key: 'workerSlots', env: 'PICTOR_WORKERS', format: 'integer 1..256', defaultText: '(number of cores)', description: 'Concurrent image jobs (probe and transform).', parse: intIn('PICTOR_WORKERS', 1, 256, availableParallelism()) }),
-  d({ key: 'queueLimit', env: 'PICTOR_QUEUE', format: 'integer 0..100000', defaultText: '64', description: 'Image jobs that may wait for a slot; beyond that delivery answers 503 with Retry-After.', parse: intIn('PICTOR_QUEUE', 0, 100_000, 64) }),
-  d({ key: 'cacheMemoryMb', env: 'PICTOR_CACHE_MEMORY_MB', format: 'integer 0..65536', defaultText: '256', description: 'Memory for hot renditions (MiB); the rest live on disk in `<PICTOR_DATA_DIR>/cache`.', parse: intIn('PICTOR_CACHE_MEMORY_MB', 0, 65_536, 256) }),
-  d({ key: 'transformTimeout', env: 'PICTOR_TRANSFORM_TIMEOUT', format: 'integer 1..600 (seconds)', defaultText: '30', description: 'Seconds before a transform is abandoned.', parse: intIn('PICTOR_TRANSFORM_TIMEOUT', 1, 600, 30) }),
+  d({
+    key: 'authEmail',
+    env: 'PICTOR_AUTH_EMAIL',
+    format: 'e-mail',
+    defaultText: '(none)',
+    description:
+      'With PICTOR_AUTH_KEY: a known X-Auth-Email / X-Auth-Key pair with write access to the account.',
+    parse: optional,
+  }),
+  d({
+    key: 'authKey',
+    env: 'PICTOR_AUTH_KEY',
+    format: 'string',
+    defaultText: '(none)',
+    description: 'The global API key that goes with PICTOR_AUTH_EMAIL.',
+    parse: optional,
+  }),
+  d({
+    key: 'imageAllowance',
+    env: 'PICTOR_IMAGE_ALLOWANCE',
+    format: 'integer 0..1000000000',
+    defaultText: '100000',
+    description: 'How many images a new account may hold (stats `allowed`).',
+    parse: intIn('PICTOR_IMAGE_ALLOWANCE', 0, 1_000_000_000, 100_000),
+  }),
+  d({
+    key: 'maxUploadBytes',
+    env: 'PICTOR_MAX_UPLOAD_BYTES',
+    format: 'integer 1..104857600',
+    defaultText: '10485760',
+    description: 'Largest accepted upload (Cloudflare: 10 MB).',
+    parse: intIn('PICTOR_MAX_UPLOAD_BYTES', 1, MAX_UPLOAD_BYTES_CEILING, MAX_UPLOAD_BYTES),
+  }),
+  d({
+    key: 'maxVariants',
+    env: 'PICTOR_MAX_VARIANTS',
+    format: 'integer 1..10000',
+    defaultText: '100',
+    description: 'Most variants an account may define (Cloudflare: 100).',
+    parse: intIn('PICTOR_MAX_VARIANTS', 1, 10_000, MAX_VARIANTS),
+  }),
+  d({
+    key: 'logLevel',
+    env: 'LOG_LEVEL',
+    format: 'fatal|error|warn|info|debug|trace|silent',
+    defaultText: 'info',
+    description: 'pino log level.',
+    parse: (r) => {
+      const v = optional(r) ?? 'info';
+      if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(v))
+        throw new ConfigError(
+          `invalid LOG_LEVEL value (format: fatal|error|warn|info|debug|trace|silent): ${v}, see docs/config.md#LOG_LEVEL`,
+        );
+      return v;
+    },
+  }),
+  d({
+    key: 'workerSlots',
+    env: 'PICTOR_WORKERS',
+    format: 'integer 1..256',
+    defaultText: '(number of cores)',
+    description: 'Concurrent image jobs (probe and transform).',
+    parse: intIn('PICTOR_WORKERS', 1, 256, availableParallelism()),
+  }),
+  d({
+    key: 'queueLimit',
+    env: 'PICTOR_QUEUE',
+    format: 'integer 0..100000',
+    defaultText: '64',
+    description: 'Image jobs that may wait for a slot; beyond that delivery answers 503 with Retry-After.',
+    parse: intIn('PICTOR_QUEUE', 0, 100_000, 64),
+  }),
+  d({
+    key: 'cacheMemoryMb',
+    env: 'PICTOR_CACHE_MEMORY_MB',
+    format: 'integer 0..65536',
+    defaultText: '256',
+    description: 'Memory for hot renditions (MiB); the rest live on disk in `<PICTOR_DATA_DIR>/cache`.',
+    parse: intIn('PICTOR_CACHE_MEMORY_MB', 0, 65_536, 256),
+  }),
+  d({
+    key: 'transformTimeout',
+    env: 'PICTOR_TRANSFORM_TIMEOUT',
+    format: 'integer 1..600 (seconds)',
+    defaultText: '30',
+    description: 'Seconds before a transform is abandoned.',
+    parse: intIn('PICTOR_TRANSFORM_TIMEOUT', 1, 600, 30),
+  }),
   d({
     key: 'deliveryPort',
     env: 'PICTOR_DELIVERY_PORT',
     format: 'integer 0..65535',
     defaultText: '(none)',
-    description: 'A second port that serves the bare imagedelivery.net form `/<account_hash>/<image_id>/<variant>`.',
+    description:
+      'A second port that serves the bare imagedelivery.net form `/<account_hash>/<image_id>/<variant>`.',
     parse: (r) => (optional(r) === undefined ? undefined : intIn('PICTOR_DELIVERY_PORT', 0, 65535, 0)(r)),
   }),
   d({
@@ -230,15 +355,21 @@ export const descriptors = [
     env: 'PICTOR_DELIVERY_HOSTS',
     format: 'comma-separated host names',
     defaultText: '(none)',
-    description: 'Host names (the `Host` header, without port) that get the bare imagedelivery.net URL form on the main port.',
-    parse: (r) => (optional(r) ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
+    description:
+      'Host names (the `Host` header, without port) that get the bare imagedelivery.net URL form on the main port.',
+    parse: (r) =>
+      (optional(r) ?? '')
+        .split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
   }),
   d({
     key: 'uploadUrl',
     env: 'PICTOR_UPLOAD_URL',
     format: 'http(s) URL without trailing slash',
     defaultText: '<PICTOR_PUBLIC_URL>/upload',
-    description: 'Base of direct-creator-upload URLs (`<base>/<account_hash>/<image_id>`), like upload.imagedelivery.net.',
+    description:
+      'Base of direct-creator-upload URLs (`<base>/<account_hash>/<image_id>`), like upload.imagedelivery.net.',
     parse: httpBase('PICTOR_UPLOAD_URL'),
   }),
   d({
@@ -246,29 +377,50 @@ export const descriptors = [
     env: 'PICTOR_URL_ALLOWLIST',
     format: 'comma-separated CIDRs or addresses',
     defaultText: '(none)',
-    description: 'Non-public addresses that upload by URL may fetch from (e.g. `10.1.2.0/24` for a trusted internal origin). Everything else but public unicast is refused.',
+    description:
+      'Non-public addresses that upload by URL may fetch from (e.g. `10.1.2.0/24` for a trusted internal origin). Everything else but public unicast is refused.',
     parse: (r) => {
-      const list = (optional(r) ?? '').split(',').map((e) => e.trim()).filter(Boolean);
+      const list = (optional(r) ?? '')
+        .split(',')
+        .map((e) => e.trim())
+        .filter(Boolean);
       for (const e of list) {
         try {
           // The same parser the address guard uses, so what passes here cannot fail at start-up.
           if (e.includes('/')) ipaddr.parseCIDR(e);
           else ipaddr.parse(e);
         } catch (err) {
-          throw new ConfigError(`invalid PICTOR_URL_ALLOWLIST value (format: comma-separated CIDRs or addresses): ${e} (${(err as Error).message}), see docs/config.md#PICTOR_URL_ALLOWLIST`);
+          throw new ConfigError(
+            `invalid PICTOR_URL_ALLOWLIST value (format: comma-separated CIDRs or addresses): ${e} (${(err as Error).message}), see docs/config.md#PICTOR_URL_ALLOWLIST`,
+          );
         }
       }
       return list;
     },
   }),
-  d({ key: 'urlConnectTimeoutMs', env: 'PICTOR_URL_CONNECT_TIMEOUT_MS', format: 'integer 100..60000', defaultText: '5000', description: 'Upload by URL: time allowed to connect to the origin.', parse: intIn('PICTOR_URL_CONNECT_TIMEOUT_MS', 100, 60_000, 5000) }),
-  d({ key: 'urlTotalTimeoutMs', env: 'PICTOR_URL_TOTAL_TIMEOUT_MS', format: 'integer 100..300000', defaultText: '30000', description: 'Upload by URL: time allowed for the whole fetch, redirects included.', parse: intIn('PICTOR_URL_TOTAL_TIMEOUT_MS', 100, 300_000, 30_000) }),
+  d({
+    key: 'urlConnectTimeoutMs',
+    env: 'PICTOR_URL_CONNECT_TIMEOUT_MS',
+    format: 'integer 100..60000',
+    defaultText: '5000',
+    description: 'Upload by URL: time allowed to connect to the origin.',
+    parse: intIn('PICTOR_URL_CONNECT_TIMEOUT_MS', 100, 60_000, 5000),
+  }),
+  d({
+    key: 'urlTotalTimeoutMs',
+    env: 'PICTOR_URL_TOTAL_TIMEOUT_MS',
+    format: 'integer 100..300000',
+    defaultText: '30000',
+    description: 'Upload by URL: time allowed for the whole fetch, redirects included.',
+    parse: intIn('PICTOR_URL_TOTAL_TIMEOUT_MS', 100, 300_000, 30_000),
+  }),
   d({
     key: 'corsOrigins',
     env: 'PICTOR_CORS_ORIGINS',
     format: '* or comma-separated http(s) origins',
     defaultText: '*',
-    description: 'Who may read renditions and transformation-URL answers from scripts: `Access-Control-Allow-Origin: *` by default, or the listed origins (echoed back, with `Vary: Origin`).',
+    description:
+      'Who may read renditions and transformation-URL answers from scripts: `Access-Control-Allow-Origin: *` by default, or the listed origins (echoed back, with `Vary: Origin`).',
     parse: (r) => {
       const v = optional(r) ?? '*';
       if (v.trim() === '*') return ['*'];
@@ -280,7 +432,8 @@ export const descriptors = [
     env: 'PICTOR_TRANSFORM_ORIGIN',
     format: 'http(s)://host[:port]',
     defaultText: '(none)',
-    description: 'Transformation URLs, path form: `/cdn-cgi/image/<options>/<path>` fetches `<origin>/<path>`. With neither this nor PICTOR_TRANSFORM_SOURCES, `/cdn-cgi/image/` answers 404. A loopback or private origin must also be in PICTOR_URL_ALLOWLIST. See docs/transformations.md.',
+    description:
+      'Transformation URLs, path form: `/cdn-cgi/image/<options>/<path>` fetches `<origin>/<path>`. With neither this nor PICTOR_TRANSFORM_SOURCES, `/cdn-cgi/image/` answers 404. A loopback or private origin must also be in PICTOR_URL_ALLOWLIST. See docs/transformations.md.',
     parse: (r) => {
       const v = optional(r);
       return v === undefined ? undefined : origin('PICTOR_TRANSFORM_ORIGIN', v);
@@ -291,7 +444,8 @@ export const descriptors = [
     env: 'PICTOR_TRANSFORM_SOURCES',
     format: 'comma-separated http(s) origins',
     defaultText: '(none)',
-    description: 'Transformation URLs, absolute form: `/cdn-cgi/image/<options>/<http(s) URL>` is served only for a URL on one of these origins (and PICTOR_TRANSFORM_ORIGIN); any other is refused with 403 (Cloudflare\'s "resize from any origin" unchecked).',
+    description:
+      'Transformation URLs, absolute form: `/cdn-cgi/image/<options>/<http(s) URL>` is served only for a URL on one of these origins (and PICTOR_TRANSFORM_ORIGIN); any other is refused with 403 (Cloudflare\'s "resize from any origin" unchecked).',
     parse: originList('PICTOR_TRANSFORM_SOURCES'),
   }),
   d({
@@ -299,8 +453,14 @@ export const descriptors = [
     env: 'PICTOR_TRANSFORM_MAX_BYTES',
     format: `integer 1..${MAX_TRANSFORM_SOURCE_BYTES * 10}`,
     defaultText: String(MAX_TRANSFORM_SOURCE_BYTES),
-    description: 'Transformation URLs: largest source image fetched (Cloudflare: 100 MB); larger answers 413 with err=9402.',
-    parse: intIn('PICTOR_TRANSFORM_MAX_BYTES', 1, MAX_TRANSFORM_SOURCE_BYTES * 10, MAX_TRANSFORM_SOURCE_BYTES),
+    description:
+      'Transformation URLs: largest source image fetched (Cloudflare: 100 MB); larger answers 413 with err=9402.',
+    parse: intIn(
+      'PICTOR_TRANSFORM_MAX_BYTES',
+      1,
+      MAX_TRANSFORM_SOURCE_BYTES * 10,
+      MAX_TRANSFORM_SOURCE_BYTES,
+    ),
   }),
   d({
     key: 'databaseUrl',
@@ -310,7 +470,10 @@ export const descriptors = [
     description: 'PostgreSQL for metadata, shared by every node. Unset: the embedded SQLite database.',
     parse: (r) => {
       const v = optional(r);
-      if (v !== undefined && !/^postgres(ql)?:\/\//.test(v)) throw new ConfigError('invalid DATABASE_URL value (format: postgres://…), see docs/config.md#DATABASE_URL');
+      if (v !== undefined && !/^postgres(ql)?:\/\//.test(v))
+        throw new ConfigError(
+          'invalid DATABASE_URL value (format: postgres://…), see docs/config.md#DATABASE_URL',
+        );
       return v;
     },
   }),
@@ -319,10 +482,13 @@ export const descriptors = [
     env: 'PICTOR_DATABASE_SCHEMA',
     format: 'lowercase identifier',
     defaultText: 'public',
-    description: 'With DATABASE_URL: the schema that holds Pictor\'s tables (created when missing).',
+    description: "With DATABASE_URL: the schema that holds Pictor's tables (created when missing).",
     parse: (r) => {
       const v = optional(r) ?? 'public';
-      if (!/^[a-z_][a-z0-9_]{0,62}$/.test(v)) throw new ConfigError(`invalid PICTOR_DATABASE_SCHEMA value (format: lowercase identifier): ${v}, see docs/config.md#PICTOR_DATABASE_SCHEMA`);
+      if (!/^[a-z_][a-z0-9_]{0,62}$/.test(v))
+        throw new ConfigError(
+          `invalid PICTOR_DATABASE_SCHEMA value (format: lowercase identifier): ${v}, see docs/config.md#PICTOR_DATABASE_SCHEMA`,
+        );
       return v;
     },
   }),
@@ -332,10 +498,13 @@ export const descriptors = [
     format: 'postgres://user:password@host:port/database',
     defaultText: '(DATABASE_URL)',
     description:
-      'With DATABASE_URL: the connection each node keeps open to LISTEN for other nodes\' changes (memoised delivery is off while it is down). Set it when DATABASE_URL goes through a pooler in transaction mode (pgbouncer), which cannot LISTEN.',
+      "With DATABASE_URL: the connection each node keeps open to LISTEN for other nodes' changes (memoised delivery is off while it is down). Set it when DATABASE_URL goes through a pooler in transaction mode (pgbouncer), which cannot LISTEN.",
     parse: (r) => {
       const v = optional(r);
-      if (v !== undefined && !/^postgres(ql)?:\/\//.test(v)) throw new ConfigError('invalid PICTOR_DATABASE_LISTEN_URL value (format: postgres://…), see docs/config.md#PICTOR_DATABASE_LISTEN_URL');
+      if (v !== undefined && !/^postgres(ql)?:\/\//.test(v))
+        throw new ConfigError(
+          'invalid PICTOR_DATABASE_LISTEN_URL value (format: postgres://…), see docs/config.md#PICTOR_DATABASE_LISTEN_URL',
+        );
       return v;
     },
   }),
@@ -349,13 +518,20 @@ export const descriptors = [
     parse: (r, _p, env) => {
       const bucket = optional(r);
       if (bucket === undefined) {
-        if (optional(env.S3_ENDPOINT) !== undefined) throw new ConfigError('S3_ENDPOINT is set but S3_BUCKET is not, see docs/config.md#S3_BUCKET');
+        if (optional(env.S3_ENDPOINT) !== undefined)
+          throw new ConfigError('S3_ENDPOINT is set but S3_BUCKET is not, see docs/config.md#S3_BUCKET');
         return undefined;
       }
       const endpoint = optional(env.S3_ENDPOINT);
-      if (endpoint !== undefined && !/^https?:\/\/[^\s]+$/.test(endpoint)) throw new ConfigError(`invalid S3_ENDPOINT value (format: http(s) URL): ${endpoint}, see docs/config.md#S3_BUCKET`);
+      if (endpoint !== undefined && !/^https?:\/\/[^\s]+$/.test(endpoint))
+        throw new ConfigError(
+          `invalid S3_ENDPOINT value (format: http(s) URL): ${endpoint}, see docs/config.md#S3_BUCKET`,
+        );
       const pathStyle = optional(env.S3_FORCE_PATH_STYLE) ?? 'false';
-      if (pathStyle !== 'true' && pathStyle !== 'false') throw new ConfigError(`invalid S3_FORCE_PATH_STYLE value (format: true|false): ${pathStyle}, see docs/config.md#S3_BUCKET`);
+      if (pathStyle !== 'true' && pathStyle !== 'false')
+        throw new ConfigError(
+          `invalid S3_FORCE_PATH_STYLE value (format: true|false): ${pathStyle}, see docs/config.md#S3_BUCKET`,
+        );
       const prefix = optional(env.S3_PREFIX) ?? '';
       return {
         endpoint,
@@ -373,7 +549,8 @@ export const descriptors = [
     env: 'PICTOR_METRICS_PORT',
     format: 'integer 0..65535',
     defaultText: '(none: no metrics endpoint)',
-    description: 'Port of the Prometheus `/metrics` endpoint, on HOST, apart from the API port. Unset: metrics are not served at all. Every series: docs/operations.md.',
+    description:
+      'Port of the Prometheus `/metrics` endpoint, on HOST, apart from the API port. Unset: metrics are not served at all. Every series: docs/operations.md.',
     parse: (r) => (optional(r) === undefined ? undefined : intIn('PICTOR_METRICS_PORT', 0, 65535, 0)(r)),
   }),
   d({
@@ -381,15 +558,35 @@ export const descriptors = [
     env: 'PICTOR_ACCESS_LOG',
     format: 'on|off',
     defaultText: 'on',
-    description: 'One pino JSON line per request on stdout (request id, method, route template, status, duration, bytes, account, cache result; never a token, key, signature or metadata). Health probes log at debug.',
+    description:
+      'One pino JSON line per request on stdout (request id, method, route template, status, duration, bytes, account, cache result; never a token, key, signature or metadata). Health probes log at debug.',
     parse: (r) => {
       const v = optional(r) ?? 'on';
-      if (v !== 'on' && v !== 'off') throw new ConfigError(`invalid PICTOR_ACCESS_LOG value (format: on|off): ${v}, see docs/config.md#PICTOR_ACCESS_LOG`);
+      if (v !== 'on' && v !== 'off')
+        throw new ConfigError(
+          `invalid PICTOR_ACCESS_LOG value (format: on|off): ${v}, see docs/config.md#PICTOR_ACCESS_LOG`,
+        );
       return v === 'on';
     },
   }),
-  d({ key: 'shutdownTimeout', env: 'PICTOR_SHUTDOWN_TIMEOUT', format: 'integer 1..3600 (seconds)', defaultText: '30', description: 'On SIGTERM/SIGINT: seconds in-flight requests may take to finish before they are cut (then the exit code is 1).', parse: intIn('PICTOR_SHUTDOWN_TIMEOUT', 1, 3600, 30) }),
-  d({ key: 'readyTimeoutMs', env: 'PICTOR_READY_TIMEOUT_MS', format: 'integer 50..60000', defaultText: '2000', description: '`/readyz`: time each backend probe (metadata store, blob store) may take before the node reports not ready.', parse: intIn('PICTOR_READY_TIMEOUT_MS', 50, 60_000, 2000) }),
+  d({
+    key: 'shutdownTimeout',
+    env: 'PICTOR_SHUTDOWN_TIMEOUT',
+    format: 'integer 1..3600 (seconds)',
+    defaultText: '30',
+    description:
+      'On SIGTERM/SIGINT: seconds in-flight requests may take to finish before they are cut (then the exit code is 1).',
+    parse: intIn('PICTOR_SHUTDOWN_TIMEOUT', 1, 3600, 30),
+  }),
+  d({
+    key: 'readyTimeoutMs',
+    env: 'PICTOR_READY_TIMEOUT_MS',
+    format: 'integer 50..60000',
+    defaultText: '2000',
+    description:
+      '`/readyz`: time each backend probe (metadata store, blob store) may take before the node reports not ready.',
+    parse: intIn('PICTOR_READY_TIMEOUT_MS', 50, 60_000, 2000),
+  }),
 ] as const;
 
 /**
@@ -409,7 +606,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 /** Cross-field checks. */
 export function validate(config: Config): void {
   if ((config.authEmail === undefined) !== (config.authKey === undefined)) {
-    throw new ConfigError('PICTOR_AUTH_EMAIL and PICTOR_AUTH_KEY go together: set both or neither, see docs/config.md#PICTOR_AUTH_EMAIL');
+    throw new ConfigError(
+      'PICTOR_AUTH_EMAIL and PICTOR_AUTH_KEY go together: set both or neither, see docs/config.md#PICTOR_AUTH_EMAIL',
+    );
   }
 }
 

@@ -24,12 +24,24 @@ const NETWORK_CODES = new Set([
   '53300', // too_many_connections
 ]);
 
-const MESSAGES = [/Connection terminated/i, /timeout exceeded when trying to connect/i, /Client has encountered a connection error/i, /socket hang up/i, /connect ECONNREFUSED/i];
+const MESSAGES = [
+  /Connection terminated/i,
+  /timeout exceeded when trying to connect/i,
+  /Client has encountered a connection error/i,
+  /socket hang up/i,
+  /connect ECONNREFUSED/i,
+];
 
 /** Whether an error (or its cause chain) says a backend is down. */
 export function isBackendUnavailable(err: unknown, depth = 0): boolean {
   if (!err || typeof err !== 'object' || depth > 5) return false;
-  const e = err as { code?: unknown; message?: unknown; cause?: unknown; $metadata?: { httpStatusCode?: number }; name?: string };
+  const e = err as {
+    code?: unknown;
+    message?: unknown;
+    cause?: unknown;
+    $metadata?: { httpStatusCode?: number };
+    name?: string;
+  };
   if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return true;
   if (typeof e.message === 'string' && MESSAGES.some((re) => re.test(e.message as string))) return true;
   const status = e.$metadata?.httpStatusCode;

@@ -80,7 +80,10 @@ export class RenditionCache {
    * Returns the cached rendition or produces it once, however many callers ask at the same time.
    * `produced` tells the caller whether this call ran `produce`.
    */
-  async getOrProduce(digest: string, produce: () => Promise<Rendition>): Promise<{ rendition: Rendition; hit: boolean }> {
+  async getOrProduce(
+    digest: string,
+    produce: () => Promise<Rendition>,
+  ): Promise<{ rendition: Rendition; hit: boolean }> {
     // Memory check, flight lookup and flight registration happen with no await in between, and the
     // disk lookup runs inside the flight: every concurrent miss joins the same one.
     const hot = this.memoryGet(digest);
@@ -108,7 +111,11 @@ export class RenditionCache {
   }
 
   stats(): { memoryEntries: number; memoryBytes: number; inflight: number } {
-    return { memoryEntries: this.memory?.size ?? 0, memoryBytes: this.memory?.calculatedSize ?? 0, inflight: this.inflight.size };
+    return {
+      memoryEntries: this.memory?.size ?? 0,
+      memoryBytes: this.memory?.calculatedSize ?? 0,
+      inflight: this.inflight.size,
+    };
   }
 }
 

@@ -11,7 +11,12 @@ import { head, writeResponse } from './respond.js';
 
 const HIT = { result: 'hit' } as const;
 
-export function tryFastPath(ctx: DeliveryContext, url: string, req: IncomingMessage, res: ServerResponse): boolean {
+export function tryFastPath(
+  ctx: DeliveryContext,
+  url: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): boolean {
   const method = req.method;
   if (method !== 'GET' && method !== 'HEAD') return false;
   const q = url.indexOf('?');
@@ -28,7 +33,11 @@ export function tryFastPath(ctx: DeliveryContext, url: string, req: IncomingMess
   const hit = ctx.cache.peek(key.digest);
   if (!hit) return false;
   ctx.metrics.cache.inc(HIT);
-  const h = head({ kind: 'rendition', key, contentType: hit.contentType, length: hit.body.length, cache: 'HIT' }, ctx.cors, origin);
+  const h = head(
+    { kind: 'rendition', key, contentType: hit.contentType, length: hit.body.length, cache: 'HIT' },
+    ctx.cors,
+    origin,
+  );
   writeResponse(res, { ...h, body: hit.body }, method);
   return true;
 }

@@ -28,7 +28,11 @@ export async function deliver(ctx: DeliveryContext, req: DeliveryRequest): Promi
   try {
     return await deliverOrThrow(ctx, req);
   } catch (e) {
-    return errorResponse(toDeliveryError(e, req.log, () => ctx.metrics.rejected.inc()), ctx.cors, req.origin);
+    return errorResponse(
+      toDeliveryError(e, req.log, () => ctx.metrics.rejected.inc()),
+      ctx.cors,
+      req.origin,
+    );
   }
 }
 
@@ -37,8 +41,21 @@ async function deliverOrThrow(ctx: DeliveryContext, req: DeliveryRequest): Promi
   if (!path) throw new AppError('deliveryBadRequest');
   const r = await resolveMemoised(ctx, path);
   const key = renditionKey(r, req.accept);
-  if (matchesEtag(req.ifNoneMatch, key.etag)) return { ...head({ kind: 'not-modified', key }, ctx.cors, req.origin), body: '' };
-  const { rendition, hit } = await render(ctx, key.digest, () => produceHosted(ctx, r.image, r.options, req.accept));
-  const h = head({ kind: 'rendition', key, contentType: rendition.contentType, length: rendition.body.length, cache: hit ? 'HIT' : 'MISS' }, ctx.cors, req.origin);
+  if (matchesEtag(req.ifNoneMatch, key.etag))
+    return { ...head({ kind: 'not-modified', key }, ctx.cors, req.origin), body: '' };
+  const { rendition, hit } = await render(ctx, key.digest, () =>
+    produceHosted(ctx, r.image, r.options, req.accept),
+  );
+  const h = head(
+    {
+      kind: 'rendition',
+      key,
+      contentType: rendition.contentType,
+      length: rendition.body.length,
+      cache: hit ? 'HIT' : 'MISS',
+    },
+    ctx.cors,
+    req.origin,
+  );
   return { ...h, body: rendition.body };
 }

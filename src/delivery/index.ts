@@ -18,7 +18,13 @@ export { TRANSFORM_PREFIX } from './transform-url.js';
 const one = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v.join(',') : v);
 
 function common(req: FastifyRequest) {
-  return { url: req.url, accept: req.headers.accept, ifNoneMatch: one(req.headers['if-none-match']), origin: req.headers.origin, log: req.log };
+  return {
+    url: req.url,
+    accept: req.headers.accept,
+    ifNoneMatch: one(req.headers['if-none-match']),
+    origin: req.headers.origin,
+    log: req.log,
+  };
 }
 
 export async function deliveryRoutes(app: FastifyInstance, ctx: DeliveryContext): Promise<void> {
@@ -36,10 +42,13 @@ export async function deliveryRoutes(app: FastifyInstance, ctx: DeliveryContext)
 
   for (const prefix of [CDN_PREFIX, TRANSFORM_PREFIX]) {
     app.options(`${prefix}/*`, async (req, reply) => {
-      const h = head({ kind: 'preflight', requestHeaders: one(req.headers['access-control-request-headers']) }, ctx.cors, req.headers.origin);
+      const h = head(
+        { kind: 'preflight', requestHeaders: one(req.headers['access-control-request-headers']) },
+        ctx.cors,
+        req.headers.origin,
+      );
       reply.hijack();
       writeResponse(reply.raw, { ...h, body: '' }, req.method);
     });
   }
-
 }

@@ -15,8 +15,18 @@ export interface DeliveryMetrics {
 }
 
 /** `memoTrusted`: whether memoised resolutions may be used now (false while the change listener is down). */
-export function createDeliveryMetrics(gate: Gate, cache: () => RenditionCache | undefined, registry = new Registry(), memoTrusted: () => boolean = () => true): DeliveryMetrics {
-  const transforms = new Counter({ name: 'pictor_transforms_total', help: 'Renditions produced by the pipeline', labelNames: ['format'], registers: [registry] });
+export function createDeliveryMetrics(
+  gate: Gate,
+  cache: () => RenditionCache | undefined,
+  registry = new Registry(),
+  memoTrusted: () => boolean = () => true,
+): DeliveryMetrics {
+  const transforms = new Counter({
+    name: 'pictor_transforms_total',
+    help: 'Renditions produced by the pipeline',
+    labelNames: ['format'],
+    registers: [registry],
+  });
   const transformSeconds = new Histogram({
     name: 'pictor_transform_duration_seconds',
     help: 'Time to produce a rendition (decode, resize, encode), by output format',
@@ -24,16 +34,77 @@ export function createDeliveryMetrics(gate: Gate, cache: () => RenditionCache | 
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
-  const cacheCounter = new Counter({ name: 'pictor_rendition_cache_total', help: 'Rendition lookups by result (hit: served without a transform)', labelNames: ['result'], registers: [registry] });
-  const tierLookups = new Counter({ name: 'pictor_rendition_cache_lookups_total', help: 'Rendition cache lookups by tier (memory, disk) and result (hit, miss)', labelNames: ['tier', 'result'], registers: [registry] });
-  const tierBytes = new Counter({ name: 'pictor_rendition_cache_hit_bytes_total', help: 'Bytes of renditions served from each cache tier', labelNames: ['tier'], registers: [registry] });
-  const rejected = new Counter({ name: 'pictor_gate_rejected_total', help: 'Requests refused because the image-work queue was full', registers: [registry] });
-  new Gauge({ name: 'pictor_gate_slots', help: 'Image-work slots (PICTOR_WORKERS)', registers: [registry], collect() { this.set(gate.stats().slots); } });
-  new Gauge({ name: 'pictor_gate_queue_limit', help: 'Image jobs that may wait for a slot (PICTOR_QUEUE)', registers: [registry], collect() { this.set(gate.stats().queueLimit); } });
-  new Gauge({ name: 'pictor_gate_running', help: 'Image jobs running', registers: [registry], collect() { this.set(gate.stats().running); } });
-  new Gauge({ name: 'pictor_gate_queued', help: 'Image jobs waiting for a slot', registers: [registry], collect() { this.set(gate.stats().queued); } });
-  new Gauge({ name: 'pictor_rendition_cache_memory_bytes', help: 'Bytes of renditions held in memory', registers: [registry], collect() { this.set(cache()?.stats().memoryBytes ?? 0); } });
-  new Gauge({ name: 'pictor_memo_enabled', help: 'Whether memoised URL resolutions are in use (0 while changes made elsewhere cannot be heard)', registers: [registry], collect() { this.set(memoTrusted() ? 1 : 0); } });
+  const cacheCounter = new Counter({
+    name: 'pictor_rendition_cache_total',
+    help: 'Rendition lookups by result (hit: served without a transform)',
+    labelNames: ['result'],
+    registers: [registry],
+  });
+  const tierLookups = new Counter({
+    name: 'pictor_rendition_cache_lookups_total',
+    help: 'Rendition cache lookups by tier (memory, disk) and result (hit, miss)',
+    labelNames: ['tier', 'result'],
+    registers: [registry],
+  });
+  const tierBytes = new Counter({
+    name: 'pictor_rendition_cache_hit_bytes_total',
+    help: 'Bytes of renditions served from each cache tier',
+    labelNames: ['tier'],
+    registers: [registry],
+  });
+  const rejected = new Counter({
+    name: 'pictor_gate_rejected_total',
+    help: 'Requests refused because the image-work queue was full',
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'pictor_gate_slots',
+    help: 'Image-work slots (PICTOR_WORKERS)',
+    registers: [registry],
+    collect() {
+      this.set(gate.stats().slots);
+    },
+  });
+  new Gauge({
+    name: 'pictor_gate_queue_limit',
+    help: 'Image jobs that may wait for a slot (PICTOR_QUEUE)',
+    registers: [registry],
+    collect() {
+      this.set(gate.stats().queueLimit);
+    },
+  });
+  new Gauge({
+    name: 'pictor_gate_running',
+    help: 'Image jobs running',
+    registers: [registry],
+    collect() {
+      this.set(gate.stats().running);
+    },
+  });
+  new Gauge({
+    name: 'pictor_gate_queued',
+    help: 'Image jobs waiting for a slot',
+    registers: [registry],
+    collect() {
+      this.set(gate.stats().queued);
+    },
+  });
+  new Gauge({
+    name: 'pictor_rendition_cache_memory_bytes',
+    help: 'Bytes of renditions held in memory',
+    registers: [registry],
+    collect() {
+      this.set(cache()?.stats().memoryBytes ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'pictor_memo_enabled',
+    help: 'Whether memoised URL resolutions are in use (0 while changes made elsewhere cannot be heard)',
+    registers: [registry],
+    collect() {
+      this.set(memoTrusted() ? 1 : 0);
+    },
+  });
   const cacheObserver: CacheObserver = (tier, hit, bytes) => {
     tierLookups.inc({ tier, result: hit ? 'hit' : 'miss' });
     if (hit) tierBytes.inc({ tier }, bytes);

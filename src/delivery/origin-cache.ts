@@ -53,7 +53,8 @@ export function lifetimeOf(headers: IncomingHttpHeaders, now: number): number {
   return DEFAULT_SOURCE_TTL_S;
 }
 
-const one = (v: string | string[] | undefined): string | null => (Array.isArray(v) ? (v[0] ?? null) : (v ?? null));
+const one = (v: string | string[] | undefined): string | null =>
+  Array.isArray(v) ? (v[0] ?? null) : (v ?? null);
 
 export interface OriginCacheOptions {
   disk: BlobStore | undefined;
@@ -102,7 +103,10 @@ export class OriginCache {
     return again.data ?? (await this.bytes(again.record));
   }
 
-  private async revalidate(url: string, known: SourceRecord | undefined): Promise<{ record: SourceRecord; data?: Buffer }> {
+  private async revalidate(
+    url: string,
+    known: SourceRecord | undefined,
+  ): Promise<{ record: SourceRecord; data?: Buffer }> {
     const headers: Record<string, string> = { ...this.opts.fetch.headers };
     if (known?.etag) headers['if-none-match'] = known.etag;
     if (known?.lastModified) headers['if-modified-since'] = known.lastModified;
@@ -123,7 +127,12 @@ export class OriginCache {
     }
     if (got.status === 304) {
       // A 304 to a request without validators: nothing cached to reuse.
-      throw new FetchUrlError({ kind: 'origin', message: 'The origin answered HTTP 304 to a request without validators', reason: 'status', status: 304 });
+      throw new FetchUrlError({
+        kind: 'origin',
+        message: 'The origin answered HTTP 304 to a request without validators',
+        reason: 'status',
+        status: 304,
+      });
     }
     const cc = one(got.headers['cache-control']);
     const info = await probe(got.data);
@@ -153,7 +162,9 @@ export class OriginCache {
   private async store(record: SourceRecord): Promise<void> {
     if (record.noStore) return;
     this.records.set(record.url, record);
-    await this.opts.disk?.put(recordKey(record.url), Buffer.from(JSON.stringify(record), 'utf8')).catch(() => undefined);
+    await this.opts.disk
+      ?.put(recordKey(record.url), Buffer.from(JSON.stringify(record), 'utf8'))
+      .catch(() => undefined);
   }
 
   private async readRecord(url: string): Promise<SourceRecord | undefined> {

@@ -24,7 +24,11 @@ export const MIME: Record<RasterFormat | 'svg', string> = {
 };
 
 /** The rendition for `digest`: from memory or disk, or produced once however many ask at the same time. */
-export async function render(ctx: DeliveryContext, digest: string, produce: () => Promise<Rendition>): Promise<{ rendition: Rendition; hit: boolean }> {
+export async function render(
+  ctx: DeliveryContext,
+  digest: string,
+  produce: () => Promise<Rendition>,
+): Promise<{ rendition: Rendition; hit: boolean }> {
   const out = await ctx.cache.getOrProduce(digest, produce);
   ctx.metrics.cache.inc({ result: out.hit ? 'hit' : 'miss' });
   return out;
@@ -39,7 +43,12 @@ async function factsOf(ctx: DeliveryContext, image: ImageRecord, original: Buffe
 }
 
 /** Produces a hosted image's rendition: reads the original, plans from the row, transforms in a gate slot. */
-export async function produceHosted(ctx: DeliveryContext, image: ImageRecord, options: TransformOptions, accept: string | undefined): Promise<Rendition> {
+export async function produceHosted(
+  ctx: DeliveryContext,
+  image: ImageRecord,
+  options: TransformOptions,
+  accept: string | undefined,
+): Promise<Rendition> {
   const original = await ctx.images.original(image);
   if (image.format === 'svg') return svgRendition(ctx, original);
   return ctx.gate.run(async () => {
@@ -72,7 +81,10 @@ export async function transform(
   const out = negotiate(accept, options.format, source, options.anim);
   const plan = planTransform(source, options, out);
   const started = performance.now();
-  const body = await runTransform(original, plan, { copyright: facts.copyright ?? undefined, timeoutSeconds: ctx.transformTimeout });
+  const body = await runTransform(original, plan, {
+    copyright: facts.copyright ?? undefined,
+    timeoutSeconds: ctx.transformTimeout,
+  });
   ctx.metrics.transforms.inc({ format: out });
   ctx.metrics.transformSeconds.observe({ format: out }, (performance.now() - started) / 1000);
   return { body, contentType: MIME[out] };

@@ -35,11 +35,21 @@ export interface Resolved {
 export function renditionKey(r: Resolved, accept: string | undefined): RenditionKey {
   const svg = r.image.format === 'svg';
   const ok = accepts(accept);
-  const acceptClass = svg ? 'svg' : r.options.format !== 'auto' ? 'fixed' : ok.avif ? 'avif' : ok.webp ? 'webp' : 'none';
+  const acceptClass = svg
+    ? 'svg'
+    : r.options.format !== 'auto'
+      ? 'fixed'
+      : ok.avif
+        ? 'avif'
+        : ok.webp
+          ? 'webp'
+          : 'none';
   // Computed once per resolution and Accept class: the fast path then hashes nothing.
   const known = r.keys?.get(acceptClass);
   if (known) return known;
-  const digest = digestKey([r.account.id, r.image.id, r.image.blobKey, r.image.version, r.variantKey, acceptClass].join('\n'));
+  const digest = digestKey(
+    [r.account.id, r.image.id, r.image.blobKey, r.image.version, r.variantKey, acceptClass].join('\n'),
+  );
   const key: RenditionKey = { digest, etag: `"${digest.slice(0, 32)}"`, cacheControl: r.cacheControl, svg };
   (r.keys ??= new Map()).set(acceptClass, key);
   return key;
@@ -65,10 +75,18 @@ export async function resolveMemoised(ctx: DeliveryContext, path: DeliveryPath):
 }
 
 /** The options of a variant or of a flexible option list, and the part of the cache key naming them. */
-async function optionsOf(ctx: DeliveryContext, account: Account, image: ImageRecord, last: string): Promise<{ variant?: VariantRecord; options: TransformOptions; variantKey: string }> {
+async function optionsOf(
+  ctx: DeliveryContext,
+  account: Account,
+  image: ImageRecord,
+  last: string,
+): Promise<{ variant?: VariantRecord; options: TransformOptions; variantKey: string }> {
   if (isOptionList(last)) {
     if (!account.flexibleVariants) throw new AppError('flexibleVariantsDisabled');
-    if (image.requireSignedURLs) throw new AppError('accessDenied', { detail: 'Flexible variants cannot serve images that require signed URLs' });
+    if (image.requireSignedURLs)
+      throw new AppError('accessDenied', {
+        detail: 'Flexible variants cannot serve images that require signed URLs',
+      });
     const parsed = parseFlexible(last);
     if (!parsed.ok) throw new AppError('invalidResizing', { detail: parsed.error });
     return { options: parsed.value, variantKey: `f:${JSON.stringify(parsed.value)}` };
@@ -100,7 +118,8 @@ async function resolve(ctx: DeliveryContext, path: DeliveryPath): Promise<Resolv
     const now = Math.floor(ctx.clock.now() / 1000);
     const paths = [path.barePath, `${CDN_PREFIX}${path.barePath}`];
     const verdict = verify(paths, path.rawQuery, keys, now);
-    if (verdict !== 'ok') throw new AppError('accessDenied', { detail: `Image access denied: ${verdict.replace('-', ' ')}` });
+    if (verdict !== 'ok')
+      throw new AppError('accessDenied', { detail: `Image access denied: ${verdict.replace('-', ' ')}` });
     const exp = expiryOf(path.rawQuery);
     const maxAge = exp === undefined ? ttl : Math.max(0, Math.min(ttl, exp - now));
     cacheControl = `private, max-age=${maxAge}`;

@@ -69,7 +69,16 @@ function cors(policy: CorsPolicy, origin: string | undefined, out: string[]): vo
 /** The part of a rendition's head shared by its 200 and 304. */
 function base(key: RenditionKey, policy: CorsPolicy): string[] {
   if (key.base) return key.base;
-  const h = ['etag', key.etag, 'cache-control', key.cacheControl, 'vary', policy.allow === '*' ? 'Accept' : 'Accept, Origin', 'x-content-type-options', 'nosniff'];
+  const h = [
+    'etag',
+    key.etag,
+    'cache-control',
+    key.cacheControl,
+    'vary',
+    policy.allow === '*' ? 'Accept' : 'Accept, Origin',
+    'x-content-type-options',
+    'nosniff',
+  ];
   if (key.svg) h.push('content-security-policy', SVG_CSP);
   key.base = h;
   return h;
@@ -82,7 +91,15 @@ function base(key: RenditionKey, policy: CorsPolicy): string[] {
 export function head(input: HeadInput, policy: CorsPolicy, origin: string | undefined): Head {
   switch (input.kind) {
     case 'rendition': {
-      const h = [...base(input.key, policy), 'content-type', input.contentType, 'content-length', String(input.length), 'cf-cache-status', input.cache];
+      const h = [
+        ...base(input.key, policy),
+        'content-type',
+        input.contentType,
+        'content-length',
+        String(input.length),
+        'cf-cache-status',
+        input.cache,
+      ];
       cors(policy, origin, h);
       return { status: 200, headers: h };
     }
@@ -93,7 +110,18 @@ export function head(input: HeadInput, policy: CorsPolicy, origin: string | unde
     }
     case 'error': {
       const e = input.error;
-      const h = ['content-type', 'text/plain; charset=utf-8', 'content-length', String(input.length), 'cf-resized', `err=${e.code}`, 'cache-control', 'no-store', 'x-content-type-options', 'nosniff'];
+      const h = [
+        'content-type',
+        'text/plain; charset=utf-8',
+        'content-length',
+        String(input.length),
+        'cf-resized',
+        `err=${e.code}`,
+        'cache-control',
+        'no-store',
+        'x-content-type-options',
+        'nosniff',
+      ];
       for (const [name, value] of Object.entries(e.headers)) h.push(name, value);
       if (policy.allow !== '*') h.push('vary', 'Origin');
       cors(policy, origin, h);
@@ -101,12 +129,28 @@ export function head(input: HeadInput, policy: CorsPolicy, origin: string | unde
     }
     case 'redirect': {
       // onerror=redirect: the failure is still named, as Cloudflare's Cf-Resized does.
-      const h = ['location', input.location, 'cf-resized', `err=${input.error.code}`, 'cache-control', 'no-store', 'content-length', '0'];
+      const h = [
+        'location',
+        input.location,
+        'cf-resized',
+        `err=${input.error.code}`,
+        'cache-control',
+        'no-store',
+        'content-length',
+        '0',
+      ];
       cors(policy, origin, h);
       return { status: 302, headers: h };
     }
     case 'preflight': {
-      const h = ['access-control-allow-methods', 'GET, HEAD, OPTIONS', 'access-control-max-age', '86400', 'content-length', '0'];
+      const h = [
+        'access-control-allow-methods',
+        'GET, HEAD, OPTIONS',
+        'access-control-max-age',
+        '86400',
+        'content-length',
+        '0',
+      ];
       if (input.requestHeaders) h.push('access-control-allow-headers', input.requestHeaders);
       if (policy.allow !== '*') h.push('vary', 'Origin');
       cors(policy, origin, h);

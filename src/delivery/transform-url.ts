@@ -19,7 +19,14 @@ import type { DeliveryContext } from './context.js';
 import type { OriginCache, SourceRecord } from './origin-cache.js';
 import { MIME, render, svgRendition, transform } from './render.js';
 import { matchesEtag } from './resolve.js';
-import { errorBody, head, toDeliveryError, type DeliveryLog, type DeliveryResponse, type RenditionKey } from './respond.js';
+import {
+  errorBody,
+  head,
+  toDeliveryError,
+  type DeliveryLog,
+  type DeliveryResponse,
+  type RenditionKey,
+} from './respond.js';
 
 export const TRANSFORM_PREFIX = '/cdn-cgi/image';
 
@@ -61,8 +68,10 @@ export function splitTransformUrl(url: string): { options: string; source: strin
 
 /** Why a URL may not be fetched as a source, or undefined when it may. */
 export function sourceRefusal(t: Pick<TransformUrls, 'origin' | 'sources'>, url: URL): string | undefined {
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `only http and https sources are fetched (received ${url.protocol.replace(':', '')})`;
-  if (url.origin !== t.origin && !t.sources.has(url.origin)) return `${url.origin} is not in PICTOR_TRANSFORM_SOURCES`;
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return `only http and https sources are fetched (received ${url.protocol.replace(':', '')})`;
+  if (url.origin !== t.origin && !t.sources.has(url.origin))
+    return `${url.origin} is not in PICTOR_TRANSFORM_SOURCES`;
   return undefined;
 }
 
@@ -79,7 +88,8 @@ export function resolveSource(t: TransformUrls, raw: string): URL {
       throw new AppError('sourceUrlInvalid');
     }
   } else {
-    if (!t.origin) throw new AppError('sourceNotAllowed', { detail: 'Relative sources need PICTOR_TRANSFORM_ORIGIN' });
+    if (!t.origin)
+      throw new AppError('sourceNotAllowed', { detail: 'Relative sources need PICTOR_TRANSFORM_ORIGIN' });
     url = new URL(`/${raw.replace(/^\/+/, '')}`, t.origin);
   }
   if (url.pathname.startsWith(`${TRANSFORM_PREFIX}/`)) throw new AppError('transformLoop');
@@ -115,10 +125,23 @@ function cacheControlOf(record: SourceRecord): string {
   return record.cacheControl ?? DEFAULT_CACHE_CONTROL;
 }
 
-function keyOf(url: URL, record: SourceRecord, options: TransformOptions, accept: string | undefined): RenditionKey {
+function keyOf(
+  url: URL,
+  record: SourceRecord,
+  options: TransformOptions,
+  accept: string | undefined,
+): RenditionKey {
   const svg = record.format === 'svg';
   const ok = accepts(accept);
-  const acceptClass = svg ? 'svg' : options.format !== 'auto' ? 'fixed' : ok.avif ? 'avif' : ok.webp ? 'webp' : 'none';
+  const acceptClass = svg
+    ? 'svg'
+    : options.format !== 'auto'
+      ? 'fixed'
+      : ok.avif
+        ? 'avif'
+        : ok.webp
+          ? 'webp'
+          : 'none';
   const digest = digestKey(['t', url.href, record.version, JSON.stringify(options), acceptClass].join('\n'));
   return { digest, etag: `"${digest.slice(0, 32)}"`, cacheControl: cacheControlOf(record), svg };
 }
@@ -131,7 +154,12 @@ function jsonOf(record: SourceRecord, facts: ImageFacts, options: TransformOptio
     JSON.stringify({
       width: plan.width,
       height: plan.height,
-      original: { file_size: record.size, width: facts.width, height: facts.height, format: record.format ? MIME[record.format as keyof typeof MIME] ?? `image/${record.format}` : null },
+      original: {
+        file_size: record.size,
+        width: facts.width,
+        height: facts.height,
+        format: record.format ? (MIME[record.format as keyof typeof MIME] ?? `image/${record.format}`) : null,
+      },
     }),
   );
 }
@@ -141,10 +169,15 @@ export async function transformUrl(ctx: DeliveryContext, req: TransformRequest):
   let redirectTo: URL | undefined;
   try {
     const t = ctx.transformUrls;
-    if (!t) throw new AppError('deliveryNotFound', { detail: 'Transformation URLs are not enabled (set PICTOR_TRANSFORM_ORIGIN or PICTOR_TRANSFORM_SOURCES)' });
+    if (!t)
+      throw new AppError('deliveryNotFound', {
+        detail:
+          'Transformation URLs are not enabled (set PICTOR_TRANSFORM_ORIGIN or PICTOR_TRANSFORM_SOURCES)',
+      });
     if ((req.via ?? '').toLowerCase().includes(VIA_TOKEN)) throw new AppError('transformLoop');
     const parts = splitTransformUrl(req.url);
-    if (!parts) throw new AppError('invalidResizing', { detail: 'Expected /cdn-cgi/image/<options>/<source image>' });
+    if (!parts)
+      throw new AppError('invalidResizing', { detail: 'Expected /cdn-cgi/image/<options>/<source image>' });
     const parsed = parseFlexible(parts.options, { transformation: true });
     if (!parsed.ok) throw new AppError('invalidResizing', { detail: parsed.error });
     const options = parsed.value;
@@ -154,30 +187,65 @@ export async function transformUrl(ctx: DeliveryContext, req: TransformRequest):
     if (onerror === 'redirect') redirectTo = url;
     return await answer(ctx, t, url, options, req);
   } catch (e) {
-    const err = e instanceof FetchUrlError ? fetchError(e) : toDeliveryError(e, req.log, () => ctx.metrics.rejected.inc());
-    if (redirectTo) return { ...head({ kind: 'redirect', location: redirectTo.href, error: err }, ctx.cors, req.origin), body: '' };
+    const err =
+      e instanceof FetchUrlError
+        ? fetchError(e)
+        : toDeliveryError(e, req.log, () => ctx.metrics.rejected.inc());
+    if (redirectTo)
+      return {
+        ...head({ kind: 'redirect', location: redirectTo.href, error: err }, ctx.cors, req.origin),
+        body: '',
+      };
     const body = errorBody(err);
-    return { ...head({ kind: 'error', error: err, length: Buffer.byteLength(body) }, ctx.cors, req.origin), body };
+    return {
+      ...head({ kind: 'error', error: err, length: Buffer.byteLength(body) }, ctx.cors, req.origin),
+      body,
+    };
   }
 }
 
-async function answer(ctx: DeliveryContext, t: TransformUrls, url: URL, options: TransformOptions, req: TransformRequest): Promise<DeliveryResponse> {
+async function answer(
+  ctx: DeliveryContext,
+  t: TransformUrls,
+  url: URL,
+  options: TransformOptions,
+  req: TransformRequest,
+): Promise<DeliveryResponse> {
   const { record } = await t.cache.fresh(url.href);
-  if (!record.format || !record.facts) throw new AppError('unsupportedSource', { detail: 'The source is not an image Pictor can decode' });
+  if (!record.format || !record.facts)
+    throw new AppError('unsupportedSource', { detail: 'The source is not an image Pictor can decode' });
   const facts = record.facts;
   if (options.format === 'json') {
     const body = jsonOf(record, facts, options);
     const key = { ...keyOf(url, record, options, req.accept), svg: false };
-    return { ...head({ kind: 'rendition', key, contentType: 'application/json', length: body.length, cache: 'MISS' }, ctx.cors, req.origin), body };
+    return {
+      ...head(
+        { kind: 'rendition', key, contentType: 'application/json', length: body.length, cache: 'MISS' },
+        ctx.cors,
+        req.origin,
+      ),
+      body,
+    };
   }
   const key = keyOf(url, record, options, req.accept);
-  if (matchesEtag(req.ifNoneMatch, key.etag)) return { ...head({ kind: 'not-modified', key }, ctx.cors, req.origin), body: '' };
+  if (matchesEtag(req.ifNoneMatch, key.etag))
+    return { ...head({ kind: 'not-modified', key }, ctx.cors, req.origin), body: '' };
   const format = record.format;
   const { rendition, hit } = await render(ctx, key.digest, async () => {
     const original = await t.cache.bytes(record);
     if (format === 'svg') return svgRendition(ctx, original);
     return ctx.gate.run(() => transform(ctx, original, format, facts, options, req.accept));
   });
-  const h = head({ kind: 'rendition', key, contentType: rendition.contentType, length: rendition.body.length, cache: hit ? 'HIT' : 'MISS' }, ctx.cors, req.origin);
+  const h = head(
+    {
+      kind: 'rendition',
+      key,
+      contentType: rendition.contentType,
+      length: rendition.body.length,
+      cache: hit ? 'HIT' : 'MISS',
+    },
+    ctx.cors,
+    req.origin,
+  );
   return { ...h, body: rendition.body };
 }

@@ -30,7 +30,9 @@ export function applyPlan(input: Buffer, plan: TransformPlan, opts: ApplyOptions
       width: plan.resize.width,
       height: plan.resize.height,
       fit: plan.resize.fit,
-      ...(plan.resize.position ? { position: plan.resize.position === 'attention' ? sharp.strategy.attention : plan.resize.position } : {}),
+      ...(plan.resize.position
+        ? { position: plan.resize.position === 'attention' ? sharp.strategy.attention : plan.resize.position }
+        : {}),
       ...(plan.resize.background ? { background: plan.resize.background } : {}),
     });
   }

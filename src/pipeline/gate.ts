@@ -24,8 +24,10 @@ export class Gate {
     readonly slots: number,
     readonly queueLimit: number,
   ) {
-    if (!Number.isInteger(slots) || slots < 1) throw new Error(`Gate: slots must be a positive integer, got ${slots}`);
-    if (!Number.isInteger(queueLimit) || queueLimit < 0) throw new Error(`Gate: queueLimit must be ≥ 0, got ${queueLimit}`);
+    if (!Number.isInteger(slots) || slots < 1)
+      throw new Error(`Gate: slots must be a positive integer, got ${slots}`);
+    if (!Number.isInteger(queueLimit) || queueLimit < 0)
+      throw new Error(`Gate: queueLimit must be ≥ 0, got ${queueLimit}`);
   }
 
   /**
@@ -49,6 +51,11 @@ export class Gate {
   }
 
   stats(): GateStats {
-    return { running: this.running, queued: this.waiting.length, slots: this.slots, queueLimit: this.queueLimit };
+    return {
+      running: this.running,
+      queued: this.waiting.length,
+      slots: this.slots,
+      queueLimit: this.queueLimit,
+    };
   }
 }

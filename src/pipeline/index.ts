@@ -17,7 +17,11 @@ export type { RasterFormat, SourceInfo, TransformPlan } from './plan.js';
  * Plans a transform from the source's header and typed options.
  * @example planTransform({ width: 1080, height: 720, format: 'jpeg', pages: 1, hasAlpha: false }, defaults({ width: 500, height: 500 }), 'jpeg')
  */
-export function planTransform(source: SourceInfo, options: TransformOptions, format: RasterFormat): TransformPlan {
+export function planTransform(
+  source: SourceInfo,
+  options: TransformOptions,
+  format: RasterFormat,
+): TransformPlan {
   const ctx = planContext(source, options, format);
   for (const step of steps) step(ctx);
   ctx.plan.width = ctx.width;
@@ -39,7 +43,9 @@ export function sourceOf(format: SourceInfo['format'], facts: ImageFacts): Sourc
  */
 export class DecodeError extends Error {
   constructor(cause: unknown) {
-    super(`The image could not be decoded: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`The image could not be decoded: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
     this.name = 'DecodeError';
   }
 }
@@ -49,9 +55,16 @@ export function isDecodeError(e: unknown): e is DecodeError {
 }
 
 /** Runs a plan and returns the encoded bytes; a failure inside libvips rejects with DecodeError. */
-export async function runTransform(input: Buffer, plan: TransformPlan, opts: { copyright?: string | undefined; timeoutSeconds?: number } = {}): Promise<Buffer> {
+export async function runTransform(
+  input: Buffer,
+  plan: TransformPlan,
+  opts: { copyright?: string | undefined; timeoutSeconds?: number } = {},
+): Promise<Buffer> {
   // Building the pipeline is our code (its errors are bugs); running it is libvips reading the bytes.
-  const pipeline = applyPlan(input, plan, { copyright: opts.copyright, timeoutSeconds: opts.timeoutSeconds ?? 30 });
+  const pipeline = applyPlan(input, plan, {
+    copyright: opts.copyright,
+    timeoutSeconds: opts.timeoutSeconds ?? 30,
+  });
   try {
     return await pipeline.toBuffer();
   } catch (e) {

@@ -5,7 +5,9 @@ import { isComplete } from './integrity.js';
 async function sample(format: 'jpeg' | 'png' | 'webp' | 'gif' | 'avif'): Promise<Buffer> {
   const raw = Buffer.alloc(64 * 48 * 3);
   for (let i = 0; i < raw.length; i++) raw[i] = (i * 37) % 256;
-  return sharp(raw, { raw: { width: 64, height: 48, channels: 3 } }).toFormat(format).toBuffer();
+  return sharp(raw, { raw: { width: 64, height: 48, channels: 3 } })
+    .toFormat(format)
+    .toBuffer();
 }
 
 describe('isComplete', () => {
@@ -14,7 +16,9 @@ describe('isComplete', () => {
       const whole = await sample(format);
       expect(isComplete(whole, format)).toBe(true);
       for (const cut of [Math.floor(whole.length / 2), Math.floor(whole.length * 0.9), whole.length - 20]) {
-        expect(isComplete(whole.subarray(0, cut), format), `${format} cut at ${cut}/${whole.length}`).toBe(false);
+        expect(isComplete(whole.subarray(0, cut), format), `${format} cut at ${cut}/${whole.length}`).toBe(
+          false,
+        );
       }
     });
   }
@@ -23,7 +27,9 @@ describe('isComplete', () => {
     const jpeg = await sample('jpeg');
     const png = await sample('png');
     expect(isComplete(Buffer.concat([jpeg, Buffer.from('PK\x03\x04 zip data')]), 'jpeg')).toBe(true);
-    expect(isComplete(Buffer.concat([png, Buffer.from('<html><script>x</script></html>')]), 'png')).toBe(true);
+    expect(isComplete(Buffer.concat([png, Buffer.from('<html><script>x</script></html>')]), 'png')).toBe(
+      true,
+    );
   });
 
   it('SVG has no binary structure to check', () => {

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { accepts, negotiate } from './negotiate.js';
 import type { SourceInfo } from './plan.js';
 
-const src = (format: SourceInfo['format'], extra: Partial<SourceInfo> = {}): SourceInfo => ({ width: 10, height: 10, format, pages: 1, hasAlpha: false, ...extra });
+const src = (format: SourceInfo['format'], extra: Partial<SourceInfo> = {}): SourceInfo => ({
+  width: 10,
+  height: 10,
+  format,
+  pages: 1,
+  hasAlpha: false,
+  ...extra,
+});
 const AVIF = 'image/avif,image/webp,*/*';
 const WEBP = 'image/webp,*/*';
 

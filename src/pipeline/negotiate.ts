@@ -24,7 +24,12 @@ function fallback(source: SourceInfo, animated: boolean): RasterFormat {
  * Picks the output format.
  * @example negotiate('image/avif,image/webp,*\/*', 'auto', source, true) // 'avif'
  */
-export function negotiate(accept: string | undefined, requested: OutputFormat, source: SourceInfo, keepAnimation: boolean): RasterFormat {
+export function negotiate(
+  accept: string | undefined,
+  requested: OutputFormat,
+  source: SourceInfo,
+  keepAnimation: boolean,
+): RasterFormat {
   const animated = keepAnimation && source.pages > 1;
   if (requested === 'baseline-jpeg') return 'jpeg';
   if (requested !== 'auto' && requested !== 'json') {

@@ -54,7 +54,15 @@ describe('planTransform', () => {
   it('runs the steps in order: trim, then rotate (sides swap), then resize on the turned size, then effects and output', () => {
     const p = planTransform(
       photo,
-      defaults({ trim: { top: 0, right: 80, bottom: 20, left: 0 }, rotate: 90, width: 350, blur: 3, sharpen: 2, contrast: 2, format: 'jpeg' }),
+      defaults({
+        trim: { top: 0, right: 80, bottom: 20, left: 0 },
+        rotate: 90,
+        width: 350,
+        blur: 3,
+        sharpen: 2,
+        contrast: 2,
+        format: 'jpeg',
+      }),
       'jpeg',
     );
     // Trimmed 1000×700, turned 700×1000, scaled to width 350 → 350×500.

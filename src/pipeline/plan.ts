@@ -95,7 +95,11 @@ export interface PlanContext {
  * steps then fill it in (planTransform in index.ts; unit tests call steps on it one by one).
  * @example planContext({ width: 100, height: 50, format: 'png', pages: 1, hasAlpha: false }, defaults(), 'png')
  */
-export function planContext(source: SourceInfo, options: TransformOptions, format: RasterFormat): PlanContext {
+export function planContext(
+  source: SourceInfo,
+  options: TransformOptions,
+  format: RasterFormat,
+): PlanContext {
   return {
     source,
     options,

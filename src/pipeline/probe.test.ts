@@ -2,7 +2,10 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { contentTypes, looksLikeSvg, probe } from './probe.js';
 
-const png = (w: number, h: number): Promise<Buffer> => sharp({ create: { width: w, height: h, channels: 3, background: '#123456' } }).png().toBuffer();
+const png = (w: number, h: number): Promise<Buffer> =>
+  sharp({ create: { width: w, height: h, channels: 3, background: '#123456' } })
+    .png()
+    .toBuffer();
 
 describe('looksLikeSvg', () => {
   it.each([
@@ -16,9 +19,12 @@ describe('looksLikeSvg', () => {
     expect(looksLikeSvg(Buffer.from(text))).toBe(true);
   });
 
-  it.each(['<html><svg>', '<svgx>', 'svg', '<?xml version="1.0"?><root/>', '', '<!-- <svg> -->'])('refuses %j', (text) => {
-    expect(looksLikeSvg(Buffer.from(text))).toBe(false);
-  });
+  it.each(['<html><svg>', '<svgx>', 'svg', '<?xml version="1.0"?><root/>', '', '<!-- <svg> -->'])(
+    'refuses %j',
+    (text) => {
+      expect(looksLikeSvg(Buffer.from(text))).toBe(false);
+    },
+  );
 
   it('looks only at the first 4 KiB', () => {
     expect(looksLikeSvg(Buffer.from(`<!--${' '.repeat(5000)}--><svg>`))).toBe(false);
@@ -47,26 +53,45 @@ describe('probe', () => {
       pages: 1,
       facts: { width: 8, height: 9, frames: 1, alpha: false, copyright: 'C' },
     });
-    const webp = await sharp(await png(8, 9)).webp().toBuffer();
+    const webp = await sharp(await png(8, 9))
+      .webp()
+      .toBuffer();
     expect(await probe(webp)).toMatchObject({ format: 'webp', contentType: 'image/webp' });
   });
 
   it('an animation reports its frames and the frame height', async () => {
     // Three different frames (identical ones would be merged by the GIF encoder).
     const raw = Buffer.concat([0, 100, 200].map((v) => Buffer.alloc(4 * 3 * 3, v)));
-    const gif = await sharp(raw, { raw: { width: 4, height: 9, channels: 3, pageHeight: 3 } }).gif().toBuffer();
-    expect(await probe(gif)).toMatchObject({ format: 'gif', contentType: 'image/gif', width: 4, height: 3, pages: 3, facts: { width: 4, height: 3, frames: 3 } });
+    const gif = await sharp(raw, { raw: { width: 4, height: 9, channels: 3, pageHeight: 3 } })
+      .gif()
+      .toBuffer();
+    expect(await probe(gif)).toMatchObject({
+      format: 'gif',
+      contentType: 'image/gif',
+      width: 4,
+      height: 3,
+      pages: 3,
+      facts: { width: 4, height: 3, frames: 3 },
+    });
   });
 
   it('SVG by its root element, also behind an XML declaration', async () => {
-    expect(await probe(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="5"/>'))).toMatchObject({
+    expect(
+      await probe(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="5"/>')),
+    ).toMatchObject({
       format: 'svg',
       contentType: 'image/svg+xml',
       width: 10,
       height: 5,
       pages: 1,
     });
-    expect((await probe(Buffer.from('<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="3" height="4"/>')))?.format).toBe('svg');
+    expect(
+      (
+        await probe(
+          Buffer.from('<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="3" height="4"/>'),
+        )
+      )?.format,
+    ).toBe('svg');
   });
 
   it('null for empty, non-image and unreadable bytes', async () => {

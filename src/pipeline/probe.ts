@@ -48,7 +48,10 @@ const BY_FILE_TYPE: Record<string, ImageFormat> = {
  * doctype, the root element is `<svg`. Only the first 4 KiB are inspected.
  */
 export function looksLikeSvg(buf: Buffer): boolean {
-  let s = buf.subarray(0, 4096).toString('utf8').replace(/^\uFEFF/, '');
+  let s = buf
+    .subarray(0, 4096)
+    .toString('utf8')
+    .replace(/^\uFEFF/, '');
   for (;;) {
     const before = s;
     s = s.replace(/^\s+/, '');
@@ -76,11 +79,19 @@ export async function probe(buf: Buffer): Promise<ProbeResult | null> {
     const meta = await sharp(buf, { limitInputPixels: false, pages: -1 }).metadata();
     const pages = meta.pages ?? 1;
     const height = meta.pageHeight ?? meta.height ?? null;
-    return { format, contentType: MIME[format], width: meta.width ?? null, height, pages, facts: factsOf(meta) };
+    return {
+      format,
+      contentType: MIME[format],
+      width: meta.width ?? null,
+      height,
+      pages,
+      facts: factsOf(meta),
+    };
   } catch {
     // HEIC needs an HEVC decoder that sharp's prebuilt libvips lacks: the container is valid, the size
     // unknown. Every other format must have a readable header.
-    if (format === 'heic') return { format, contentType: MIME[format], width: null, height: null, pages: 1, facts: null };
+    if (format === 'heic')
+      return { format, contentType: MIME[format], width: null, height: null, pages: 1, facts: null };
     return null;
   }
 }
@@ -118,7 +129,9 @@ export function factsOf(m: Metadata): ImageFacts {
  */
 export async function readFacts(input: Buffer): Promise<{ format: ImageFormat; facts: ImageFacts }> {
   const m = await sharp(input, { limitInputPixels: false, pages: -1 }).metadata();
-  const format = (m.format === 'heif' ? (m.compression === 'av1' ? 'avif' : 'heic') : m.format === 'jpg' ? 'jpeg' : m.format) as ImageFormat;
+  const format = (
+    m.format === 'heif' ? (m.compression === 'av1' ? 'avif' : 'heic') : m.format === 'jpg' ? 'jpeg' : m.format
+  ) as ImageFormat;
   return { format, facts: factsOf(m) };
 }
 

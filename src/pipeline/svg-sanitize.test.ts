@@ -78,7 +78,17 @@ ${HEAD}
     expect(root.localName).toBe('svg');
     expect(root.namespaceURI).toBe(SVG_NS);
     expect(root.getAttribute('viewBox')).toBe('0 0 100 100');
-    for (const name of ['rect', 'ellipse', 'polygon', 'line', 'polyline', 'circle', 'path', 'text', 'tspan']) {
+    for (const name of [
+      'rect',
+      'ellipse',
+      'polygon',
+      'line',
+      'polyline',
+      'circle',
+      'path',
+      'text',
+      'tspan',
+    ]) {
       expect(named(doc, name), name).toHaveLength(1);
     }
     expect(named(doc, 'stop')).toHaveLength(2);
@@ -100,23 +110,35 @@ ${HEAD}
   });
 
   it('accepts a root without a namespace and a prefixed SVG root', () => {
-    expect(named(clean('<svg width="10" height="10"><rect width="1" height="1"/></svg>').doc, 'rect')).toHaveLength(1);
-    const { doc } = clean(`<s:svg xmlns:s="${SVG_NS}"><s:rect width="1"/><s:script>alert(1)</s:script></s:svg>`);
+    expect(
+      named(clean('<svg width="10" height="10"><rect width="1" height="1"/></svg>').doc, 'rect'),
+    ).toHaveLength(1);
+    const { doc } = clean(
+      `<s:svg xmlns:s="${SVG_NS}"><s:rect width="1"/><s:script>alert(1)</s:script></s:svg>`,
+    );
     expect(named(doc, 'rect')).toHaveLength(1);
     expect(named(doc, 'script')).toHaveLength(0);
   });
 
   it('keeps <style> rules with url(#id)', () => {
-    const { doc } = clean(`${HEAD}<style>.a { fill: url(#g); stroke: red } @media (min-width: 10px) { .b { opacity: .5 } }</style><rect class="a"/></svg>`);
+    const { doc } = clean(
+      `${HEAD}<style>.a { fill: url(#g); stroke: red } @media (min-width: 10px) { .b { opacity: .5 } }</style><rect class="a"/></svg>`,
+    );
     const css = named(doc, 'style')[0]!.textContent!;
     expect(css).toContain('fill:url(#g)');
     expect(css).toContain('@media (min-width:10px)');
   });
 
   it('decodes UTF-16 with a BOM and a declared Latin-1, and writes UTF-8', () => {
-    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`${HEAD}<text>é€</text></svg>`, 'utf16le')]);
+    const utf16 = Buffer.concat([
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from(`${HEAD}<text>é€</text></svg>`, 'utf16le'),
+    ]);
     expect(named(clean(utf16).doc, 'text')[0]!.textContent).toBe('é€');
-    const latin1 = Buffer.from(`<?xml version="1.0" encoding="ISO-8859-1"?>${HEAD}<text>caf\u00e9</text></svg>`, 'latin1');
+    const latin1 = Buffer.from(
+      `<?xml version="1.0" encoding="ISO-8859-1"?>${HEAD}<text>caf\u00e9</text></svg>`,
+      'latin1',
+    );
     const { doc, text } = clean(latin1);
     expect(named(doc, 'text')[0]!.textContent).toBe('café');
     expect(text).not.toContain('ISO-8859-1');
@@ -201,7 +223,8 @@ describe('sanitizeSvg: links and external resources removed', () => {
   });
 
   it('removes <image> with a remote or SVG href and keeps a data: raster one', () => {
-    const png = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+    const png =
+      'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
     const { doc, text } = clean(`${HEAD}
       <image id="remote" href="http://x/y.png" width="1" height="1"/>
       <image id="svgdata" xlink:href="data:image/svg+xml;base64,PHN2Zy8+" width="1" height="1"/>
@@ -233,7 +256,9 @@ describe('sanitizeSvg: links and external resources removed', () => {
       .a { fill: url(#g); background-image: url("https://evil/bg.png") }</style>
       <style><![CDATA[ @IMPORT url(z.css); .b{stroke:red} ]]></style><rect class="a"/></svg>`);
     expect(text).not.toMatch(/@import|evil|url\(x\)|z\.css/i);
-    const css = named(doc, 'style').map((s) => s.textContent).join('\n');
+    const css = named(doc, 'style')
+      .map((s) => s.textContent)
+      .join('\n');
     expect(css).toContain('fill:url(#g)');
     expect(css).toContain('.b{stroke:red}');
     expect(css).not.toMatch(/font-face|background/);
@@ -255,7 +280,9 @@ describe('sanitizeSvg: links and external resources removed', () => {
 <!-- secret --><metadata><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">https://evil</rdf:RDF></metadata>
 <inkscape:thing/><rect/><?php echo 1 ?></svg>`);
     expect(text).not.toMatch(/evil|secret|inkscape|data-x|<\?|<!/);
-    expect(doc.documentElement!.getAttributeNS('http://www.w3.org/XML/1998/namespace', 'space')).toBe('preserve');
+    expect(doc.documentElement!.getAttributeNS('http://www.w3.org/XML/1998/namespace', 'space')).toBe(
+      'preserve',
+    );
     expect(named(doc, 'metadata')[0]!.childNodes.length).toBe(0);
     expect(named(doc, 'rect')).toHaveLength(1);
   });
@@ -272,7 +299,9 @@ describe('sanitizeSvg: refused documents', () => {
     refused(`<!DOCTYPE svg [<!ENTITY e "x">]><svg xmlns="${SVG_NS}" id="&e;"/>`);
     // An undeclared entity is not well-formed; an external DTD is never fetched.
     refused(`<svg xmlns="${SVG_NS}"><text>&xxe;</text></svg>`);
-    const ext = clean(`<!DOCTYPE svg SYSTEM "file:///etc/passwd"><svg xmlns="${SVG_NS}"><text>t</text></svg>`).text;
+    const ext = clean(
+      `<!DOCTYPE svg SYSTEM "file:///etc/passwd"><svg xmlns="${SVG_NS}"><text>t</text></svg>`,
+    ).text;
     expect(ext).not.toMatch(/root:|passwd/);
   });
 
@@ -300,7 +329,9 @@ ${Array.from({ length: 9 }, (_, i) => `<!ENTITY lol${i + 1} "${`&lol${i === 0 ? 
     refused(`${HEAD}</svg><svg/>`);
     refused('not xml at all');
     refused(`${HEAD}<text>&#0;</text></svg>`);
-    refused(Buffer.concat([Buffer.from(`${HEAD}<text>`), Buffer.from([0xc3, 0x28]), Buffer.from('</text></svg>')]));
+    refused(
+      Buffer.concat([Buffer.from(`${HEAD}<text>`), Buffer.from([0xc3, 0x28]), Buffer.from('</text></svg>')]),
+    );
   });
 
   it('refuses an empty buffer', () => {
@@ -322,25 +353,41 @@ ${Array.from({ length: 9 }, (_, i) => `<!ENTITY lol${i + 1} "${`&lol${i === 0 ? 
 
 describe('sanitizeCss', () => {
   it('keeps url(#id) and safe functions, neutralises everything that loads', () => {
-    expect(sanitizeCss('fill:url( "#a" );stroke:rgb(0,0,0)', 'declarationList')).toBe('fill:url(#a);stroke:rgb(0,0,0)');
+    expect(sanitizeCss('fill:url( "#a" );stroke:rgb(0,0,0)', 'declarationList')).toBe(
+      'fill:url(#a);stroke:rgb(0,0,0)',
+    );
     expect(sanitizeCss('fill:url(https://x)', 'declarationList')).toBe('fill:none');
     expect(sanitizeCss('fill:-webkit-image-set(url(a.png) 1x)', 'declarationList')).toBe('fill:none');
-    expect(sanitizeCss('fill:attr(data-x url);stroke:image("a.png")', 'declarationList')).toBe('fill:none;stroke:none');
+    expect(sanitizeCss('fill:attr(data-x url);stroke:image("a.png")', 'declarationList')).toBe(
+      'fill:none;stroke:none',
+    );
     // Custom properties are not kept, so var() can only reach its fallback, which is checked too.
     expect(sanitizeCss('--a:url(//evil);fill:var(--a, url(//evil))', 'declarationList')).toBe('fill:none');
     expect(sanitizeCss('@import url(a.css); .a{fill:red}', 'stylesheet')).toBe('.a{fill:red}');
-    expect(sanitizeCss('@namespace x url(y); @bogus { .a{} } @font-face{src:url(f)} .b{}', 'stylesheet')).toBe('.b{}');
+    expect(
+      sanitizeCss('@namespace x url(y); @bogus { .a{} } @font-face{src:url(f)} .b{}', 'stylesheet'),
+    ).toBe('.b{}');
     expect(sanitizeCss('url(#a) rgb(1 2 3 / 50%)', 'value')).toBe('url(#a)rgb(1 2 3/50%)');
     // Comments are tokens to the parser, so they cannot split a keyword into something that loads.
-    expect(sanitizeCss('fill:ur/**/l(https://evil);@im/**/port "x.css";', 'declarationList')).not.toMatch(/evil|x\.css|url/);
+    expect(sanitizeCss('fill:ur/**/l(https://evil);@im/**/port "x.css";', 'declarationList')).not.toMatch(
+      /evil|x\.css|url/,
+    );
     expect(sanitizeCss('a{fill:red} /* url(https://evil) */', 'stylesheet')).toBe('a{fill:red}');
   });
 
   it('drops properties outside the allowlist and keeps the SVG ones', () => {
-    expect(sanitizeCss('behavior:url(x.htc);-moz-binding:url(x.xml#b);position:fixed;fill:red;stroke-width:2px;opacity:.5', 'declarationList'))
-      .toBe('fill:red;stroke-width:2px;opacity:.5');
-    expect(sanitizeCss('@keyframes k{from{opacity:0}to{opacity:1;fill:url(//e)}} .a{animation:k 1s}', 'stylesheet'))
-      .toBe('@keyframes k{from{opacity:0}to{opacity:1;fill:none}}.a{animation:k 1s}');
+    expect(
+      sanitizeCss(
+        'behavior:url(x.htc);-moz-binding:url(x.xml#b);position:fixed;fill:red;stroke-width:2px;opacity:.5',
+        'declarationList',
+      ),
+    ).toBe('fill:red;stroke-width:2px;opacity:.5');
+    expect(
+      sanitizeCss(
+        '@keyframes k{from{opacity:0}to{opacity:1;fill:url(//e)}} .a{animation:k 1s}',
+        'stylesheet',
+      ),
+    ).toBe('@keyframes k{from{opacity:0}to{opacity:1;fill:none}}.a{animation:k 1s}');
   });
 
   it('reads escapes as a browser does: an escaped url( or property name is still url( or that property', () => {
@@ -354,9 +401,15 @@ describe('sanitizeCss', () => {
   it('recovers from a string broken by a newline where a browser does, and still sees what follows', () => {
     for (const nl of ['\n', '\r', '\r\n', '\f']) {
       for (const q of ['"', "'"]) {
-        const sheet = sanitizeCss(`.a{font-family:${q}x${nl}.b{fill:url(https://evil/p.svg)} @import url(https://evil/i.css); @font-face{src:url(https://evil/f.woff)} .z{font-family:${q}}`, 'stylesheet');
+        const sheet = sanitizeCss(
+          `.a{font-family:${q}x${nl}.b{fill:url(https://evil/p.svg)} @import url(https://evil/i.css); @font-face{src:url(https://evil/f.woff)} .z{font-family:${q}}`,
+          'stylesheet',
+        );
         expect(sheet, JSON.stringify([nl, q])).not.toMatch(/evil|@import|font-face/);
-        const decls = sanitizeCss(`font-family:${q}x${nl};fill:url(https://evil/p.svg);stroke:${q}`, 'declarationList');
+        const decls = sanitizeCss(
+          `font-family:${q}x${nl};fill:url(https://evil/p.svg);stroke:${q}`,
+          'declarationList',
+        );
         expect(decls, JSON.stringify([nl, q])).not.toMatch(/evil/);
         expect(decls).toMatch(/^fill:none(;|$)/);
       }

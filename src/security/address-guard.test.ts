@@ -7,7 +7,14 @@
  */
 import type { LookupAddress } from 'node:dns';
 import { describe, expect, it } from 'vitest';
-import { AddressRefusedError, guardedLookup, parseAllowlist, refusal, type AddressPolicy, type LookupFn } from './address-guard.js';
+import {
+  AddressRefusedError,
+  guardedLookup,
+  parseAllowlist,
+  refusal,
+  type AddressPolicy,
+  type LookupFn,
+} from './address-guard.js';
 
 const NONE: AddressPolicy = { allow: [] };
 
@@ -71,9 +78,12 @@ describe('refusal without an allowlist', () => {
   });
 
   // Classified only; never contacted.
-  it.each([['8.8.8.8'], ['1.1.1.1'], ['2606:4700::1111'], ['2001:4860:4860::8888']])('accepts public unicast %s', (address) => {
-    expect(refusal(address, NONE)).toBeUndefined();
-  });
+  it.each([['8.8.8.8'], ['1.1.1.1'], ['2606:4700::1111'], ['2001:4860:4860::8888']])(
+    'accepts public unicast %s',
+    (address) => {
+      expect(refusal(address, NONE)).toBeUndefined();
+    },
+  );
 
   it.each([
     ['172.15.255.255'], // just below 172.16/12
@@ -97,7 +107,9 @@ describe('refusal without an allowlist', () => {
   // IPv4-compatible form (::/96, inside IETF-reserved ::/8, not global unicast 2000::/3).
   it('refuses the IPv4-compatible form ::7f00:1 (WHATWG normalisation of [::127.0.0.1])', () => {
     expect(new URL('http://[::127.0.0.1]/').hostname).toBe('[::7f00:1]');
-    expect(refusal('::7f00:1', NONE), '::7f00:1 (IPv4-compatible 127.0.0.1) was accepted').toBeTypeOf('string');
+    expect(refusal('::7f00:1', NONE), '::7f00:1 (IPv4-compatible 127.0.0.1) was accepted').toBeTypeOf(
+      'string',
+    );
     expect(refusal('::a00:1', NONE), '::a00:1 (IPv4-compatible 10.0.0.1) was accepted').toBeTypeOf('string');
   });
 });
@@ -178,7 +190,12 @@ describe('refusal with an allowlist', () => {
 
   it('parseAllowlist parses CIDRs and bare addresses', () => {
     const parsed = parseAllowlist(['127.0.0.1', '10.0.0.0/8', '::1', 'fd00::/8']);
-    expect(parsed.map(([net, bits]) => `${net.toString()}/${bits}`)).toEqual(['127.0.0.1/32', '10.0.0.0/8', '::1/128', 'fd00::/8']);
+    expect(parsed.map(([net, bits]) => `${net.toString()}/${bits}`)).toEqual([
+      '127.0.0.1/32',
+      '10.0.0.0/8',
+      '::1/128',
+      'fd00::/8',
+    ]);
     expect(parseAllowlist([])).toEqual([]);
     expect(() => parseAllowlist(['not-an-address'])).toThrow();
   });
@@ -197,7 +214,10 @@ interface Call {
 function fakeResolver(table: Record<string, LookupAddress[]>, calls: Call[] = []): LookupFn {
   const fn = (hostname: string, options: unknown, callback: unknown) => {
     calls.push({ hostname, options });
-    const cb = (typeof options === 'function' ? options : callback) as (err: NodeJS.ErrnoException | null, addresses?: LookupAddress[]) => void;
+    const cb = (typeof options === 'function' ? options : callback) as (
+      err: NodeJS.ErrnoException | null,
+      addresses?: LookupAddress[],
+    ) => void;
     const answer = table[hostname];
     queueMicrotask(() => {
       if (!answer) {
@@ -212,13 +232,19 @@ function fakeResolver(table: Record<string, LookupAddress[]>, calls: Call[] = []
 
 type LookupResult = { err: Error | null; address?: string | LookupAddress[]; family?: number };
 
-function runLookup(lookup: LookupFn, hostname: string, options: Record<string, unknown>): Promise<LookupResult> {
+function runLookup(
+  lookup: LookupFn,
+  hostname: string,
+  options: Record<string, unknown>,
+): Promise<LookupResult> {
   return new Promise((resolve) => {
-    (lookup as unknown as (h: string, o: unknown, cb: (err: Error | null, address?: string | LookupAddress[], family?: number) => void) => void)(
-      hostname,
-      options,
-      (err, address, family) => resolve({ err, address, family }),
-    );
+    (
+      lookup as unknown as (
+        h: string,
+        o: unknown,
+        cb: (err: Error | null, address?: string | LookupAddress[], family?: number) => void,
+      ) => void
+    )(hostname, options, (err, address, family) => resolve({ err, address, family }));
   });
 }
 
@@ -239,27 +265,33 @@ describe('guardedLookup', () => {
     'allowed.test': [v4('127.0.0.1'), v4('127.0.0.2')],
   };
 
-  it.each([['loop.test'], ['rebind.test'], ['mixed-last.test'], ['metadata.test'], ['mapped.test'], ['private.test']])(
-    'refuses %s: an answer containing ANY refused address',
-    async (hostname) => {
-      const calls: Call[] = [];
-      const lookup = guardedLookup(NONE, fakeResolver(table, calls));
-      for (const options of [{}, { all: true }, { family: 4 }]) {
-        const r = await runLookup(lookup, hostname, options);
-        expect(r.err).toBeInstanceOf(AddressRefusedError);
-        expect(r.err!.message).toContain(hostname);
-        expect(r.err!.message).toMatch(/resolves to/);
-        expect(r.address).toBeUndefined();
-      }
-      expect(calls.every((c) => c.hostname === hostname)).toBe(true);
-    },
-  );
+  it.each([
+    ['loop.test'],
+    ['rebind.test'],
+    ['mixed-last.test'],
+    ['metadata.test'],
+    ['mapped.test'],
+    ['private.test'],
+  ])('refuses %s: an answer containing ANY refused address', async (hostname) => {
+    const calls: Call[] = [];
+    const lookup = guardedLookup(NONE, fakeResolver(table, calls));
+    for (const options of [{}, { all: true }, { family: 4 }]) {
+      const r = await runLookup(lookup, hostname, options);
+      expect(r.err).toBeInstanceOf(AddressRefusedError);
+      expect(r.err!.message).toContain(hostname);
+      expect(r.err!.message).toMatch(/resolves to/);
+      expect(r.address).toBeUndefined();
+    }
+    expect(calls.every((c) => c.hostname === hostname)).toBe(true);
+  });
 
   it('names the refused address and its range', async () => {
     const lookup = guardedLookup(NONE, fakeResolver(table));
     const r = await runLookup(lookup, 'rebind.test', {});
     expect(r.err).toBeInstanceOf(AddressRefusedError);
-    expect((r.err as AddressRefusedError).reason).toBe('rebind.test resolves to 127.0.0.2 is in the loopback range');
+    expect((r.err as AddressRefusedError).reason).toBe(
+      'rebind.test resolves to 127.0.0.2 is in the loopback range',
+    );
   });
 
   it('asks the resolver for all addresses whatever the caller asked for', async () => {
@@ -292,8 +324,13 @@ describe('guardedLookup', () => {
   });
 
   it('accepts the (hostname, callback) form', async () => {
-    const lookup = guardedLookup(NONE, fakeResolver(table)) as unknown as (h: string, cb: (err: Error | null, a?: string, f?: number) => void) => void;
-    const r = await new Promise<LookupResult>((resolve) => lookup('public.test', (err, address, family) => resolve({ err, address, family })));
+    const lookup = guardedLookup(NONE, fakeResolver(table)) as unknown as (
+      h: string,
+      cb: (err: Error | null, a?: string, f?: number) => void,
+    ) => void;
+    const r = await new Promise<LookupResult>((resolve) =>
+      lookup('public.test', (err, address, family) => resolve({ err, address, family })),
+    );
     expect(r.err).toBeNull();
     expect(r.address).toBe('8.8.8.8');
     expect(r.family).toBe(4);
@@ -304,7 +341,10 @@ describe('guardedLookup', () => {
     expect((await runLookup(exact, 'loop.test', {})).address).toBe('127.0.0.1');
     expect((await runLookup(exact, 'allowed.test', {})).err).toBeInstanceOf(AddressRefusedError);
     const wide = guardedLookup({ allow: parseAllowlist(['127.0.0.0/8']) }, fakeResolver(table));
-    expect((await runLookup(wide, 'allowed.test', { all: true })).address).toEqual([v4('127.0.0.1'), v4('127.0.0.2')]);
+    expect((await runLookup(wide, 'allowed.test', { all: true })).address).toEqual([
+      v4('127.0.0.1'),
+      v4('127.0.0.2'),
+    ]);
     // The allowlist does not open anything else.
     expect((await runLookup(wide, 'metadata.test', {})).err).toBeInstanceOf(AddressRefusedError);
   });
@@ -326,7 +366,11 @@ describe('guardedLookup', () => {
 
   it('checks every call afresh (a rebinding resolver is caught on the second answer)', async () => {
     let n = 0;
-    const flipping = ((hostname: string, _options: unknown, cb: (err: Error | null, a?: LookupAddress[]) => void) => {
+    const flipping = ((
+      hostname: string,
+      _options: unknown,
+      cb: (err: Error | null, a?: LookupAddress[]) => void,
+    ) => {
       n++;
       queueMicrotask(() => cb(null, n === 1 ? [v4('127.0.0.1')] : [v4('127.0.0.2')]));
     }) as unknown as LookupFn;

@@ -23,7 +23,11 @@ export interface AddressPolicy {
  * @example parseAllowlist(['127.0.0.1/32'])
  */
 export function parseAllowlist(entries: string[]): Cidr[] {
-  return entries.map((e) => (e.includes('/') ? ipaddr.parseCIDR(e) : ([ipaddr.parse(e), ipaddr.parse(e).kind() === 'ipv4' ? 32 : 128] as Cidr)));
+  return entries.map((e) =>
+    e.includes('/')
+      ? ipaddr.parseCIDR(e)
+      : ([ipaddr.parse(e), ipaddr.parse(e).kind() === 'ipv4' ? 32 : 128] as Cidr),
+  );
 }
 
 /** Why an address is refused, or undefined when it may be fetched. */
@@ -70,8 +74,15 @@ export type LookupFn = typeof dnsLookup;
  */
 export function guardedLookup(policy: AddressPolicy, resolve: LookupFn = dnsLookup): LookupFn {
   const guarded = (hostname: string, options: unknown, callback?: unknown) => {
-    const cb = (typeof options === 'function' ? options : callback) as (err: Error | null, address?: string | LookupAddress[], family?: number) => void;
-    const opts = (typeof options === 'object' && options !== null ? options : {}) as { all?: boolean; family?: number };
+    const cb = (typeof options === 'function' ? options : callback) as (
+      err: Error | null,
+      address?: string | LookupAddress[],
+      family?: number,
+    ) => void;
+    const opts = (typeof options === 'object' && options !== null ? options : {}) as {
+      all?: boolean;
+      family?: number;
+    };
     resolve(hostname, { all: true, family: opts.family ?? 0 }, (err, addresses) => {
       if (err) return cb(err);
       const list = addresses as LookupAddress[];

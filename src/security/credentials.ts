@@ -5,7 +5,9 @@
 import { AppError } from '../core/errors.js';
 import type { ApiCredential, Permission } from '../core/types.js';
 
-export type PresentedCredential = { kind: 'token'; token: string } | { kind: 'global'; email: string; key: string };
+export type PresentedCredential =
+  | { kind: 'token'; token: string }
+  | { kind: 'global'; email: string; key: string };
 
 type HeaderValue = string | string[] | undefined;
 
@@ -37,7 +39,8 @@ export function readCredential(headers: Record<string, HeaderValue>): PresentedC
   }
   if (email === undefined && key === undefined) throw new AppError('missingCredentials');
   if (key === undefined || key.trim() === '') throw malformed(6103, 'Invalid format for X-Auth-Key header');
-  if (email === undefined || !EMAIL_RE.test(email.trim())) throw malformed(6102, 'Invalid format for X-Auth-Email header');
+  if (email === undefined || !EMAIL_RE.test(email.trim()))
+    throw malformed(6102, 'Invalid format for X-Auth-Email header');
   if (!KEY_RE.test(key.trim())) throw malformed(6103, 'Invalid format for X-Auth-Key header');
   return { kind: 'global', email: email.trim(), key: key.trim() };
 }
@@ -48,6 +51,7 @@ export function readCredential(headers: Record<string, HeaderValue>): PresentedC
  */
 export function allows(credential: ApiCredential, accountId: string, needed: Permission): boolean {
   if (!credential.accountIds.includes(accountId) && !credential.accountIds.includes('*')) return false;
-  if (needed === 'read') return credential.permissions.includes('read') || credential.permissions.includes('write');
+  if (needed === 'read')
+    return credential.permissions.includes('read') || credential.permissions.includes('write');
   return credential.permissions.includes('write');
 }

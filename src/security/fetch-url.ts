@@ -13,7 +13,13 @@
 import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import ipaddr from 'ipaddr.js';
-import { AddressRefusedError, guardedLookup, refusal, type AddressPolicy, type LookupFn } from './address-guard.js';
+import {
+  AddressRefusedError,
+  guardedLookup,
+  refusal,
+  type AddressPolicy,
+  type LookupFn,
+} from './address-guard.js';
 
 export interface FetchUrlOptions {
   policy: AddressPolicy;
@@ -32,7 +38,14 @@ export interface FetchUrlOptions {
 }
 
 /** Why an origin failure happened, for callers that answer each differently (transformation URLs). */
-export type OriginReason = 'status' | 'timeout' | 'unreachable' | 'redirects' | 'redirect-invalid' | 'redirect-refused' | 'other';
+export type OriginReason =
+  | 'status'
+  | 'timeout'
+  | 'unreachable'
+  | 'redirects'
+  | 'redirect-invalid'
+  | 'redirect-refused'
+  | 'other';
 
 export type FetchFailure =
   | { kind: 'refused'; message: string }
@@ -56,11 +69,15 @@ function fail(kind: FetchFailure['kind'], message: string, reason?: OriginReason
 }
 
 /** What one GET answered. */
-type Hop = { redirect: string } | { data: Buffer; headers: IncomingHttpHeaders } | { notModified: true; headers: IncomingHttpHeaders };
+type Hop =
+  | { redirect: string }
+  | { data: Buffer; headers: IncomingHttpHeaders }
+  | { notModified: true; headers: IncomingHttpHeaders };
 
 /** Checks scheme and literal host of one URL (before any connection). */
 function checkTarget(url: URL, policy: AddressPolicy): void {
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') fail('refused', `Only http and https URLs can be fetched (received ${url.protocol.replace(':', '')})`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    fail('refused', `Only http and https URLs can be fetched (received ${url.protocol.replace(':', '')})`);
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (ipaddr.isValid(host)) {
     const why = refusal(host, policy);
@@ -79,7 +96,12 @@ function filenameOf(url: URL): string | null {
 }
 
 /** One GET; resolves with the response or a redirect target. */
-function getOnce(url: URL, opts: FetchUrlOptions, signal: AbortSignal, auth: string | undefined): Promise<Hop> {
+function getOnce(
+  url: URL,
+  opts: FetchUrlOptions,
+  signal: AbortSignal,
+  auth: string | undefined,
+): Promise<Hop> {
   return new Promise((resolve, reject) => {
     const mod = url.protocol === 'https:' ? https : http;
     const req = mod.request(
@@ -89,7 +111,11 @@ function getOnce(url: URL, opts: FetchUrlOptions, signal: AbortSignal, auth: str
         port: url.port || undefined,
         path: `${url.pathname}${url.search}`,
         method: 'GET',
-        headers: { 'user-agent': opts.userAgent ?? 'Pictor (+upload by URL)', accept: 'image/*,*/*;q=0.8', ...opts.headers },
+        headers: {
+          'user-agent': opts.userAgent ?? 'Pictor (+upload by URL)',
+          accept: 'image/*,*/*;q=0.8',
+          ...opts.headers,
+        },
         ...(auth ? { auth } : {}),
         lookup: guardedLookup(opts.policy, opts.resolve),
         signal,
@@ -107,12 +133,24 @@ function getOnce(url: URL, opts: FetchUrlOptions, signal: AbortSignal, auth: str
         }
         if (status < 200 || status >= 300) {
           res.resume();
-          return reject(new FetchUrlError({ kind: 'origin', message: `The origin answered HTTP ${status}`, reason: 'status', status }));
+          return reject(
+            new FetchUrlError({
+              kind: 'origin',
+              message: `The origin answered HTTP ${status}`,
+              reason: 'status',
+              status,
+            }),
+          );
         }
         const declared = Number(res.headers['content-length']);
         if (Number.isFinite(declared) && declared > opts.maxBytes) {
           res.destroy();
-          return reject(new FetchUrlError({ kind: 'too-large', message: `The image at the URL is larger than ${opts.maxBytes} bytes` }));
+          return reject(
+            new FetchUrlError({
+              kind: 'too-large',
+              message: `The image at the URL is larger than ${opts.maxBytes} bytes`,
+            }),
+          );
         }
         const chunks: Buffer[] = [];
         let size = 0;
@@ -120,7 +158,12 @@ function getOnce(url: URL, opts: FetchUrlOptions, signal: AbortSignal, auth: str
           size += chunk.length;
           if (size > opts.maxBytes) {
             res.destroy();
-            reject(new FetchUrlError({ kind: 'too-large', message: `The image at the URL is larger than ${opts.maxBytes} bytes` }));
+            reject(
+              new FetchUrlError({
+                kind: 'too-large',
+                message: `The image at the URL is larger than ${opts.maxBytes} bytes`,
+              }),
+            );
             return;
           }
           chunks.push(chunk);
@@ -130,7 +173,14 @@ function getOnce(url: URL, opts: FetchUrlOptions, signal: AbortSignal, auth: str
       },
     );
     const connectTimer = setTimeout(
-      () => req.destroy(new FetchUrlError({ kind: 'origin', message: `Connecting to ${url.host} timed out`, reason: 'timeout' })),
+      () =>
+        req.destroy(
+          new FetchUrlError({
+            kind: 'origin',
+            message: `Connecting to ${url.host} timed out`,
+            reason: 'timeout',
+          }),
+        ),
       opts.connectTimeoutMs,
     );
     req.on('socket', (socket) => {
@@ -149,13 +199,38 @@ function getOnce(url: URL, opts: FetchUrlOptions, signal: AbortSignal, auth: str
 /** Maps low-level errors onto a failure that names the cause. */
 function explain(err: unknown, url: URL, timedOut: boolean): FetchUrlError {
   if (err instanceof FetchUrlError) return err;
-  if (err instanceof AddressRefusedError) return new FetchUrlError({ kind: 'refused', message: `The URL's address is not allowed: ${err.reason}` });
-  if (timedOut) return new FetchUrlError({ kind: 'origin', message: 'Fetching the URL took too long', reason: 'timeout' });
+  if (err instanceof AddressRefusedError)
+    return new FetchUrlError({ kind: 'refused', message: `The URL's address is not allowed: ${err.reason}` });
+  if (timedOut)
+    return new FetchUrlError({
+      kind: 'origin',
+      message: 'Fetching the URL took too long',
+      reason: 'timeout',
+    });
   const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new FetchUrlError({ kind: 'origin', message: `The host ${url.hostname} could not be resolved`, reason: 'unreachable' });
-  if (code === 'ECONNREFUSED') return new FetchUrlError({ kind: 'origin', message: `The origin ${url.host} refused the connection`, reason: 'unreachable' });
-  if (code === 'ECONNRESET' || code === 'EPIPE') return new FetchUrlError({ kind: 'origin', message: `The origin ${url.host} closed the connection`, reason: 'unreachable' });
-  return new FetchUrlError({ kind: 'origin', message: `Fetching the URL failed (${code ?? (err as Error).message})`, reason: 'other' });
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    return new FetchUrlError({
+      kind: 'origin',
+      message: `The host ${url.hostname} could not be resolved`,
+      reason: 'unreachable',
+    });
+  if (code === 'ECONNREFUSED')
+    return new FetchUrlError({
+      kind: 'origin',
+      message: `The origin ${url.host} refused the connection`,
+      reason: 'unreachable',
+    });
+  if (code === 'ECONNRESET' || code === 'EPIPE')
+    return new FetchUrlError({
+      kind: 'origin',
+      message: `The origin ${url.host} closed the connection`,
+      reason: 'unreachable',
+    });
+  return new FetchUrlError({
+    kind: 'origin',
+    message: `Fetching the URL failed (${code ?? (err as Error).message})`,
+    reason: 'other',
+  });
 }
 
 /** What `fetchOrigin` answers: the bytes (200) or "not modified" (304), with the final URL and headers. */
@@ -170,7 +245,8 @@ export type OriginResponse =
 export async function fetchUrl(raw: string, opts: FetchUrlOptions): Promise<Fetched> {
   const got = await fetchOrigin(raw, opts);
   // Without conditional headers an origin has no reason to answer 304; treat one as a failure.
-  if (got.status === 304) return fail('origin', 'The origin answered HTTP 304 to an unconditional request', 'status');
+  if (got.status === 304)
+    return fail('origin', 'The origin answered HTTP 304 to an unconditional request', 'status');
   return { data: got.data, filename: filenameOf(got.url) };
 }
 
@@ -188,7 +264,10 @@ export async function fetchOrigin(raw: string, opts: FetchUrlOptions): Promise<O
   const firstOrigin = url.origin;
   let auth: string | undefined;
   try {
-    auth = url.username || url.password ? `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}` : undefined;
+    auth =
+      url.username || url.password
+        ? `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`
+        : undefined;
   } catch {
     // WHATWG URL keeps a malformed escape such as `%zz` in the user info; decoding it throws URIError.
     return fail('refused', 'The url field is not a valid URL (malformed percent-escape in the user info)');
@@ -210,14 +289,20 @@ export async function fetchOrigin(raw: string, opts: FetchUrlOptions): Promise<O
       }
       if ('data' in got) return { status: 200, data: got.data, headers: got.headers, url };
       if ('notModified' in got) return { status: 304, headers: got.headers, url };
-      if (hop >= opts.maxRedirects) fail('origin', `The URL redirected more than ${opts.maxRedirects} times`, 'redirects');
+      if (hop >= opts.maxRedirects)
+        fail('origin', `The URL redirected more than ${opts.maxRedirects} times`, 'redirects');
       try {
         url = new URL(got.redirect, url);
       } catch {
         fail('origin', 'The origin redirected to an invalid URL', 'redirect-invalid');
       }
       const why = opts.checkRedirect?.(url);
-      if (why) fail('origin', `The origin redirected to ${url.origin}, which is not allowed: ${why}`, 'redirect-refused');
+      if (why)
+        fail(
+          'origin',
+          `The origin redirected to ${url.origin}, which is not allowed: ${why}`,
+          'redirect-refused',
+        );
     }
   } finally {
     clearTimeout(total);

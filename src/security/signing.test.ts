@@ -15,11 +15,15 @@ describe('signed URLs', () => {
     expect(verify([PATH], `exp=1631289275&sig=${SIG}`, [KEY], 1631289276)).toBe('expired');
   });
   it('accepts any key of the account and any listed path form', () => {
-    expect(verify(['/cdn-cgi/imagedelivery' + PATH, PATH], `exp=1631289275&sig=${SIG}`, ['other', KEY], 0)).toBe('ok');
+    expect(
+      verify(['/cdn-cgi/imagedelivery' + PATH, PATH], `exp=1631289275&sig=${SIG}`, ['other', KEY], 0),
+    ).toBe('ok');
   });
   it('refuses tampering', () => {
     expect(verify([PATH], `exp=1631289276&sig=${SIG}`, [KEY], 0)).toBe('bad-signature');
-    expect(verify([PATH.replace('mobile', 'public')], `exp=1631289275&sig=${SIG}`, [KEY], 0)).toBe('bad-signature');
+    expect(verify([PATH.replace('mobile', 'public')], `exp=1631289275&sig=${SIG}`, [KEY], 0)).toBe(
+      'bad-signature',
+    );
     expect(verify([PATH], `exp=1631289275&sig=${SIG.replace('7', '8')}`, [KEY], 0)).toBe('bad-signature');
     expect(verify([PATH], `exp=1631289275&sig=${SIG.toUpperCase()}`, [KEY], 0)).toBe('bad-signature');
     expect(verify([PATH], `exp=1631289275`, [KEY], 0)).toBe('missing');

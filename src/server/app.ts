@@ -2,7 +2,13 @@
  * buildApp(deps): the Fastify instance with every route mounted, apart from `listen` so tests inject
  * requests in process. All errors leave through one handler as Cloudflare envelopes.
  */
-import Fastify, { LogController, type FastifyReply, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyReply,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+} from 'fastify';
 import multipart from '@fastify/multipart';
 import { AppError, appError, isAppError } from '../core/errors.js';
 import { isBackendUnavailable } from '../core/backend-errors.js';
@@ -44,7 +50,8 @@ export function toAppError(err: FastifyError | Error): AppError {
   const code = (err as FastifyError).code;
   const status = (err as FastifyError).statusCode ?? 500;
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return appError('badRequest', 'Request body is too large');
-  if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) return appError('badRequest', 'Request body is not valid JSON');
+  if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError)
+    return appError('badRequest', 'Request body is not valid JSON');
   if (status >= 400 && status < 500) return new AppError('badRequest', { detail: err.message, cause: err });
   if (isBackendUnavailable(err)) return new AppError('unavailable', { cause: err });
   return new AppError('internal', { cause: err });
@@ -59,10 +66,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (!marked && deliveryHosts.size === 0) return url;
     const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
     const bare = marked || deliveryHosts.has(host);
-    return bare && !url.startsWith(`${CDN_PREFIX}/`) && !url.startsWith(`${TRANSFORM_PREFIX}/`) ? `${CDN_PREFIX}${url}` : url;
+    return bare && !url.startsWith(`${CDN_PREFIX}/`) && !url.startsWith(`${TRANSFORM_PREFIX}/`)
+      ? `${CDN_PREFIX}${url}`
+      : url;
   };
   /** Delivery paths answer in the delivery error form (text body, `Cf-Resized`), never the API's JSON. */
-  const isDeliveryPath = (url: string): boolean => url.startsWith(`${CDN_PREFIX}/`) || url.startsWith(`${TRANSFORM_PREFIX}/`);
+  const isDeliveryPath = (url: string): boolean =>
+    url.startsWith(`${CDN_PREFIX}/`) || url.startsWith(`${TRANSFORM_PREFIX}/`);
   const app = Fastify({
     loggerInstance: typeof deps.logger === 'object' ? deps.logger : undefined,
     logger: typeof deps.logger === 'boolean' ? deps.logger : undefined,
@@ -99,14 +109,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const head = (err as { rawPacket?: Buffer }).rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
       const body = head ? '' : JSON.stringify(failure(e));
       if (socket.writable) {
-        socket.write(`HTTP/1.1 ${e.status} ${STATUS_CODES[e.status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
+        socket.write(
+          `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+        );
       }
       socket.destroy(err);
     },
     // Errors Fastify raises before routing (a malformed percent-escape, say) get the envelope too.
     frameworkErrors: (err, req, reply) => {
       if (err.code === 'FST_ERR_BAD_URL' && isDeliveryPath(effectiveUrl(req.raw))) {
-        const r = errorResponse(new AppError('deliveryBadRequest', { detail: 'Bad request: the URL has a malformed percent-escape' }), deps.delivery.cors, req.headers.origin);
+        const r = errorResponse(
+          new AppError('deliveryBadRequest', {
+            detail: 'Bad request: the URL has a malformed percent-escape',
+          }),
+          deps.delivery.cors,
+          req.headers.origin,
+        );
         reply.hijack();
         writeResponse(reply.raw, r, req.method);
         return;
@@ -133,7 +151,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // SDKs send DELETE and PUT without a body but sometimes with a JSON content type.
     if (body === '' || body === undefined) return done(null, undefined);
     // Depth is measured before parsing, so no recursive code ever walks a hostile body.
-    if (jsonDepth(body as string) > MAX_JSON_DEPTH) return done(appError('badRequest', `Request body nests deeper than ${MAX_JSON_DEPTH} levels`), undefined);
+    if (jsonDepth(body as string) > MAX_JSON_DEPTH)
+      return done(
+        appError('badRequest', `Request body nests deeper than ${MAX_JSON_DEPTH} levels`),
+        undefined,
+      );
     json(req, body as string, (err, value) => done(err, value === null ? JSON_NULL : value));
   });
 

@@ -25,13 +25,18 @@ interface Saved {
 
 export async function bootstrap(config: Config, accounts: AccountsService): Promise<Bootstrapped> {
   const file = join(config.dataDir, 'credentials.json');
-  const saved: Saved | undefined = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Saved) : undefined;
+  const saved: Saved | undefined = existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as Saved)
+    : undefined;
   const accountId = config.accountId ?? saved?.accountId;
   let created = false;
   let account = accountId ? await accounts.get(accountId) : null;
   if (!account) {
     try {
-      account = await accounts.create({ ...(accountId ? { id: accountId } : {}), ...(config.accountHash ? { hash: config.accountHash } : {}) });
+      account = await accounts.create({
+        ...(accountId ? { id: accountId } : {}),
+        ...(config.accountHash ? { hash: config.accountHash } : {}),
+      });
       created = true;
     } catch (e) {
       // Another node bootstrapped the same configured account at the same moment.
@@ -47,11 +52,17 @@ export async function bootstrap(config: Config, accounts: AccountsService): Prom
     ...(wanted ? { token: wanted } : {}),
   });
   if (config.authEmail && config.authKey) {
-    await accounts.registerGlobalKey({ email: config.authEmail, key: config.authKey, accountIds: [account.id] });
+    await accounts.registerGlobalKey({
+      email: config.authEmail,
+      key: config.authKey,
+      accountIds: [account.id],
+    });
   }
   if (!config.apiToken && (!saved || saved.accountId !== account.id || saved.token !== issued.token)) {
     mkdirSync(config.dataDir, { recursive: true });
-    writeFileSync(file, `${JSON.stringify({ accountId: account.id, token: issued.token }, null, 2)}\n`, { mode: 0o600 });
+    writeFileSync(file, `${JSON.stringify({ accountId: account.id, token: issued.token }, null, 2)}\n`, {
+      mode: 0o600,
+    });
   }
   return { account, token: issued.token, created, tokenCreated: wanted === undefined };
 }

@@ -13,7 +13,11 @@ import { VariantsService } from '../services/variants.js';
 import { DirectUploadService } from '../services/direct-upload.js';
 import { createFsBlobStore } from '../storage/fs/index.js';
 import { createSqliteMetadataStore } from '../storage/sqlite/index.js';
-import { createPostgresMetadataStore, listenForChanges, type ChangeListener } from '../storage/postgres/index.js';
+import {
+  createPostgresMetadataStore,
+  listenForChanges,
+  type ChangeListener,
+} from '../storage/postgres/index.js';
 import { createS3BlobStore } from '../storage/s3/index.js';
 import type { BlobStore, MetadataStore } from '../storage/types.js';
 import type { DeliveryContext } from '../delivery/index.js';
@@ -70,7 +74,9 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const rawBlobs = overrides.blobs ?? s3 ?? createFsBlobStore({ root: join(config.dataDir, 'blobs') });
   // With S3 the renditions' second tier is the bucket too (keys under renditions/), shared by all nodes.
   const rawRenditions =
-    overrides.renditions === undefined ? (s3 ?? createFsBlobStore({ root: join(config.dataDir, 'cache') })) : overrides.renditions;
+    overrides.renditions === undefined
+      ? (s3 ?? createFsBlobStore({ root: join(config.dataDir, 'cache') }))
+      : overrides.renditions;
   const closeAll = async () => {
     await rawStore.close().catch(() => undefined);
     await rawBlobs.close().catch(() => undefined);
@@ -110,7 +116,12 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
       onUp: () => generation.resume(),
     });
   }
-  const accounts = new AccountsService({ store, clock, imageAllowance: config.imageAllowance, onChange: bump });
+  const accounts = new AccountsService({
+    store,
+    clock,
+    imageAllowance: config.imageAllowance,
+    onChange: bump,
+  });
   const urlFetch: FetchUrlOptions = {
     policy: { allow: parseAllowlist(config.urlAllowlist) },
     maxBytes: config.maxUploadBytes,
@@ -124,8 +135,17 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const keys = new KeysService({ store, clock });
   const gate = new Gate(config.workerSlots, config.queueLimit);
   let cache: RenditionCache | undefined;
-  const deliveryMetrics = createDeliveryMetrics(gate, () => cache, metrics.registry, () => generation.trusted);
-  cache = new RenditionCache({ memoryBytes: config.cacheMemoryMb * 1024 * 1024, disk: renditions ?? undefined, observe: deliveryMetrics.cacheObserver });
+  const deliveryMetrics = createDeliveryMetrics(
+    gate,
+    () => cache,
+    metrics.registry,
+    () => generation.trusted,
+  );
+  cache = new RenditionCache({
+    memoryBytes: config.cacheMemoryMb * 1024 * 1024,
+    disk: renditions ?? undefined,
+    observe: deliveryMetrics.cacheObserver,
+  });
   // Transformation URLs: built only when configured; their fetches go through the same address guard.
   let transformUrls: TransformUrls | undefined;
   if (config.transformOrigin || config.transformSources.length > 0) {

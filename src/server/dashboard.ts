@@ -13,7 +13,10 @@ export const DASHBOARD_PREFIX = '/dashboard/';
 
 /** Where the build lives: beside the compiled server (dist/server → dist/dashboard), else the repo's dist/. */
 export function dashboardRoot(): string | undefined {
-  const candidates = [new URL('../dashboard/', import.meta.url), new URL('../../dist/dashboard/', import.meta.url)];
+  const candidates = [
+    new URL('../dashboard/', import.meta.url),
+    new URL('../../dist/dashboard/', import.meta.url),
+  ];
   return candidates.map((u) => fileURLToPath(u)).find((dir) => existsSync(`${dir}index.html`));
 }
 
@@ -43,13 +46,19 @@ function originOf(url: string): string | undefined {
 }
 
 /** Mounts /dashboard and /dashboard/*; `publicUrl()` is read per request (the port is known only after listen). */
-export async function dashboardRoutes(app: FastifyInstance, opts: { root?: string; publicUrl: () => string }): Promise<void> {
+export async function dashboardRoutes(
+  app: FastifyInstance,
+  opts: { root?: string; publicUrl: () => string },
+): Promise<void> {
   const root = opts.root ?? dashboardRoot();
   app.get('/dashboard', async (_req, reply) => reply.redirect(DASHBOARD_PREFIX, 301));
   if (!root) {
     // Started from source without a build: say how to get one instead of a bare 404.
     app.get('/dashboard/*', async (_req, reply) =>
-      reply.code(503).type('text/plain; charset=utf-8').send('The dashboard is not built: run `npm run build` (npm start does it).\n'),
+      reply
+        .code(503)
+        .type('text/plain; charset=utf-8')
+        .send('The dashboard is not built: run `npm run build` (npm start does it).\n'),
     );
     return;
   }

@@ -31,7 +31,11 @@ async function probe(fn: () => Promise<unknown>, timeoutMs: number): Promise<Che
   } catch (e) {
     const code = (e as { code?: unknown }).code;
     const message = e instanceof Error ? e.message : String(e);
-    return { ok: false, ms: Math.round(performance.now() - started), error: typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message };
+    return {
+      ok: false,
+      ms: Math.round(performance.now() - started),
+      error: typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message,
+    };
   } finally {
     clearTimeout(timer);
   }
@@ -41,7 +45,9 @@ async function probe(fn: () => Promise<unknown>, timeoutMs: number): Promise<Che
 const NO_ACCOUNT = 'readyz-probe';
 
 export async function healthRoutes(app: FastifyInstance, deps: HealthDeps): Promise<void> {
-  app.get('/healthz', async (_req, reply) => reply.header('cache-control', 'no-store').send({ status: 'ok' }));
+  app.get('/healthz', async (_req, reply) =>
+    reply.header('cache-control', 'no-store').send({ status: 'ok' }),
+  );
   app.get('/readyz', async (_req, reply) => {
     reply.header('cache-control', 'no-store');
     if (deps.draining()) return reply.code(503).send({ status: 'draining', failing: [], checks: {} });
@@ -50,7 +56,11 @@ export async function healthRoutes(app: FastifyInstance, deps: HealthDeps): Prom
       probe(() => (deps.blobs.check ? deps.blobs.check() : deps.blobs.get('readyz-probe')), deps.timeoutMs),
     ]);
     const checks = { [deps.backends.metadata]: metadata, [deps.backends.blobs]: blobs };
-    const failing = Object.entries(checks).filter(([, c]) => !c.ok).map(([name]) => name);
-    return reply.code(failing.length ? 503 : 200).send({ status: failing.length ? 'unavailable' : 'ready', failing, checks });
+    const failing = Object.entries(checks)
+      .filter(([, c]) => !c.ok)
+      .map(([name]) => name);
+    return reply
+      .code(failing.length ? 503 : 200)
+      .send({ status: failing.length ? 'unavailable' : 'ready', failing, checks });
   });
 }

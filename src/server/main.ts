@@ -41,7 +41,9 @@ export interface StartOptions {
 
 function packageVersion(): string {
   try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    return (
+      JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+    ).version;
   } catch {
     return 'unknown';
   }
@@ -60,8 +62,13 @@ function listen(server: Server, port: number, host: string, setting: string): Pr
   });
 }
 
-export async function startServer(config: Config = loadConfig(), opts: StartOptions = {}): Promise<RunningServer> {
-  const logger: Logger = opts.logStream ? pino({ level: config.logLevel }, opts.logStream) : pino({ level: config.logLevel });
+export async function startServer(
+  config: Config = loadConfig(),
+  opts: StartOptions = {},
+): Promise<RunningServer> {
+  const logger: Logger = opts.logStream
+    ? pino({ level: config.logLevel }, opts.logStream)
+    : pino({ level: config.logLevel });
   prepareDataDir(config.dataDir);
   const composition = await compose(config);
   let started = false;
@@ -69,7 +76,10 @@ export async function startServer(config: Config = loadConfig(), opts: StartOpti
   try {
     const boot = await bootstrap(config, composition.api.accounts);
     let draining = false;
-    const observer = createRequestObserver({ metrics: composition.metrics, accessLog: config.accessLog ? logger : undefined });
+    const observer = createRequestObserver({
+      metrics: composition.metrics,
+      accessLog: config.accessLog ? logger : undefined,
+    });
     const version = packageVersion();
     const app = await buildApp({
       api: composition.api,
@@ -101,7 +111,10 @@ export async function startServer(config: Config = loadConfig(), opts: StartOpti
         handler(req, res);
       });
       servers.push(server);
-      deliveryUrl = hostPort(config.host, await listen(server, config.deliveryPort, config.host, 'PICTOR_DELIVERY_PORT'));
+      deliveryUrl = hostPort(
+        config.host,
+        await listen(server, config.deliveryPort, config.host, 'PICTOR_DELIVERY_PORT'),
+      );
     }
     let metricsUrl: string | undefined;
     if (config.metricsPort !== undefined) {
@@ -120,7 +133,10 @@ export async function startServer(config: Config = loadConfig(), opts: StartOpti
         );
       });
       servers.push(server);
-      metricsUrl = hostPort(config.host, await listen(server, config.metricsPort, config.host, 'PICTOR_METRICS_PORT'));
+      metricsUrl = hostPort(
+        config.host,
+        await listen(server, config.metricsPort, config.host, 'PICTOR_METRICS_PORT'),
+      );
     }
     const port = (app.server.address() as { port: number }).port;
     const base = hostPort(config.host, port);
@@ -159,14 +175,17 @@ export async function startServer(config: Config = loadConfig(), opts: StartOpti
     }
     logger.debug({ url: base }, 'listening');
     // Expired direct-upload drafts are swept at start and every minute.
-    const sweep = () => composition.api.directUploads.sweep().catch((err: unknown) => logger.warn({ err }, 'draft sweep failed'));
+    const sweep = () =>
+      composition.api.directUploads
+        .sweep()
+        .catch((err: unknown) => logger.warn({ err }, 'draft sweep failed'));
     void sweep();
     const sweeper = setInterval(sweep, 60_000);
     sweeper.unref();
     // Orphan originals (a node killed between blob and row) are collected every hour.
     const gc = setInterval(() => {
-      collectGarbage({ store: composition.store, blobs: composition.blobs, clock: systemClock }).catch((err: unknown) =>
-        logger.warn({ err }, 'garbage collection failed'),
+      collectGarbage({ store: composition.store, blobs: composition.blobs, clock: systemClock }).catch(
+        (err: unknown) => logger.warn({ err }, 'garbage collection failed'),
       );
     }, 3600_000);
     gc.unref();
@@ -222,19 +241,29 @@ export async function serveForever(): Promise<void> {
   const stop = (signal: string) => {
     server.drain();
     const inFlight = server.inFlight();
-    log.info({ signal, inFlight, timeoutSeconds: config.shutdownTimeout }, 'shutting down: no new connections, waiting for requests in flight');
-    process.stderr.write(`pictor: ${signal}: shutting down, ${inFlight} request(s) in flight, waiting up to ${config.shutdownTimeout} s\n`);
+    log.info(
+      { signal, inFlight, timeoutSeconds: config.shutdownTimeout },
+      'shutting down: no new connections, waiting for requests in flight',
+    );
+    process.stderr.write(
+      `pictor: ${signal}: shutting down, ${inFlight} request(s) in flight, waiting up to ${config.shutdownTimeout} s\n`,
+    );
     // A second signal, or the timeout and then some for closing the stores, ends it at once.
-    const hard = setTimeout(() => {
-      process.stderr.write('pictor: shutdown did not finish, exiting\n');
-      process.exit(1);
-    }, config.shutdownTimeout * 1000 + 10_000);
+    const hard = setTimeout(
+      () => {
+        process.stderr.write('pictor: shutdown did not finish, exiting\n');
+        process.exit(1);
+      },
+      config.shutdownTimeout * 1000 + 10_000,
+    );
     hard.unref();
     server.close().then(
       (cut) => {
         if (cut > 0) {
           log.error({ cut }, 'shutdown timeout cut requests in flight');
-          process.stderr.write(`pictor: PICTOR_SHUTDOWN_TIMEOUT (${config.shutdownTimeout} s) cut ${cut} request(s) in flight\n`);
+          process.stderr.write(
+            `pictor: PICTOR_SHUTDOWN_TIMEOUT (${config.shutdownTimeout} s) cut ${cut} request(s) in flight\n`,
+          );
           process.exit(1);
         }
         process.stderr.write('pictor: stopped cleanly\n');

@@ -27,7 +27,12 @@ export function createServerMetrics(registry = new Registry()): ServerMetrics {
   const labels = ['route', 'method', 'status'] as const;
   return {
     registry,
-    requests: new Counter({ name: 'http_requests_total', help: 'HTTP requests answered, by route template, method and status class', labelNames: labels, registers: [registry] }),
+    requests: new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests answered, by route template, method and status class',
+      labelNames: labels,
+      registers: [registry],
+    }),
     requestSeconds: new Histogram({
       name: 'http_request_duration_seconds',
       help: 'Time from the request arriving to the response ending, by route template, method and status class',
@@ -35,8 +40,18 @@ export function createServerMetrics(registry = new Registry()): ServerMetrics {
       buckets: LATENCY_BUCKETS,
       registers: [registry],
     }),
-    uploadBytes: new Histogram({ name: 'pictor_upload_bytes', help: 'Bytes received for each successful upload (API upload and one-time upload URLs), request headers included', buckets: BYTE_BUCKETS, registers: [registry] }),
-    uploadSeconds: new Histogram({ name: 'pictor_upload_duration_seconds', help: 'Time taken by each successful upload', buckets: LATENCY_BUCKETS, registers: [registry] }),
+    uploadBytes: new Histogram({
+      name: 'pictor_upload_bytes',
+      help: 'Bytes received for each successful upload (API upload and one-time upload URLs), request headers included',
+      buckets: BYTE_BUCKETS,
+      registers: [registry],
+    }),
+    uploadSeconds: new Histogram({
+      name: 'pictor_upload_duration_seconds',
+      help: 'Time taken by each successful upload',
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
     storeSeconds: new Histogram({
       name: 'pictor_store_operation_duration_seconds',
       help: 'Duration of metadata-store and blob-store operations, by store (metadata, blobs, renditions) and operation',
@@ -44,7 +59,12 @@ export function createServerMetrics(registry = new Registry()): ServerMetrics {
       buckets: LATENCY_BUCKETS,
       registers: [registry],
     }),
-    storeErrors: new Counter({ name: 'pictor_store_operation_errors_total', help: 'Store operations that threw, by store and operation', labelNames: ['store', 'op'], registers: [registry] }),
+    storeErrors: new Counter({
+      name: 'pictor_store_operation_errors_total',
+      help: 'Store operations that threw, by store and operation',
+      labelNames: ['store', 'op'],
+      registers: [registry],
+    }),
   };
 }
 
@@ -55,7 +75,11 @@ export const statusClass = (status: number): string => `${Math.floor(status / 10
  * The store with every method timed into `pictor_store_operation_*{store}`. A Proxy rather than a
  * hand-written wrapper per interface: both interfaces grow, and a forgotten method would go unmeasured.
  */
-export function instrumentStore<T extends MetadataStore | BlobStore>(target: T, store: string, metrics: ServerMetrics): T {
+export function instrumentStore<T extends MetadataStore | BlobStore>(
+  target: T,
+  store: string,
+  metrics: ServerMetrics,
+): T {
   const wrapped = new Map<PropertyKey, unknown>();
   return new Proxy(target, {
     get(t, prop) {

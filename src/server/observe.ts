@@ -28,12 +28,17 @@ const SANE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export interface RequestObserver {
   /** Wraps the server's request handler. */
-  wrap(handler: (req: IncomingMessage, res: ServerResponse) => void): (req: IncomingMessage, res: ServerResponse) => void;
+  wrap(
+    handler: (req: IncomingMessage, res: ServerResponse) => void,
+  ): (req: IncomingMessage, res: ServerResponse) => void;
   /** Requests that have arrived and not yet ended. */
   inFlight(): number;
 }
 
-export function createRequestObserver(opts: { metrics: ServerMetrics; accessLog: Logger | undefined }): RequestObserver {
+export function createRequestObserver(opts: {
+  metrics: ServerMetrics;
+  accessLog: Logger | undefined;
+}): RequestObserver {
   let inFlight = 0;
   // Bytes in and out are counted on the connection from where the previous request on it ended
   // (headers included): by the 'request' event the socket may already have read the whole body.

@@ -26,7 +26,8 @@ export class StartupError extends Error {
   }
 }
 
-const codeOf = (e: unknown): string | undefined => (e as { code?: unknown } | null)?.code as string | undefined;
+const codeOf = (e: unknown): string | undefined =>
+  (e as { code?: unknown } | null)?.code as string | undefined;
 
 /**
  * Creates PICTOR_DATA_DIR when missing and checks that a file can be created in it. Hand-written
@@ -116,13 +117,21 @@ export function databaseError(url: string, e: unknown): StartupError {
 
 /** Wraps a failed S3 probe at start. */
 export function s3Error(bucket: string, endpoint: string | undefined, e: unknown): StartupError {
-  const err = e as { name?: string; Code?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const err = e as {
+    name?: string;
+    Code?: string;
+    message?: string;
+    $metadata?: { httpStatusCode?: number };
+  };
   const name = err?.Code ?? err?.name ?? codeOf(e) ?? 'Error';
   const status = err?.$metadata?.httpStatusCode;
   const why =
     name === 'NoSuchBucket' || status === 404
       ? 'the bucket does not exist'
-      : name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch' || name === 'AccessDenied' || status === 403
+      : name === 'InvalidAccessKeyId' ||
+          name === 'SignatureDoesNotMatch' ||
+          name === 'AccessDenied' ||
+          status === 403
         ? `the credentials were refused (${name})`
         : `no answer (${codeOf(e) ?? codeOf((e as { cause?: unknown })?.cause) ?? name})`;
   return new StartupError(
@@ -135,6 +144,17 @@ export function s3Error(bucket: string, endpoint: string | undefined, e: unknown
 /** Wraps a listen failure. */
 export function listenError(setting: string, host: string, port: number, e: unknown): StartupError {
   const code = codeOf(e);
-  const why = code === 'EADDRINUSE' ? 'the port is in use' : code === 'EACCES' ? 'the port needs privileges' : code === 'EADDRNOTAVAIL' ? 'the address is not on this machine' : (code ?? String(e));
-  return new StartupError(`${setting}=${port} on ${host}: cannot listen: ${why}; stop the other process or choose another ${setting}`, EXIT.port, { cause: e });
+  const why =
+    code === 'EADDRINUSE'
+      ? 'the port is in use'
+      : code === 'EACCES'
+        ? 'the port needs privileges'
+        : code === 'EADDRNOTAVAIL'
+          ? 'the address is not on this machine'
+          : (code ?? String(e));
+  return new StartupError(
+    `${setting}=${port} on ${host}: cannot listen: ${why}; stop the other process or choose another ${setting}`,
+    EXIT.port,
+    { cause: e },
+  );
 }

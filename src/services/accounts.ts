@@ -10,7 +10,12 @@ import type { Account, ApiCredential, Permission, VariantRecord } from '../core/
 import type { MetadataStore } from '../storage/types.js';
 
 /** The `public` variant every account starts with (Cloudflare's default delivery size). */
-export const PUBLIC_VARIANT_OPTIONS = { fit: 'scale-down', width: 1366, height: 768, metadata: 'none' } as const;
+export const PUBLIC_VARIANT_OPTIONS = {
+  fit: 'scale-down',
+  width: 1366,
+  height: 768,
+  metadata: 'none',
+} as const;
 export const DEFAULT_BROWSER_TTL = 172_800;
 /** Batch tokens live one hour (Cloudflare's lifetime is not documented). */
 export const BATCH_TOKEN_TTL_MS = 3600_000;
@@ -60,8 +65,10 @@ export class AccountsService {
     const now = this.deps.clock.now();
     // A given hash (Pictor extension) keeps delivery URLs of a migrated account working.
     if (opts.hash !== undefined) {
-      if (!ACCOUNT_HASH_RE.test(opts.hash)) throw appError('badRequest', invalid('account hash', '22 characters of A-Z a-z 0-9 _ -', opts.hash));
-      if (await this.deps.store.getAccountByHash(opts.hash)) throw appError('badRequest', `An account with hash ${opts.hash} already exists`);
+      if (!ACCOUNT_HASH_RE.test(opts.hash))
+        throw appError('badRequest', invalid('account hash', '22 characters of A-Z a-z 0-9 _ -', opts.hash));
+      if (await this.deps.store.getAccountByHash(opts.hash))
+        throw appError('badRequest', `An account with hash ${opts.hash} already exists`);
     }
     const account: Account = {
       id: opts.id ?? newAccountId(),
@@ -128,7 +135,15 @@ export class AccountsService {
     const all = await this.deps.store.listCredentials();
     return all
       .filter((c) => c.kind !== 'batch' && c.accountIds.includes(accountId))
-      .map((c) => ({ id: tokenId(c), kind: c.kind, label: c.label, permissions: c.permissions, accountIds: c.accountIds, createdAt: c.createdAt, expiresAt: c.expiresAt }));
+      .map((c) => ({
+        id: tokenId(c),
+        kind: c.kind,
+        label: c.label,
+        permissions: c.permissions,
+        accountIds: c.accountIds,
+        createdAt: c.createdAt,
+        expiresAt: c.expiresAt,
+      }));
   }
 
   /**
@@ -136,7 +151,8 @@ export class AccountsService {
    * cache), so a running server refuses the token from its next request on.
    */
   async revokeToken(id: string): Promise<TokenInfo | null> {
-    if (!/^[0-9a-f]{32}$/.test(id)) throw appError('badRequest', invalid('token id', '32 lowercase hex characters', id));
+    if (!/^[0-9a-f]{32}$/.test(id))
+      throw appError('badRequest', invalid('token id', '32 lowercase hex characters', id));
     const found = (await this.deps.store.listCredentials()).find((c) => tokenId(c) === id);
     if (!found) return null;
     await this.deps.store.deleteCredential(found.secretHash);
@@ -196,7 +212,10 @@ export class AccountsService {
   }
 
   /** Updates delivery settings (flexible variants, browser TTL). */
-  async updateSettings(id: string, patch: { flexibleVariants?: boolean; browserTtl?: number }): Promise<Account | null> {
+  async updateSettings(
+    id: string,
+    patch: { flexibleVariants?: boolean; browserTtl?: number },
+  ): Promise<Account | null> {
     const updated = await this.deps.store.updateAccount(id, patch);
     this.deps.onChange?.(id);
     return updated;

@@ -40,19 +40,25 @@ export class DirectUploadService {
     if (input.id !== undefined) {
       const why = checkCustomId(input.id);
       if (why) throw appError('badRequest', why);
-      if (input.requireSignedURLs) throw appError('badRequest', 'Custom IDs cannot be combined with requireSignedURLs=true');
+      if (input.requireSignedURLs)
+        throw appError('badRequest', 'Custom IDs cannot be combined with requireSignedURLs=true');
     }
     if (input.metadata !== undefined) {
       const why = checkMetadata(input.metadata);
       if (why) throw appError('badRequest', why);
     }
-    if (input.creator !== undefined && input.creator.length > MAX_CREATOR_LENGTH) throw appError('badRequest', `Creator must not exceed ${MAX_CREATOR_LENGTH} characters`);
+    if (input.creator !== undefined && input.creator.length > MAX_CREATOR_LENGTH)
+      throw appError('badRequest', `Creator must not exceed ${MAX_CREATOR_LENGTH} characters`);
     let expiresAt = now + DRAFT_EXPIRY.defaultMs;
     if (input.expiry !== undefined) {
       const t = Date.parse(input.expiry);
-      if (!/^\d{4}-\d{2}-\d{2}T/.test(input.expiry) || Number.isNaN(t)) throw appError('badRequest', invalid('expiry', 'ISO 8601 date-time', input.expiry));
+      if (!/^\d{4}-\d{2}-\d{2}T/.test(input.expiry) || Number.isNaN(t))
+        throw appError('badRequest', invalid('expiry', 'ISO 8601 date-time', input.expiry));
       if (t < now + DRAFT_EXPIRY.minMs - 1000 || t > now + DRAFT_EXPIRY.maxMs + 1000) {
-        throw appError('badRequest', invalid('expiry', 'a time between now + 2 minutes and now + 6 hours', input.expiry));
+        throw appError(
+          'badRequest',
+          invalid('expiry', 'a time between now + 2 minutes and now + 6 hours', input.expiry),
+        );
       }
       expiresAt = t;
     }
@@ -81,11 +87,17 @@ export class DirectUploadService {
   }
 
   /** Completes a draft with the uploaded file. */
-  async complete(accountId: string, id: string, file: { data: Buffer; filename: string | null }): Promise<ImageRecord> {
+  async complete(
+    accountId: string,
+    id: string,
+    file: { data: Buffer; filename: string | null },
+  ): Promise<ImageRecord> {
     const { store, blobs, clock } = this.deps;
     const draft = await store.getImage(accountId, id);
-    if (!draft || !draft.draft) throw appError('imageNotFound', 'This upload URL has already been used or does not exist');
-    if (draft.expiresAt !== null && draft.expiresAt < clock.now()) throw appError('imageNotFound', 'This upload URL has expired');
+    if (!draft || !draft.draft)
+      throw appError('imageNotFound', 'This upload URL has already been used or does not exist');
+    if (draft.expiresAt !== null && draft.expiresAt < clock.now())
+      throw appError('imageNotFound', 'This upload URL has expired');
     const info = await inspectUpload(file.data);
     const blobKey = `originals/${newBlobKey()}`;
     try {
@@ -114,7 +126,9 @@ export class DirectUploadService {
     }
     if (result !== 'ok') {
       await blobs.delete(blobKey).catch(() => undefined);
-      throw result === 'quota' ? appError('quotaReached') : appError('imageNotFound', 'This upload URL has already been used or has expired');
+      throw result === 'quota'
+        ? appError('quotaReached')
+        : appError('imageNotFound', 'This upload URL has already been used or has expired');
     }
     const image = await store.getImage(accountId, id);
     if (!image) throw appError('imageNotFound');

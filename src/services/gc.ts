@@ -26,7 +26,10 @@ export interface GcResult {
  * Deletes unreferenced originals older than `graceMs`.
  * @example await collectGarbage({ store, blobs, clock }, 3600_000)
  */
-export async function collectGarbage(deps: { store: MetadataStore; blobs: BlobStore; clock: Clock }, graceMs = DEFAULT_GC_GRACE_MS): Promise<GcResult> {
+export async function collectGarbage(
+  deps: { store: MetadataStore; blobs: BlobStore; clock: Clock },
+  graceMs = DEFAULT_GC_GRACE_MS,
+): Promise<GcResult> {
   const referenced = new Set<string>();
   for await (const key of deps.store.referencedBlobKeys()) referenced.add(key);
   const result: GcResult = { scanned: 0, deleted: 0, young: 0, partial: 0, failed: 0 };
@@ -40,7 +43,9 @@ export async function collectGarbage(deps: { store: MetadataStore; blobs: BlobSt
     try {
       // A one-byte range read gives the object's age without fetching it; an empty object (a write
       // cut short on some S3-compatible servers) cannot serve a range, so it is read whole.
-      const head = await deps.blobs.get(key, { range: { start: 0, end: 0 } }).catch(() => deps.blobs.get(key));
+      const head = await deps.blobs
+        .get(key, { range: { start: 0, end: 0 } })
+        .catch(() => deps.blobs.get(key));
       if (!head) continue;
       if (head.lastModified.getTime() > cutoff) {
         result.young++;

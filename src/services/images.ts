@@ -5,7 +5,12 @@
  */
 import { AppError, appError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
-import { MAX_CREATOR_LENGTH, MAX_CUSTOM_ID_LENGTH, MAX_METADATA_BYTES, exceedsDimensions } from '../core/limits.js';
+import {
+  MAX_CREATOR_LENGTH,
+  MAX_CUSTOM_ID_LENGTH,
+  MAX_METADATA_BYTES,
+  exceedsDimensions,
+} from '../core/limits.js';
 import { isUuid, newBlobKey, newImageId } from '../core/ids.js';
 import type { ImageFacts, ImageRecord, Metadata } from '../core/types.js';
 import { probe, type ProbeResult } from '../pipeline/probe.js';
@@ -46,13 +51,17 @@ export interface UploadInput {
  * @example checkCustomId('products/shoe.png') // undefined (valid)
  */
 export function checkCustomId(id: string): string | undefined {
-  if (id.length === 0 || id.length > MAX_CUSTOM_ID_LENGTH) return `Custom ID must be 1 to ${MAX_CUSTOM_ID_LENGTH} characters long`;
+  if (id.length === 0 || id.length > MAX_CUSTOM_ID_LENGTH)
+    return `Custom ID must be 1 to ${MAX_CUSTOM_ID_LENGTH} characters long`;
   if (isUuid(id)) return 'Custom ID cannot be a UUID';
   const segments = id.split('/');
-  if (RESERVED_IDS.has(segments[0]!)) return `Custom ID cannot start with ${segments[0]}: the API uses that path`;
-  if (segments.length > 1 && segments[segments.length - 1] === 'blob') return 'Custom ID cannot end with /blob: the API uses that path';
+  if (RESERVED_IDS.has(segments[0]!))
+    return `Custom ID cannot start with ${segments[0]}: the API uses that path`;
+  if (segments.length > 1 && segments[segments.length - 1] === 'blob')
+    return 'Custom ID cannot end with /blob: the API uses that path';
   if (id.startsWith('/') || id.endsWith('/')) return 'Custom ID cannot start or end with a /';
-  if (id.split('/').some((s) => s === '' || s === '.' || s === '..')) return 'Custom ID cannot contain empty, . or .. path segments';
+  if (id.split('/').some((s) => s === '' || s === '.' || s === '..'))
+    return 'Custom ID cannot contain empty, . or .. path segments';
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(id)) return 'Custom ID cannot contain control characters';
   return undefined;
@@ -63,9 +72,11 @@ export function checkCustomId(id: string): string | undefined {
  * @example checkMetadata({ a: 1 }) // undefined (valid)
  */
 export function checkMetadata(meta: unknown): string | undefined {
-  if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) return 'Metadata must be a JSON object';
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta))
+    return 'Metadata must be a JSON object';
   const bytes = Buffer.byteLength(JSON.stringify(meta), 'utf8');
-  if (bytes > MAX_METADATA_BYTES) return `Metadata must not exceed ${MAX_METADATA_BYTES} bytes (received ${bytes})`;
+  if (bytes > MAX_METADATA_BYTES)
+    return `Metadata must not exceed ${MAX_METADATA_BYTES} bytes (received ${bytes})`;
   return undefined;
 }
 
@@ -84,7 +95,11 @@ export async function inspectUpload(data: Buffer): Promise<ProbeResult & { data:
   }
   if (info.format === 'svg') {
     const clean = sanitizeSvg(data);
-    if (!clean) throw appError('unsupportedFormat', 'The SVG is malformed or declares entities and cannot be made safe');
+    if (!clean)
+      throw appError(
+        'unsupportedFormat',
+        'The SVG is malformed or declares entities and cannot be made safe',
+      );
     return { ...info, data: clean };
   }
   // Truncation is found from the container's structure, without decoding pixels.
@@ -188,7 +203,9 @@ export class ImagesService {
    */
   async recordFacts(image: ImageRecord, facts: ImageFacts): Promise<void> {
     if (!image.blobKey) return;
-    await this.deps.store.setImageFacts(image.accountId, image.id, image.blobKey, facts).catch(() => undefined);
+    await this.deps.store
+      .setImageFacts(image.accountId, image.id, image.blobKey, facts)
+      .catch(() => undefined);
   }
 
   /** The original bytes of a stored (non-draft) image (an SVG cleaned by the current rules first). */
@@ -207,12 +224,14 @@ export class ImagesService {
    * (another node may have done the same), then the old blob is removed and caches are purged.
    */
   async upToDate(image: ImageRecord): Promise<ImageRecord> {
-    if (image.format !== 'svg' || !image.blobKey || (image.svgSanitizer ?? 1) >= SVG_SANITIZER_VERSION) return image;
+    if (image.format !== 'svg' || !image.blobKey || (image.svgSanitizer ?? 1) >= SVG_SANITIZER_VERSION)
+      return image;
     const { store, blobs } = this.deps;
     const obj = await blobs.get(image.blobKey);
     if (!obj) throw appError('storageError', 'The original of this image is missing from the blob store');
     const clean = sanitizeSvg(obj.body);
-    if (!clean) throw appError('unsupportedFormat', 'The stored SVG cannot be made safe by the current sanitiser');
+    if (!clean)
+      throw appError('unsupportedFormat', 'The stored SVG cannot be made safe by the current sanitiser');
     const blobKey = `originals/${newBlobKey()}`;
     try {
       await blobs.put(blobKey, clean);
@@ -220,10 +239,12 @@ export class ImagesService {
       throw new AppError('storageError', { cause });
     }
     const next = { blobKey, size: clean.length, svgSanitizer: SVG_SANITIZER_VERSION };
-    const updated = await store.replaceImageBlob(image.accountId, image.id, image.blobKey, next).catch(async (cause: unknown) => {
-      await blobs.delete(blobKey).catch(() => undefined);
-      throw new AppError('storageError', { cause });
-    });
+    const updated = await store
+      .replaceImageBlob(image.accountId, image.id, image.blobKey, next)
+      .catch(async (cause: unknown) => {
+        await blobs.delete(blobKey).catch(() => undefined);
+        throw new AppError('storageError', { cause });
+      });
     if (!updated) {
       // Changed meanwhile (cleaned by another request or node, replaced, deleted): use what is there now.
       await blobs.delete(blobKey).catch(() => undefined);
@@ -240,16 +261,25 @@ export class ImagesService {
   async get(accountId: string, id: string): Promise<ImageRecord> {
     const image = await this.deps.store.getImage(accountId, id);
     // An expired draft is gone even before the sweeper deletes its row.
-    if (!image || (image.draft && image.expiresAt !== null && image.expiresAt < this.deps.clock.now())) throw appError('imageNotFound');
+    if (!image || (image.draft && image.expiresAt !== null && image.expiresAt < this.deps.clock.now()))
+      throw appError('imageNotFound');
     return image;
   }
 
-  list(accountId: string, page: number, perPage: number, creator: string | null | undefined): Promise<ImageRecord[]> {
+  list(
+    accountId: string,
+    page: number,
+    perPage: number,
+    creator: string | null | undefined,
+  ): Promise<ImageRecord[]> {
     return this.deps.store.listImages(accountId, { offset: (page - 1) * perPage, limit: perPage, creator });
   }
 
   /** A v2 page: keyset-paginated, filtered in the store's indexes; `next` is the position to continue after. */
-  listV2(accountId: string, query: ListImagesV2Query): Promise<{ images: ImageRecord[]; next: number | null }> {
+  listV2(
+    accountId: string,
+    query: ListImagesV2Query,
+  ): Promise<{ images: ImageRecord[]; next: number | null }> {
     return this.deps.store.listImagesV2(accountId, query);
   }
 
@@ -283,7 +313,8 @@ export class ImagesService {
   /** The stored original bytes and their content type. */
   async blob(accountId: string, id: string): Promise<{ data: Buffer; contentType: string; etag: string }> {
     const found = await this.get(accountId, id);
-    if (found.draft || !found.blobKey) throw appError('imageNotFound', 'Image not found (the upload has not completed)');
+    if (found.draft || !found.blobKey)
+      throw appError('imageNotFound', 'Image not found (the upload has not completed)');
     const image = await this.upToDate(found);
     const obj = await this.deps.blobs.get(image.blobKey!);
     if (!obj) throw appError('storageError', 'The original of this image is missing from the blob store');

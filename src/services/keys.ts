@@ -42,7 +42,12 @@ export class KeysService {
   /** Deletes a key; deleting the last one creates a new `default`. Returns all keys. */
   async delete(accountId: string, name: string): Promise<SigningKey[]> {
     checkName(name);
-    const replacement = { accountId, name: 'default', value: newSigningKeyValue(), createdAt: this.deps.clock.now() };
+    const replacement = {
+      accountId,
+      name: 'default',
+      value: newSigningKeyValue(),
+      createdAt: this.deps.clock.now(),
+    };
     const gone = await this.deps.store.deleteKey(accountId, name, replacement);
     if (!gone) throw appError('keyNotFound', `Signing key ${name} not found.`);
     return this.list(accountId);
@@ -50,5 +55,6 @@ export class KeysService {
 }
 
 function checkName(name: string): void {
-  if (!KEY_NAME_RE.test(name)) throw appError('badRequest', invalid('signing_key_name', '1 to 20 letters or digits', name));
+  if (!KEY_NAME_RE.test(name))
+    throw appError('badRequest', invalid('signing_key_name', '1 to 20 letters or digits', name));
 }

@@ -67,7 +67,8 @@ export class VariantsService {
     };
     const result = await this.deps.store.insertVariant(variant, this.deps.maxVariants);
     if (result === 'exists') throw appError('alreadyExists', `Variant ${input.id} already exists`);
-    if (result === 'limit') throw appError('badRequest', `An account can have at most ${this.deps.maxVariants} variants`);
+    if (result === 'limit')
+      throw appError('badRequest', `An account can have at most ${this.deps.maxVariants} variants`);
     return variant;
   }
 

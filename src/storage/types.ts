@@ -2,7 +2,14 @@
  * The two storage interfaces. Every implementation runs the contract suites in `storage/contract/`,
  * which assert the invariants written here.
  */
-import type { Account, ApiCredential, ImageFacts, ImageRecord, SigningKey, VariantRecord } from '../core/types.js';
+import type {
+  Account,
+  ApiCredential,
+  ImageFacts,
+  ImageRecord,
+  SigningKey,
+  VariantRecord,
+} from '../core/types.js';
 
 export type InsertImageResult = 'ok' | 'exists' | 'quota';
 export type InsertVariantResult = 'ok' | 'exists' | 'limit';
@@ -11,7 +18,19 @@ export type CompleteDraftResult = 'ok' | 'gone' | 'quota';
 /** What an upload to a one-time URL adds to its draft. */
 export type BlobReplacement = Pick<ImageRecord, 'size' | 'svgSanitizer'> & { blobKey: string };
 
-export type DraftCompletion = Pick<ImageRecord, 'filename' | 'blobKey' | 'contentType' | 'format' | 'size' | 'width' | 'height' | 'facts' | 'uploaded' | 'svgSanitizer'>;
+export type DraftCompletion = Pick<
+  ImageRecord,
+  | 'filename'
+  | 'blobKey'
+  | 'contentType'
+  | 'format'
+  | 'size'
+  | 'width'
+  | 'height'
+  | 'facts'
+  | 'uploaded'
+  | 'svgSanitizer'
+>;
 
 export interface ListImagesQuery {
   /** Rows to skip (v1 page-based listing). */
@@ -108,14 +127,24 @@ export interface MetadataStore {
    * still points at `fromBlobKey` (compare-and-set: of two nodes doing it at once one wins); bumps
    * `version`. Returns the updated image, or null when the row is gone or holds another blob.
    */
-  replaceImageBlob(accountId: string, id: string, fromBlobKey: string, next: BlobReplacement): Promise<ImageRecord | null>;
+  replaceImageBlob(
+    accountId: string,
+    id: string,
+    fromBlobKey: string,
+    next: BlobReplacement,
+  ): Promise<ImageRecord | null>;
   /** Deletes the row and returns it (so its blob can be removed), or null when absent. */
   deleteImage(accountId: string, id: string): Promise<ImageRecord | null>;
   /**
    * Turns a draft into an image, atomically and once: `gone` when no unexpired draft has that id
    * (never existed, already completed, expired at `now`), `quota` when the account is full.
    */
-  completeDraft(accountId: string, id: string, completion: DraftCompletion, now: number): Promise<CompleteDraftResult>;
+  completeDraft(
+    accountId: string,
+    id: string,
+    completion: DraftCompletion,
+    now: number,
+  ): Promise<CompleteDraftResult>;
   /** Deletes drafts whose `expiresAt` is before `now`; returns how many. */
   deleteExpiredDrafts(now: number): Promise<number>;
   /** Number of non-draft images. */

@@ -64,7 +64,11 @@ export async function runTransfer<T>(opts: TransferOptions<T>): Promise<Transfer
   const concurrency = Math.max(1, opts.concurrency ?? 4);
   const dryRun = opts.dryRun ?? false;
   let journal: Journal | undefined;
-  let resume: Resume = { cursor: null, done: new Set(), earlier: { copied: 0, skipped: 0, ignored: 0, bytes: 0 } };
+  let resume: Resume = {
+    cursor: null,
+    done: new Set(),
+    earlier: { copied: 0, skipped: 0, ignored: 0, bytes: 0 },
+  };
   if (opts.state) {
     if (dryRun) {
       // A dry run reads the state to say what a resumed run would do, and writes nothing.
@@ -84,11 +88,20 @@ export async function runTransfer<T>(opts: TransferOptions<T>): Promise<Transfer
     failedNotListed: 0,
     bytes: 0,
     seconds: 0,
-    resumed: resume.earlier.copied + resume.earlier.skipped + resume.earlier.ignored > 0 ? { ...resume.earlier } : null,
+    resumed:
+      resume.earlier.copied + resume.earlier.skipped + resume.earlier.ignored > 0
+        ? { ...resume.earlier }
+        : null,
   };
   const total = await opts.source.total?.().catch(() => undefined);
   const state = () => ({
-    done: report.copied + report.skipped + report.ignored.length + report.failed.length + report.failedNotListed + (report.resumed ? report.resumed.copied + report.resumed.skipped + report.resumed.ignored : 0),
+    done:
+      report.copied +
+      report.skipped +
+      report.ignored.length +
+      report.failed.length +
+      report.failedNotListed +
+      (report.resumed ? report.resumed.copied + report.resumed.skipped + report.resumed.ignored : 0),
     total,
     bytes: report.bytes,
     failed: report.failed.length + report.failedNotListed,
@@ -126,7 +139,8 @@ export async function runTransfer<T>(opts: TransferOptions<T>): Promise<Transfer
       const outcome = await opts.process(item, dryRun);
       if (outcome.result === 'copied') report.copied += 1;
       else if (outcome.result === 'skipped') report.skipped += 1;
-      else report.ignored.length < MAX_LISTED && report.ignored.push({ key, reason: outcome.note ?? 'ignored' });
+      else
+        report.ignored.length < MAX_LISTED && report.ignored.push({ key, reason: outcome.note ?? 'ignored' });
       report.bytes += outcome.result === 'copied' ? outcome.bytes : 0;
       journal?.item(key, outcome.result, outcome.result === 'copied' ? outcome.bytes : 0);
       opts.onItem?.(key, outcome);

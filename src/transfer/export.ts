@@ -8,7 +8,17 @@
  * characters and one id can be a path prefix of another, so ids cannot be file names.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { apiSource, sha256 } from './api-source.js';
 import { runTransfer, type Outcome, type TransferReport } from './engine.js';
@@ -36,8 +46,10 @@ export function extensionOf(data: Buffer): string {
   if (head[0] === 0xff && head[1] === 0xd8) return 'jpg';
   if (head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'png';
   if (head.subarray(0, 3).toString('latin1') === 'GIF') return 'gif';
-  if (head.subarray(0, 4).toString('latin1') === 'RIFF' && head.subarray(8, 12).toString('latin1') === 'WEBP') return 'webp';
-  if (head.subarray(4, 8).toString('latin1') === 'ftyp') return /avif|avis/.test(head.subarray(8, 12).toString('latin1')) ? 'avif' : 'heic';
+  if (head.subarray(0, 4).toString('latin1') === 'RIFF' && head.subarray(8, 12).toString('latin1') === 'WEBP')
+    return 'webp';
+  if (head.subarray(4, 8).toString('latin1') === 'ftyp')
+    return /avif|avis/.test(head.subarray(8, 12).toString('latin1')) ? 'avif' : 'heic';
   if (/^\s*</.test(data.subarray(0, 64).toString('utf8'))) return 'svg';
   return 'bin';
 }
@@ -63,7 +75,12 @@ export async function exportAccount(opts: ExportOptions): Promise<TransferReport
   const state = opts.state ?? join(dir, '.export-state.jsonl');
   if (!dryRun) {
     mkdirSync(join(dir, 'originals'), { recursive: true });
-    const [variants, keys, config, first] = await Promise.all([from.variants(), from.keys(), from.config(), from.listV2(null, 10)]);
+    const [variants, keys, config, first] = await Promise.all([
+      from.variants(),
+      from.keys(),
+      from.config(),
+      from.listV2(null, 10),
+    ]);
     const hash = first.images.flatMap((i) => i.variants.map(hashFromDeliveryUrl)).find(Boolean) ?? null;
     writeJson(join(dir, 'variants.json'), variants);
     writeJson(join(dir, 'keys.json'), keys);
@@ -108,7 +125,9 @@ export async function exportAccount(opts: ExportOptions): Promise<TransferReport
         };
         writeSync(fd!, `${JSON.stringify(line)}\n`);
         fsyncSync(fd!);
-        return same ? { result: 'skipped', bytes: 0, note: 'present' } : { result: 'copied', bytes: data.length };
+        return same
+          ? { result: 'skipped', bytes: 0, note: 'present' }
+          : { result: 'copied', bytes: data.length };
       },
     });
   } finally {

@@ -15,7 +15,13 @@ export interface HttpOptions {
   /** Per-attempt timeout (default 120 s). */
   timeoutMs?: number;
   /** Called before each retry (for logs and tests). */
-  onRetry?: (info: { url: string; attempt: number; status: number | null; delayMs: number; reason: string }) => void;
+  onRetry?: (info: {
+    url: string;
+    attempt: number;
+    status: number | null;
+    delayMs: number;
+    reason: string;
+  }) => void;
 }
 
 export interface HttpRequest {
@@ -79,7 +85,11 @@ export class Http {
         if (!retryable(res.status) || attempt >= this.retries) return res;
         failure = `HTTP ${res.status}`;
       } catch (e) {
-        if (attempt >= this.retries) throw new HttpError(`${req.method ?? 'GET'} ${url}: ${describe(e)} (after ${attempt + 1} attempts)`, null);
+        if (attempt >= this.retries)
+          throw new HttpError(
+            `${req.method ?? 'GET'} ${url}: ${describe(e)} (after ${attempt + 1} attempts)`,
+            null,
+          );
         failure = describe(e);
       }
       const asked = res ? retryAfterMs(res.headers.get('retry-after')) : undefined;
@@ -87,7 +97,13 @@ export class Http {
       const delayMs = Math.min(this.max, asked ?? backoff);
       // Drain the body so the connection can be reused.
       await res?.arrayBuffer().catch(() => undefined);
-      this.opts.onRetry?.({ url, attempt: attempt + 1, status: res?.status ?? null, delayMs, reason: failure });
+      this.opts.onRetry?.({
+        url,
+        attempt: attempt + 1,
+        status: res?.status ?? null,
+        delayMs,
+        reason: failure,
+      });
       await sleep(delayMs);
     }
   }

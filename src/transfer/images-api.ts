@@ -82,7 +82,11 @@ export class ImagesApi {
     return `${this.root}${path}`;
   }
 
-  private async call<T>(method: string, path: string, opts: { json?: unknown; form?: () => FormData; allow404?: boolean } = {}): Promise<T | null> {
+  private async call<T>(
+    method: string,
+    path: string,
+    opts: { json?: unknown; form?: () => FormData; allow404?: boolean } = {},
+  ): Promise<T | null> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
     let body: (() => BodyInit) | undefined;
     if (opts.json !== undefined) {
@@ -96,7 +100,9 @@ export class ImagesApi {
       return null;
     }
     const text = await res.text();
-    let parsed: { success?: boolean; result?: T; errors?: Array<{ code: number; message: string }> } | undefined;
+    let parsed:
+      | { success?: boolean; result?: T; errors?: Array<{ code: number; message: string }> }
+      | undefined;
     try {
       parsed = JSON.parse(text) as typeof parsed;
     } catch {
@@ -104,17 +110,28 @@ export class ImagesApi {
     }
     if (!res.ok || !parsed || parsed.success === false) {
       const errors = parsed?.errors ?? [];
-      const detail = errors.length > 0 ? errors.map((e) => `${e.code}: ${e.message}`).join('; ') : text.slice(0, 200);
-      throw new ApiError(`${method} ${path}: HTTP ${res.status} ${detail}`, res.status, errors.map((e) => e.code));
+      const detail =
+        errors.length > 0 ? errors.map((e) => `${e.code}: ${e.message}`).join('; ') : text.slice(0, 200);
+      throw new ApiError(
+        `${method} ${path}: HTTP ${res.status} ${detail}`,
+        res.status,
+        errors.map((e) => e.code),
+      );
     }
     return parsed.result as T;
   }
 
   /** One page of the v2 list, oldest first. */
-  async listV2(continuationToken: string | null, perPage: number): Promise<{ images: ImageJson[]; continuation_token: string | null }> {
+  async listV2(
+    continuationToken: string | null,
+    perPage: number,
+  ): Promise<{ images: ImageJson[]; continuation_token: string | null }> {
     const q = new URLSearchParams({ per_page: String(perPage), sort_order: 'asc' });
     if (continuationToken) q.set('continuation_token', continuationToken);
-    const r = await this.call<{ images: ImageJson[]; continuation_token?: string | null }>('GET', `/images/v2?${q}`);
+    const r = await this.call<{ images: ImageJson[]; continuation_token?: string | null }>(
+      'GET',
+      `/images/v2?${q}`,
+    );
     return { images: r!.images, continuation_token: r!.continuation_token ?? null };
   }
 
@@ -137,7 +154,8 @@ export class ImagesApi {
     const form = () => {
       const fd = new FormData();
       if (f.id !== undefined) fd.set('id', f.id);
-      if (f.metadata !== undefined && Object.keys(f.metadata).length > 0) fd.set('metadata', JSON.stringify(f.metadata));
+      if (f.metadata !== undefined && Object.keys(f.metadata).length > 0)
+        fd.set('metadata', JSON.stringify(f.metadata));
       if (f.creator) fd.set('creator', f.creator);
       if (f.requireSignedURLs) fd.set('requireSignedURLs', 'true');
       if (f.uploaded !== undefined) fd.set('uploaded', f.uploaded);
@@ -147,7 +165,10 @@ export class ImagesApi {
     return (await this.call<ImageJson>('POST', '/images/v1', { form }))!;
   }
 
-  async patch(id: string, patch: { metadata?: Record<string, unknown>; creator?: string | null; requireSignedURLs?: boolean }): Promise<ImageJson> {
+  async patch(
+    id: string,
+    patch: { metadata?: Record<string, unknown>; creator?: string | null; requireSignedURLs?: boolean },
+  ): Promise<ImageJson> {
     return (await this.call<ImageJson>('PATCH', `/images/v1/${encodeId(id)}`, { json: patch }))!;
   }
 
@@ -161,7 +182,9 @@ export class ImagesApi {
   }
 
   async createVariant(v: VariantJson): Promise<void> {
-    await this.call('POST', '/images/v1/variants', { json: { id: v.id, options: v.options, neverRequireSignedURLs: v.neverRequireSignedURLs ?? false } });
+    await this.call('POST', '/images/v1/variants', {
+      json: { id: v.id, options: v.options, neverRequireSignedURLs: v.neverRequireSignedURLs ?? false },
+    });
   }
 
   async updateVariant(v: VariantJson): Promise<void> {
@@ -179,12 +202,17 @@ export class ImagesApi {
   }
 
   async keys(): Promise<Array<{ name: string; value: string }>> {
-    return (await this.call<{ keys: Array<{ name: string; value: string }> }>('GET', '/images/v1/keys'))!.keys;
+    return (await this.call<{ keys: Array<{ name: string; value: string }> }>('GET', '/images/v1/keys'))!
+      .keys;
   }
 
   /** PUT keys/{name}; with a value (Pictor extension) the target may keep it. Returns all keys. */
   async putKey(name: string, value?: string): Promise<Array<{ name: string; value: string }>> {
-    const r = await this.call<{ keys: Array<{ name: string; value: string }> }>('PUT', `/images/v1/keys/${encodeURIComponent(name)}`, value === undefined ? {} : { json: { value } });
+    const r = await this.call<{ keys: Array<{ name: string; value: string }> }>(
+      'PUT',
+      `/images/v1/keys/${encodeURIComponent(name)}`,
+      value === undefined ? {} : { json: { value } },
+    );
     return r!.keys;
   }
 

@@ -21,7 +21,15 @@ import { createSink, type SinkImage } from './sink.js';
 import { sha256 } from './api-source.js';
 
 const PAGE = 100;
-const IMAGE_MIME = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/avif', 'image/heic', 'image/heif']);
+const IMAGE_MIME = new Set([
+  'image/jpeg',
+  'image/png',
+  'image/gif',
+  'image/webp',
+  'image/avif',
+  'image/heic',
+  'image/heif',
+]);
 
 export interface S3Location {
   bucket: string;
@@ -51,7 +59,8 @@ export async function notAnImage(data: Buffer, name: string): Promise<string | u
   const type = await fileTypeFromBuffer(data);
   if (type && IMAGE_MIME.has(type.mime)) return undefined;
   // SVG is text: file-type does not detect it.
-  if (!type && /\.svg$/i.test(name) && /<svg[\s>]/i.test(data.subarray(0, 4096).toString('utf8'))) return undefined;
+  if (!type && /\.svg$/i.test(name) && /<svg[\s>]/i.test(data.subarray(0, 4096).toString('utf8')))
+    return undefined;
   return `not an image (${type ? type.mime : 'unknown type'}); skipped`;
 }
 
@@ -63,7 +72,8 @@ function parseSidecar(text: string, name: string): Record<string, unknown> {
   } catch {
     throw new Error(`sidecar ${name} is not JSON`);
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`sidecar ${name} must hold a JSON object (the metadata)`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new Error(`sidecar ${name} must hold a JSON object (the metadata)`);
   return v as Record<string, unknown>;
 }
 
@@ -78,7 +88,9 @@ interface FileItem {
 /** Files under a directory, sorted, in pages; sidecars (`x.json` beside `x`) are not items. */
 export function directorySource(root: string): TransferSource<FileItem> {
   async function* walk(dir: string): AsyncGenerator<string> {
-    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
     const names = new Set(entries.map((e) => e.name));
     for (const e of entries) {
       const full = join(dir, e.name);
@@ -127,14 +139,20 @@ export function s3Source(loc: S3Location): TransferSource<FileItem> & { client: 
     region: loc.region,
     forcePathStyle: loc.forcePathStyle,
     ...(loc.endpoint ? { endpoint: loc.endpoint } : {}),
-    ...(loc.accessKeyId && loc.secretAccessKey ? { credentials: { accessKeyId: loc.accessKeyId, secretAccessKey: loc.secretAccessKey } } : {}),
+    ...(loc.accessKeyId && loc.secretAccessKey
+      ? { credentials: { accessKeyId: loc.accessKeyId, secretAccessKey: loc.secretAccessKey } }
+      : {}),
   });
   const get = async (key: string): Promise<Buffer | undefined> => {
     try {
       const out = await client.send(new GetObjectCommand({ Bucket: loc.bucket, Key: key }));
       return Buffer.from(await out.Body!.transformToByteArray());
     } catch (e) {
-      if ((e as { name?: string }).name === 'NoSuchKey' || (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
+      if (
+        (e as { name?: string }).name === 'NoSuchKey' ||
+        (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404
+      )
+        return undefined;
       throw e;
     }
   };
@@ -153,12 +171,20 @@ export function s3Source(loc: S3Location): TransferSource<FileItem> & { client: 
     async *pages(cursor) {
       let token = cursor ?? undefined;
       for (;;) {
-        const out = await client.send(new ListObjectsV2Command({ Bucket: loc.bucket, Prefix: prefix, MaxKeys: PAGE, ...(token ? { ContinuationToken: token } : {}) }));
+        const out = await client.send(
+          new ListObjectsV2Command({
+            Bucket: loc.bucket,
+            Prefix: prefix,
+            MaxKeys: PAGE,
+            ...(token ? { ContinuationToken: token } : {}),
+          }),
+        );
         const keys = (out.Contents ?? []).map((o) => o.Key!).filter((k) => !k.endsWith('/'));
         const inPage = new Set(keys);
         const items: FileItem[] = [];
         for (const key of keys) {
-          if (key.endsWith('.json') && (inPage.has(key.slice(0, -5)) || (await exists(key.slice(0, -5))))) continue; // a sidecar
+          if (key.endsWith('.json') && (inPage.has(key.slice(0, -5)) || (await exists(key.slice(0, -5)))))
+            continue; // a sidecar
           items.push({
             rel: key.slice(prefix.length),
             read: async () => {
@@ -202,7 +228,11 @@ function manifestSource(dir: string): TransferSource<ManifestLine> {
     },
     async total() {
       let n = 0;
-      for await (const line of createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity })) if (line.trim() !== '') n++;
+      for await (const line of createInterface({
+        input: createReadStream(path, 'utf8'),
+        crlfDelay: Infinity,
+      }))
+        if (line.trim() !== '') n++;
       return n;
     },
   };
@@ -220,14 +250,25 @@ export interface ImportReport extends TransferReport {
 }
 
 /** Restores an export's settings: variants, flexible variants and TTL, signing keys with their values. */
-async function restoreSettings(to: ImagesApi, dir: string, dryRun: boolean, notPreserved: string[]): Promise<string[]> {
+async function restoreSettings(
+  to: ImagesApi,
+  dir: string,
+  dryRun: boolean,
+  notPreserved: string[],
+): Promise<string[]> {
   const lines: string[] = [];
-  const read = <T>(name: string): T | undefined => (existsSync(join(dir, name)) ? (JSON.parse(readFileSync(join(dir, name), 'utf8')) as T) : undefined);
+  const read = <T>(name: string): T | undefined =>
+    existsSync(join(dir, name)) ? (JSON.parse(readFileSync(join(dir, name), 'utf8')) as T) : undefined;
   const variants = read<VariantJson[]>('variants.json') ?? [];
   const existing = new Map((await to.variants()).map((v) => [v.id, v]));
   for (const v of variants) {
     const there = existing.get(v.id);
-    if (there && JSON.stringify(there.options) === JSON.stringify(v.options) && (there.neverRequireSignedURLs ?? false) === (v.neverRequireSignedURLs ?? false)) continue;
+    if (
+      there &&
+      JSON.stringify(there.options) === JSON.stringify(v.options) &&
+      (there.neverRequireSignedURLs ?? false) === (v.neverRequireSignedURLs ?? false)
+    )
+      continue;
     lines.push(`${there ? 'update' : 'create'} variant ${v.id}`);
     if (dryRun) continue;
     try {
@@ -237,16 +278,20 @@ async function restoreSettings(to: ImagesApi, dir: string, dryRun: boolean, notP
       notPreserved.push(`variant ${v.id}: the target refused it (${(e as Error).message})`);
     }
   }
-  const account = read<{ flexible_variants: boolean; browser_ttl: number; hash: string | null }>('account.json');
+  const account = read<{ flexible_variants: boolean; browser_ttl: number; hash: string | null }>(
+    'account.json',
+  );
   if (account) {
     lines.push(`set flexible_variants=${account.flexible_variants}, browser_ttl=${account.browser_ttl}`);
-    if (!dryRun) await to.setConfig({ flexible_variants: account.flexible_variants, browser_ttl: account.browser_ttl });
+    if (!dryRun)
+      await to.setConfig({ flexible_variants: account.flexible_variants, browser_ttl: account.browser_ttl });
   }
   for (const k of read<Array<{ name: string; value: string }>>('keys.json') ?? []) {
     lines.push(`set signing key ${k.name}`);
     if (dryRun) continue;
     const after = await to.putKey(k.name, k.value);
-    if (after.find((x) => x.name === k.name)?.value !== k.value) notPreserved.push(`signing key ${k.name}: the target gave it a value of its own`);
+    if (after.find((x) => x.name === k.name)?.value !== k.value)
+      notPreserved.push(`signing key ${k.name}: the target gave it a value of its own`);
   }
   return lines;
 }
@@ -273,27 +318,42 @@ export async function importImages(opts: ImportOptions): Promise<ImportReport> {
       source: manifestSource(dir),
       state: { path: opts.state, run },
       async process(line, dry) {
-        const image: SinkImage = { id: line.id, filename: line.filename, meta: line.metadata, creator: line.creator, requireSignedURLs: line.requireSignedURLs, uploaded: line.uploaded };
+        const image: SinkImage = {
+          id: line.id,
+          filename: line.filename,
+          meta: line.metadata,
+          creator: line.creator,
+          requireSignedURLs: line.requireSignedURLs,
+          uploaded: line.uploaded,
+        };
         return sink.put(
           image,
           async () => {
             const data = await readFile(join(dir, line.file));
-            if (sha256(data) !== line.sha256) throw new Error(`${line.file} does not match the manifest's sha256`);
+            if (sha256(data) !== line.sha256)
+              throw new Error(`${line.file} does not match the manifest's sha256`);
             return data;
           },
           dry,
         );
       },
     });
-    if (sink.stats.lostTimes > 0) notPreserved.push(`upload times: the target set its own \`uploaded\` on ${sink.stats.lostTimes} images`);
-    if (sink.stats.idChangeCount > 0) notPreserved.push(`ids: ${sink.stats.idChangeCount} images with generated (UUID) ids got new ids on the target`);
+    if (sink.stats.lostTimes > 0)
+      notPreserved.push(
+        `upload times: the target set its own \`uploaded\` on ${sink.stats.lostTimes} images`,
+      );
+    if (sink.stats.idChangeCount > 0)
+      notPreserved.push(
+        `ids: ${sink.stats.idChangeCount} images with generated (UUID) ids got new ids on the target`,
+      );
     return { ...report, settings, notPreserved, conflicts: sink.stats.conflicts };
   }
 
   let source: TransferSource<FileItem>;
   let close = () => undefined as void;
   if (typeof opts.from === 'string') {
-    if (!existsSync(opts.from) || !(await stat(opts.from)).isDirectory()) throw new Error(`${opts.from} is not a directory`);
+    if (!existsSync(opts.from) || !(await stat(opts.from)).isDirectory())
+      throw new Error(`${opts.from} is not a directory`);
     source = directorySource(opts.from);
   } else {
     const s3 = s3Source(opts.from);

@@ -92,8 +92,15 @@ function endsWithNewline(path: string): boolean {
   }
 }
 
-async function readState(path: string, run: string): Promise<{ resume: Resume; header: string | undefined; torn: boolean }> {
-  const resume: Resume = { cursor: null, done: new Set(), earlier: { copied: 0, skipped: 0, ignored: 0, bytes: 0 } };
+async function readState(
+  path: string,
+  run: string,
+): Promise<{ resume: Resume; header: string | undefined; torn: boolean }> {
+  const resume: Resume = {
+    cursor: null,
+    done: new Set(),
+    earlier: { copied: 0, skipped: 0, ignored: 0, bytes: 0 },
+  };
   let header: string | undefined;
   let lastComplete = true;
   if (!existsSync(path)) return { resume, header, torn: false };
@@ -124,7 +131,9 @@ async function readState(path: string, run: string): Promise<{ resume: Resume; h
     }
   }
   if (header !== undefined && header !== run) {
-    throw new Error(`the state file ${path} belongs to another run (${header}); give another --state or delete it`);
+    throw new Error(
+      `the state file ${path} belongs to another run (${header}); give another --state or delete it`,
+    );
   }
   return { resume, header, torn: !lastComplete || !endsWithNewline(path) };
 }

@@ -15,7 +15,6 @@ import { hashFromDeliveryUrl, metaOf, type ImageJson, type ImagesApi } from './i
 import { createSink, creatorOf } from './sink.js';
 import type { Progress } from './progress.js';
 
-
 export interface MigrateOptions {
   from: ImagesApi;
   to: ImagesApi;
@@ -42,17 +41,26 @@ export interface MigrateReport extends TransferReport {
   targetHash?: string | undefined;
 }
 
-
 /** Copies settings: variants, flexible variants and browser TTL, then signing keys. */
-async function migrateSettings(from: ImagesApi, to: ImagesApi, dryRun: boolean, notPreserved: string[]): Promise<string[]> {
+async function migrateSettings(
+  from: ImagesApi,
+  to: ImagesApi,
+  dryRun: boolean,
+  notPreserved: string[],
+): Promise<string[]> {
   const lines: string[] = [];
   const [srcVariants, dstVariants] = await Promise.all([from.variants(), to.variants()]);
   const existing = new Map(dstVariants.map((v) => [v.id, v]));
   for (const v of srcVariants) {
     const there = existing.get(v.id);
-    const same = there && isDeepStrictEqual(there.options, v.options) && (there.neverRequireSignedURLs ?? false) === (v.neverRequireSignedURLs ?? false);
+    const same =
+      there &&
+      isDeepStrictEqual(there.options, v.options) &&
+      (there.neverRequireSignedURLs ?? false) === (v.neverRequireSignedURLs ?? false);
     if (same) continue;
-    lines.push(`${there ? 'update' : 'create'} variant ${v.id}${v.neverRequireSignedURLs ? ' (neverRequireSignedURLs)' : ''}`);
+    lines.push(
+      `${there ? 'update' : 'create'} variant ${v.id}${v.neverRequireSignedURLs ? ' (neverRequireSignedURLs)' : ''}`,
+    );
     if (dryRun) continue;
     try {
       if (there) await to.updateVariant(v);
@@ -62,9 +70,16 @@ async function migrateSettings(from: ImagesApi, to: ImagesApi, dryRun: boolean, 
     }
   }
   const [srcConfig, dstConfig] = await Promise.all([from.config(), to.config()]);
-  if (srcConfig.flexible_variants !== dstConfig.flexible_variants || srcConfig.browser_ttl !== dstConfig.browser_ttl) {
+  if (
+    srcConfig.flexible_variants !== dstConfig.flexible_variants ||
+    srcConfig.browser_ttl !== dstConfig.browser_ttl
+  ) {
     lines.push(`set flexible_variants=${srcConfig.flexible_variants}, browser_ttl=${srcConfig.browser_ttl}`);
-    if (!dryRun) await to.setConfig({ flexible_variants: srcConfig.flexible_variants, browser_ttl: srcConfig.browser_ttl });
+    if (!dryRun)
+      await to.setConfig({
+        flexible_variants: srcConfig.flexible_variants,
+        browser_ttl: srcConfig.browser_ttl,
+      });
   }
   const [srcKeys, dstKeys] = await Promise.all([from.keys(), to.keys()]);
   const dst = new Map(dstKeys.map((k) => [k.name, k.value]));
@@ -121,11 +136,24 @@ export async function migrate(opts: MigrateOptions): Promise<MigrateReport> {
         `(or start a new Pictor with PICTOR_ACCOUNT_HASH=${sourceHash}).`,
     );
   }
-  if (lostTimes > 0) notPreserved.push(`upload times: the target set its own \`uploaded\` on ${lostTimes} images (it ignores the field)`);
+  if (lostTimes > 0)
+    notPreserved.push(
+      `upload times: the target set its own \`uploaded\` on ${lostTimes} images (it ignores the field)`,
+    );
   if (idChangeCount > 0) {
-    notPreserved.push(`ids: ${idChangeCount} images with generated (UUID) ids got new ids on the target, which refuses UUID-shaped ids; see idChanges`);
+    notPreserved.push(
+      `ids: ${idChangeCount} images with generated (UUID) ids got new ids on the target, which refuses UUID-shaped ids; see idChanges`,
+    );
   }
-  const out: MigrateReport = { ...report, settings, notPreserved, conflicts, idChanges, sourceHash, targetHash };
+  const out: MigrateReport = {
+    ...report,
+    settings,
+    notPreserved,
+    conflicts,
+    idChanges,
+    sourceHash,
+    targetHash,
+  };
   if (opts.verify && !dryRun) out.verify = await verify(from, to, opts.concurrency ?? 4, opts.verifyProgress);
   return out;
 }
@@ -134,7 +162,12 @@ export async function migrate(opts: MigrateOptions): Promise<MigrateReport> {
  * Compares both sides: every source image must be on the target with the same metadata, creator,
  * private flag and bytes (sha256), and the target must hold no image the source does not.
  */
-export async function verify(from: ImagesApi, to: ImagesApi, concurrency: number, progress?: Progress): Promise<NonNullable<MigrateReport['verify']>> {
+export async function verify(
+  from: ImagesApi,
+  to: ImagesApi,
+  concurrency: number,
+  progress?: Progress,
+): Promise<NonNullable<MigrateReport['verify']>> {
   const report = await runTransfer({
     source: apiSource(from),
     concurrency,
@@ -143,11 +176,15 @@ export async function verify(from: ImagesApi, to: ImagesApi, concurrency: number
       const there = await to.details(image.id);
       if (!there) throw new Error('missing on the target');
       const diffs: string[] = [];
-      if (!isDeepStrictEqual(metaOf(there), metaOf(image))) diffs.push(`metadata ${JSON.stringify(metaOf(there))} ≠ ${JSON.stringify(metaOf(image))}`);
-      if (creatorOf(there) !== creatorOf(image)) diffs.push(`creator ${JSON.stringify(creatorOf(there))} ≠ ${JSON.stringify(creatorOf(image))}`);
-      if (there.requireSignedURLs !== image.requireSignedURLs) diffs.push(`requireSignedURLs ${there.requireSignedURLs} ≠ ${image.requireSignedURLs}`);
+      if (!isDeepStrictEqual(metaOf(there), metaOf(image)))
+        diffs.push(`metadata ${JSON.stringify(metaOf(there))} ≠ ${JSON.stringify(metaOf(image))}`);
+      if (creatorOf(there) !== creatorOf(image))
+        diffs.push(`creator ${JSON.stringify(creatorOf(there))} ≠ ${JSON.stringify(creatorOf(image))}`);
+      if (there.requireSignedURLs !== image.requireSignedURLs)
+        diffs.push(`requireSignedURLs ${there.requireSignedURLs} ≠ ${image.requireSignedURLs}`);
       const [a, b] = await Promise.all([from.blob(image.id), to.blob(image.id)]);
-      if (sha256(a) !== sha256(b)) diffs.push(`sha256 ${sha256(b).slice(0, 12)}… ≠ ${sha256(a).slice(0, 12)}…`);
+      if (sha256(a) !== sha256(b))
+        diffs.push(`sha256 ${sha256(b).slice(0, 12)}… ≠ ${sha256(a).slice(0, 12)}…`);
       if (diffs.length > 0) throw new Error(diffs.join('; '));
       return { result: 'skipped', bytes: a.length };
     },
@@ -155,7 +192,14 @@ export async function verify(from: ImagesApi, to: ImagesApi, concurrency: number
   const differences = [...report.failed];
   const [sourceCount, targetCount] = await Promise.all([from.count(), to.count()]);
   if (sourceCount !== undefined && targetCount !== undefined && targetCount !== sourceCount) {
-    differences.push({ key: '(account)', reason: `the target holds ${targetCount} images, the source ${sourceCount}` });
+    differences.push({
+      key: '(account)',
+      reason: `the target holds ${targetCount} images, the source ${sourceCount}`,
+    });
   }
-  return { ok: differences.length === 0 && report.failedNotListed === 0, checked: report.skipped + report.failed.length + report.failedNotListed, differences };
+  return {
+    ok: differences.length === 0 && report.failedNotListed === 0,
+    checked: report.skipped + report.failed.length + report.failedNotListed,
+    differences,
+  };
 }

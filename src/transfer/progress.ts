@@ -49,7 +49,9 @@ export interface ProgressOptions {
 export function createProgress(opts: ProgressOptions): Progress {
   const stream = opts.stream ?? process.stderr;
   const tty = opts.tty ?? stream.isTTY === true;
-  return tty ? new BarProgress(opts.label, stream) : new LineProgress(opts.label, stream, opts.intervalMs ?? 5000);
+  return tty
+    ? new BarProgress(opts.label, stream)
+    : new LineProgress(opts.label, stream, opts.intervalMs ?? 5000);
 }
 
 class BarProgress implements Progress {
@@ -79,7 +81,10 @@ class BarProgress implements Progress {
     const secs = (Date.now() - this.started) / 1000;
     // An unknown total grows with the count, so the bar stays full and the ETA reads 0.
     if (s.total === undefined || s.done > s.total) this.bar.setTotal(s.done);
-    this.bar.update(s.done, { bytes: formatBytes(s.bytes), rate: secs > 0 ? (s.done / secs).toFixed(1) : '0.0' });
+    this.bar.update(s.done, {
+      bytes: formatBytes(s.bytes),
+      rate: secs > 0 ? (s.done / secs).toFixed(1) : '0.0',
+    });
   }
 
   stop(s: ProgressState): void {
@@ -121,8 +126,11 @@ class LineProgress implements Progress {
     const secs = (Date.now() - this.started) / 1000;
     const rate = secs > 0 ? s.done / secs : 0;
     const of = s.total !== undefined ? `/${s.total}` : '';
-    const eta = s.total !== undefined && rate > 0 ? `, ETA ${formatSeconds(Math.max(0, s.total - s.done) / rate)}` : '';
+    const eta =
+      s.total !== undefined && rate > 0 ? `, ETA ${formatSeconds(Math.max(0, s.total - s.done) / rate)}` : '';
     const failed = s.failed > 0 ? `, ${s.failed} failed` : '';
-    this.stream.write(`pictor ${this.label}: ${s.done}${of} images, ${formatBytes(s.bytes)}, ${rate.toFixed(1)} images/s${eta}${failed}\n`);
+    this.stream.write(
+      `pictor ${this.label}: ${s.done}${of} images, ${formatBytes(s.bytes)}, ${rate.toFixed(1)} images/s${eta}${failed}\n`,
+    );
   }
 }

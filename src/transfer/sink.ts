@@ -32,7 +32,13 @@ export interface SinkStats {
 }
 
 export function createSink(to: ImagesApi, opts: { overwrite: boolean }) {
-  const stats: SinkStats = { lostTimes: 0, conflicts: 0, idChanges: [], idChangeCount: 0, targetHash: undefined };
+  const stats: SinkStats = {
+    lostTimes: 0,
+    conflicts: 0,
+    idChanges: [],
+    idChangeCount: 0,
+    targetHash: undefined,
+  };
   let uuidRefused = false;
   const metaOfImage = (i: SinkImage) => i.meta ?? {};
 
@@ -61,25 +67,42 @@ export function createSink(to: ImagesApi, opts: { overwrite: boolean }) {
   };
 
   /** An image with this id is already on the target: skip it, update its fields, or report a conflict. */
-  const present = async (image: SinkImage & { id: string }, there: ImageJson, bytes: () => Promise<Buffer>, dry: boolean): Promise<Outcome> => {
+  const present = async (
+    image: SinkImage & { id: string },
+    there: ImageJson,
+    bytes: () => Promise<Buffer>,
+    dry: boolean,
+  ): Promise<Outcome> => {
     const [mine, theirs] = await Promise.all([bytes(), to.blob(image.id)]);
     if (sha256(mine) !== sha256(theirs)) {
       if (!opts.overwrite) {
         stats.conflicts += 1;
-        throw new Error('conflict: the target has an image with this id and other bytes (kept; --overwrite replaces it)');
+        throw new Error(
+          'conflict: the target has an image with this id and other bytes (kept; --overwrite replaces it)',
+        );
       }
-      if (dry) return { result: 'copied', bytes: mine.length, note: 'would replace the target image (--overwrite)' };
+      if (dry)
+        return { result: 'copied', bytes: mine.length, note: 'would replace the target image (--overwrite)' };
       await to.delete(image.id);
       const done = await upload(image, mine);
       return { result: 'copied', bytes: mine.length, note: `replaced ${done.id}` };
     }
     // Same bytes: present. Fields edited on the source since an earlier run are brought over.
-    const patch: { metadata?: Record<string, unknown>; creator?: string | null; requireSignedURLs?: boolean } = {};
+    const patch: {
+      metadata?: Record<string, unknown>;
+      creator?: string | null;
+      requireSignedURLs?: boolean;
+    } = {};
     if (!isDeepStrictEqual(metaOf(there), metaOfImage(image))) patch.metadata = metaOfImage(image);
     if (creatorOf(there) !== creatorOf(image)) patch.creator = creatorOf(image);
-    if (there.requireSignedURLs !== image.requireSignedURLs) patch.requireSignedURLs = image.requireSignedURLs;
+    if (there.requireSignedURLs !== image.requireSignedURLs)
+      patch.requireSignedURLs = image.requireSignedURLs;
     if (Object.keys(patch).length > 0 && !dry) await to.patch(image.id, patch);
-    return { result: 'skipped', bytes: 0, note: Object.keys(patch).length > 0 ? `present; updated ${Object.keys(patch).join(', ')}` : 'present' };
+    return {
+      result: 'skipped',
+      bytes: 0,
+      note: Object.keys(patch).length > 0 ? `present; updated ${Object.keys(patch).join(', ')}` : 'present',
+    };
   };
 
   /** Writes one image whose bytes `bytes()` gives (called only when needed). */

@@ -9,7 +9,15 @@
 import ColourModule from '@img/colour';
 import { invalid, is } from '../core/check.js';
 import { FITS, METADATA_MODES } from '../core/types.js';
-import { defaults, type Flip, type Gravity, type OutputFormat, type TransformFit, type TransformOptions, type Trim } from './options.js';
+import {
+  defaults,
+  type Flip,
+  type Gravity,
+  type OutputFormat,
+  type TransformFit,
+  type TransformOptions,
+  type Trim,
+} from './options.js';
 import { MAX_VARIANT_SIDE, type ParseResult } from './variant-options.js';
 
 /** Where a list is parsed: a flexible variant, or a transformation URL (which accepts a few more values). */
@@ -18,7 +26,11 @@ export interface ParseFlexibleOptions {
 }
 
 /** A parser stores its value in `out` and returns undefined, or returns the validation sentence. */
-type OptionParser = (value: string, out: Partial<TransformOptions>, mode: ParseFlexibleOptions) => string | undefined;
+type OptionParser = (
+  value: string,
+  out: Partial<TransformOptions>,
+  mode: ParseFlexibleOptions,
+) => string | undefined;
 
 /** Largest device pixel ratio. Cloudflare's dpr page documents 2; we accept up to 3 (as its older pages did). */
 export const MAX_DPR = 3;
@@ -66,10 +78,16 @@ function side(name: 'width' | 'height'): OptionParser {
 }
 
 /** A number in [min, max]; `zeroUnsets` leaves the option unset for 0 (Cloudflare: "0 is ignored"). */
-function range(name: 'blur' | 'sharpen' | 'brightness' | 'contrast' | 'gamma' | 'saturation', min: number, max: number, zeroUnsets: boolean): OptionParser {
+function range(
+  name: 'blur' | 'sharpen' | 'brightness' | 'contrast' | 'gamma' | 'saturation',
+  min: number,
+  max: number,
+  zeroUnsets: boolean,
+): OptionParser {
   return (v, out) => {
     const n = num(v);
-    if (n === undefined || !is.inRange(n, min, max)) return invalid(name, `number between ${min} and ${max}`, shown(v));
+    if (n === undefined || !is.inRange(n, min, max))
+      return invalid(name, `number between ${min} and ${max}`, shown(v));
     if (n === 0 && zeroUnsets) delete out[name];
     else out[name] = n;
     return undefined;
@@ -77,7 +95,11 @@ function range(name: 'blur' | 'sharpen' | 'brightness' | 'contrast' | 'gamma' | 
 }
 
 /** A value from a fixed list, stored as is; `transformationValues` is the list on transformation URLs. */
-function oneOf<K extends 'fit' | 'format' | 'metadata'>(name: K, values: readonly TransformOptions[K][], transformationValues = values): OptionParser {
+function oneOf<K extends 'fit' | 'format' | 'metadata'>(
+  name: K,
+  values: readonly TransformOptions[K][],
+  transformationValues = values,
+): OptionParser {
   return (v, out, mode) => {
     const list = mode.transformation ? transformationValues : values;
     if (!is.oneOf(v, list as readonly string[])) return invalid(name, `one of ${list.join(', ')}`, v);
@@ -115,7 +137,8 @@ const parseGravity: OptionParser = (v, out) => {
     const m = /^([^x]+)x([^x]+)$/.exec(v);
     const x = m ? num(m[1]!) : undefined;
     const y = m ? num(m[2]!) : undefined;
-    if (x !== undefined && y !== undefined && is.inRange(x, 0, 1) && is.inRange(y, 0, 1)) gravity = { kind: 'point', x, y };
+    if (x !== undefined && y !== undefined && is.inRange(x, 0, 1) && is.inRange(y, 0, 1))
+      gravity = { kind: 'point', x, y };
   }
   if (!gravity) return invalid('gravity', GRAVITY_EXPECTED, v);
   out.gravity = gravity;
@@ -135,7 +158,8 @@ const parseRotate: OptionParser = (v, out) => {
 
 const parseDpr: OptionParser = (v, out) => {
   const n = num(v);
-  if (n === undefined || n <= 0 || n > MAX_DPR) return invalid('dpr', `number greater than 0 and at most ${MAX_DPR}`, shown(v));
+  if (n === undefined || n <= 0 || n > MAX_DPR)
+    return invalid('dpr', `number greater than 0 and at most ${MAX_DPR}`, shown(v));
   out.dpr = n;
   return undefined;
 };
@@ -151,7 +175,8 @@ type Rgba = NonNullable<TransformOptions['background']>;
 /** `@img/colour` is CommonJS: its `module.exports` is the function its types call the default export. */
 const Colour = ColourModule as unknown as typeof ColourModule.default;
 
-const COLOUR_EXPECTED = 'CSS colour (a name, #rgb, #rgba, #rrggbb, #rrggbbaa, rgb(), rgba(), hsl(), hsla() or hwb())';
+const COLOUR_EXPECTED =
+  'CSS colour (a name, #rgb, #rgba, #rrggbb, #rrggbbaa, rgb(), rgba(), hsl(), hsla() or hwb())';
 
 /**
  * Parses any CSS colour into channels 0..255 and alpha 0..1 (rounded to 3 decimals), or undefined.
@@ -201,9 +226,11 @@ function trimSide(which: (typeof TRIM_SIDES)[number]): OptionParser {
   return (v, out) => {
     const n = int(v, 0, Number.MAX_SAFE_INTEGER);
     if (n === undefined) return invalid(name, 'non-negative integer', shown(v));
-    if (out.trim && WHOLE_TRIMS.has(out.trim)) return invalid(name, 'either trim or trim.top, trim.right, trim.bottom, trim.left', shown(v));
+    if (out.trim && WHOLE_TRIMS.has(out.trim))
+      return invalid(name, 'either trim or trim.top, trim.right, trim.bottom, trim.left', shown(v));
     const size = which === 'right' ? 'width' : which === 'bottom' ? 'height' : undefined;
-    if (size && out.trim?.[size] !== undefined) return invalid(name, `either trim.${size} or trim.${which}`, shown(v));
+    if (size && out.trim?.[size] !== undefined)
+      return invalid(name, `either trim.${size} or trim.${which}`, shown(v));
     out.trim = { ...(out.trim ?? { top: 0, right: 0, bottom: 0, left: 0 }), [which]: n };
     return undefined;
   };
@@ -216,8 +243,10 @@ function trimSize(which: 'width' | 'height'): OptionParser {
   return (v, out) => {
     const n = int(v, 1, Number.MAX_SAFE_INTEGER);
     if (n === undefined) return invalid(name, 'positive integer', shown(v));
-    if (out.trim && WHOLE_TRIMS.has(out.trim)) return invalid(name, 'either trim or trim.top, trim.right, trim.bottom, trim.left', shown(v));
-    if (out.trim && out.trim[opposite] !== 0) return invalid(name, `either trim.${which} or trim.${opposite}`, shown(v));
+    if (out.trim && WHOLE_TRIMS.has(out.trim))
+      return invalid(name, 'either trim or trim.top, trim.right, trim.bottom, trim.left', shown(v));
+    if (out.trim && out.trim[opposite] !== 0)
+      return invalid(name, `either trim.${which} or trim.${opposite}`, shown(v));
     out.trim = { ...(out.trim ?? { top: 0, right: 0, bottom: 0, left: 0 }), [which]: n };
     return undefined;
   };
@@ -313,8 +342,12 @@ function splitItems(segment: string): string[] {
  * (transformation URLs) `fit=squeeze`, `fit=aspect-crop`, `format=json` and `onerror=redirect` count.
  * @example parseFlexible('w=400,fit=cover,background=%23ff0000') // { ok: true, value: { width: 400, fit: 'cover', ... } }
  */
-export function parseFlexible(segment: string, mode: ParseFlexibleOptions = {}): ParseResult<TransformOptions> {
-  if (segment === '') return { ok: false, error: invalid('options', 'comma-separated list of name=value options', segment) };
+export function parseFlexible(
+  segment: string,
+  mode: ParseFlexibleOptions = {},
+): ParseResult<TransformOptions> {
+  if (segment === '')
+    return { ok: false, error: invalid('options', 'comma-separated list of name=value options', segment) };
   const out: Partial<TransformOptions> = {};
   const seen = new Set<OptionParser>();
   const items = splitItems(segment);
@@ -324,7 +357,8 @@ export function parseFlexible(segment: string, mode: ParseFlexibleOptions = {}):
     const name = item.slice(0, eq);
     const raw = item.slice(eq + 1);
     const parse = Object.hasOwn(OPTIONS, name) ? OPTIONS[name] : undefined;
-    if (!parse) return { ok: false, error: invalid('option name', `one of ${FLEXIBLE_OPTION_NAMES.join(', ')}`, name) };
+    if (!parse)
+      return { ok: false, error: invalid('option name', `one of ${FLEXIBLE_OPTION_NAMES.join(', ')}`, name) };
     const canonical = CANONICAL.get(parse)!;
     if (seen.has(parse)) return { ok: false, error: invalid(canonical, 'at most one value', item) };
     seen.add(parse);

@@ -10,7 +10,10 @@ export type TransformFit = Fit | 'squeeze' | 'aspect-crop';
 export type OutputFormat = 'auto' | 'avif' | 'webp' | 'jpeg' | 'png' | 'gif' | 'json' | 'baseline-jpeg';
 
 /** `auto` (saliency), a side, or a focal point as fractions of width and height. */
-export type Gravity = { kind: 'auto' } | { kind: 'side'; side: 'left' | 'right' | 'top' | 'bottom' | 'center' } | { kind: 'point'; x: number; y: number };
+export type Gravity =
+  | { kind: 'auto' }
+  | { kind: 'side'; side: 'left' | 'right' | 'top' | 'bottom' | 'center' }
+  | { kind: 'point'; x: number; y: number };
 
 /** Pixels cut from each side; `width`/`height` (from `trim.width`/`trim.height`) give the kept size from `left`/`top` instead of `right`/`bottom`. */
 export interface Trim {

@@ -24,7 +24,11 @@ const KNOWN = new Set(['fit', 'metadata', 'width', 'height', 'browser_ttl']);
 export function parseVariantOptions(raw: unknown): ParseResult<VariantOptions> {
   if (!is.plainObject(raw)) return { ok: false, error: invalid('options', 'object', raw) };
   for (const key of Object.keys(raw)) {
-    if (!KNOWN.has(key)) return { ok: false, error: invalid(`options.${key}`, 'one of fit, metadata, width, height, browser_ttl', key) };
+    if (!KNOWN.has(key))
+      return {
+        ok: false,
+        error: invalid(`options.${key}`, 'one of fit, metadata, width, height, browser_ttl', key),
+      };
   }
   const fit = raw.fit ?? 'scale-down';
   if (!is.oneOf(fit, FITS)) return { ok: false, error: invalid('fit', `one of ${FITS.join(', ')}`, fit) };
@@ -44,7 +48,10 @@ export function parseVariantOptions(raw: unknown): ParseResult<VariantOptions> {
   const ttl = raw.browser_ttl;
   if (ttl !== undefined && ttl !== null) {
     if (!is.integer(ttl) || !is.inRange(ttl, MIN_BROWSER_TTL, MAX_BROWSER_TTL)) {
-      return { ok: false, error: invalid('browser_ttl', `integer between ${MIN_BROWSER_TTL} and ${MAX_BROWSER_TTL}`, ttl) };
+      return {
+        ok: false,
+        error: invalid('browser_ttl', `integer between ${MIN_BROWSER_TTL} and ${MAX_BROWSER_TTL}`, ttl),
+      };
     }
     out.browser_ttl = ttl;
   }

@@ -7,7 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { launchChromium } from '../helpers/browser.js';
-import { axeSerious, buildDashboard, startDashboardServer, type DashboardServer } from '../helpers/dashboard.js';
+import {
+  axeSerious,
+  buildDashboard,
+  startDashboardServer,
+  type DashboardServer,
+} from '../helpers/dashboard.js';
 import { makeImage } from '../helpers/images.js';
 
 interface ImageJson {
@@ -26,13 +31,17 @@ const pageErrors: string[] = [];
 let privateId = '';
 
 async function newPage(opts: { width?: number; colorScheme?: 'light' | 'dark' } = {}): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: opts.width ?? 1200, height: 900 }, colorScheme: opts.colorScheme ?? 'light' });
+  const context = await browser.newContext({
+    viewport: { width: opts.width ?? 1200, height: 900 },
+    colorScheme: opts.colorScheme ?? 'light',
+  });
   contexts.push(context);
   // Shorter than the test's own timeout, so a missing control is reported by name.
   context.setDefaultTimeout(12_000);
   const page = await context.newPage();
   page.on('console', (m) => {
-    if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) pageErrors.push(m.text());
+    if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text()))
+      pageErrors.push(m.text());
   });
   page.on('pageerror', (e) => pageErrors.push(String(e)));
   return page;
@@ -48,7 +57,10 @@ async function signIn(page: Page, token = srv.token, server = srv): Promise<void
 
 /** 'loaded' once an <img> has decoded pixels, else what the element is (so a failure says why). */
 function loaded(locator: ReturnType<Page['locator']>): () => Promise<string> {
-  return () => locator.evaluate((e) => (e instanceof HTMLImageElement && e.complete && e.naturalWidth > 0 ? 'loaded' : e.outerHTML));
+  return () =>
+    locator.evaluate((e) =>
+      e instanceof HTMLImageElement && e.complete && e.naturalWidth > 0 ? 'loaded' : e.outerHTML,
+    );
 }
 
 /** A link of the top navigation. */
@@ -65,7 +77,11 @@ async function apiUpload(data: Buffer, fields: Record<string, string> = {}): Pro
   const form = new FormData();
   form.append('file', new Blob([new Uint8Array(data)]), 'api.png');
   for (const [k, v] of Object.entries(fields)) form.append(k, v);
-  const res = await fetch(`${srv.url}/client/v4/accounts/${srv.accountId}/images/v1`, { method: 'POST', headers: { authorization: `Bearer ${srv.token}` }, body: form });
+  const res = await fetch(`${srv.url}/client/v4/accounts/${srv.accountId}/images/v1`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${srv.token}` },
+    body: form,
+  });
   const body = (await res.json()) as { result: ImageJson };
   expect(res.status).toBe(200);
   return body.result;
@@ -106,14 +122,21 @@ describe('dashboard', () => {
     expect(csp).not.toMatch(/unsafe-inline|unsafe-eval|\*/);
     const html = await res.text();
     const script = /<script type="module"[^>]*src="([^"]+)"/.exec(html)?.[1];
-    expect(script, 'the page loads its bundle from /dashboard/assets').toMatch(/^\/dashboard\/assets\/.+\.js$/);
+    expect(script, 'the page loads its bundle from /dashboard/assets').toMatch(
+      /^\/dashboard\/assets\/.+\.js$/,
+    );
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
   });
 
   it('signing in with a wrong token shows the API error; a good token signs in, kept in sessionStorage only', async () => {
     const page = await newPage();
     await page.goto(srv.dashboard);
-    const direct = await srv.api('GET', '/images/v1/stats', undefined, 'not-a-real-token-0000000000000000000000');
+    const direct = await srv.api(
+      'GET',
+      '/images/v1/stats',
+      undefined,
+      'not-a-real-token-0000000000000000000000',
+    );
     expect(direct.status).toBeGreaterThanOrEqual(400);
     await page.getByLabel('Account ID').fill(srv.accountId);
     await page.getByLabel('API token').fill('not-a-real-token-0000000000000000000000');
@@ -142,12 +165,23 @@ describe('dashboard', () => {
     const page = await newPage();
     await signIn(page);
     await expect.poll(() => page.getByText('No images yet').count()).toBe(1);
-    const files = await Promise.all([1, 2, 3].map(async (n) => ({ name: `input-${n}.png`, mimeType: 'image/png', buffer: await makeImage('png', 120 + n, 90) })));
+    const files = await Promise.all(
+      [1, 2, 3].map(async (n) => ({
+        name: `input-${n}.png`,
+        mimeType: 'image/png',
+        buffer: await makeImage('png', 120 + n, 90),
+      })),
+    );
     await page.getByLabel('Upload images').setInputFiles(files);
     for (const f of files) {
-      const row = page.getByRole('list', { name: 'Uploads' }).getByRole('listitem').filter({ hasText: f.name });
+      const row = page
+        .getByRole('list', { name: 'Uploads' })
+        .getByRole('listitem')
+        .filter({ hasText: f.name });
       await expect.poll(() => row.textContent(), { timeout: 15_000 }).toContain('Uploaded');
-      expect(await row.getByRole('progressbar', { name: `Upload progress of ${f.name}` }).getAttribute('value')).toBe('1');
+      expect(
+        await row.getByRole('progressbar', { name: `Upload progress of ${f.name}` }).getAttribute('value'),
+      ).toBe('1');
     }
     // A synthetic drop: a DataTransfer holding a File, dispatched on the drop zone.
     const dropped = (await makeImage('png', 100, 100)).toString('base64');
@@ -157,8 +191,18 @@ describe('dashboard', () => {
       dt.items.add(new File([bytes], 'dropped.png', { type: 'image/png' }));
       return dt;
     }, dropped);
-    await page.getByRole('region', { name: 'Drop zone for images' }).dispatchEvent('drop', { dataTransfer: transfer });
-    await expect.poll(() => page.getByRole('list', { name: 'Uploads' }).getByRole('listitem').filter({ hasText: 'dropped.png' }).textContent()).toContain('Uploaded');
+    await page
+      .getByRole('region', { name: 'Drop zone for images' })
+      .dispatchEvent('drop', { dataTransfer: transfer });
+    await expect
+      .poll(() =>
+        page
+          .getByRole('list', { name: 'Uploads' })
+          .getByRole('listitem')
+          .filter({ hasText: 'dropped.png' })
+          .textContent(),
+      )
+      .toContain('Uploaded');
 
     const listed = await srv.api<{ images: ImageJson[] }>('GET', '/images/v2?per_page=100');
     expect(listed.body.result.images).toHaveLength(4);
@@ -167,26 +211,60 @@ describe('dashboard', () => {
     await expectNoSeriousAxe(page, 'images view with uploads');
 
     // Not an image, and a duplicate custom id: each file shows the API's own error.
-    await page.getByLabel('Upload images').setInputFiles([{ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello, not an image') }]);
-    const bad = page.getByRole('list', { name: 'Uploads' }).getByRole('listitem').filter({ hasText: 'notes.txt' });
+    await page
+      .getByLabel('Upload images')
+      .setInputFiles([
+        { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello, not an image') },
+      ]);
+    const bad = page
+      .getByRole('list', { name: 'Uploads' })
+      .getByRole('listitem')
+      .filter({ hasText: 'notes.txt' });
     await expect.poll(() => bad.textContent()).toMatch(/Failed: .+\(code \d+\)/);
     await page.getByLabel('Custom id (optional)').fill('custom/one');
-    await page.getByLabel('Upload images').setInputFiles([{ name: 'first.png', mimeType: 'image/png', buffer: files[0]!.buffer }]);
-    await expect.poll(() => page.getByRole('list', { name: 'Uploads' }).getByRole('listitem').filter({ hasText: 'first.png' }).textContent()).toContain('Uploaded');
-    await page.getByLabel('Upload images').setInputFiles([{ name: 'again.png', mimeType: 'image/png', buffer: files[1]!.buffer }]);
-    const dup = page.getByRole('list', { name: 'Uploads' }).getByRole('listitem').filter({ hasText: 'again.png' });
+    await page
+      .getByLabel('Upload images')
+      .setInputFiles([{ name: 'first.png', mimeType: 'image/png', buffer: files[0]!.buffer }]);
+    await expect
+      .poll(() =>
+        page
+          .getByRole('list', { name: 'Uploads' })
+          .getByRole('listitem')
+          .filter({ hasText: 'first.png' })
+          .textContent(),
+      )
+      .toContain('Uploaded');
+    await page
+      .getByLabel('Upload images')
+      .setInputFiles([{ name: 'again.png', mimeType: 'image/png', buffer: files[1]!.buffer }]);
+    const dup = page
+      .getByRole('list', { name: 'Uploads' })
+      .getByRole('listitem')
+      .filter({ hasText: 'again.png' });
     await expect.poll(() => dup.textContent()).toMatch(/Failed: .+\(code 5409\)/);
     // Invalid upload metadata is refused before anything is sent.
     await page.getByLabel('Custom id (optional)').fill('');
     await page.getByLabel('Upload metadata (JSON, optional)').fill('{not json');
-    await page.getByLabel('Upload images').setInputFiles([{ name: 'never.png', mimeType: 'image/png', buffer: files[2]!.buffer }]);
+    await page
+      .getByLabel('Upload images')
+      .setInputFiles([{ name: 'never.png', mimeType: 'image/png', buffer: files[2]!.buffer }]);
     await page.getByText('Metadata is not valid JSON').waitFor();
-    expect((await srv.api<{ images: ImageJson[] }>('GET', '/images/v2?per_page=100')).body.result.images).toHaveLength(5);
+    expect(
+      (await srv.api<{ images: ImageJson[] }>('GET', '/images/v2?per_page=100')).body.result.images,
+    ).toHaveLength(5);
   });
 
   it('filters by creator and by a metadata field', async () => {
-    await apiUpload(await makeImage('png', 50, 50), { id: 'by-alice', creator: 'alice', metadata: JSON.stringify({ team: 'red' }) });
-    await apiUpload(await makeImage('png', 50, 50), { id: 'by-bob', creator: 'bob', metadata: JSON.stringify({ team: 'blue' }) });
+    await apiUpload(await makeImage('png', 50, 50), {
+      id: 'by-alice',
+      creator: 'alice',
+      metadata: JSON.stringify({ team: 'red' }),
+    });
+    await apiUpload(await makeImage('png', 50, 50), {
+      id: 'by-bob',
+      creator: 'bob',
+      metadata: JSON.stringify({ team: 'blue' }),
+    });
     const page = await newPage();
     await signIn(page);
     const grid = page.getByRole('list', { name: 'Images' });
@@ -207,7 +285,10 @@ describe('dashboard', () => {
   });
 
   it('opens an image and edits its metadata as JSON, validated before it is sent (checked through the API)', async () => {
-    const img = await apiUpload(await makeImage('jpeg', 64, 48), { id: 'edit-me', metadata: JSON.stringify({ a: 1 }) });
+    const img = await apiUpload(await makeImage('jpeg', 64, 48), {
+      id: 'edit-me',
+      metadata: JSON.stringify({ a: 1 }),
+    });
     const page = await newPage();
     await signIn(page);
     await page.getByRole('list', { name: 'Images' }).getByRole('link', { name: img.id }).click();
@@ -235,23 +316,35 @@ describe('dashboard', () => {
     await field.fill('{"a": 2, "owner": "dashboard"}');
     await page.getByRole('button', { name: 'Save metadata' }).click();
     await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
-    expect((await srv.api<ImageJson>('GET', '/images/v1/edit-me')).body.result.meta).toEqual({ a: 2, owner: 'dashboard' });
+    expect((await srv.api<ImageJson>('GET', '/images/v1/edit-me')).body.result.meta).toEqual({
+      a: 2,
+      owner: 'dashboard',
+    });
   });
 
   it('makes an image private; its thumbnail still loads, signed in the browser', async () => {
     // Cloudflare refuses signed URLs for custom ids (5400), so this one gets a generated id.
-    const img = await apiUpload(await makeImage('png', 80, 60), { metadata: JSON.stringify({ role: 'private' }) });
+    const img = await apiUpload(await makeImage('png', 80, 60), {
+      metadata: JSON.stringify({ role: 'private' }),
+    });
     privateId = img.id;
     const page = await newPage();
     await signIn(page);
     await page.getByRole('list', { name: 'Images' }).getByRole('link', { name: img.id }).click();
     await page.getByRole('heading', { name: img.id, level: 1 }).waitFor();
     await page.getByLabel('Require signed URLs', { exact: true }).check();
-    await expect.poll(async () => (await srv.api<ImageJson>('GET', `/images/v1/${img.id}`)).body.result.requireSignedURLs).toBe(true);
+    await expect
+      .poll(
+        async () => (await srv.api<ImageJson>('GET', `/images/v1/${img.id}`)).body.result.requireSignedURLs,
+      )
+      .toBe(true);
     // Unsigned, the image is refused now.
     expect((await dims(img.variants[0]!)).status).toBe(403);
     await page.getByRole('link', { name: '← All images' }).click();
-    const thumb = page.getByRole('list', { name: 'Images' }).getByRole('link', { name: img.id }).getByRole('img');
+    const thumb = page
+      .getByRole('list', { name: 'Images' })
+      .getByRole('link', { name: img.id })
+      .getByRole('img');
     await expect.poll(loaded(thumb), { timeout: 15_000 }).toBe('loaded');
     const src = (await thumb.getAttribute('src'))!;
     expect(src).toMatch(/\?exp=\d+&sig=[0-9a-f]{64}$/);
@@ -281,7 +374,10 @@ describe('dashboard', () => {
     await page.getByLabel('Browser TTL (seconds)').fill('7200');
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.getByRole('status').filter({ hasText: 'Settings saved' }).waitFor();
-    expect((await srv.api('GET', '/images/v1/config')).body.result).toEqual({ flexible_variants: true, browser_ttl: 7200 });
+    expect((await srv.api('GET', '/images/v1/config')).body.result).toEqual({
+      flexible_variants: true,
+      browser_ttl: 7200,
+    });
 
     await page.getByLabel('Name').fill('card');
     await page.getByLabel('Width').fill('200');
@@ -289,19 +385,42 @@ describe('dashboard', () => {
     await page.getByLabel('Fit').selectOption('cover');
     await page.getByLabel('Metadata').selectOption('copyright');
     await page.getByLabel('Always allow public access').check();
-    expect(await page.getByLabel('Fit').locator('option').allTextContents()).toEqual(['scale-down', 'contain', 'cover', 'crop', 'pad']);
-    expect(await page.getByLabel('Metadata').locator('option').allTextContents()).toEqual(['keep', 'copyright', 'none']);
+    expect(await page.getByLabel('Fit').locator('option').allTextContents()).toEqual([
+      'scale-down',
+      'contain',
+      'cover',
+      'crop',
+      'pad',
+    ]);
+    expect(await page.getByLabel('Metadata').locator('option').allTextContents()).toEqual([
+      'keep',
+      'copyright',
+      'none',
+    ]);
     await page.getByLabel('Preview image').selectOption(img.id);
     const preview = page.getByRole('img', { name: 'Variant preview' });
-    await expect.poll(() => preview.evaluate((e) => `${(e as HTMLImageElement).naturalWidth}x${(e as HTMLImageElement).naturalHeight}`), { timeout: 15_000 }).toBe('200x100');
+    await expect
+      .poll(
+        () =>
+          preview.evaluate(
+            (e) => `${(e as HTMLImageElement).naturalWidth}x${(e as HTMLImageElement).naturalHeight}`,
+          ),
+        { timeout: 15_000 },
+      )
+      .toBe('200x100');
     await expectNoSeriousAxe(page, 'variants view');
     // Nothing is saved until the button says so.
     expect((await srv.api('GET', '/images/v1/variants/card')).status).toBe(404);
     await page.getByRole('button', { name: 'Save variant' }).click();
     await page.getByRole('status').filter({ hasText: 'Saved variant card' }).waitFor();
     await page.getByRole('row', { name: /card/ }).waitFor();
-    const v = await srv.api<{ variant: { options: Record<string, unknown>; neverRequireSignedURLs: boolean } }>('GET', '/images/v1/variants/card');
-    expect(v.body.result.variant).toMatchObject({ options: { width: 200, height: 100, fit: 'cover', metadata: 'copyright' }, neverRequireSignedURLs: true });
+    const v = await srv.api<{
+      variant: { options: Record<string, unknown>; neverRequireSignedURLs: boolean };
+    }>('GET', '/images/v1/variants/card');
+    expect(v.body.result.variant).toMatchObject({
+      options: { width: 200, height: 100, fit: 'cover', metadata: 'copyright' },
+      neverRequireSignedURLs: true,
+    });
     const detail = (await srv.api<ImageJson>('GET', `/images/v1/${img.id}`)).body.result;
     const cardUrl = detail.variants.find((u) => u.endsWith('/card'))!;
     expect(await dims(cardUrl)).toEqual({ status: 200, width: 200, height: 100 });
@@ -316,7 +435,8 @@ describe('dashboard', () => {
     await signIn(page);
     await nav(page, 'Signing keys').click();
     await page.getByRole('heading', { name: 'Signing keys', level: 1 }).waitFor();
-    const before = (await srv.api<{ keys: Array<{ name: string; value: string }> }>('GET', '/images/v1/keys')).body.result.keys;
+    const before = (await srv.api<{ keys: Array<{ name: string; value: string }> }>('GET', '/images/v1/keys'))
+      .body.result.keys;
     expect(before).toHaveLength(1);
     const first = before[0]!;
     expect(await page.content()).not.toContain(first.value);
@@ -331,12 +451,19 @@ describe('dashboard', () => {
     await page.getByRole('button', { name: 'Create key' }).click();
     await page.getByRole('status').filter({ hasText: 'Created key second' }).waitFor();
     await page.getByRole('button', { name: `Delete key ${first.name}` }).click();
-    await page.getByRole('status').filter({ hasText: `Deleted key ${first.name}` }).waitFor();
-    const after = (await srv.api<{ keys: Array<{ name: string; value: string }> }>('GET', '/images/v1/keys')).body.result.keys;
+    await page
+      .getByRole('status')
+      .filter({ hasText: `Deleted key ${first.name}` })
+      .waitFor();
+    const after = (await srv.api<{ keys: Array<{ name: string; value: string }> }>('GET', '/images/v1/keys'))
+      .body.result.keys;
     expect(after.map((k) => k.name)).toEqual(['second']);
     // The private image's thumbnail is now signed with the new key, and still loads.
     await nav(page, 'Images').click();
-    const thumb = page.getByRole('list', { name: 'Images' }).getByRole('link', { name: privateId }).getByRole('img');
+    const thumb = page
+      .getByRole('list', { name: 'Images' })
+      .getByRole('link', { name: privateId })
+      .getByRole('img');
     await expect.poll(loaded(thumb), { timeout: 15_000 }).toBe('loaded');
   });
 
@@ -356,7 +483,9 @@ describe('dashboard', () => {
     await page.getByRole('heading', { name: 'Images', level: 1 }).waitFor();
     expect((await srv.api('GET', `/images/v1/${img.id}`)).status).toBe(404);
     await page.getByRole('list', { name: 'Images' }).getByRole('link').first().waitFor();
-    expect(await page.getByRole('list', { name: 'Images' }).getByRole('link', { name: img.id }).count()).toBe(0);
+    expect(await page.getByRole('list', { name: 'Images' }).getByRole('link', { name: img.id }).count()).toBe(
+      0,
+    );
   });
 
   it('a read-only token gets a read-only dashboard: write controls disabled, with the reason', async () => {
@@ -365,7 +494,10 @@ describe('dashboard', () => {
     const reason = page.getByRole('note');
     expect(await reason.textContent()).toContain('Read-only token');
     const reasonId = await reason.getAttribute('id');
-    const disabledWithReason = async (name: string, locator = page.getByRole('button', { name, exact: true })) => {
+    const disabledWithReason = async (
+      name: string,
+      locator = page.getByRole('button', { name, exact: true }),
+    ) => {
       expect(await locator.isDisabled(), `${name} is disabled`).toBe(true);
       expect(await locator.getAttribute('aria-describedby'), `${name} names the reason`).toBe(reasonId);
     };
@@ -390,13 +522,20 @@ describe('dashboard', () => {
   });
 
   it('is usable at 375 px wide: no horizontal scrolling, the grid in two columns, axe-clean', async () => {
-    for (const n of [1, 2]) if ((await srv.api('GET', `/images/v1/narrow-${n}`)).status === 404) await apiUpload(await makeImage('png', 30, 30), { id: `narrow-${n}` });
+    for (const n of [1, 2])
+      if ((await srv.api('GET', `/images/v1/narrow-${n}`)).status === 404)
+        await apiUpload(await makeImage('png', 30, 30), { id: `narrow-${n}` });
     const page = await newPage({ width: 375 });
     await signIn(page);
-    const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const overflow = () =>
+      page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(await overflow()).toBeLessThanOrEqual(0);
     await page.getByRole('heading', { name: 'Library' }).scrollIntoViewIfNeeded();
-    const columns = () => page.getByRole('list', { name: 'Images' }).getByRole('listitem').evaluateAll((els) => new Set(els.map((e) => Math.round(e.getBoundingClientRect().left))).size);
+    const columns = () =>
+      page
+        .getByRole('list', { name: 'Images' })
+        .getByRole('listitem')
+        .evaluateAll((els) => new Set(els.map((e) => Math.round(e.getBoundingClientRect().left))).size);
     await expect.poll(columns).toBe(2);
     await expectNoSeriousAxe(page, 'images at 375 px');
     await page.getByRole('list', { name: 'Images' }).getByRole('link').first().click();
@@ -425,7 +564,11 @@ describe('dashboard', () => {
       page.evaluate(() => {
         const el = document.activeElement as HTMLElement;
         const s = getComputedStyle(el);
-        return { text: el.textContent?.trim() ?? '', outline: s.outlineStyle, width: parseFloat(s.outlineWidth) };
+        return {
+          text: el.textContent?.trim() ?? '',
+          outline: s.outlineStyle,
+          width: parseFloat(s.outlineWidth),
+        };
       });
     // Tab to the "Variants" link and follow it with Enter.
     let f = await focused();
@@ -448,7 +591,9 @@ describe('dashboard', () => {
     expect((await srv.api('GET', '/images/v1/variants/kbd')).status).toBe(200);
   });
 
-  it('follows the system colour scheme; screenshots of the main views, light and dark', { timeout: 120_000 }, async () => {
+  it('follows the system colour scheme; screenshots of the main views, light and dark', {
+    timeout: 120_000,
+  }, async () => {
     const shots: Record<string, Buffer> = {};
     for (const scheme of ['light', 'dark'] as const) {
       const page = await newPage({ colorScheme: scheme, width: 1100 });
@@ -483,7 +628,10 @@ describe('dashboard', () => {
       const dir = new URL('../../docs/screenshots/', import.meta.url);
       mkdirSync(dir, { recursive: true });
       for (const [name, png] of Object.entries(shots)) {
-        const small = await sharp(png).resize({ width: 800 }).png({ palette: true, quality: 80, compressionLevel: 9 }).toBuffer();
+        const small = await sharp(png)
+          .resize({ width: 800 })
+          .png({ palette: true, quality: 80, compressionLevel: 9 })
+          .toBuffer();
         writeFileSync(new URL(`${name}.png`, dir), small);
       }
     }
@@ -503,7 +651,9 @@ describe('dashboard with 5,000 images', () => {
     await big?.close();
   });
 
-  it('pages through all of them with continuation tokens while the DOM stays bounded', { timeout: 180_000 }, async () => {
+  it('pages through all of them with continuation tokens while the DOM stays bounded', {
+    timeout: 180_000,
+  }, async () => {
     const page = await newPage({ width: 1200 });
     await signIn(page, big.token, big);
     const grid = page.getByRole('list', { name: 'Images' });
@@ -521,7 +671,8 @@ describe('dashboard with 5,000 images', () => {
     expect(await status.textContent()).toBe('5000 images shown');
     await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
     // The API's last image is rendered at the bottom, its first one is not.
-    const firstId = (await big.api<{ images: Array<{ id: string }> }>('GET', '/images/v2?per_page=10')).body.result.images[0]!.id;
+    const firstId = (await big.api<{ images: Array<{ id: string }> }>('GET', '/images/v2?per_page=10')).body
+      .result.images[0]!.id;
     const lastId = firstId === 'seed-00000' ? 'seed-04999' : 'seed-00000';
     await grid.getByRole('link', { name: lastId }).waitFor();
     expect(await grid.getByRole('link', { name: firstId }).count()).toBe(0);

@@ -24,7 +24,8 @@ describe('pictor dispatcher', { timeout: 120_000 }, () => {
   it('help lists every command; <command> --help and help <command> describe one', async () => {
     const r = await runCli(['help']);
     expect(r.code).toBe(0);
-    for (const c of ['pictor serve', 'pictor account create', 'pictor token create', 'pictor gc']) expect(r.stdout).toContain(c);
+    for (const c of ['pictor serve', 'pictor account create', 'pictor token create', 'pictor gc'])
+      expect(r.stdout).toContain(c);
     const one = await runCli(['token', 'create', '--help']);
     expect(one.code).toBe(0);
     expect(one.stdout).toMatch(/^usage: pictor token create --account ID/);

@@ -45,7 +45,8 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-const serve = (env: Record<string, string>): Promise<CliResult> => runCli(['serve'], { PORT: '0', HOST: '127.0.0.1', PICTOR_DATA_DIR: dataDir, ...env }, 60_000);
+const serve = (env: Record<string, string>): Promise<CliResult> =>
+  runCli(['serve'], { PORT: '0', HOST: '127.0.0.1', PICTOR_DATA_DIR: dataDir, ...env }, 60_000);
 
 /** One line on stderr, starting `pictor: `. */
 function oneLine(r: CliResult): string {
@@ -58,7 +59,9 @@ function oneLine(r: CliResult): string {
 describe('start-up errors name their cause', { timeout: 120_000 }, () => {
   it('PICTOR_DATA_DIR under /proc fails at once instead of spinning (in process: no hang)', () => {
     expect(() => prepareDataDir('/proc/pictor/data')).toThrow(StartupError);
-    expect(() => prepareDataDir('/proc/pictor/data')).toThrow(/PICTOR_DATA_DIR=\/proc\/pictor\/data: cannot create \/proc\/pictor/);
+    expect(() => prepareDataDir('/proc/pictor/data')).toThrow(
+      /PICTOR_DATA_DIR=\/proc\/pictor\/data: cannot create \/proc\/pictor/,
+    );
   });
 
   it('PICTOR_DATA_DIR=/proc/pictor → exit 3 with the path and what to do', async () => {
@@ -67,7 +70,9 @@ describe('start-up errors name their cause', { timeout: 120_000 }, () => {
     const line = oneLine(r);
     expect(line).toContain('PICTOR_DATA_DIR=/proc/pictor');
     expect(line).toContain('point PICTOR_DATA_DIR at a writable directory');
-    process.stdout.write(`startup-errors: /proc/pictor exited ${r.code} after ${r.ms} ms (spawn and tsx included)\n`);
+    process.stdout.write(
+      `startup-errors: /proc/pictor exited ${r.code} after ${r.ms} ms (spawn and tsx included)\n`,
+    );
   });
 
   it('PICTOR_DATA_DIR under a regular file → exit 3', async () => {
@@ -90,17 +95,31 @@ describe('start-up errors name their cause', { timeout: 120_000 }, () => {
     const { port } = await listening();
     const r = await serve({ DATABASE_URL: `postgres://pictor@127.0.0.1:${port}/pictor` });
     expect(r.code, r.stderr).toBe(4);
-    expect(oneLine(r)).toContain(`DATABASE_URL (127.0.0.1:${port}): cannot use PostgreSQL: no answer within 5 s`);
+    expect(oneLine(r)).toContain(
+      `DATABASE_URL (127.0.0.1:${port}): cannot use PostgreSQL: no answer within 5 s`,
+    );
   });
 
   it('S3_BUCKET that does not exist → exit 5', async () => {
-    const r = await serve({ S3_ENDPOINT: s3.endpoint, S3_BUCKET: 'no-such-bucket', S3_ACCESS_KEY_ID: s3.accessKeyId, S3_SECRET_ACCESS_KEY: s3.secretAccessKey, S3_FORCE_PATH_STYLE: 'true' });
+    const r = await serve({
+      S3_ENDPOINT: s3.endpoint,
+      S3_BUCKET: 'no-such-bucket',
+      S3_ACCESS_KEY_ID: s3.accessKeyId,
+      S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      S3_FORCE_PATH_STYLE: 'true',
+    });
     expect(r.code, r.stderr).toBe(5);
     expect(oneLine(r)).toContain(`S3_BUCKET=no-such-bucket at ${s3.endpoint}: the bucket does not exist`);
   });
 
   it('S3 credentials refused → exit 5', async () => {
-    const r = await serve({ S3_ENDPOINT: s3.endpoint, S3_BUCKET: s3.bucket, S3_ACCESS_KEY_ID: 'WRONGKEY', S3_SECRET_ACCESS_KEY: 'wrong-secret', S3_FORCE_PATH_STYLE: 'true' });
+    const r = await serve({
+      S3_ENDPOINT: s3.endpoint,
+      S3_BUCKET: s3.bucket,
+      S3_ACCESS_KEY_ID: 'WRONGKEY',
+      S3_SECRET_ACCESS_KEY: 'wrong-secret',
+      S3_FORCE_PATH_STYLE: 'true',
+    });
     expect(r.code, r.stderr).toBe(5);
     const line = oneLine(r);
     expect(line).toContain('the credentials were refused');

@@ -65,7 +65,13 @@ async function start(): Promise<Srv> {
   try {
     const account = await c.api.accounts.create({ id: TEST_ACCOUNT_ID });
     accountHash = account.hash;
-    readToken = (await c.api.accounts.issueToken({ accountIds: [TEST_ACCOUNT_ID], permissions: ['read'], label: 'read-only' })).token;
+    readToken = (
+      await c.api.accounts.issueToken({
+        accountIds: [TEST_ACCOUNT_ID],
+        permissions: ['read'],
+        label: 'read-only',
+      })
+    ).token;
     clock.t = Date.now() - 2 * HOUR;
     const expired = await c.api.accounts.issueBatchToken(TEST_ACCOUNT_ID);
     expect(expired.expiresAt).toBeLessThan(Date.now() - HOUR + 60_000);
@@ -160,7 +166,10 @@ function batch<T = unknown>(srv: Srv, method: string, path: string, opts: CallOp
 
 /** The account API: `path` under `/client/v4/accounts/{id}`; the write token unless told otherwise. */
 function account<T = unknown>(srv: Srv, method: string, path: string, opts: CallOpts = {}): Promise<Res<T>> {
-  return request<T>(`${srv.apiBase}/accounts/${srv.accountId}${path}`, method, { ...opts, token: opts.token === undefined ? srv.token : opts.token });
+  return request<T>(`${srv.apiBase}/accounts/${srv.accountId}${path}`, method, {
+    ...opts,
+    token: opts.token === undefined ? srv.token : opts.token,
+  });
 }
 
 function expectOk<T>(res: Res<T>): T {
@@ -187,7 +196,12 @@ function expectError(res: Res, status: number, code: number): ErrorEntry {
   return e;
 }
 
-function fileForm(data: Buffer, fields: Record<string, string> = {}, filename = 'photo.png', type = 'image/png'): FormData {
+function fileForm(
+  data: Buffer,
+  fields: Record<string, string> = {},
+  filename = 'photo.png',
+  type = 'image/png',
+): FormData {
   const fd = new FormData();
   fd.append('file', new Blob([new Uint8Array(data)], { type }), filename);
   for (const [k, v] of Object.entries(fields)) fd.append(k, v);
@@ -195,7 +209,9 @@ function fileForm(data: Buffer, fields: Record<string, string> = {}, filename = 
 }
 
 async function issueBatchToken(srv: Srv, token = srv.token): Promise<{ token: string; expiresAt: string }> {
-  return expectOk(await account<{ token: string; expiresAt: string }>(srv, 'GET', '/images/v1/batch_token', { token }));
+  return expectOk(
+    await account<{ token: string; expiresAt: string }>(srv, 'GET', '/images/v1/batch_token', { token }),
+  );
 }
 
 /** The batch operations of digest §2.13, as [method, path, body] triples (the image may not exist). */
@@ -203,7 +219,12 @@ function batchOps(id: string): Array<{ name: string; method: string; path: strin
   return [
     { name: 'upload', method: 'POST', path: '/images/v1', opts: {} },
     { name: 'details', method: 'GET', path: `/images/v1/${encodeURIComponent(id)}`, opts: {} },
-    { name: 'edit', method: 'PATCH', path: `/images/v1/${encodeURIComponent(id)}`, opts: { json: { metadata: { hacked: true } } } },
+    {
+      name: 'edit',
+      method: 'PATCH',
+      path: `/images/v1/${encodeURIComponent(id)}`,
+      opts: { json: { metadata: { hacked: true } } },
+    },
     { name: 'delete', method: 'DELETE', path: `/images/v1/${encodeURIComponent(id)}`, opts: {} },
     { name: 'list v2', method: 'GET', path: '/images/v2', opts: {} },
     { name: 'direct upload', method: 'POST', path: '/images/v2/direct_upload', opts: { json: {} } },
@@ -228,7 +249,11 @@ beforeAll(async () => {
   jpeg = await makeImage('jpeg', 80, 60);
   srv = await start();
   batchToken = (await issueBatchToken(srv)).token;
-  guard = expectOk(await account<ImageJson>(srv, 'POST', '/images/v1', { body: fileForm(png, { id: GUARD_ID, metadata: '{"guard":1}' }) }));
+  guard = expectOk(
+    await account<ImageJson>(srv, 'POST', '/images/v1', {
+      body: fileForm(png, { id: GUARD_ID, metadata: '{"guard":1}' }),
+    }),
+  );
 });
 
 afterAll(async () => {
@@ -237,7 +262,9 @@ afterAll(async () => {
 
 /** The guard image is still there, unchanged. */
 async function expectGuardIntact(): Promise<void> {
-  expect(expectOk(await account<ImageJson>(srv, 'GET', `/images/v1/${encodeURIComponent(GUARD_ID)}`))).toEqual(guard);
+  expect(
+    expectOk(await account<ImageJson>(srv, 'GET', `/images/v1/${encodeURIComponent(GUARD_ID)}`)),
+  ).toEqual(guard);
 }
 
 describe('GET /images/v1/batch_token', () => {
@@ -274,7 +301,11 @@ describe('GET /images/v1/batch_token', () => {
 
   it('no credentials → 400 9106; unknown token → 403 9109', async () => {
     expectError(await account(srv, 'GET', '/images/v1/batch_token', { token: null }), 400, 9106);
-    expectError(await account(srv, 'GET', '/images/v1/batch_token', { token: 'unknown-token-000000000000000' }), 403, 9109);
+    expectError(
+      await account(srv, 'GET', '/images/v1/batch_token', { token: 'unknown-token-000000000000000' }),
+      403,
+      9109,
+    );
   });
 
   it('a batch token cannot issue batch tokens (→ 403 9109)', async () => {
@@ -286,14 +317,26 @@ describe('GET /images/v1/batch_token', () => {
     // the token endpoint refuses a read-only token, or the token it hands out cannot write.
     // (Its own target image, so a failure here does not spill into the guard checks of other tests.)
     const target = 'escalation/target.png';
-    const original = expectOk(await account<ImageJson>(srv, 'POST', '/images/v1', { body: fileForm(png, { id: target, metadata: '{"owner":"writer"}' }) }));
-    const issued = await account<{ token: string }>(srv, 'GET', '/images/v1/batch_token', { token: srv.readToken });
+    const original = expectOk(
+      await account<ImageJson>(srv, 'POST', '/images/v1', {
+        body: fileForm(png, { id: target, metadata: '{"owner":"writer"}' }),
+      }),
+    );
+    const issued = await account<{ token: string }>(srv, 'GET', '/images/v1/batch_token', {
+      token: srv.readToken,
+    });
     const writeAttempts: Array<{ op: string; status: number }> = [];
     if (issued.status === 200) {
       const t = issued.body.result.token;
-      const up = await batch(srv, 'POST', '/images/v1', { token: t, body: fileForm(png, { id: 'escalation/by-read-token' }) });
+      const up = await batch(srv, 'POST', '/images/v1', {
+        token: t,
+        body: fileForm(png, { id: 'escalation/by-read-token' }),
+      });
       writeAttempts.push({ op: 'upload', status: up.status });
-      const edit = await batch(srv, 'PATCH', `/images/v1/${encodeURIComponent(target)}`, { token: t, json: { metadata: { escalated: true } } });
+      const edit = await batch(srv, 'PATCH', `/images/v1/${encodeURIComponent(target)}`, {
+        token: t,
+        json: { metadata: { escalated: true } },
+      });
       writeAttempts.push({ op: 'edit', status: edit.status });
       const del = await batch(srv, 'DELETE', `/images/v1/${encodeURIComponent(target)}`, { token: t });
       writeAttempts.push({ op: 'delete', status: del.status });
@@ -301,9 +344,21 @@ describe('GET /images/v1/batch_token', () => {
       expectError(issued, 403, 10000);
     }
     // The read-only token itself is refused the same writes on the account API.
-    expectError(await account(srv, 'PATCH', `/images/v1/${encodeURIComponent(target)}`, { token: srv.readToken, json: { metadata: {} } }), 403, 10000);
-    expect(writeAttempts.filter((a) => a.status === 200), 'write operations that succeeded with a token minted by a read-only token').toEqual([]);
-    expect(expectOk(await account<ImageJson>(srv, 'GET', `/images/v1/${encodeURIComponent(target)}`))).toEqual(original);
+    expectError(
+      await account(srv, 'PATCH', `/images/v1/${encodeURIComponent(target)}`, {
+        token: srv.readToken,
+        json: { metadata: {} },
+      }),
+      403,
+      10000,
+    );
+    expect(
+      writeAttempts.filter((a) => a.status === 200),
+      'write operations that succeeded with a token minted by a read-only token',
+    ).toEqual([]);
+    expect(
+      expectOk(await account<ImageJson>(srv, 'GET', `/images/v1/${encodeURIComponent(target)}`)),
+    ).toEqual(original);
   });
 });
 
@@ -313,36 +368,66 @@ describe('the batch host at the root of the server', () => {
     // Upload (multipart, metadata as JSON part, creator).
     const up = await batch<ImageJson>(srv, 'POST', '/images/v1', {
       token: batchToken,
-      body: fileForm(png, { id, metadata: JSON.stringify({ via: 'batch', n: 1 }), creator: 'batch-user' }, 'batched.png'),
+      body: fileForm(
+        png,
+        { id, metadata: JSON.stringify({ via: 'batch', n: 1 }), creator: 'batch-user' },
+        'batched.png',
+      ),
     });
     const img = expectOk(up);
-    expect(img).toMatchObject({ id, filename: 'batched.png', creator: 'batch-user', requireSignedURLs: false, meta: { via: 'batch', n: 1 } });
+    expect(img).toMatchObject({
+      id,
+      filename: 'batched.png',
+      creator: 'batch-user',
+      requireSignedURLs: false,
+      meta: { via: 'batch', n: 1 },
+    });
     expect('draft' in img).toBe(false);
-    expect(img.variants).toContain(`${srv.url}/cdn-cgi/imagedelivery/${srv.accountHash}/batch/folder/one.png/public`);
+    expect(img.variants).toContain(
+      `${srv.url}/cdn-cgi/imagedelivery/${srv.accountHash}/batch/folder/one.png/public`,
+    );
 
     // Same Image object from the account API and from the batch host.
     const viaAccount = expectOk(await account<ImageJson>(srv, 'GET', `/images/v1/${encodeURIComponent(id)}`));
     expect(viaAccount).toEqual(img);
-    const viaBatch = expectOk(await batch<ImageJson>(srv, 'GET', `/images/v1/${encodeURIComponent(id)}`, { token: batchToken }));
+    const viaBatch = expectOk(
+      await batch<ImageJson>(srv, 'GET', `/images/v1/${encodeURIComponent(id)}`, { token: batchToken }),
+    );
     expect(viaBatch).toEqual(img);
 
     // PATCH replaces metadata.
     const patched = expectOk(
-      await batch<ImageJson>(srv, 'PATCH', `/images/v1/${encodeURIComponent(id)}`, { token: batchToken, json: { metadata: { replaced: 'yes' }, creator: 'someone-else' } }),
+      await batch<ImageJson>(srv, 'PATCH', `/images/v1/${encodeURIComponent(id)}`, {
+        token: batchToken,
+        json: { metadata: { replaced: 'yes' }, creator: 'someone-else' },
+      }),
     );
     expect(patched.meta).toEqual({ replaced: 'yes' });
     expect(patched.creator).toBe('someone-else');
-    expect(expectOk(await account<ImageJson>(srv, 'GET', `/images/v1/${encodeURIComponent(id)}`)).meta).toEqual({ replaced: 'yes' });
+    expect(
+      expectOk(await account<ImageJson>(srv, 'GET', `/images/v1/${encodeURIComponent(id)}`)).meta,
+    ).toEqual({ replaced: 'yes' });
 
     // List v2 (with a metadata filter) and v1.
-    const v2 = expectOk(await batch<{ images: ImageJson[]; continuation_token: string | null }>(srv, 'GET', '/images/v2?meta.replaced[eq]=yes', { token: batchToken }));
+    const v2 = expectOk(
+      await batch<{ images: ImageJson[]; continuation_token: string | null }>(
+        srv,
+        'GET',
+        '/images/v2?meta.replaced[eq]=yes',
+        { token: batchToken },
+      ),
+    );
     expect(v2.images.map((i) => i.id)).toEqual([id]);
     expect(v2.continuation_token).toBeNull();
-    const v2all = expectOk(await batch<{ images: ImageJson[] }>(srv, 'GET', '/images/v2', { token: batchToken }));
+    const v2all = expectOk(
+      await batch<{ images: ImageJson[] }>(srv, 'GET', '/images/v2', { token: batchToken }),
+    );
     expect(v2all.images.map((i) => i.id)).toEqual(expect.arrayContaining([id, GUARD_ID]));
     const v2acct = expectOk(await account<{ images: ImageJson[] }>(srv, 'GET', '/images/v2'));
     expect(v2all).toEqual(v2acct);
-    const v1 = expectOk(await batch<{ images: ImageJson[] }>(srv, 'GET', '/images/v1', { token: batchToken }));
+    const v1 = expectOk(
+      await batch<{ images: ImageJson[] }>(srv, 'GET', '/images/v1', { token: batchToken }),
+    );
     expect(v1.images.map((i) => i.id)).toContain(id);
 
     // The original bytes.
@@ -351,9 +436,15 @@ describe('the batch host at the root of the server', () => {
     expect(blob.bytes.equals(png)).toBe(true);
 
     // DELETE.
-    const del = await batch<Record<string, never>>(srv, 'DELETE', `/images/v1/${encodeURIComponent(id)}`, { token: batchToken });
+    const del = await batch<Record<string, never>>(srv, 'DELETE', `/images/v1/${encodeURIComponent(id)}`, {
+      token: batchToken,
+    });
     expect(expectOk(del)).toEqual({});
-    expectError(await batch(srv, 'GET', `/images/v1/${encodeURIComponent(id)}`, { token: batchToken }), 404, 5404);
+    expectError(
+      await batch(srv, 'GET', `/images/v1/${encodeURIComponent(id)}`, { token: batchToken }),
+      404,
+      5404,
+    );
     expectError(await account(srv, 'GET', `/images/v1/${encodeURIComponent(id)}`), 404, 5404);
   });
 
@@ -367,12 +458,27 @@ describe('the batch host at the root of the server', () => {
   });
 
   it('same errors as the account API: duplicate id 409 5409, non-multipart 415 5415, unknown id 404 5404', async () => {
-    const dup = await batch(srv, 'POST', '/images/v1', { token: batchToken, body: fileForm(png, { id: GUARD_ID }) });
+    const dup = await batch(srv, 'POST', '/images/v1', {
+      token: batchToken,
+      body: fileForm(png, { id: GUARD_ID }),
+    });
     expectError(dup, 409, 5409);
     expect(dup.headers.get('x-should-retry')).toBe('false');
-    expectError(await batch(srv, 'POST', '/images/v1', { token: batchToken, body: new Uint8Array(png), headers: { 'content-type': 'image/png' } }), 415, 5415);
+    expectError(
+      await batch(srv, 'POST', '/images/v1', {
+        token: batchToken,
+        body: new Uint8Array(png),
+        headers: { 'content-type': 'image/png' },
+      }),
+      415,
+      5415,
+    );
     expectError(await batch(srv, 'GET', '/images/v1/no-such-image', { token: batchToken }), 404, 5404);
-    expectError(await batch(srv, 'PATCH', '/images/v1/no-such-image', { token: batchToken, json: { metadata: {} } }), 404, 5404);
+    expectError(
+      await batch(srv, 'PATCH', '/images/v1/no-such-image', { token: batchToken, json: { metadata: {} } }),
+      404,
+      5404,
+    );
     expectError(await batch(srv, 'DELETE', '/images/v1/no-such-image', { token: batchToken }), 404, 5404);
     await expectGuardIntact();
   });
@@ -380,15 +486,33 @@ describe('the batch host at the root of the server', () => {
   it('POST /images/v2/direct_upload: a draft whose upload URL completes it', async () => {
     const res = await batch<{ id: string; uploadURL: string }>(srv, 'POST', '/images/v2/direct_upload', {
       token: batchToken,
-      json: { id: 'batch/direct/one', metadata: { from: 'batch' }, creator: 'dcu', expiry: new Date(Date.now() + 2 * HOUR).toISOString() },
+      json: {
+        id: 'batch/direct/one',
+        metadata: { from: 'batch' },
+        creator: 'dcu',
+        expiry: new Date(Date.now() + 2 * HOUR).toISOString(),
+      },
     });
     const made = expectOk(res);
     expect(res.body.result_info).toBeNull();
-    expect(made).toEqual({ id: 'batch/direct/one', uploadURL: `${srv.url}/upload/${srv.accountHash}/batch/direct/one` });
+    expect(made).toEqual({
+      id: 'batch/direct/one',
+      uploadURL: `${srv.url}/upload/${srv.accountHash}/batch/direct/one`,
+    });
 
-    const draft = expectOk(await batch<ImageJson>(srv, 'GET', `/images/v1/${encodeURIComponent(made.id)}`, { token: batchToken }));
-    expect(draft).toMatchObject({ id: made.id, draft: true, filename: null, meta: { from: 'batch' }, creator: 'dcu' });
-    const listed = expectOk(await batch<{ images: ImageJson[] }>(srv, 'GET', '/images/v2', { token: batchToken }));
+    const draft = expectOk(
+      await batch<ImageJson>(srv, 'GET', `/images/v1/${encodeURIComponent(made.id)}`, { token: batchToken }),
+    );
+    expect(draft).toMatchObject({
+      id: made.id,
+      draft: true,
+      filename: null,
+      meta: { from: 'batch' },
+      creator: 'dcu',
+    });
+    const listed = expectOk(
+      await batch<{ images: ImageJson[] }>(srv, 'GET', '/images/v2', { token: batchToken }),
+    );
     expect(listed.images.map((i) => i.id)).not.toContain(made.id);
 
     const up = await fetch(made.uploadURL, { method: 'POST', body: fileForm(png, {}, 'dcu.png') });
@@ -403,22 +527,64 @@ describe('the batch host at the root of the server', () => {
     // Multipart and empty bodies as on the account API.
     const fd = new FormData();
     fd.append('metadata[m]', '1');
-    const mp = expectOk(await batch<{ id: string }>(srv, 'POST', '/images/v2/direct_upload', { token: batchToken, body: fd }));
-    expect(expectOk(await batch<ImageJson>(srv, 'GET', `/images/v1/${mp.id}`, { token: batchToken })).meta).toEqual({ m: '1' });
+    const mp = expectOk(
+      await batch<{ id: string }>(srv, 'POST', '/images/v2/direct_upload', { token: batchToken, body: fd }),
+    );
+    expect(
+      expectOk(await batch<ImageJson>(srv, 'GET', `/images/v1/${mp.id}`, { token: batchToken })).meta,
+    ).toEqual({ m: '1' });
     expectOk(await batch(srv, 'POST', '/images/v2/direct_upload', { token: batchToken }));
     // Validation as on the account API.
-    expectError(await batch(srv, 'POST', '/images/v2/direct_upload', { token: batchToken, json: { expiry: new Date(Date.now() + 7 * HOUR).toISOString() } }), 400, 5400);
-    expectError(await batch(srv, 'POST', '/images/v2/direct_upload', { token: batchToken, json: { id: 'batch/private', requireSignedURLs: true } }), 400, 5400);
+    expectError(
+      await batch(srv, 'POST', '/images/v2/direct_upload', {
+        token: batchToken,
+        json: { expiry: new Date(Date.now() + 7 * HOUR).toISOString() },
+      }),
+      400,
+      5400,
+    );
+    expectError(
+      await batch(srv, 'POST', '/images/v2/direct_upload', {
+        token: batchToken,
+        json: { id: 'batch/private', requireSignedURLs: true },
+      }),
+      400,
+      5400,
+    );
   });
 
   it('a batch token only reaches its own account', async () => {
-    expectError(await batch(srv, 'GET', `/images/v1/${encodeURIComponent(GUARD_ID)}`, { token: srv.otherBatchToken }), 404, 5404);
-    expectError(await batch(srv, 'DELETE', `/images/v1/${encodeURIComponent(GUARD_ID)}`, { token: srv.otherBatchToken }), 404, 5404);
-    expectError(await batch(srv, 'PATCH', `/images/v1/${encodeURIComponent(GUARD_ID)}`, { token: srv.otherBatchToken, json: { metadata: {} } }), 404, 5404);
-    const list = expectOk(await batch<{ images: ImageJson[] }>(srv, 'GET', '/images/v2', { token: srv.otherBatchToken }));
+    expectError(
+      await batch(srv, 'GET', `/images/v1/${encodeURIComponent(GUARD_ID)}`, { token: srv.otherBatchToken }),
+      404,
+      5404,
+    );
+    expectError(
+      await batch(srv, 'DELETE', `/images/v1/${encodeURIComponent(GUARD_ID)}`, {
+        token: srv.otherBatchToken,
+      }),
+      404,
+      5404,
+    );
+    expectError(
+      await batch(srv, 'PATCH', `/images/v1/${encodeURIComponent(GUARD_ID)}`, {
+        token: srv.otherBatchToken,
+        json: { metadata: {} },
+      }),
+      404,
+      5404,
+    );
+    const list = expectOk(
+      await batch<{ images: ImageJson[] }>(srv, 'GET', '/images/v2', { token: srv.otherBatchToken }),
+    );
     expect(list.images).toEqual([]);
     // An upload with the other account's token lands in the other account.
-    const img = expectOk(await batch<ImageJson>(srv, 'POST', '/images/v1', { token: srv.otherBatchToken, body: fileForm(png, { id: 'other/pic' }) }));
+    const img = expectOk(
+      await batch<ImageJson>(srv, 'POST', '/images/v1', {
+        token: srv.otherBatchToken,
+        body: fileForm(png, { id: 'other/pic' }),
+      }),
+    );
     expect(img.id).toBe('other/pic');
     expectError(await account(srv, 'GET', '/images/v1/other%2Fpic'), 404, 5404);
     await expectGuardIntact();
@@ -428,7 +594,11 @@ describe('the batch host at the root of the server', () => {
 describe('token separation', () => {
   it('a normal API token on the batch paths → 403 9109', async () => {
     for (const op of batchOps(GUARD_ID)) {
-      const opts = { ...op.opts, token: srv.token, ...(op.name === 'upload' ? { body: fileForm(png, { id: 'sep/api-token' }) } : {}) };
+      const opts = {
+        ...op.opts,
+        token: srv.token,
+        ...(op.name === 'upload' ? { body: fileForm(png, { id: 'sep/api-token' }) } : {}),
+      };
       const res = await batch(srv, op.method, op.path, opts);
       expectError(res, 403, 9109);
     }
@@ -437,7 +607,9 @@ describe('token separation', () => {
   });
 
   it('the global key on the batch paths → 403 9109', async () => {
-    const res = await batch(srv, 'GET', '/images/v2', { headers: { 'x-auth-email': AUTH_EMAIL, 'x-auth-key': AUTH_KEY } });
+    const res = await batch(srv, 'GET', '/images/v2', {
+      headers: { 'x-auth-email': AUTH_EMAIL, 'x-auth-key': AUTH_KEY },
+    });
     expectError(res, 403, 9109);
   });
 
@@ -462,7 +634,11 @@ describe('token separation', () => {
 
   it('an expired batch token → 403 9109 on every batch operation', async () => {
     for (const op of batchOps(GUARD_ID)) {
-      const opts = { ...op.opts, token: srv.expiredBatchToken, ...(op.name === 'upload' ? { body: fileForm(png, { id: 'sep/expired' }) } : {}) };
+      const opts = {
+        ...op.opts,
+        token: srv.expiredBatchToken,
+        ...(op.name === 'upload' ? { body: fileForm(png, { id: 'sep/expired' }) } : {}),
+      };
       expectError(await batch(srv, op.method, op.path, opts), 403, 9109);
     }
     await expectGuardIntact();
@@ -471,15 +647,27 @@ describe('token separation', () => {
 
   it('no token → 400 9106 on every batch operation', async () => {
     for (const op of batchOps(GUARD_ID)) {
-      const opts = { ...op.opts, token: null, ...(op.name === 'upload' ? { body: fileForm(png, { id: 'sep/none' }) } : {}) };
+      const opts = {
+        ...op.opts,
+        token: null,
+        ...(op.name === 'upload' ? { body: fileForm(png, { id: 'sep/none' }) } : {}),
+      };
       expectError(await batch(srv, op.method, op.path, opts), 400, 9106);
     }
     await expectGuardIntact();
   });
 
   it('an unknown token → 403 9109; a malformed Authorization header → 400 6003', async () => {
-    expectError(await batch(srv, 'GET', '/images/v2', { token: 'no-such-batch-token-0000000000' }), 403, 9109);
-    expectError(await batch(srv, 'GET', '/images/v2', { headers: { authorization: 'Basic dXNlcjpwYXNz' } }), 400, 6003);
+    expectError(
+      await batch(srv, 'GET', '/images/v2', { token: 'no-such-batch-token-0000000000' }),
+      403,
+      9109,
+    );
+    expectError(
+      await batch(srv, 'GET', '/images/v2', { headers: { authorization: 'Basic dXNlcjpwYXNz' } }),
+      400,
+      6003,
+    );
   });
 });
 
@@ -497,7 +685,10 @@ describe('the batch host cannot reach variants, keys, stats or config', () => {
     const res = await batch(srv, 'GET', '/images/v1/variants', { token: batchToken });
     expect(res.status).not.toBe(200);
     expect(res.text).not.toContain('"variants":{');
-    expect([[404, 5404], [400, 7003]]).toContainEqual([res.status, res.body?.errors?.[0]?.code]);
+    expect([
+      [404, 5404],
+      [400, 7003],
+    ]).toContainEqual([res.status, res.body?.errors?.[0]?.code]);
   });
 
   it('no account-level resource answers or changes through a batch token', async () => {
@@ -505,8 +696,16 @@ describe('the batch host cannot reach variants, keys, stats or config', () => {
     const keys = before.keys as { keys: Array<{ name: string; value: string }> };
     const attempts: Array<[string, string, CallOpts]> = [
       ['GET', '/images/v1/variants/public', {}],
-      ['POST', '/images/v1/variants', { json: { id: 'sneaky', options: { fit: 'cover', width: 10, height: 10, metadata: 'none' } } }],
-      ['PATCH', '/images/v1/variants/public', { json: { options: { fit: 'cover', width: 1, height: 1, metadata: 'keep' } } }],
+      [
+        'POST',
+        '/images/v1/variants',
+        { json: { id: 'sneaky', options: { fit: 'cover', width: 10, height: 10, metadata: 'none' } } },
+      ],
+      [
+        'PATCH',
+        '/images/v1/variants/public',
+        { json: { options: { fit: 'cover', width: 1, height: 1, metadata: 'keep' } } },
+      ],
       ['DELETE', '/images/v1/variants/public', {}],
       ['GET', '/images/v1/keys', {}],
       ['PUT', '/images/v1/keys/sneaky', {}],

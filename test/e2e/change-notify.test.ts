@@ -25,7 +25,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { startServer } from '../../src/server/main.js';
 import { listenerApplicationName } from '../../src/storage/postgres/index.js';
-import { accountHashOf, api, cdnUrl, fetchBytes, makeScene, show, upload, type DeliveryServer } from '../helpers/delivery.js';
+import {
+  accountHashOf,
+  api,
+  cdnUrl,
+  fetchBytes,
+  makeScene,
+  show,
+  upload,
+  type DeliveryServer,
+} from '../helpers/delivery.js';
 import { dropSchema, postgresAvailable, TEST_DATABASE_URL } from '../helpers/postgres.js';
 import { startTestS3, type TestS3 } from '../helpers/s3.js';
 import { TEST_ACCOUNT_ID, TEST_TOKEN } from '../helpers/server.js';
@@ -37,7 +46,10 @@ const PROPAGATION_BOUND_MS = 1000;
 
 async function startNode(name: string, env: Record<string, string>): Promise<DeliveryServer> {
   const dataDir = mkdtempSync(join(tmpdir(), `pictor-notify-${name}-`));
-  const server = await startServer(loadConfig({ PICTOR_METRICS_PORT: '0', ...env, PICTOR_DATA_DIR: dataDir }), { quiet: true });
+  const server = await startServer(
+    loadConfig({ PICTOR_METRICS_PORT: '0', ...env, PICTOR_DATA_DIR: dataDir }),
+    { quiet: true },
+  );
   return {
     url: server.url,
     metricsUrl: server.metricsUrl!,
@@ -77,7 +89,9 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 15
 }
 
 /** A loopback TCP proxy to PostgreSQL that the test can cut (drop every connection, refuse new ones). */
-async function startProxy(target: URL): Promise<{ url: string; cut(): void; restore(): void; close(): Promise<void> }> {
+async function startProxy(
+  target: URL,
+): Promise<{ url: string; cut(): void; restore(): void; close(): Promise<void> }> {
   let open = true;
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
@@ -158,7 +172,10 @@ describe.skipIf(!available)('memoised delivery on PostgreSQL: LISTEN/NOTIFY betw
     b = await startNode('b', shared);
     db = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await db.connect();
-    const img = await upload(a, await makeScene('jpeg', 320, 240), { filename: 'n.jpg', contentType: 'image/jpeg' });
+    const img = await upload(a, await makeScene('jpeg', 320, 240), {
+      filename: 'n.jpg',
+      contentType: 'image/jpeg',
+    });
     url = cdnUrl(b, accountHashOf(img), img.id, 'public');
   });
 
@@ -182,7 +199,11 @@ describe.skipIf(!available)('memoised delivery on PostgreSQL: LISTEN/NOTIFY betw
 
   it('the listening connection terminated by the server: B reconnects and its memo starts empty', async () => {
     const pids = async () =>
-      (await db.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [listenerApplicationName(schema)])).rows.map((r) => r.pid);
+      (
+        await db.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [
+          listenerApplicationName(schema),
+        ])
+      ).rows.map((r) => r.pid);
     const before = await pids();
     expect(before.length, 'both nodes listen').toBe(2);
     // Terminate every listener of the schema: A's and B's.
@@ -216,7 +237,9 @@ describe.skipIf(!available)('memoised delivery on PostgreSQL: LISTEN/NOTIFY betw
     delays.sort((x, y) => x - y);
     const p50 = delays[Math.floor(delays.length / 2)]!;
     const max = delays[delays.length - 1]!;
-    process.stdout.write(`change propagation A → B: p50 ${p50.toFixed(2)} ms, max ${max.toFixed(2)} ms over ${delays.length} changes; stale answers after A's: ${staleAnswers}\n`);
+    process.stdout.write(
+      `change propagation A → B: p50 ${p50.toFixed(2)} ms, max ${max.toFixed(2)} ms over ${delays.length} changes; stale answers after A's: ${staleAnswers}\n`,
+    );
     expect(max).toBeLessThan(PROPAGATION_BOUND_MS);
   });
 });
@@ -245,9 +268,13 @@ describe.skipIf(!available)('memoised delivery on PostgreSQL: the listening conn
       PORT: '0',
       LOG_LEVEL: 'silent',
     });
-    const silentTtl = (value: number) => db.query(`UPDATE ${schema}.accounts SET browser_ttl = $1 WHERE id = $2`, [value, TEST_ACCOUNT_ID]);
+    const silentTtl = (value: number) =>
+      db.query(`UPDATE ${schema}.accounts SET browser_ttl = $1 WHERE id = $2`, [value, TEST_ACCOUNT_ID]);
     try {
-      const img = await upload(node, await makeScene('jpeg', 320, 240), { filename: 'c.jpg', contentType: 'image/jpeg' });
+      const img = await upload(node, await makeScene('jpeg', 320, 240), {
+        filename: 'c.jpg',
+        contentType: 'image/jpeg',
+      });
       const url = cdnUrl(node, accountHashOf(img), img.id, 'public');
       await until('the listener up', async () => (await memoEnabled(node)) === 1);
       await silentTtl(4000);

@@ -17,7 +17,9 @@ beforeAll(async () => {
 afterAll(() => srv.close());
 
 const stats = (token: string) =>
-  fetch(`${srv.apiBase}/accounts/${srv.accountId}/images/v1/stats`, { headers: { authorization: `Bearer ${token}` } });
+  fetch(`${srv.apiBase}/accounts/${srv.accountId}/images/v1/stats`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
 
 describe('pictor token list / revoke', () => {
   it('lists ids, permissions and creation times without secrets; a revoked token is refused by the running server at once', async () => {
@@ -28,14 +30,20 @@ describe('pictor token list / revoke', () => {
 
     const listed = await cli(['token', 'list', '--account', srv.accountId], env);
     expect(listed.code, listed.stderr).toBe(0);
-    const tokens = JSON.parse(listed.stdout) as Array<{ id: string; permissions: string[]; createdAt: string; label: string }>;
+    const tokens = JSON.parse(listed.stdout) as Array<{
+      id: string;
+      permissions: string[];
+      createdAt: string;
+      label: string;
+    }>;
     expect(tokens.length).toBeGreaterThanOrEqual(2);
     for (const t of tokens) {
       expect(t.id).toMatch(/^[0-9a-f]{32}$/);
       expect(Number.isFinite(Date.parse(t.createdAt))).toBe(true);
     }
     // Never the secret, nor its full hash.
-    for (const secret of [token, TEST_TOKEN, hashSecret(token), hashSecret(TEST_TOKEN)]) expect(listed.stdout).not.toContain(secret);
+    for (const secret of [token, TEST_TOKEN, hashSecret(token), hashSecret(TEST_TOKEN)])
+      expect(listed.stdout).not.toContain(secret);
     const mine = tokens.find((t) => t.id === hashSecret(token).slice(0, 32))!;
     expect(mine.permissions).toEqual(['read']);
 
@@ -46,7 +54,9 @@ describe('pictor token list / revoke', () => {
     expect(((await refused.json()) as { errors: Array<{ code: number }> }).errors[0]!.code).toBe(9109);
     // The other tokens still work; the revoked one is gone from the list.
     expect((await stats(TEST_TOKEN)).status).toBe(200);
-    const after = JSON.parse((await cli(['token', 'list', '--account', srv.accountId], env)).stdout) as Array<{ id: string }>;
+    const after = JSON.parse(
+      (await cli(['token', 'list', '--account', srv.accountId], env)).stdout,
+    ) as Array<{ id: string }>;
     expect(after.map((t) => t.id)).not.toContain(mine.id);
     const again = await cli(['token', 'revoke', mine.id], env);
     expect(again.code).toBe(1);
@@ -61,7 +71,10 @@ describe('pictor account create --hash / account list', () => {
     expect(created.code, created.stderr).toBe(0);
     const account = JSON.parse(created.stdout) as { accountId: string; accountHash: string };
     expect(account.accountHash).toBe(hash);
-    const list = JSON.parse((await cli(['account', 'list'], env)).stdout) as Array<{ id: string; hash: string }>;
+    const list = JSON.parse((await cli(['account', 'list'], env)).stdout) as Array<{
+      id: string;
+      hash: string;
+    }>;
     expect(list).toContainEqual(expect.objectContaining({ id: account.accountId, hash }));
     expect(list).toContainEqual(expect.objectContaining({ id: srv.accountId }));
     const taken = await cli(['account', 'create', '--hash', hash], env);

@@ -44,7 +44,15 @@ interface Node {
 
 async function startNode(env: Record<string, string> = {}): Promise<Node> {
   const dir = mkdtempSync(join(tmpdir(), 'pictor-heads-'));
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', PICTOR_DATA_DIR: dir, PICTOR_ACCOUNT_ID: TEST_ACCOUNT_ID, PICTOR_API_TOKEN: TEST_TOKEN, LOG_LEVEL: 'info', ...env });
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    PICTOR_DATA_DIR: dir,
+    PICTOR_ACCOUNT_ID: TEST_ACCOUNT_ID,
+    PICTOR_API_TOKEN: TEST_TOKEN,
+    LOG_LEVEL: 'info',
+    ...env,
+  });
   const composition = await compose(config);
   const boot = await bootstrap(config, composition.api.accounts);
   const logs: string[] = [];
@@ -54,7 +62,11 @@ async function startNode(env: Record<string, string> = {}): Promise<Node> {
       done();
     },
   });
-  const app = await buildApp({ api: composition.api, delivery: composition.delivery, logger: pino({ level: 'info' }, sink) });
+  const app = await buildApp({
+    api: composition.api,
+    delivery: composition.delivery,
+    logger: pino({ level: 'info' }, sink),
+  });
   await app.ready();
   return {
     dir,
@@ -71,7 +83,11 @@ async function startNode(env: Record<string, string> = {}): Promise<Node> {
 }
 
 async function uploadTo(node: Node, data: Buffer, id: string): Promise<void> {
-  await node.composition.api.images.upload({ accountId: TEST_ACCOUNT_ID, file: { data, filename: `${id}.bin` }, id });
+  await node.composition.api.images.upload({
+    accountId: TEST_ACCOUNT_ID,
+    file: { data, filename: `${id}.bin` },
+    id,
+  });
 }
 
 /** A server that only runs the fast path (599 when it declines), on the node's delivery context. */
@@ -94,7 +110,8 @@ const TRANSPORT = new Set(['date', 'connection', 'keep-alive', 'transfer-encodin
 
 function comparable(headers: Record<string, string | string[] | number | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) if (!TRANSPORT.has(k.toLowerCase()) && v !== undefined) out[k.toLowerCase()] = String(v);
+  for (const [k, v] of Object.entries(headers))
+    if (!TRANSPORT.has(k.toLowerCase()) && v !== undefined) out[k.toLowerCase()] = String(v);
   return out;
 }
 
@@ -110,7 +127,13 @@ let fast: { url: string; close(): Promise<void> };
 beforeAll(async () => {
   node = await startNode();
   fast = await fastPathOnly(node);
-  await uploadTo(node, await sharp({ create: { width: 300, height: 200, channels: 3, background: '#884422' } }).jpeg().toBuffer(), 'photo');
+  await uploadTo(
+    node,
+    await sharp({ create: { width: 300, height: 200, channels: 3, background: '#884422' } })
+      .jpeg()
+      .toBuffer(),
+    'photo',
+  );
   await uploadTo(node, SVG, 'logo');
 });
 
@@ -140,11 +163,18 @@ describe('one head for the fast path and the full route', () => {
       const h = fetchHeaders(viaFast.headers);
       expect(h['x-content-type-options']).toBe('nosniff');
       expect(h['access-control-allow-origin']).toBe('*');
-      if (id === 'logo') expect(h['content-security-policy']).toBe("default-src 'none'; style-src 'unsafe-inline'; img-src data:");
+      if (id === 'logo')
+        expect(h['content-security-policy']).toBe(
+          "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+        );
 
       const etag = h.etag!;
       const fast304 = await fetch(`${fast.url}${path}`, { headers: { accept, 'if-none-match': etag } });
-      const route304 = await node.app.inject({ method: 'GET', url: path, headers: { accept, 'if-none-match': etag } });
+      const route304 = await node.app.inject({
+        method: 'GET',
+        url: path,
+        headers: { accept, 'if-none-match': etag },
+      });
       expect(fast304.status).toBe(304);
       expect(route304.statusCode).toBe(304);
       expect(fetchHeaders(fast304.headers)).toEqual(comparable(route304.headers));
@@ -164,7 +194,13 @@ describe('one head for the fast path and the full route', () => {
 
 describe('an internal failure', () => {
   it('is logged with its stack and answered 500 with err=5500, never 9412', async () => {
-    await uploadTo(node, await sharp({ create: { width: 40, height: 40, channels: 3, background: '#123123' } }).png().toBuffer(), 'broken');
+    await uploadTo(
+      node,
+      await sharp({ create: { width: 40, height: 40, channels: 3, background: '#123123' } })
+        .png()
+        .toBuffer(),
+      'broken',
+    );
     const images = node.composition.delivery.images;
     const original = images.original.bind(images);
     images.original = async () => {
@@ -172,18 +208,32 @@ describe('an internal failure', () => {
     };
     try {
       node.logs.length = 0;
-      const res = await node.app.inject({ method: 'GET', url: `/cdn-cgi/imagedelivery/${node.hash}/broken/public` });
+      const res = await node.app.inject({
+        method: 'GET',
+        url: `/cdn-cgi/imagedelivery/${node.hash}/broken/public`,
+      });
       expect(res.statusCode).toBe(500);
       expect(res.headers['cf-resized']).toBe('err=5500');
       expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
       expect(res.body).not.toContain('9412');
       expect(res.body).not.toContain('decoded');
-      const entry = node.logs.map((l) => JSON.parse(l) as { level: number; msg: string; err?: { message: string; stack: string; type: string } }).find((l) => l.err);
+      const entry = node.logs
+        .map(
+          (l) =>
+            JSON.parse(l) as {
+              level: number;
+              msg: string;
+              err?: { message: string; stack: string; type: string };
+            },
+        )
+        .find((l) => l.err);
       expect(entry, node.logs.join('')).toBeDefined();
       expect(entry!.level).toBe(50);
       expect(entry!.err!.type).toBe('TypeError');
       expect(entry!.err!.message).toContain('injected internal failure');
-      expect(entry!.err!.stack).toMatch(/TypeError: injected internal failure[\s\S]*delivery-heads\.test\.ts/);
+      expect(entry!.err!.stack).toMatch(
+        /TypeError: injected internal failure[\s\S]*delivery-heads\.test\.ts/,
+      );
     } finally {
       images.original = original;
     }
@@ -191,16 +241,28 @@ describe('an internal failure', () => {
 
   it('a real decode failure is still 9412', async () => {
     // A PNG whose pixel data is garbage: the header (and so the upload) reads fine, decoding fails.
-    const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#ff0000' } }).png({ compressionLevel: 0 }).toBuffer();
+    const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#ff0000' } })
+      .png({ compressionLevel: 0 })
+      .toBuffer();
     const idat = png.indexOf('IDAT');
     const corrupt = Buffer.from(png);
     for (let i = idat + 8; i < idat + 200; i++) corrupt[i] = 0xff;
     const images = node.composition.delivery.images;
-    await uploadTo(node, await sharp({ create: { width: 64, height: 64, channels: 3, background: '#00ff00' } }).png().toBuffer(), 'corrupt');
+    await uploadTo(
+      node,
+      await sharp({ create: { width: 64, height: 64, channels: 3, background: '#00ff00' } })
+        .png()
+        .toBuffer(),
+      'corrupt',
+    );
     const original = images.original.bind(images);
     images.original = async () => corrupt;
     try {
-      const res = await node.app.inject({ method: 'GET', url: `/cdn-cgi/imagedelivery/${node.hash}/corrupt/public`, headers: { accept: 'image/webp' } });
+      const res = await node.app.inject({
+        method: 'GET',
+        url: `/cdn-cgi/imagedelivery/${node.hash}/corrupt/public`,
+        headers: { accept: 'image/webp' },
+      });
       expect(res.statusCode, res.body).toBe(415);
       expect(res.headers['cf-resized']).toBe('err=9412');
     } finally {
@@ -211,19 +273,31 @@ describe('an internal failure', () => {
 
 describe('CORS and the delivery error form', () => {
   it('Access-Control-Allow-Origin: * on errors by default, and an OPTIONS preflight', async () => {
-    const missing = await node.app.inject({ method: 'GET', url: `/cdn-cgi/imagedelivery/${node.hash}/nope/public`, headers: { origin: 'http://127.0.0.1:3000' } });
+    const missing = await node.app.inject({
+      method: 'GET',
+      url: `/cdn-cgi/imagedelivery/${node.hash}/nope/public`,
+      headers: { origin: 'http://127.0.0.1:3000' },
+    });
     expect(missing.statusCode).toBe(404);
     expect(missing.headers['access-control-allow-origin']).toBe('*');
     const pre = await node.app.inject({
       method: 'OPTIONS',
       url: `/cdn-cgi/imagedelivery/${node.hash}/photo/public`,
-      headers: { origin: 'http://127.0.0.1:3000', 'access-control-request-method': 'GET', 'access-control-request-headers': 'x-custom' },
+      headers: {
+        origin: 'http://127.0.0.1:3000',
+        'access-control-request-method': 'GET',
+        'access-control-request-headers': 'x-custom',
+      },
     });
     expect(pre.statusCode).toBe(204);
     expect(pre.headers['access-control-allow-origin']).toBe('*');
     expect(pre.headers['access-control-allow-methods']).toBe('GET, HEAD, OPTIONS');
     expect(pre.headers['access-control-allow-headers']).toBe('x-custom');
-    const preT = await node.app.inject({ method: 'OPTIONS', url: '/cdn-cgi/image/width=10/a.png', headers: { origin: 'http://127.0.0.1:3000' } });
+    const preT = await node.app.inject({
+      method: 'OPTIONS',
+      url: '/cdn-cgi/image/width=10/a.png',
+      headers: { origin: 'http://127.0.0.1:3000' },
+    });
     expect(preT.statusCode).toBe(204);
   });
 
@@ -231,13 +305,27 @@ describe('CORS and the delivery error form', () => {
     const listed = await startNode({ PICTOR_CORS_ORIGINS: 'http://127.0.0.1:3000, https://app.pictor.test' });
     const fastListed = await fastPathOnly(listed);
     try {
-      await uploadTo(listed, await sharp({ create: { width: 30, height: 30, channels: 3, background: '#000000' } }).png().toBuffer(), 'p');
+      await uploadTo(
+        listed,
+        await sharp({ create: { width: 30, height: 30, channels: 3, background: '#000000' } })
+          .png()
+          .toBuffer(),
+        'p',
+      );
       const path = `/cdn-cgi/imagedelivery/${listed.hash}/p/public`;
-      const ok = await listed.app.inject({ method: 'GET', url: path, headers: { origin: 'https://app.pictor.test' } });
+      const ok = await listed.app.inject({
+        method: 'GET',
+        url: path,
+        headers: { origin: 'https://app.pictor.test' },
+      });
       expect(ok.statusCode).toBe(200);
       expect(ok.headers['access-control-allow-origin']).toBe('https://app.pictor.test');
       expect(ok.headers.vary).toBe('Accept, Origin');
-      const other = await listed.app.inject({ method: 'GET', url: path, headers: { origin: 'https://evil.pictor.test' } });
+      const other = await listed.app.inject({
+        method: 'GET',
+        url: path,
+        headers: { origin: 'https://evil.pictor.test' },
+      });
       expect(other.headers['access-control-allow-origin']).toBeUndefined();
       // The fast path applies the same policy per request.
       const f = await fetch(`${fastListed.url}${path}`, { headers: { origin: 'http://127.0.0.1:3000' } });
@@ -253,7 +341,10 @@ describe('CORS and the delivery error form', () => {
 
   it('a malformed percent-escape in a delivery URL answers the delivery error form, not the JSON 7003', async () => {
     const address = await node.app.listen({ port: 0, host: '127.0.0.1' });
-    for (const path of [`/cdn-cgi/imagedelivery/${node.hash}/a%zzb/public`, '/cdn-cgi/image/width=100/a%zz.png']) {
+    for (const path of [
+      `/cdn-cgi/imagedelivery/${node.hash}/a%zzb/public`,
+      '/cdn-cgi/image/width=100/a%zz.png',
+    ]) {
       const res = await fetch(`${address}${path}`);
       const body = await res.text();
       expect(res.status, body).toBe(400);

@@ -76,8 +76,16 @@ describe('signed URLs (digest §6)', () => {
 
   beforeAll(async () => {
     srv = await startDeliveryServer({ PICTOR_DELIVERY_PORT: '0' });
-    const a = await upload(srv, await makeScene('jpeg', 900, 600), { filename: 'p.jpg', contentType: 'image/jpeg', requireSignedURLs: true });
-    const b = await upload(srv, await makeScene('jpeg', 600, 900), { filename: 'q.jpg', contentType: 'image/jpeg', requireSignedURLs: true });
+    const a = await upload(srv, await makeScene('jpeg', 900, 600), {
+      filename: 'p.jpg',
+      contentType: 'image/jpeg',
+      requireSignedURLs: true,
+    });
+    const b = await upload(srv, await makeScene('jpeg', 600, 900), {
+      filename: 'q.jpg',
+      contentType: 'image/jpeg',
+      requireSignedURLs: true,
+    });
     expect(a.requireSignedURLs).toBe(true);
     hash = accountHashOf(a);
     privateId = a.id;
@@ -101,7 +109,10 @@ describe('signed URLs (digest §6)', () => {
   it('a valid signature over the bare path → 200, Cache-Control private with max-age ≤ exp − now', async () => {
     const before = nowSeconds();
     const exp = before + 3600;
-    const res = await fetchBytes(signedUrl(cdnUrl(srv, hash, privateId, 'public'), `/${hash}/${privateId}/public`, exp, defaultKey), { accept: ACCEPT });
+    const res = await fetchBytes(
+      signedUrl(cdnUrl(srv, hash, privateId, 'public'), `/${hash}/${privateId}/public`, exp, defaultKey),
+      { accept: ACCEPT },
+    );
     expectServed(res);
     const cc = res.headers.get('cache-control') ?? '';
     const m = /^private, max-age=(\d+)$/.exec(cc);
@@ -116,7 +127,10 @@ describe('signed URLs (digest §6)', () => {
   it('a short expiry caps max-age', async () => {
     const before = nowSeconds();
     const exp = before + 120;
-    const res = await fetchBytes(signedUrl(cdnUrl(srv, hash, privateId, 'public'), `/${hash}/${privateId}/public`, exp, defaultKey), { accept: ACCEPT });
+    const res = await fetchBytes(
+      signedUrl(cdnUrl(srv, hash, privateId, 'public'), `/${hash}/${privateId}/public`, exp, defaultKey),
+      { accept: ACCEPT },
+    );
     expectServed(res);
     const maxAge = Number(/max-age=(\d+)/.exec(res.headers.get('cache-control') ?? '')?.[1]);
     expect(res.headers.get('cache-control')).toMatch(/^private,/);
@@ -126,7 +140,12 @@ describe('signed URLs (digest §6)', () => {
   it('a valid signature over the full /cdn-cgi/imagedelivery path → 200', async () => {
     const exp = nowSeconds() + 600;
     const res = await fetchBytes(
-      signedUrl(cdnUrl(srv, hash, privateId, 'public'), `/cdn-cgi/imagedelivery/${hash}/${privateId}/public`, exp, defaultKey),
+      signedUrl(
+        cdnUrl(srv, hash, privateId, 'public'),
+        `/cdn-cgi/imagedelivery/${hash}/${privateId}/public`,
+        exp,
+        defaultKey,
+      ),
       { accept: ACCEPT },
     );
     expectServed(res);
@@ -136,58 +155,105 @@ describe('signed URLs (digest §6)', () => {
   it('a signed bare-form URL on the delivery port → 200', async () => {
     const exp = nowSeconds() + 600;
     const path = `/${hash}/${privateId}/public`;
-    expectServed(await fetchBytes(signedUrl(`${srv.deliveryUrl}${path}`, path, exp, defaultKey), { accept: ACCEPT }));
+    expectServed(
+      await fetchBytes(signedUrl(`${srv.deliveryUrl}${path}`, path, exp, defaultKey), { accept: ACCEPT }),
+    );
     expectDenied(await fetchBytes(`${srv.deliveryUrl}${path}`, { accept: ACCEPT }));
   });
 
   it('expired → 403', async () => {
     const exp = nowSeconds() - 30;
-    expectDenied(await fetchBytes(signedUrl(cdnUrl(srv, hash, privateId, 'public'), `/${hash}/${privateId}/public`, exp, defaultKey), { accept: ACCEPT }));
+    expectDenied(
+      await fetchBytes(
+        signedUrl(cdnUrl(srv, hash, privateId, 'public'), `/${hash}/${privateId}/public`, exp, defaultKey),
+        { accept: ACCEPT },
+      ),
+    );
   });
 
   it('tampered signature → 403', async () => {
     const exp = nowSeconds() + 600;
     const sig = hmacHex(`/${hash}/${privateId}/public?exp=${exp}`, defaultKey);
     const flipped = `${sig.slice(0, 10)}${sig[10] === '0' ? '1' : '0'}${sig.slice(11)}`;
-    expectDenied(await fetchBytes(`${cdnUrl(srv, hash, privateId, 'public')}?exp=${exp}&sig=${flipped}`, { accept: ACCEPT }));
-    expectDenied(await fetchBytes(`${cdnUrl(srv, hash, privateId, 'public')}?exp=${exp}&sig=${sig.toUpperCase().replace(/[0-9]/g, 'A')}`, { accept: ACCEPT }));
-    expectDenied(await fetchBytes(`${cdnUrl(srv, hash, privateId, 'public')}?exp=${exp}&sig=`, { accept: ACCEPT }));
+    expectDenied(
+      await fetchBytes(`${cdnUrl(srv, hash, privateId, 'public')}?exp=${exp}&sig=${flipped}`, {
+        accept: ACCEPT,
+      }),
+    );
+    expectDenied(
+      await fetchBytes(
+        `${cdnUrl(srv, hash, privateId, 'public')}?exp=${exp}&sig=${sig.toUpperCase().replace(/[0-9]/g, 'A')}`,
+        { accept: ACCEPT },
+      ),
+    );
+    expectDenied(
+      await fetchBytes(`${cdnUrl(srv, hash, privateId, 'public')}?exp=${exp}&sig=`, { accept: ACCEPT }),
+    );
   });
 
   it('tampered exp (same signature) → 403', async () => {
     const exp = nowSeconds() + 600;
     const sig = hmacHex(`/${hash}/${privateId}/public?exp=${exp}`, defaultKey);
-    expectDenied(await fetchBytes(`${cdnUrl(srv, hash, privateId, 'public')}?exp=${exp + 1000}&sig=${sig}`, { accept: ACCEPT }));
+    expectDenied(
+      await fetchBytes(`${cdnUrl(srv, hash, privateId, 'public')}?exp=${exp + 1000}&sig=${sig}`, {
+        accept: ACCEPT,
+      }),
+    );
   });
 
   it('the same signature on another variant → 403', async () => {
     const exp = nowSeconds() + 600;
     const sig = hmacHex(`/${hash}/${privateId}/public?exp=${exp}`, defaultKey);
-    expectDenied(await fetchBytes(`${cdnUrl(srv, hash, privateId, 'thumb')}?exp=${exp}&sig=${sig}`, { accept: ACCEPT }));
+    expectDenied(
+      await fetchBytes(`${cdnUrl(srv, hash, privateId, 'thumb')}?exp=${exp}&sig=${sig}`, { accept: ACCEPT }),
+    );
     // …while that variant's own signature works.
-    expectServed(await fetchBytes(signedUrl(cdnUrl(srv, hash, privateId, 'thumb'), `/${hash}/${privateId}/thumb`, exp, defaultKey), { accept: ACCEPT }));
+    expectServed(
+      await fetchBytes(
+        signedUrl(cdnUrl(srv, hash, privateId, 'thumb'), `/${hash}/${privateId}/thumb`, exp, defaultKey),
+        { accept: ACCEPT },
+      ),
+    );
   });
 
   it('the same signature on another image → 403', async () => {
     const exp = nowSeconds() + 600;
     const sig = hmacHex(`/${hash}/${privateId}/public?exp=${exp}`, defaultKey);
-    expectDenied(await fetchBytes(`${cdnUrl(srv, hash, otherPrivateId, 'public')}?exp=${exp}&sig=${sig}`, { accept: ACCEPT }));
+    expectDenied(
+      await fetchBytes(`${cdnUrl(srv, hash, otherPrivateId, 'public')}?exp=${exp}&sig=${sig}`, {
+        accept: ACCEPT,
+      }),
+    );
   });
 
   it('a second key works, and its signatures stop working once it is deleted', async () => {
-    const afterPut = (await api<{ keys: Array<{ name: string; value: string }> }>(srv, 'PUT', '/v1/keys/second')).keys;
+    const afterPut = (
+      await api<{ keys: Array<{ name: string; value: string }> }>(srv, 'PUT', '/v1/keys/second')
+    ).keys;
     const second = afterPut.find((k) => k.name === 'second');
     expect(second, JSON.stringify(afterPut)).toBeDefined();
     expect(second!.value).not.toBe(defaultKey);
     expect((await listKeys(srv)).map((k) => k.name).sort()).toEqual(['default', 'second']);
 
     const exp = nowSeconds() + 600;
-    const url = signedUrl(cdnUrl(srv, hash, privateId, 'public'), `/${hash}/${privateId}/public`, exp, second!.value);
+    const url = signedUrl(
+      cdnUrl(srv, hash, privateId, 'public'),
+      `/${hash}/${privateId}/public`,
+      exp,
+      second!.value,
+    );
     expectServed(await fetchBytes(url, { accept: ACCEPT }));
     // The default key keeps working alongside.
-    expectServed(await fetchBytes(signedUrl(cdnUrl(srv, hash, privateId, 'public'), `/${hash}/${privateId}/public`, exp, defaultKey), { accept: ACCEPT }));
+    expectServed(
+      await fetchBytes(
+        signedUrl(cdnUrl(srv, hash, privateId, 'public'), `/${hash}/${privateId}/public`, exp, defaultKey),
+        { accept: ACCEPT },
+      ),
+    );
 
-    const afterDelete = (await api<{ keys: Array<{ name: string; value: string }> }>(srv, 'DELETE', '/v1/keys/second')).keys;
+    const afterDelete = (
+      await api<{ keys: Array<{ name: string; value: string }> }>(srv, 'DELETE', '/v1/keys/second')
+    ).keys;
     expect(afterDelete.map((k) => k.name)).toEqual(['default']);
     expectDenied(await fetchBytes(url, { accept: ACCEPT }));
   });
@@ -207,7 +273,10 @@ describe('signed URLs (digest §6)', () => {
       expect(unsigned.status, show(unsigned)).toBe(403);
       expect(unsigned.headers.get('cf-resized') ?? '').toMatch(/^err=\d+$/);
       const exp = nowSeconds() + 600;
-      const signed = await fetchBytes(signedUrl(cdnUrl(srv, hash, privateId, 'w=100'), `/${hash}/${privateId}/w=100`, exp, defaultKey), { accept: ACCEPT });
+      const signed = await fetchBytes(
+        signedUrl(cdnUrl(srv, hash, privateId, 'w=100'), `/${hash}/${privateId}/w=100`, exp, defaultKey),
+        { accept: ACCEPT },
+      );
       expect(signed.status, show(signed)).toBe(403);
     } finally {
       await patchConfig(srv, { flexible_variants: false });
@@ -230,7 +299,10 @@ describe('purge: the next GET after each purging call reflects the change', () =
   }
 
   async function freshImage(name: string): Promise<string> {
-    const img = await upload(srv, await makeScene('jpeg', 1200, 800), { filename: `${name}.jpg`, contentType: 'image/jpeg' });
+    const img = await upload(srv, await makeScene('jpeg', 1200, 800), {
+      filename: `${name}.jpg`,
+      contentType: 'image/jpeg',
+    });
     hash = accountHashOf(img);
     return img.id;
   }

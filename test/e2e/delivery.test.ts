@@ -54,7 +54,13 @@ interface Box {
 }
 
 /** Boxes: shrinking (600², 500²), enlarging (1600²) and one-dimension variants. */
-const BOXES: readonly Box[] = [{ width: 600, height: 600 }, { width: 1600, height: 1600 }, { width: 500, height: 500 }, { width: 300 }, { height: 300 }];
+const BOXES: readonly Box[] = [
+  { width: 600, height: 600 },
+  { width: 1600, height: 1600 },
+  { width: 500, height: 500 },
+  { width: 300 },
+  { height: 300 },
+];
 
 interface Source {
   name: string;
@@ -102,28 +108,81 @@ function expectedSize(W: number, H: number, fit: Fit, box: Box): [number, number
 }
 
 /** Hard-coded expectations (digest examples and hand-computed cases), cross-checked against `expectedSize`. */
-const HARD_CODED: ReadonlyArray<{ source: string; fit: Fit; box: Box; out: [number, number]; note: string }> = [
-  { source: 'digest', fit: 'scale-down', box: { width: 500, height: 500 }, out: [500, 333], note: 'digest §5.4 example' },
-  { source: 'digest', fit: 'cover', box: { width: 500, height: 500 }, out: [500, 500], note: 'digest §5.4 example' },
-  { source: 'digest', fit: 'contain', box: { width: 500, height: 500 }, out: [500, 333], note: '' },
-  { source: 'landscape', fit: 'contain', box: { width: 1600, height: 1600 }, out: [1600, 1067], note: 'enlarges' },
-  { source: 'landscape', fit: 'scale-down', box: { width: 1600, height: 1600 }, out: [1200, 800], note: 'never enlarges' },
-  { source: 'landscape', fit: 'crop', box: { width: 600, height: 600 }, out: [600, 600], note: 'larger: as cover' },
-  { source: 'landscape', fit: 'pad', box: { width: 300 }, out: [300, 200], note: '' },
-  { source: 'portrait', fit: 'scale-down', box: { width: 600, height: 600 }, out: [400, 600], note: '' },
-  { source: 'portrait', fit: 'contain', box: { width: 1600, height: 1600 }, out: [1067, 1600], note: '' },
-  { source: 'portrait', fit: 'cover', box: { height: 300 }, out: [200, 300], note: '' },
-  { source: 'small', fit: 'scale-down', box: { width: 1600, height: 1600 }, out: [200, 100], note: '' },
-  { source: 'small', fit: 'contain', box: { width: 1600, height: 1600 }, out: [1600, 800], note: '' },
-  { source: 'small', fit: 'cover', box: { width: 600, height: 600 }, out: [600, 600], note: 'enlarges' },
-  { source: 'small', fit: 'crop', box: { width: 600, height: 600 }, out: [200, 100], note: 'smaller: as scale-down' },
-  { source: 'small', fit: 'pad', box: { width: 1600, height: 1600 }, out: [1600, 1600], note: '' },
-  { source: 'small', fit: 'contain', box: { width: 300 }, out: [300, 150], note: 'one side: matched exactly' },
-  { source: 'small', fit: 'scale-down', box: { height: 300 }, out: [200, 100], note: '' },
-];
+const HARD_CODED: ReadonlyArray<{ source: string; fit: Fit; box: Box; out: [number, number]; note: string }> =
+  [
+    {
+      source: 'digest',
+      fit: 'scale-down',
+      box: { width: 500, height: 500 },
+      out: [500, 333],
+      note: 'digest §5.4 example',
+    },
+    {
+      source: 'digest',
+      fit: 'cover',
+      box: { width: 500, height: 500 },
+      out: [500, 500],
+      note: 'digest §5.4 example',
+    },
+    { source: 'digest', fit: 'contain', box: { width: 500, height: 500 }, out: [500, 333], note: '' },
+    {
+      source: 'landscape',
+      fit: 'contain',
+      box: { width: 1600, height: 1600 },
+      out: [1600, 1067],
+      note: 'enlarges',
+    },
+    {
+      source: 'landscape',
+      fit: 'scale-down',
+      box: { width: 1600, height: 1600 },
+      out: [1200, 800],
+      note: 'never enlarges',
+    },
+    {
+      source: 'landscape',
+      fit: 'crop',
+      box: { width: 600, height: 600 },
+      out: [600, 600],
+      note: 'larger: as cover',
+    },
+    { source: 'landscape', fit: 'pad', box: { width: 300 }, out: [300, 200], note: '' },
+    { source: 'portrait', fit: 'scale-down', box: { width: 600, height: 600 }, out: [400, 600], note: '' },
+    { source: 'portrait', fit: 'contain', box: { width: 1600, height: 1600 }, out: [1067, 1600], note: '' },
+    { source: 'portrait', fit: 'cover', box: { height: 300 }, out: [200, 300], note: '' },
+    { source: 'small', fit: 'scale-down', box: { width: 1600, height: 1600 }, out: [200, 100], note: '' },
+    { source: 'small', fit: 'contain', box: { width: 1600, height: 1600 }, out: [1600, 800], note: '' },
+    { source: 'small', fit: 'cover', box: { width: 600, height: 600 }, out: [600, 600], note: 'enlarges' },
+    {
+      source: 'small',
+      fit: 'crop',
+      box: { width: 600, height: 600 },
+      out: [200, 100],
+      note: 'smaller: as scale-down',
+    },
+    { source: 'small', fit: 'pad', box: { width: 1600, height: 1600 }, out: [1600, 1600], note: '' },
+    {
+      source: 'small',
+      fit: 'contain',
+      box: { width: 300 },
+      out: [300, 150],
+      note: 'one side: matched exactly',
+    },
+    { source: 'small', fit: 'scale-down', box: { height: 300 }, out: [200, 100], note: '' },
+  ];
 
-const boxLabel = (b: Box) => (b.width !== undefined && b.height !== undefined ? `${b.width}×${b.height}` : b.width !== undefined ? `w=${b.width}` : `h=${b.height}`);
-const boxSlug = (b: Box) => (b.width !== undefined && b.height !== undefined ? `${b.width}x${b.height}` : b.width !== undefined ? `w${b.width}` : `h${b.height}`);
+const boxLabel = (b: Box) =>
+  b.width !== undefined && b.height !== undefined
+    ? `${b.width}×${b.height}`
+    : b.width !== undefined
+      ? `w=${b.width}`
+      : `h=${b.height}`;
+const boxSlug = (b: Box) =>
+  b.width !== undefined && b.height !== undefined
+    ? `${b.width}x${b.height}`
+    : b.width !== undefined
+      ? `w${b.width}`
+      : `h${b.height}`;
 /** Variant names: letters and digits only (`scaledown600x600`, `coverw300`). */
 const variantName = (fit: Fit, b: Box) => `${fit.replace('-', '')}${boxSlug(b)}`;
 const sameBox = (a: Box, b: Box) => a.width === b.width && a.height === b.height;
@@ -156,7 +215,10 @@ const FIT_CASES: FitCase[] = SOURCES.flatMap((source) =>
 
 /** sharp's equivalent of a Cloudflare fit, for the perceptual reference. */
 function sharpResize(fit: Fit, box: Box): ResizeOptions {
-  const base: ResizeOptions = { ...(box.width !== undefined ? { width: box.width } : {}), ...(box.height !== undefined ? { height: box.height } : {}) };
+  const base: ResizeOptions = {
+    ...(box.width !== undefined ? { width: box.width } : {}),
+    ...(box.height !== undefined ? { height: box.height } : {}),
+  };
   switch (fit) {
     case 'scale-down':
       return { ...base, fit: 'inside', withoutEnlargement: true };
@@ -193,7 +255,9 @@ function renderTable(): string {
     '|---|---|---|---|---|',
   ];
   for (const c of FIT_CASES) {
-    const note = HARD_CODED.find((h) => h.source === c.source.name && h.fit === c.fit && sameBox(h.box, c.box))?.note;
+    const note = HARD_CODED.find(
+      (h) => h.source === c.source.name && h.fit === c.fit && sameBox(h.box, c.box),
+    )?.note;
     lines.push(
       `| ${c.source.name} ${c.source.width}×${c.source.height} | ${c.fit} | ${boxLabel(c.box)} | ${c.out[0]}×${c.out[1]} | ${c.hard ? `yes${note ? ` (${note})` : ''}` : ''} |`,
     );
@@ -205,10 +269,24 @@ function renderTable(): string {
 // Helpers
 // ---------------------------------------------------------------------------------------------------
 
-async function dims(buf: Buffer): Promise<{ format: string | undefined; compression: string | undefined; width: number; height: number; pages: number }> {
+async function dims(
+  buf: Buffer,
+): Promise<{
+  format: string | undefined;
+  compression: string | undefined;
+  width: number;
+  height: number;
+  pages: number;
+}> {
   const m = await sharp(buf, { animated: true }).metadata();
   const pages = m.pages ?? 1;
-  return { format: m.format, compression: m.compression, width: m.width ?? 0, height: pages > 1 ? (m.pageHeight ?? m.height ?? 0) : (m.height ?? 0), pages };
+  return {
+    format: m.format,
+    compression: m.compression,
+    width: m.width ?? 0,
+    height: pages > 1 ? (m.pageHeight ?? m.height ?? 0) : (m.height ?? 0),
+    pages,
+  };
 }
 
 /** The decoded format of a rendition: 'avif' for HEIF with AV1 compression, else sharp's name. */
@@ -241,7 +319,9 @@ describe('delivery', () => {
       images.set(s.name, await upload(srv, buf, { filename: `${s.name}.jpg`, contentType: 'image/jpeg' }));
     }
     hash = accountHashOf(images.get('landscape')!);
-    for (const fit of FITS) for (const box of BOXES) await createVariant(srv, variantName(fit, box), { fit, ...box, metadata: 'none' });
+    for (const fit of FITS)
+      for (const box of BOXES)
+        await createVariant(srv, variantName(fit, box), { fit, ...box, metadata: 'none' });
   });
 
   afterAll(async () => {
@@ -252,7 +332,10 @@ describe('delivery', () => {
     it('the hard-coded table agrees with the independent size function', () => {
       for (const h of HARD_CODED) {
         const s = SOURCES.find((x) => x.name === h.source)!;
-        expect(expectedSize(s.width, s.height, h.fit, h.box), `${h.source} ${h.fit} ${boxLabel(h.box)}`).toEqual(h.out);
+        expect(
+          expectedSize(s.width, s.height, h.fit, h.box),
+          `${h.source} ${h.fit} ${boxLabel(h.box)}`,
+        ).toEqual(h.out);
       }
       // Every hard-coded row is one of the asserted cases.
       expect(FIT_CASES.filter((c) => c.hard).length).toBe(HARD_CODED.length);
@@ -271,20 +354,34 @@ describe('delivery', () => {
       expectImage(res);
       const got = await dims(res.body);
       expect(got.format).toBe('jpeg');
-      expect([got.width, got.height], `${c.label}: server answered ${got.width}×${got.height}`).toEqual(c.out);
+      expect([got.width, got.height], `${c.label}: server answered ${got.width}×${got.height}`).toEqual(
+        c.out,
+      );
       if (c.hard) expect([got.width, got.height]).toEqual(c.hard);
       const reference = await sharp(original).resize(sharpResize(c.fit, c.box)).png().toBuffer();
       const distance = await dHashDistance(res.body, reference);
-      expect(distance, `dHash distance to sharp's ${JSON.stringify(sharpResize(c.fit, c.box))}`).toBeLessThanOrEqual(SIMILARITY_THRESHOLD);
+      expect(
+        distance,
+        `dHash distance to sharp's ${JSON.stringify(sharpResize(c.fit, c.box))}`,
+      ).toBeLessThanOrEqual(SIMILARITY_THRESHOLD);
     });
 
     it('dHash tells the renditions apart from a mirrored reference (the similarity check is not vacuous)', async () => {
       const original = originals.get('landscape')!;
-      const res = await fetchBytes(cdnUrl(srv, hash, images.get('landscape')!.id, 'cover600x600'), { accept: ACCEPT_ANY });
+      const res = await fetchBytes(cdnUrl(srv, hash, images.get('landscape')!.id, 'cover600x600'), {
+        accept: ACCEPT_ANY,
+      });
       expectImage(res);
-      const mirrored = await sharp(original).resize(sharpResize('cover', { width: 600, height: 600 })).flop().png().toBuffer();
+      const mirrored = await sharp(original)
+        .resize(sharpResize('cover', { width: 600, height: 600 }))
+        .flop()
+        .png()
+        .toBuffer();
       expect(await dHashDistance(res.body, mirrored)).toBeGreaterThan(SIMILARITY_THRESHOLD * 2);
-      const contained = await sharp(original).resize(sharpResize('pad', { width: 600, height: 600 })).png().toBuffer();
+      const contained = await sharp(original)
+        .resize(sharpResize('pad', { width: 600, height: 600 }))
+        .png()
+        .toBuffer();
       expect(await dHashDistance(res.body, contained)).toBeGreaterThan(SIMILARITY_THRESHOLD);
     });
   });
@@ -300,7 +397,10 @@ describe('delivery', () => {
     beforeAll(async () => {
       for (const s of sources) {
         const original = await s.make();
-        const img = await upload(srv, original, { filename: `neg.${s.format}`, contentType: `image/${s.format}` });
+        const img = await upload(srv, original, {
+          filename: `neg.${s.format}`,
+          contentType: `image/${s.format}`,
+        });
         ids.set(s.format, { id: img.id, original });
       }
     });
@@ -320,7 +420,10 @@ describe('delivery', () => {
       expect(res.headers.get('vary') ?? '', 'Vary must name Accept').toMatch(/(^|,\s*)accept(\s*,|$)/i);
       const got = await dims(res.body);
       expect([got.width, got.height]).toEqual([400, 300]);
-      const reference = await sharp(original).resize({ width: 1366, height: 768, fit: 'inside', withoutEnlargement: true }).png().toBuffer();
+      const reference = await sharp(original)
+        .resize({ width: 1366, height: 768, fit: 'inside', withoutEnlargement: true })
+        .png()
+        .toBuffer();
       expect(await dHashDistance(res.body, reference)).toBeLessThanOrEqual(SIMILARITY_THRESHOLD);
     });
 
@@ -342,7 +445,9 @@ describe('delivery', () => {
       expectImage(bare);
       const [a, b] = [await dims(cdn.body), await dims(bare.body)];
       expect([b.width, b.height]).toEqual([a.width, a.height]);
-      expect([b.width, b.height]).toEqual(expectedSize(1200, 800, 'scale-down', { width: 1366, height: 768 }));
+      expect([b.width, b.height]).toEqual(
+        expectedSize(1200, 800, 'scale-down', { width: 1366, height: 768 }),
+      );
       expect(b.format).toBe(a.format);
     });
 
@@ -353,12 +458,18 @@ describe('delivery', () => {
       const res = await fetchBytes(url!, { accept: ACCEPT_ANY });
       expectImage(res);
       const d = await dims(res.body);
-      expect([d.width, d.height]).toEqual(expectedSize(800, 1200, 'scale-down', { width: 1366, height: 768 }));
+      expect([d.width, d.height]).toEqual(
+        expectedSize(800, 1200, 'scale-down', { width: 1366, height: 768 }),
+      );
     });
 
     it('a custom id with slashes delivers at <hash>/shop/shoes/red.png/public', async () => {
       const original = await makeScene('png', 240, 160);
-      const img = await upload(srv, original, { filename: 'red.png', contentType: 'image/png', id: 'shop/shoes/red.png' });
+      const img = await upload(srv, original, {
+        filename: 'red.png',
+        contentType: 'image/png',
+        id: 'shop/shoes/red.png',
+      });
       expect(img.id).toBe('shop/shoes/red.png');
       const url = `${srv.url}/cdn-cgi/imagedelivery/${hash}/shop/shoes/red.png/public`;
       expect(img.variants).toContain(url);
@@ -368,14 +479,19 @@ describe('delivery', () => {
       expect(d.format).toBe('png');
       expect([d.width, d.height]).toEqual([240, 160]);
       expect(await dHashDistance(res.body, original)).toBeLessThanOrEqual(SIMILARITY_THRESHOLD);
-      const bare = await fetchBytes(`${srv.deliveryUrl}/${hash}/shop/shoes/red.png/public`, { accept: ACCEPT_ANY });
+      const bare = await fetchBytes(`${srv.deliveryUrl}/${hash}/shop/shoes/red.png/public`, {
+        accept: ACCEPT_ANY,
+      });
       expectImage(bare);
     });
   });
 
   describe('source handling', () => {
     it('EXIF orientation 6 is applied: a 300×200 JPEG delivers 200×300', async () => {
-      const original = await sharp(await makeScene('jpeg', 300, 200)).withMetadata({ orientation: 6 }).jpeg().toBuffer();
+      const original = await sharp(await makeScene('jpeg', 300, 200))
+        .withMetadata({ orientation: 6 })
+        .jpeg()
+        .toBuffer();
       const m = await sharp(original).metadata();
       expect([m.width, m.height, m.orientation]).toEqual([300, 200, 6]);
       const img = await upload(srv, original, { filename: 'rotated.jpg', contentType: 'image/jpeg' });
@@ -470,7 +586,10 @@ describe('caching headers (digest §5.6)', () => {
 
   beforeAll(async () => {
     srv = await startDeliveryServer();
-    const img = await upload(srv, await makeScene('jpeg', 640, 480), { filename: 'c.jpg', contentType: 'image/jpeg' });
+    const img = await upload(srv, await makeScene('jpeg', 640, 480), {
+      filename: 'c.jpg',
+      contentType: 'image/jpeg',
+    });
     url = cdnUrl(srv, accountHashOf(img), img.id, 'public');
   });
 
@@ -536,7 +655,10 @@ describe('delivery errors (digest §5.7) and flexible variants (§5.3)', () => {
 
   beforeAll(async () => {
     srv = await startDeliveryServer();
-    const img = await upload(srv, await makeScene('jpeg', 1200, 800), { filename: 'e.jpg', contentType: 'image/jpeg' });
+    const img = await upload(srv, await makeScene('jpeg', 1200, 800), {
+      filename: 'e.jpg',
+      contentType: 'image/jpeg',
+    });
     hash = accountHashOf(img);
     id = img.id;
   });
@@ -586,12 +708,17 @@ describe('delivery errors (digest §5.7) and flexible variants (§5.3)', () => {
     });
 
     it('w=400,h=300,fit=cover → exactly 400×300', async () => {
-      const original = await fetchBytes(`${srv.images}/v1/${id}/blob`, { authorization: `Bearer ${srv.token}` });
+      const original = await fetchBytes(`${srv.images}/v1/${id}/blob`, {
+        authorization: `Bearer ${srv.token}`,
+      });
       const res = await fetchBytes(cdnUrl(srv, hash, id, 'w=400,h=300,fit=cover'), { accept: ACCEPT_AVIF });
       expectImage(res);
       const d = await dims(res.body);
       expect([d.width, d.height]).toEqual([400, 300]);
-      const reference = await sharp(original.body).resize({ width: 400, height: 300, fit: 'cover' }).png().toBuffer();
+      const reference = await sharp(original.body)
+        .resize({ width: 400, height: 300, fit: 'cover' })
+        .png()
+        .toBuffer();
       expect(await dHashDistance(res.body, reference)).toBeLessThanOrEqual(SIMILARITY_THRESHOLD);
     });
 

@@ -68,7 +68,13 @@ async function start(
   try {
     const account = await c.api.accounts.create({ id: TEST_ACCOUNT_ID });
     accountHash = account.hash;
-    readToken = (await c.api.accounts.issueToken({ accountIds: [TEST_ACCOUNT_ID], permissions: ['read'], label: 'read-only' })).token;
+    readToken = (
+      await c.api.accounts.issueToken({
+        accountIds: [TEST_ACCOUNT_ID],
+        permissions: ['read'],
+        label: 'read-only',
+      })
+    ).token;
     if (seed) await seed(c, clockState);
   } finally {
     await c.close();
@@ -141,7 +147,12 @@ interface CallOpts {
 }
 
 /** `path` is relative to `/client/v4/accounts/{account}` (e.g. '/images/v2/direct_upload'). */
-async function call<T = unknown>(srv: Srv, method: string, path: string, opts: CallOpts = {}): Promise<Res<T>> {
+async function call<T = unknown>(
+  srv: Srv,
+  method: string,
+  path: string,
+  opts: CallOpts = {},
+): Promise<Res<T>> {
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   const token = opts.token === undefined ? srv.token : opts.token;
   if (token !== null) headers['authorization'] = `Bearer ${token}`;
@@ -150,7 +161,11 @@ async function call<T = unknown>(srv: Srv, method: string, path: string, opts: C
     headers['content-type'] = 'application/json';
     body = JSON.stringify(opts.json);
   }
-  const res = await fetch(`${srv.apiBase}/accounts/${srv.accountId}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+  const res = await fetch(`${srv.apiBase}/accounts/${srv.accountId}${path}`, {
+    method,
+    headers,
+    ...(body === undefined ? {} : { body }),
+  });
   return toRes<T>(res);
 }
 
@@ -206,7 +221,11 @@ function fileForm(data: Buffer | string, filename = 'photo.png', type = 'image/p
 }
 
 /** POSTs to a one-time upload URL, without credentials. */
-async function postUpload(uploadURL: string, body: BodyInit | undefined, headers: Record<string, string> = {}): Promise<Res<ImageJson>> {
+async function postUpload(
+  uploadURL: string,
+  body: BodyInit | undefined,
+  headers: Record<string, string> = {},
+): Promise<Res<ImageJson>> {
   const res = await fetch(uploadURL, { method: 'POST', headers, ...(body === undefined ? {} : { body }) });
   return toRes<ImageJson>(res);
 }
@@ -225,12 +244,20 @@ async function listV1Ids(srv: Srv): Promise<string[]> {
 }
 
 async function listV2Ids(srv: Srv, query = ''): Promise<string[]> {
-  const r = expectOk(await call<{ images: ImageJson[]; continuation_token: string | null }>(srv, 'GET', `/images/v2?per_page=10000${query}`));
+  const r = expectOk(
+    await call<{ images: ImageJson[]; continuation_token: string | null }>(
+      srv,
+      'GET',
+      `/images/v2?per_page=10000${query}`,
+    ),
+  );
   return r.images.map((i) => i.id);
 }
 
 async function statsCount(srv: Srv): Promise<{ current: number; allowed: number }> {
-  const r = expectOk(await call<{ count: { current: number; allowed: number } }>(srv, 'GET', '/images/v1/stats'));
+  const r = expectOk(
+    await call<{ count: { current: number; allowed: number } }>(srv, 'GET', '/images/v1/stats'),
+  );
   return r.count;
 }
 
@@ -304,7 +331,13 @@ describe('create: request encodings', () => {
   it('(b) JSON {id, metadata, requireSignedURLs, creator, expiry}', async () => {
     const id = 'json/draft-one.png';
     const { id: got, uploadURL } = await newDraft(srv, {
-      json: { id, metadata: { owner: 'alice', n: 3, nested: { ok: true } }, requireSignedURLs: false, creator: 'user-7', expiry: iso(Date.now() + 2 * HOUR) },
+      json: {
+        id,
+        metadata: { owner: 'alice', n: 3, nested: { ok: true } },
+        requireSignedURLs: false,
+        creator: 'user-7',
+        expiry: iso(Date.now() + 2 * HOUR),
+      },
     });
     expect(got).toBe(id);
     expect(uploadURL).toBe(`${srv.url}/upload/${srv.accountHash}/json/draft-one.png`);
@@ -378,13 +411,22 @@ describe('create: request encodings', () => {
     expect(made.id).toBe('sdk/drafts/one');
     expect(made.uploadURL).toBe(`${srv.url}/upload/${srv.accountHash}/sdk/drafts/one`);
     const d = await client.images.v1.get(made.id!, { account_id: srv.accountId });
-    expect(d).toMatchObject({ id: 'sdk/drafts/one', draft: true, filename: null, creator: 'sdk-user', requireSignedURLs: false });
+    expect(d).toMatchObject({
+      id: 'sdk/drafts/one',
+      draft: true,
+      filename: null,
+      creator: 'sdk-user',
+      requireSignedURLs: false,
+    });
     expect(d.meta).toEqual({ origin: 'sdk', deep: { x: 'y' } });
 
     // The SDK completes the cycle: upload with fetch, then details lose `draft`.
     const up = expectOk(await postUpload(made.uploadURL!, fileForm(png, 'sdk.png')));
     expect(up.id).toBe('sdk/drafts/one');
-    const after = (await client.images.v1.get(made.id!, { account_id: srv.accountId })) as Record<string, unknown>;
+    const after = (await client.images.v1.get(made.id!, { account_id: srv.accountId })) as Record<
+      string,
+      unknown
+    >;
     expect(after.draft).toBeUndefined();
     expect(after.filename).toBe('sdk.png');
   });
@@ -401,11 +443,17 @@ describe('create: request encodings', () => {
       },
     });
     await expect(
-      client.images.v2.directUploads.create({ account_id: srv.accountId, id: 'sdk/private', requireSignedURLs: true }),
+      client.images.v2.directUploads.create({
+        account_id: srv.accountId,
+        id: 'sdk/private',
+        requireSignedURLs: true,
+      }),
     ).rejects.toBeInstanceOf(BadRequestError);
     await client.images.v2.directUploads.create({ account_id: srv.accountId, id: 'sdk/dup' });
     calls = 0;
-    const err = await client.images.v2.directUploads.create({ account_id: srv.accountId, id: 'sdk/dup' }).catch((e: unknown) => e);
+    const err = await client.images.v2.directUploads
+      .create({ account_id: srv.accountId, id: 'sdk/dup' })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConflictError);
     expect((err as ConflictError).errors[0]).toMatchObject({ code: 5409 });
     expect(calls, 'x-should-retry: false must stop the SDK retrying a 409').toBe(1);
@@ -415,7 +463,9 @@ describe('create: request encodings', () => {
 describe('draft visibility and completion', () => {
   it('a draft is absent from lists and stats until its upload completes; then it is an ordinary image', async () => {
     const countBefore = await statsCount(srv);
-    const { id, uploadURL } = await newDraft(srv, { json: { metadata: { tag: 'lifecycle' }, creator: 'life' } });
+    const { id, uploadURL } = await newDraft(srv, {
+      json: { metadata: { tag: 'lifecycle' }, creator: 'life' },
+    });
 
     // Draft: details yes, lists no, stats no, blob no, delivery no.
     const d = expectOk(await details(srv, id));
@@ -454,7 +504,9 @@ describe('draft visibility and completion', () => {
     expect((await statsCount(srv)).current).toBe(countBefore.current + 1);
 
     // The blob is the uploaded bytes, unchanged.
-    const blob = await fetch(`${srv.apiBase}/accounts/${srv.accountId}/images/v1/${id}/blob`, { headers: { authorization: `Bearer ${srv.token}` } });
+    const blob = await fetch(`${srv.apiBase}/accounts/${srv.accountId}/images/v1/${id}/blob`, {
+      headers: { authorization: `Bearer ${srv.token}` },
+    });
     expect(blob.status).toBe(200);
     expect(blob.headers.get('content-type')).toBe('image/png');
     expect(Buffer.from(await blob.arrayBuffer()).equals(png)).toBe(true);
@@ -478,10 +530,16 @@ describe('draft visibility and completion', () => {
     expect(late.id).toBe(draftId);
     expect(Date.parse(late.uploaded)).toBeGreaterThan(Date.parse(early.uploaded));
 
-    expect(await listV2Ids(srv, '&creator=order-test'), 'v2 default (desc): newest upload first').toEqual([draftId, early.id]);
+    expect(await listV2Ids(srv, '&creator=order-test'), 'v2 default (desc): newest upload first').toEqual([
+      draftId,
+      early.id,
+    ]);
     expect(await listV2Ids(srv, '&creator=order-test&sort_order=asc'), 'v2 asc').toEqual([early.id, draftId]);
     const v1 = expectOk(await call<{ images: ImageJson[] }>(srv, 'GET', '/images/v1?creator=order-test'));
-    expect(v1.images.map((i) => i.id), 'v1: oldest upload first').toEqual([early.id, draftId]);
+    expect(
+      v1.images.map((i) => i.id),
+      'v1: oldest upload first',
+    ).toEqual([early.id, draftId]);
   });
 
   it('the upload URL is one-time: a second POST → 404 text/plain ERROR 5404', async () => {
@@ -492,7 +550,9 @@ describe('draft visibility and completion', () => {
     // The first upload is untouched.
     const d = expectOk(await details(srv, id));
     expect(d.filename).toBe('first.jpg');
-    const blob = await fetch(`${srv.apiBase}/accounts/${srv.accountId}/images/v1/${id}/blob`, { headers: { authorization: `Bearer ${srv.token}` } });
+    const blob = await fetch(`${srv.apiBase}/accounts/${srv.accountId}/images/v1/${id}/blob`, {
+      headers: { authorization: `Bearer ${srv.token}` },
+    });
     expect(Buffer.from(await blob.arrayBuffer()).equals(jpeg)).toBe(true);
   });
 
@@ -500,7 +560,9 @@ describe('draft visibility and completion', () => {
     const { id, uploadURL } = await newDraft(srv);
     const blobsBefore = countBlobFiles(srv);
     const results = await Promise.all(
-      [0, 1, 2, 3, 4].map(async (i) => postUpload(uploadURL, fileForm(i === 0 ? png : jpeg, `racer-${i}.bin`, 'application/octet-stream'))),
+      [0, 1, 2, 3, 4].map(async (i) =>
+        postUpload(uploadURL, fileForm(i === 0 ? png : jpeg, `racer-${i}.bin`, 'application/octet-stream')),
+      ),
     );
     const winners = results.filter((r) => r.status === 200);
     expect(winners.length, results.map((r) => `${r.status} ${r.text.slice(0, 80)}`).join(' | ')).toBe(1);
@@ -516,7 +578,11 @@ describe('draft visibility and completion', () => {
   });
 
   it('an unknown id or an unknown account hash in the upload URL → 404 text ERROR 5404', async () => {
-    expectTextError(await postUpload(`${srv.url}/upload/${srv.accountHash}/no-such-draft`, fileForm(png)), 404, 5404);
+    expectTextError(
+      await postUpload(`${srv.url}/upload/${srv.accountHash}/no-such-draft`, fileForm(png)),
+      404,
+      5404,
+    );
     const { uploadURL } = await newDraft(srv);
     const wrongHash = uploadURL.replace(`/upload/${srv.accountHash}/`, '/upload/AAAAAAAAAAAAAAAAAAAAAA/');
     expect(wrongHash).not.toBe(uploadURL);
@@ -527,14 +593,25 @@ describe('draft visibility and completion', () => {
 
   it('an upload URL of a finished (non-draft) image → 404 text, and the image is untouched', async () => {
     await uploadImage(srv, 'plain/not-a-draft', png);
-    expectTextError(await postUpload(`${srv.url}/upload/${srv.accountHash}/plain/not-a-draft`, fileForm(jpeg, 'x.jpg', 'image/jpeg')), 404, 5404);
+    expectTextError(
+      await postUpload(
+        `${srv.url}/upload/${srv.accountHash}/plain/not-a-draft`,
+        fileForm(jpeg, 'x.jpg', 'image/jpeg'),
+      ),
+      404,
+      5404,
+    );
     const d = expectOk(await details(srv, 'plain/not-a-draft'));
     expect(d.filename).toBe('photo.png');
   });
 
   it('an expired draft (created under a clock three hours ago) → details 404, upload URL 404 text', async () => {
     expectError(await details(srv, EXPIRED_SEEDED_ID), 404, 5404);
-    expectTextError(await postUpload(`${srv.url}/upload/${srv.accountHash}/${EXPIRED_SEEDED_ID}`, fileForm(png)), 404, 5404);
+    expectTextError(
+      await postUpload(`${srv.url}/upload/${srv.accountHash}/${EXPIRED_SEEDED_ID}`, fileForm(png)),
+      404,
+      5404,
+    );
     expect(await listV2Ids(srv)).not.toContain(EXPIRED_SEEDED_ID);
   });
 });
@@ -586,7 +663,9 @@ describe('custom ids', () => {
     expect(img.meta).toEqual({ user: 42 });
     expect(await listV2Ids(srv)).toContain(id);
     // Literal slashes in the details path work as well (compat: "Ids in API paths").
-    const bySlashes = expectOk(await call<ImageJson>(srv, 'GET', `/images/v1/users/42/${encodeURIComponent('avatar pic 100%.png')}`));
+    const bySlashes = expectOk(
+      await call<ImageJson>(srv, 'GET', `/images/v1/users/42/${encodeURIComponent('avatar pic 100%.png')}`),
+    );
     expect(bySlashes.id).toBe(id);
   });
 
@@ -594,7 +673,9 @@ describe('custom ids', () => {
     const id = 'odd/q?x=1#frag/ünïcødé 日本/a%2Fb';
     const { id: got, uploadURL } = await newDraft(srv, { json: { id } });
     expect(got).toBe(id);
-    expect(uploadURL).toBe(`${srv.url}/upload/${srv.accountHash}/${id.split('/').map(encodeURIComponent).join('/')}`);
+    expect(uploadURL).toBe(
+      `${srv.url}/upload/${srv.accountHash}/${id.split('/').map(encodeURIComponent).join('/')}`,
+    );
     const img = expectOk(await postUpload(uploadURL, fileForm(png)));
     expect(img.id).toBe(id);
     expect('draft' in expectOk(await details(srv, id))).toBe(false);
@@ -611,7 +692,14 @@ describe('custom ids', () => {
   });
 
   it('invalid custom ids → 400 5400', async () => {
-    for (const id of ['/leading', 'trailing/', '2cdc28f0-017a-49c4-9ed7-87056c83901b', 'a//b', 'x'.repeat(1025), 'variants/x']) {
+    for (const id of [
+      '/leading',
+      'trailing/',
+      '2cdc28f0-017a-49c4-9ed7-87056c83901b',
+      'a//b',
+      'x'.repeat(1025),
+      'variants/x',
+    ]) {
       expectError(await createDraft(srv, { json: { id } }), 400, 5400);
     }
   });
@@ -657,8 +745,16 @@ describe('custom ids', () => {
 describe('upload URL errors are plain text; a refused upload leaves the draft usable', () => {
   it('non-multipart body → 415 5415', async () => {
     const { id, uploadURL } = await newDraft(srv);
-    expectTextError(await postUpload(uploadURL, new Uint8Array(png), { 'content-type': 'image/png' }), 415, 5415);
-    expectTextError(await postUpload(uploadURL, JSON.stringify({ file: 'x' }), { 'content-type': 'application/json' }), 415, 5415);
+    expectTextError(
+      await postUpload(uploadURL, new Uint8Array(png), { 'content-type': 'image/png' }),
+      415,
+      5415,
+    );
+    expectTextError(
+      await postUpload(uploadURL, JSON.stringify({ file: 'x' }), { 'content-type': 'application/json' }),
+      415,
+      5415,
+    );
     expectTextError(await postUpload(uploadURL, undefined), 415, 5415);
     expect(expectOk(await details(srv, id)).draft).toBe(true);
     expectOk(await postUpload(uploadURL, fileForm(png)));
@@ -666,9 +762,17 @@ describe('upload URL errors are plain text; a refused upload leaves the draft us
 
   it('a text file as the image → 415 5455', async () => {
     const { id, uploadURL } = await newDraft(srv);
-    expectTextError(await postUpload(uploadURL, fileForm('hello, I am not an image\n', 'notes.txt', 'text/plain')), 415, 5455);
+    expectTextError(
+      await postUpload(uploadURL, fileForm('hello, I am not an image\n', 'notes.txt', 'text/plain')),
+      415,
+      5455,
+    );
     // A text file declared as PNG is refused as well (format from the bytes).
-    expectTextError(await postUpload(uploadURL, fileForm('still not an image', 'fake.png', 'image/png')), 415, 5455);
+    expectTextError(
+      await postUpload(uploadURL, fileForm('still not an image', 'fake.png', 'image/png')),
+      415,
+      5455,
+    );
     // Truncated PNG.
     expectTextError(await postUpload(uploadURL, fileForm(png.subarray(0, 60), 'cut.png')), 415, 5455);
     expect(expectOk(await details(srv, id)).draft).toBe(true);
@@ -714,14 +818,21 @@ describe('authentication of the create endpoint', () => {
 
   it('a read-only token → 403 10000, no draft created', async () => {
     const before = await listV2Ids(srv);
-    expectError(await createDraft(srv, { token: srv.readToken, json: { id: 'readonly/attempt' } }), 403, 10000);
+    expectError(
+      await createDraft(srv, { token: srv.readToken, json: { id: 'readonly/attempt' } }),
+      403,
+      10000,
+    );
     expectError(await details(srv, 'readonly/attempt'), 404, 5404);
     expect(await listV2Ids(srv)).toEqual(before);
   });
 
   it('a malformed account id → 7003', async () => {
     const res = await toRes(
-      await fetch(`${srv.apiBase}/accounts/not-an-account/images/v2/direct_upload`, { method: 'POST', headers: { authorization: `Bearer ${srv.token}` } }),
+      await fetch(`${srv.apiBase}/accounts/not-an-account/images/v2/direct_upload`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${srv.token}` },
+      }),
     );
     expectError(res, 400, 7003);
   });
@@ -769,7 +880,10 @@ describe('quota (PICTOR_IMAGE_ALLOWANCE=1)', () => {
     const a = await newDraft(q);
     const b = await newDraft(q);
     const blobsBefore = countBlobFiles(q);
-    const [ra, rb] = await Promise.all([postUpload(a.uploadURL, fileForm(png)), postUpload(b.uploadURL, fileForm(jpeg, 'b.jpg', 'image/jpeg'))]);
+    const [ra, rb] = await Promise.all([
+      postUpload(a.uploadURL, fileForm(png)),
+      postUpload(b.uploadURL, fileForm(jpeg, 'b.jpg', 'image/jpeg')),
+    ]);
     const statuses = [ra.status, rb.status].sort();
     expect(statuses, `${ra.text.slice(0, 80)} | ${rb.text.slice(0, 80)}`).toEqual([200, 403]);
     expectTextError(ra.status === 403 ? ra : rb, 403, 5453);
@@ -792,7 +906,10 @@ describe('expiry under a fake clock (composition root)', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pictor-direct-clock-'));
-    c = await compose(loadConfig({ PICTOR_DATA_DIR: dir, LOG_LEVEL: 'silent', PORT: '0', HOST: '127.0.0.1' }), { clock });
+    c = await compose(
+      loadConfig({ PICTOR_DATA_DIR: dir, LOG_LEVEL: 'silent', PORT: '0', HOST: '127.0.0.1' }),
+      { clock },
+    );
     await c.api.accounts.create({ id: TEST_ACCOUNT_ID });
   });
   afterAll(async () => {
@@ -811,7 +928,10 @@ describe('expiry under a fake clock (composition root)', () => {
 
   it('default expiry is 30 minutes: valid up to the instant, 404 after, and complete() refuses', async () => {
     clock.t = T0;
-    const draft = await c.api.directUploads.create(TEST_ACCOUNT_ID, { id: 'clock/default', metadata: { a: 1 } });
+    const draft = await c.api.directUploads.create(TEST_ACCOUNT_ID, {
+      id: 'clock/default',
+      metadata: { a: 1 },
+    });
     expect(draft.draft).toBe(true);
     expect(draft.expiresAt).toBe(T0 + 30 * MINUTE);
     expect((await c.api.images.get(TEST_ACCOUNT_ID, 'clock/default')).draft).toBe(true);
@@ -820,8 +940,15 @@ describe('expiry under a fake clock (composition root)', () => {
     expect((await c.api.images.get(TEST_ACCOUNT_ID, 'clock/default')).draft).toBe(true);
 
     clock.t = T0 + 30 * MINUTE + 1;
-    expect(await rejection(c.api.images.get(TEST_ACCOUNT_ID, 'clock/default'))).toEqual({ code: 5404, status: 404 });
-    expect(await rejection(c.api.directUploads.complete(TEST_ACCOUNT_ID, 'clock/default', { data: png, filename: 'late.png' }))).toEqual({
+    expect(await rejection(c.api.images.get(TEST_ACCOUNT_ID, 'clock/default'))).toEqual({
+      code: 5404,
+      status: 404,
+    });
+    expect(
+      await rejection(
+        c.api.directUploads.complete(TEST_ACCOUNT_ID, 'clock/default', { data: png, filename: 'late.png' }),
+      ),
+    ).toEqual({
       code: 5404,
       status: 404,
     });
@@ -846,7 +973,10 @@ describe('expiry under a fake clock (composition root)', () => {
 
     // Far in the future: the live draft expires and is swept; the finished image never is.
     clock.t = T0 + 10 * HOUR;
-    expect(await rejection(c.api.images.get(TEST_ACCOUNT_ID, 'clock/live'))).toEqual({ code: 5404, status: 404 });
+    expect(await rejection(c.api.images.get(TEST_ACCOUNT_ID, 'clock/live'))).toEqual({
+      code: 5404,
+      status: 404,
+    });
     expect(await c.api.directUploads.sweep()).toBe(1);
     expect(await c.store.getImage(TEST_ACCOUNT_ID, 'clock/live')).toBeNull();
     expect((await c.api.images.get(TEST_ACCOUNT_ID, 'clock/done')).draft).toBe(false);
@@ -855,16 +985,28 @@ describe('expiry under a fake clock (composition root)', () => {
   it('an explicit expiry is measured against the injected clock, and the id is free again after the sweep', async () => {
     clock.t = T0 + 20 * HOUR;
     const base = clock.t;
-    expect(await rejection(c.api.directUploads.create(TEST_ACCOUNT_ID, { expiry: iso(base + MINUTE) }))).toEqual({ code: 5400, status: 400 });
-    expect(await rejection(c.api.directUploads.create(TEST_ACCOUNT_ID, { expiry: iso(base + 7 * HOUR) }))).toEqual({ code: 5400, status: 400 });
+    expect(
+      await rejection(c.api.directUploads.create(TEST_ACCOUNT_ID, { expiry: iso(base + MINUTE) })),
+    ).toEqual({ code: 5400, status: 400 });
+    expect(
+      await rejection(c.api.directUploads.create(TEST_ACCOUNT_ID, { expiry: iso(base + 7 * HOUR) })),
+    ).toEqual({ code: 5400, status: 400 });
     // Real "now + 2h" is decades before the fake clock: refused.
-    expect(await rejection(c.api.directUploads.create(TEST_ACCOUNT_ID, { expiry: iso(Date.now() + 2 * HOUR) }))).toEqual({ code: 5400, status: 400 });
+    expect(
+      await rejection(c.api.directUploads.create(TEST_ACCOUNT_ID, { expiry: iso(Date.now() + 2 * HOUR) })),
+    ).toEqual({ code: 5400, status: 400 });
 
-    const d = await c.api.directUploads.create(TEST_ACCOUNT_ID, { id: 'clock/explicit', expiry: iso(base + 2 * HOUR) });
+    const d = await c.api.directUploads.create(TEST_ACCOUNT_ID, {
+      id: 'clock/explicit',
+      expiry: iso(base + 2 * HOUR),
+    });
     expect(d.expiresAt).toBe(base + 2 * HOUR);
 
     clock.t = base + 2 * HOUR - 1;
-    const img = await c.api.directUploads.complete(TEST_ACCOUNT_ID, 'clock/explicit', { data: png, filename: null });
+    const img = await c.api.directUploads.complete(TEST_ACCOUNT_ID, 'clock/explicit', {
+      data: png,
+      filename: null,
+    });
     expect(img.draft).toBe(false);
     expect(img.filename).toBe('explicit');
     expect(img.uploaded).toBe(base + 2 * HOUR - 1);

@@ -60,8 +60,20 @@ async function start(env: Record<string, string> = {}): Promise<Srv> {
     await c.api.accounts.create({ id: TEST_ACCOUNT_ID });
     const other = await c.api.accounts.create();
     otherAccountId = other.id;
-    readToken = (await c.api.accounts.issueToken({ accountIds: [TEST_ACCOUNT_ID], permissions: ['read'], label: 'read-only' })).token;
-    otherToken = (await c.api.accounts.issueToken({ accountIds: [other.id], permissions: ['read', 'write'], label: 'other' })).token;
+    readToken = (
+      await c.api.accounts.issueToken({
+        accountIds: [TEST_ACCOUNT_ID],
+        permissions: ['read'],
+        label: 'read-only',
+      })
+    ).token;
+    otherToken = (
+      await c.api.accounts.issueToken({
+        accountIds: [other.id],
+        permissions: ['read', 'write'],
+        label: 'other',
+      })
+    ).token;
   } finally {
     await c.close();
   }
@@ -137,7 +149,12 @@ async function call(srv: Srv, method: string, path: string, opts: CallOpts = {})
 }
 
 /** Raw request to any path under the server (for routing tests). */
-async function raw(srv: Srv, method: string, path: string, headers: Record<string, string> = {}): Promise<Res> {
+async function raw(
+  srv: Srv,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<Res> {
   const res = await fetch(`${srv.url}${path}`, { method, headers });
   const text = await res.text();
   let parsed: unknown;
@@ -180,7 +197,6 @@ function expectOk(res: Res): unknown {
   return res.body.result;
 }
 
-
 interface Snapshot {
   count: number;
   ids: string[];
@@ -191,11 +207,21 @@ async function snapshot(srv: Srv, account?: string, token?: string): Promise<Sna
   const opts = { ...(account ? { account } : {}), ...(token ? { token } : {}) };
   const stats = expectOk(await call(srv, 'GET', '/stats', opts)) as { count: { current: number } };
   const list = expectOk(await call(srv, 'GET', '?per_page=10000', opts)) as { images: Array<{ id: string }> };
-  return { count: stats.count.current, ids: list.images.map((i) => i.id).sort(), blobFiles: countFiles(join(srv.dataDir, 'blobs')) };
+  return {
+    count: stats.count.current,
+    ids: list.images.map((i) => i.id).sort(),
+    blobFiles: countFiles(join(srv.dataDir, 'blobs')),
+  };
 }
 
 /** Asserts that nothing was written since `before`, and that the given ids do not exist. */
-async function expectNothingStored(srv: Srv, before: Snapshot, ids: string[] = [], account?: string, token?: string): Promise<void> {
+async function expectNothingStored(
+  srv: Srv,
+  before: Snapshot,
+  ids: string[] = [],
+  account?: string,
+  token?: string,
+): Promise<void> {
   const after = await snapshot(srv, account, token);
   expect(after.count, 'stats count changed').toBe(before.count);
   expect(after.ids, 'image list changed').toEqual(before.ids);
@@ -224,7 +250,12 @@ function form(fields: Record<string, string | FilePart>, extra: Array<[string, s
   const f = new FormData();
   for (const [k, v] of Object.entries(fields)) {
     if (typeof v === 'string') f.append(k, v);
-    else f.append(k, new Blob([bytes(v.data)], { type: v.type ?? 'application/octet-stream' }), v.name ?? 'file.bin');
+    else
+      f.append(
+        k,
+        new Blob([bytes(v.data)], { type: v.type ?? 'application/octet-stream' }),
+        v.name ?? 'file.bin',
+      );
   }
   for (const [k, v] of extra) f.append(k, v);
   return f;
@@ -237,7 +268,11 @@ interface ImageJson {
   requireSignedURLs: boolean;
 }
 
-async function upload(srv: Srv, fields: Record<string, string | FilePart>, opts: CallOpts = {}): Promise<Res> {
+async function upload(
+  srv: Srv,
+  fields: Record<string, string | FilePart>,
+  opts: CallOpts = {},
+): Promise<Res> {
   return call(srv, 'POST', '', { ...opts, body: form(fields) });
 }
 
@@ -271,7 +306,10 @@ describe('auth and routing', () => {
 
   beforeAll(async () => {
     srv = await start();
-    existing = await uploadOk(srv, { file: { data: PNG, name: 'a.png', type: 'image/png' }, metadata: JSON.stringify({ v: 1 }) });
+    existing = await uploadOk(srv, {
+      file: { data: PNG, name: 'a.png', type: 'image/png' },
+      metadata: JSON.stringify({ v: 1 }),
+    });
   });
   afterAll(async () => {
     await srv?.close();
@@ -282,7 +320,11 @@ describe('auth and routing', () => {
     expectError(await call(srv, 'GET', '', { token: null }), 400, 9106);
     expectError(await call(srv, 'GET', '/stats', { token: null }), 400, 9106);
     expectError(await call(srv, 'GET', `/${existing.id}`, { token: null }), 400, 9106);
-    const e = expectError(await upload(srv, { file: { data: PNG, name: 'b.png', type: 'image/png' } }, { token: null }), 400, 9106);
+    const e = expectError(
+      await upload(srv, { file: { data: PNG, name: 'b.png', type: 'image/png' } }, { token: null }),
+      400,
+      9106,
+    );
     expect(e.message).toBe('Missing X-Auth-Key, X-Auth-Email or Authorization headers');
     expectError(await call(srv, 'DELETE', `/${existing.id}`, { token: null }), 400, 9106);
     await expectNothingStored(srv, before);
@@ -310,7 +352,11 @@ describe('auth and routing', () => {
   it('malformed Authorization on an upload stores nothing', async () => {
     const before = await snapshot(srv);
     const e = expectError(
-      await upload(srv, { file: { data: PNG, name: 'b.png', type: 'image/png' }, id: 'auth/malformed' }, { token: null, headers: { authorization: 'Basic x' } }),
+      await upload(
+        srv,
+        { file: { data: PNG, name: 'b.png', type: 'image/png' }, id: 'auth/malformed' },
+        { token: null, headers: { authorization: 'Basic x' } },
+      ),
       400,
       6003,
     );
@@ -319,18 +365,32 @@ describe('auth and routing', () => {
   });
 
   it('X-Auth-Email without X-Auth-Key → 6003/400 (chain 6103)', async () => {
-    const e = expectError(await call(srv, 'GET', '', { token: null, headers: { 'x-auth-email': 'user@example.com' } }), 400, 6003);
+    const e = expectError(
+      await call(srv, 'GET', '', { token: null, headers: { 'x-auth-email': 'user@example.com' } }),
+      400,
+      6003,
+    );
     expect(e.error_chain?.[0]?.code).toBe(6103);
   });
 
   it('X-Auth-Key without X-Auth-Email → 6003/400 (chain 6102)', async () => {
-    const e = expectError(await call(srv, 'GET', '', { token: null, headers: { 'x-auth-key': 'abcdef0123456789' } }), 400, 6003);
+    const e = expectError(
+      await call(srv, 'GET', '', { token: null, headers: { 'x-auth-key': 'abcdef0123456789' } }),
+      400,
+      6003,
+    );
     expect(e.error_chain?.[0]?.code).toBe(6102);
   });
 
   it('unknown global key (well-formed) → 9103/403', async () => {
     expectError(
-      await call(srv, 'GET', '', { token: null, headers: { 'x-auth-email': 'user@example.com', 'x-auth-key': 'abcdef0123456789abcdef0123456789abcde' } }),
+      await call(srv, 'GET', '', {
+        token: null,
+        headers: {
+          'x-auth-email': 'user@example.com',
+          'x-auth-key': 'abcdef0123456789abcdef0123456789abcde',
+        },
+      }),
       403,
       9103,
     );
@@ -341,9 +401,21 @@ describe('auth and routing', () => {
     const bogus = 'x'.repeat(40);
     const e = expectError(await call(srv, 'GET', '', { token: bogus }), 403, 9109);
     expect(e.message).toBe('Invalid access token');
-    expectError(await upload(srv, { file: { data: PNG, name: 'b.png', type: 'image/png' }, id: 'auth/unknown' }, { token: bogus }), 403, 9109);
+    expectError(
+      await upload(
+        srv,
+        { file: { data: PNG, name: 'b.png', type: 'image/png' }, id: 'auth/unknown' },
+        { token: bogus },
+      ),
+      403,
+      9109,
+    );
     expectError(await call(srv, 'DELETE', `/${existing.id}`, { token: bogus }), 403, 9109);
-    expectError(await call(srv, 'POST', '/variants', { token: bogus, json: { id: 'bogus', options: { width: 10 } } }), 403, 9109);
+    expectError(
+      await call(srv, 'POST', '/variants', { token: bogus, json: { id: 'bogus', options: { width: 10 } } }),
+      403,
+      9109,
+    );
     await expectNothingStored(srv, before, ['auth/unknown']);
     // Same token with a different case is a different token.
     expectError(await call(srv, 'GET', '', { token: TEST_TOKEN.toUpperCase() }), 403, 9109);
@@ -366,7 +438,11 @@ describe('auth and routing', () => {
   it('read-only token: POST upload → 10000/403 and nothing stored', async () => {
     const before = await snapshot(srv);
     const e = expectError(
-      await upload(srv, { file: { data: PNG, name: 'b.png', type: 'image/png' }, id: 'auth/readonly' }, { token: srv.readToken }),
+      await upload(
+        srv,
+        { file: { data: PNG, name: 'b.png', type: 'image/png' }, id: 'auth/readonly' },
+        { token: srv.readToken },
+      ),
       403,
       10000,
     );
@@ -375,7 +451,11 @@ describe('auth and routing', () => {
   });
 
   it('read-only token: PATCH/DELETE image → 10000/403 and the image is unchanged', async () => {
-    expectError(await call(srv, 'PATCH', `/${existing.id}`, { token: srv.readToken, json: { metadata: { v: 2 } } }), 403, 10000);
+    expectError(
+      await call(srv, 'PATCH', `/${existing.id}`, { token: srv.readToken, json: { metadata: { v: 2 } } }),
+      403,
+      10000,
+    );
     expectError(await call(srv, 'DELETE', `/${existing.id}`, { token: srv.readToken }), 403, 10000);
     const img = expectOk(await call(srv, 'GET', `/${existing.id}`)) as ImageJson;
     expect(img.meta).toEqual({ v: 1 });
@@ -384,8 +464,22 @@ describe('auth and routing', () => {
   it('read-only token: variant and key writes → 10000/403 and nothing changes', async () => {
     const variantsBefore = expectOk(await call(srv, 'GET', '/variants'));
     const keysBefore = expectOk(await call(srv, 'GET', '/keys'));
-    expectError(await call(srv, 'POST', '/variants', { token: srv.readToken, json: { id: 'ro', options: { width: 10 } } }), 403, 10000);
-    expectError(await call(srv, 'PATCH', '/variants/public', { token: srv.readToken, json: { options: { width: 10 } } }), 403, 10000);
+    expectError(
+      await call(srv, 'POST', '/variants', {
+        token: srv.readToken,
+        json: { id: 'ro', options: { width: 10 } },
+      }),
+      403,
+      10000,
+    );
+    expectError(
+      await call(srv, 'PATCH', '/variants/public', {
+        token: srv.readToken,
+        json: { options: { width: 10 } },
+      }),
+      403,
+      10000,
+    );
     expectError(await call(srv, 'DELETE', '/variants/public', { token: srv.readToken }), 403, 10000);
     expectError(await call(srv, 'PUT', '/keys/rokey', { token: srv.readToken }), 403, 10000);
     expectError(await call(srv, 'DELETE', '/keys/default', { token: srv.readToken }), 403, 10000);
@@ -399,16 +493,32 @@ describe('auth and routing', () => {
     // A's tokens on B.
     expectError(await call(srv, 'GET', '', { account: srv.otherAccountId }), 403, 10000);
     expectError(await call(srv, 'GET', '/stats', { account: srv.otherAccountId }), 403, 10000);
-    expectError(await call(srv, 'GET', '', { account: srv.otherAccountId, token: srv.readToken }), 403, 10000);
     expectError(
-      await upload(srv, { file: { data: PNG, name: 'b.png', type: 'image/png' }, id: 'cross/a-on-b' }, { account: srv.otherAccountId }),
+      await call(srv, 'GET', '', { account: srv.otherAccountId, token: srv.readToken }),
+      403,
+      10000,
+    );
+    expectError(
+      await upload(
+        srv,
+        { file: { data: PNG, name: 'b.png', type: 'image/png' }, id: 'cross/a-on-b' },
+        { account: srv.otherAccountId },
+      ),
       403,
       10000,
     );
     // B's token on A.
     expectError(await call(srv, 'GET', `/${existing.id}`, { token: srv.otherToken }), 403, 10000);
     expectError(await call(srv, 'DELETE', `/${existing.id}`, { token: srv.otherToken }), 403, 10000);
-    expectError(await upload(srv, { file: { data: PNG, name: 'b.png', type: 'image/png' }, id: 'cross/b-on-a' }, { token: srv.otherToken }), 403, 10000);
+    expectError(
+      await upload(
+        srv,
+        { file: { data: PNG, name: 'b.png', type: 'image/png' }, id: 'cross/b-on-a' },
+        { token: srv.otherToken },
+      ),
+      403,
+      10000,
+    );
     await expectNothingStored(srv, beforeA, ['cross/b-on-a']);
     await expectNothingStored(srv, beforeB, ['cross/a-on-b'], srv.otherAccountId, srv.otherToken);
     expectOk(await call(srv, 'GET', `/${existing.id}`));
@@ -429,7 +539,11 @@ describe('auth and routing', () => {
     expect(e.error_chain?.[0]?.code).toBe(7000);
     // Also without credentials, and for a write.
     expectError(await call(srv, 'GET', '', { account, token: null }), 400, 7003);
-    expectError(await upload(srv, { file: { data: PNG, name: 'b.png', type: 'image/png' } }, { account }), 400, 7003);
+    expectError(
+      await upload(srv, { file: { data: PNG, name: 'b.png', type: 'image/png' } }, { account }),
+      400,
+      7003,
+    );
   });
 
   it.each([
@@ -448,14 +562,18 @@ describe('auth and routing', () => {
     await expectNothingStored(srv, before);
   });
 
-  it.each([['GET', '/%E0%A4%A'], ['GET', '/%ZZ'], ['DELETE', '/%ZZ'], ['GET', '/a/%ZZ/blob'], ['GET', '/variants/%ZZ'], ['PUT', '/keys/%ZZ']])(
-    'malformed percent-encoding in the path (%s images/v1%s) → 7003/400 envelope',
-    async (method, path) => {
-      const before = await snapshot(srv);
-      expectError(await call(srv, method, path), 400, 7003);
-      await expectNothingStored(srv, before);
-    },
-  );
+  it.each([
+    ['GET', '/%E0%A4%A'],
+    ['GET', '/%ZZ'],
+    ['DELETE', '/%ZZ'],
+    ['GET', '/a/%ZZ/blob'],
+    ['GET', '/variants/%ZZ'],
+    ['PUT', '/keys/%ZZ'],
+  ])('malformed percent-encoding in the path (%s images/v1%s) → 7003/400 envelope', async (method, path) => {
+    const before = await snapshot(srv);
+    expectError(await call(srv, method, path), 400, 7003);
+    await expectNothingStored(srv, before);
+  });
 
   it.each([
     ['GET', '/client/v4/accounts/023e105f4ecef8ad9ca31a8372d0c353/images/v3'],
@@ -485,7 +603,12 @@ describe('upload validation', () => {
   });
 
   /** Runs a failing write and checks the error and that nothing was stored. */
-  async function refused(res: () => Promise<Res>, status: number, code: number, ids: string[] = []): Promise<ErrorEntry> {
+  async function refused(
+    res: () => Promise<Res>,
+    status: number,
+    code: number,
+    ids: string[] = [],
+  ): Promise<ErrorEntry> {
     const before = await snapshot(srv);
     const e = expectError(await res(), status, code);
     await expectNothingStored(srv, before, ids);
@@ -498,16 +621,27 @@ describe('upload validation', () => {
       415,
       5415,
     );
-    expect(e.message).toBe('ERROR 5415: Images must be uploaded as a form, not as raw image data. Please use multipart/form-data format.');
+    expect(e.message).toBe(
+      'ERROR 5415: Images must be uploaded as a form, not as raw image data. Please use multipart/form-data format.',
+    );
   });
 
   it('JSON body → 5415/415', async () => {
-    await refused(() => call(srv, 'POST', '', { json: { url: 'http://127.0.0.1:9/a.png', id: 'json/upload' } }), 415, 5415, ['json/upload']);
+    await refused(
+      () => call(srv, 'POST', '', { json: { url: 'http://127.0.0.1:9/a.png', id: 'json/upload' } }),
+      415,
+      5415,
+      ['json/upload'],
+    );
   });
 
   it('urlencoded body and no body → 5415/415', async () => {
     await refused(
-      () => call(srv, 'POST', '', { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'id=urlenc&url=http%3A%2F%2F127.0.0.1%3A9%2Fa.png' }),
+      () =>
+        call(srv, 'POST', '', {
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'id=urlenc&url=http%3A%2F%2F127.0.0.1%3A9%2Fa.png',
+        }),
       415,
       5415,
       ['urlenc'],
@@ -521,23 +655,45 @@ describe('upload validation', () => {
   });
 
   it('file in a field not named file → 5400', async () => {
-    await refused(() => upload(srv, { image: { data: PNG, name: 'a.png', type: 'image/png' }, id: 'wrongfield' }), 400, 5400, ['wrongfield']);
+    await refused(
+      () => upload(srv, { image: { data: PNG, name: 'a.png', type: 'image/png' }, id: 'wrongfield' }),
+      400,
+      5400,
+      ['wrongfield'],
+    );
   });
 
   it('file of 10 MB + 1 byte → 5413/413', async () => {
     const big = randomBytes(10 * 1024 * 1024 + 1);
-    const e = await refused(() => upload(srv, { file: { data: big, name: 'big.png', type: 'image/png' }, id: 'too/big' }), 413, 5413, ['too/big']);
+    const e = await refused(
+      () => upload(srv, { file: { data: big, name: 'big.png', type: 'image/png' }, id: 'too/big' }),
+      413,
+      5413,
+      ['too/big'],
+    );
     expect(e.message).toBe('ERROR 5413: Maximum image size of 10 MB is reached');
   });
 
   it('file of exactly 10 MB is not refused for its size (random bytes → 5455)', async () => {
     const exact = randomBytes(10 * 1024 * 1024);
-    await refused(() => upload(srv, { file: { data: exact, name: 'exact.png', type: 'image/png' } }), 415, 5455);
+    await refused(
+      () => upload(srv, { file: { data: exact, name: 'exact.png', type: 'image/png' } }),
+      415,
+      5455,
+    );
   });
 
   it('text file named .jpg with content-type image/jpeg → 5455/415', async () => {
     const e = await refused(
-      () => upload(srv, { file: { data: Buffer.from('hello, this is not a JPEG\n'.repeat(20)), name: 'photo.jpg', type: 'image/jpeg' }, id: 'fake/jpg' }),
+      () =>
+        upload(srv, {
+          file: {
+            data: Buffer.from('hello, this is not a JPEG\n'.repeat(20)),
+            name: 'photo.jpg',
+            type: 'image/jpeg',
+          },
+          id: 'fake/jpg',
+        }),
       415,
       5455,
       ['fake/jpg'],
@@ -546,17 +702,32 @@ describe('upload validation', () => {
   });
 
   it('truncated image (PNG header only) → 5455/415', async () => {
-    await refused(() => upload(srv, { file: { data: PNG.subarray(0, 8), name: 'trunc.png', type: 'image/png' } }), 415, 5455);
+    await refused(
+      () => upload(srv, { file: { data: PNG.subarray(0, 8), name: 'trunc.png', type: 'image/png' } }),
+      415,
+      5455,
+    );
   });
 
   it('empty file → 5455/415', async () => {
-    await refused(() => upload(srv, { file: { data: Buffer.alloc(0), name: 'empty.png', type: 'image/png' }, id: 'empty/file' }), 415, 5455, ['empty/file']);
+    await refused(
+      () =>
+        upload(srv, {
+          file: { data: Buffer.alloc(0), name: 'empty.png', type: 'image/png' },
+          id: 'empty/file',
+        }),
+      415,
+      5455,
+      ['empty/file'],
+    );
   });
 
   it("a PNG's bytes named x.txt with type text/plain is accepted (format from bytes)", async () => {
     const img = await uploadOk(srv, { file: { data: PNG, name: 'x.txt', type: 'text/plain' } });
     expect(img.filename).toBe('x.txt');
-    const blob = await fetch(`${srv.apiBase}/accounts/${srv.accountId}/images/v1/${img.id}/blob`, { headers: { authorization: `Bearer ${srv.token}` } });
+    const blob = await fetch(`${srv.apiBase}/accounts/${srv.accountId}/images/v1/${img.id}/blob`, {
+      headers: { authorization: `Bearer ${srv.token}` },
+    });
     expect(blob.status).toBe(200);
     expect(blob.headers.get('content-type')).toBe('image/png');
     expect(Buffer.from(await blob.arrayBuffer()).equals(PNG)).toBe(true);
@@ -564,7 +735,12 @@ describe('upload validation', () => {
 
   it('both file and url → 5400', async () => {
     const e = await refused(
-      () => upload(srv, { file: { data: PNG, name: 'a.png', type: 'image/png' }, url: 'http://127.0.0.1:9/a.png', id: 'both/fileurl' }),
+      () =>
+        upload(srv, {
+          file: { data: PNG, name: 'a.png', type: 'image/png' },
+          url: 'http://127.0.0.1:9/a.png',
+          id: 'both/fileurl',
+        }),
       400,
       5400,
       ['both/fileurl'],
@@ -574,21 +750,32 @@ describe('upload validation', () => {
 
   it('url to a loopback address → 5400 naming the refused range, nothing stored', async () => {
     // Loopback only: even with a broken guard this request cannot leave the machine.
-    const e = await refused(() => upload(srv, { url: 'http://127.0.0.1:9/a.png', id: 'by/url' }), 400, 5400, ['by/url']);
+    const e = await refused(() => upload(srv, { url: 'http://127.0.0.1:9/a.png', id: 'by/url' }), 400, 5400, [
+      'by/url',
+    ]);
     expect(e.message).toMatch(/loopback/);
   });
 
   it('metadata of 1025 bytes → 5400; exactly 1024 bytes is accepted', async () => {
     const over = metadataOfBytes(1025);
     const e = await refused(
-      () => upload(srv, { file: { data: PNG, name: 'm.png', type: 'image/png' }, metadata: JSON.stringify(over), id: 'meta/over' }),
+      () =>
+        upload(srv, {
+          file: { data: PNG, name: 'm.png', type: 'image/png' },
+          metadata: JSON.stringify(over),
+          id: 'meta/over',
+        }),
       400,
       5400,
       ['meta/over'],
     );
     expect(e.message).toMatch(/1024/);
     const exact = metadataOfBytes(1024);
-    const img = await uploadOk(srv, { file: { data: PNG, name: 'm.png', type: 'image/png' }, metadata: JSON.stringify(exact), id: 'meta/exact' });
+    const img = await uploadOk(srv, {
+      file: { data: PNG, name: 'm.png', type: 'image/png' },
+      metadata: JSON.stringify(exact),
+      id: 'meta/exact',
+    });
     expect(img.meta).toEqual(exact);
   });
 
@@ -597,27 +784,50 @@ describe('upload validation', () => {
     const obj = { k: 'x'.repeat(1025 - base - 2 * 508) + 'é'.repeat(508) };
     expect(Buffer.byteLength(JSON.stringify(obj))).toBe(1025);
     expect(JSON.stringify(obj).length).toBeLessThan(1024);
-    await refused(() => upload(srv, { file: { data: PNG, name: 'm.png', type: 'image/png' }, metadata: JSON.stringify(obj) }), 400, 5400);
-  });
-
-  it('metadata[k] parts over 1024 bytes in total → 5400', async () => {
-    const big = 'y'.repeat(600);
     await refused(
-      () => call(srv, 'POST', '', { body: form({ file: { data: PNG, name: 'm.png', type: 'image/png' } }, [['metadata[a]', big], ['metadata[b]', big]]) }),
+      () =>
+        upload(srv, { file: { data: PNG, name: 'm.png', type: 'image/png' }, metadata: JSON.stringify(obj) }),
       400,
       5400,
     );
   });
 
-  it.each([['{bad json'], ['[1,2,3]'], ['[]'], ['null'], ['"a string"'], ['42'], ['true'], ['']])('metadata %j → 5400', async (metadata) => {
-    await refused(() => upload(srv, { file: { data: PNG, name: 'm.png', type: 'image/png' }, metadata, id: 'meta/bad' }), 400, 5400, ['meta/bad']);
+  it('metadata[k] parts over 1024 bytes in total → 5400', async () => {
+    const big = 'y'.repeat(600);
+    await refused(
+      () =>
+        call(srv, 'POST', '', {
+          body: form({ file: { data: PNG, name: 'm.png', type: 'image/png' } }, [
+            ['metadata[a]', big],
+            ['metadata[b]', big],
+          ]),
+        }),
+      400,
+      5400,
+    );
   });
+
+  it.each([['{bad json'], ['[1,2,3]'], ['[]'], ['null'], ['"a string"'], ['42'], ['true'], ['']])(
+    'metadata %j → 5400',
+    async (metadata) => {
+      await refused(
+        () =>
+          upload(srv, { file: { data: PNG, name: 'm.png', type: 'image/png' }, metadata, id: 'meta/bad' }),
+        400,
+        5400,
+        ['meta/bad'],
+      );
+    },
+  );
 
   it('both a metadata JSON part and metadata[k] parts → 5400', async () => {
     await refused(
       () =>
         call(srv, 'POST', '', {
-          body: form({ file: { data: PNG, name: 'm.png', type: 'image/png' }, metadata: '{"a":"1"}', id: 'meta/both' }, [['metadata[b]', '2']]),
+          body: form(
+            { file: { data: PNG, name: 'm.png', type: 'image/png' }, metadata: '{"a":"1"}', id: 'meta/both' },
+            [['metadata[b]', '2']],
+          ),
         }),
       400,
       5400,
@@ -636,26 +846,49 @@ describe('upload validation', () => {
     ['2CDC28F0-017A-49C4-9ED7-87056C83901E'],
     ['107b9558-dd06-4bbd-5fef-9c2c16bb7900'],
   ])('custom id that is a UUID (%s) → 5400', async (id) => {
-    await refused(() => upload(srv, { file: { data: PNG, name: 'u.png', type: 'image/png' }, id }), 400, 5400, [id]);
+    await refused(
+      () => upload(srv, { file: { data: PNG, name: 'u.png', type: 'image/png' }, id }),
+      400,
+      5400,
+      [id],
+    );
   });
 
   it('custom id of 1025 chars → 5400; 1024 chars is accepted', async () => {
     const over = 'a'.repeat(1025);
-    await refused(() => upload(srv, { file: { data: PNG, name: 'l.png', type: 'image/png' }, id: over }), 400, 5400, [over]);
+    await refused(
+      () => upload(srv, { file: { data: PNG, name: 'l.png', type: 'image/png' }, id: over }),
+      400,
+      5400,
+      [over],
+    );
     const exact = 'b'.repeat(1024);
     const img = await uploadOk(srv, { file: { data: PNG, name: 'l.png', type: 'image/png' }, id: exact });
     expect(img.id).toBe(exact);
     expect((expectOk(await call(srv, 'GET', `/${exact}`)) as ImageJson).id).toBe(exact);
   });
 
-  it.each([['/leading'], ['trailing/'], ['/both/'], ['/'], ['a//b'], ['']])('custom id %j → 5400', async (id) => {
-    const ids = id.replace(/^\/+|\/+$/g, '') === '' ? [] : [id.replace(/^\/+|\/+$/g, '')];
-    await refused(() => upload(srv, { file: { data: PNG, name: 'c.png', type: 'image/png' }, id }), 400, 5400, ids);
-  });
+  it.each([['/leading'], ['trailing/'], ['/both/'], ['/'], ['a//b'], ['']])(
+    'custom id %j → 5400',
+    async (id) => {
+      const ids = id.replace(/^\/+|\/+$/g, '') === '' ? [] : [id.replace(/^\/+|\/+$/g, '')];
+      await refused(
+        () => upload(srv, { file: { data: PNG, name: 'c.png', type: 'image/png' }, id }),
+        400,
+        5400,
+        ids,
+      );
+    },
+  );
 
   it('custom id with requireSignedURLs=true → 5400', async () => {
     const e = await refused(
-      () => upload(srv, { file: { data: PNG, name: 'c.png', type: 'image/png' }, id: 'private/custom', requireSignedURLs: 'true' }),
+      () =>
+        upload(srv, {
+          file: { data: PNG, name: 'c.png', type: 'image/png' },
+          id: 'private/custom',
+          requireSignedURLs: 'true',
+        }),
       400,
       5400,
       ['private/custom'],
@@ -665,14 +898,28 @@ describe('upload validation', () => {
 
   it.each([['maybe'], ['yes'], ['TRUE '], ['']])('requireSignedURLs=%j → 5400', async (value) => {
     await refused(
-      () => upload(srv, { file: { data: PNG, name: 'c.png', type: 'image/png' }, requireSignedURLs: value, id: 'rsu/bad' }),
+      () =>
+        upload(srv, {
+          file: { data: PNG, name: 'c.png', type: 'image/png' },
+          requireSignedURLs: value,
+          id: 'rsu/bad',
+        }),
       400,
       5400,
       ['rsu/bad'],
     );
   });
 
-  it.each([['stats'], ['keys'], ['config'], ['variants'], ['keys/x'], ['variants/foo'], ['x/blob'], ['a/b/blob']])(
+  it.each([
+    ['stats'],
+    ['keys'],
+    ['config'],
+    ['variants'],
+    ['keys/x'],
+    ['variants/foo'],
+    ['x/blob'],
+    ['a/b/blob'],
+  ])(
     'custom id %j that collides with an API route is either refused (5400, nothing stored) or reachable by GET and DELETE',
     async (id) => {
       const before = await snapshot(srv);
@@ -693,9 +940,17 @@ describe('upload validation', () => {
 
   it('duplicate custom id → 409/5409 with x-should-retry: false; the original is untouched', async () => {
     const id = 'dup/original.png';
-    const original = await uploadOk(srv, { file: { data: PNG, name: 'first.png', type: 'image/png' }, id, metadata: JSON.stringify({ who: 'first' }) });
+    const original = await uploadOk(srv, {
+      file: { data: PNG, name: 'first.png', type: 'image/png' },
+      id,
+      metadata: JSON.stringify({ who: 'first' }),
+    });
     const before = await snapshot(srv);
-    const res = await upload(srv, { file: { data: JPEG, name: 'second.jpg', type: 'image/jpeg' }, id, metadata: JSON.stringify({ who: 'second' }) });
+    const res = await upload(srv, {
+      file: { data: JPEG, name: 'second.jpg', type: 'image/jpeg' },
+      id,
+      metadata: JSON.stringify({ who: 'second' }),
+    });
     const e = expectError(res, 409, 5409);
     expect(e.message).toBe('ERROR 5409: Resource already exists');
     expect(res.headers.get('x-should-retry')).toBe('false');
@@ -705,7 +960,9 @@ describe('upload validation', () => {
     expect(img.filename).toBe('first.png');
     expect(img.meta).toEqual({ who: 'first' });
     expect(img).toEqual(original);
-    const blob = await fetch(`${srv.apiBase}/accounts/${srv.accountId}/images/v1/${encodeId(id)}/blob`, { headers: { authorization: `Bearer ${srv.token}` } });
+    const blob = await fetch(`${srv.apiBase}/accounts/${srv.accountId}/images/v1/${encodeId(id)}/blob`, {
+      headers: { authorization: `Bearer ${srv.token}` },
+    });
     expect(blob.status).toBe(200);
     expect(blob.headers.get('content-type')).toBe('image/png');
     expect(Buffer.from(await blob.arrayBuffer()).equals(PNG)).toBe(true);
@@ -739,13 +996,21 @@ describe('upload size limit from PICTOR_MAX_UPLOAD_BYTES', () => {
     const before = await snapshot(srv);
     const over = Buffer.concat([PNG, Buffer.from([0])]);
     expect(over.length).toBe(limit + 1);
-    expectError(await upload(srv, { file: { data: over, name: 'o.png', type: 'image/png' }, id: 'small/over' }), 413, 5413);
+    expectError(
+      await upload(srv, { file: { data: over, name: 'o.png', type: 'image/png' }, id: 'small/over' }),
+      413,
+      5413,
+    );
     await expectNothingStored(srv, before, ['small/over']);
   });
 
   it('a file far over the configured limit (and over 10 MB) → 5413/413', async () => {
     const before = await snapshot(srv);
-    expectError(await upload(srv, { file: { data: randomBytes(11 * 1024 * 1024), name: 'o.png', type: 'image/png' } }), 413, 5413);
+    expectError(
+      await upload(srv, { file: { data: randomBytes(11 * 1024 * 1024), name: 'o.png', type: 'image/png' } }),
+      413,
+      5413,
+    );
     await expectNothingStored(srv, before);
   });
 
@@ -769,11 +1034,17 @@ describe('image allowance (quota)', () => {
     await uploadOk(srv, { file: { data: PNG, name: '2.png', type: 'image/png' }, id: 'quota/two' });
     const before = await snapshot(srv);
     expect(before.count).toBe(2);
-    const e = expectError(await upload(srv, { file: { data: PNG, name: '3.png', type: 'image/png' }, id: 'quota/three' }), 403, 5453);
+    const e = expectError(
+      await upload(srv, { file: { data: PNG, name: '3.png', type: 'image/png' }, id: 'quota/three' }),
+      403,
+      5453,
+    );
     expect(e.message).toBe('ERROR 5453: The given account has reached a service limit.');
     expectError(await upload(srv, { file: { data: JPEG, name: '4.jpg', type: 'image/jpeg' } }), 403, 5453);
     await expectNothingStored(srv, before, ['quota/three']);
-    const stats = expectOk(await call(srv, 'GET', '/stats')) as { count: { current: number; allowed: number } };
+    const stats = expectOk(await call(srv, 'GET', '/stats')) as {
+      count: { current: number; allowed: number };
+    };
     expect(stats.count).toEqual({ current: 2, allowed: 2 });
   });
 
@@ -795,26 +1066,35 @@ describe('image operations', () => {
 
   beforeAll(async () => {
     srv = await start();
-    auto = await uploadOk(srv, { file: { data: PNG, name: 'auto.png', type: 'image/png' }, metadata: JSON.stringify({ a: 1 }) });
-    custom = await uploadOk(srv, { file: { data: PNG, name: 'custom.png', type: 'image/png' }, id: 'folder/custom.png', metadata: JSON.stringify({ c: 1 }) });
+    auto = await uploadOk(srv, {
+      file: { data: PNG, name: 'auto.png', type: 'image/png' },
+      metadata: JSON.stringify({ a: 1 }),
+    });
+    custom = await uploadOk(srv, {
+      file: { data: PNG, name: 'custom.png', type: 'image/png' },
+      id: 'folder/custom.png',
+      metadata: JSON.stringify({ c: 1 }),
+    });
   });
   afterAll(async () => {
     await srv?.close();
   });
 
-  it.each([['2cdc28f0-017a-49c4-9ed7-87056c83901e'], ['no-such-image'], ['a/b/c'], ['folder/custom.png.missing']])(
-    'GET/PATCH/DELETE/blob of unknown id %j → 5404/404',
-    async (id) => {
-      const before = await snapshot(srv);
-      const path = `/${encodeId(id)}`;
-      const e = expectError(await call(srv, 'GET', path), 404, 5404);
-      expect(e.message).toMatch(/^ERROR 5404: Image not found/);
-      expectError(await call(srv, 'GET', `${path}/blob`), 404, 5404);
-      expectError(await call(srv, 'PATCH', path, { json: { metadata: { x: 1 } } }), 404, 5404);
-      expectError(await call(srv, 'DELETE', path), 404, 5404);
-      await expectNothingStored(srv, before, [id]);
-    },
-  );
+  it.each([
+    ['2cdc28f0-017a-49c4-9ed7-87056c83901e'],
+    ['no-such-image'],
+    ['a/b/c'],
+    ['folder/custom.png.missing'],
+  ])('GET/PATCH/DELETE/blob of unknown id %j → 5404/404', async (id) => {
+    const before = await snapshot(srv);
+    const path = `/${encodeId(id)}`;
+    const e = expectError(await call(srv, 'GET', path), 404, 5404);
+    expect(e.message).toMatch(/^ERROR 5404: Image not found/);
+    expectError(await call(srv, 'GET', `${path}/blob`), 404, 5404);
+    expectError(await call(srv, 'PATCH', path, { json: { metadata: { x: 1 } } }), 404, 5404);
+    expectError(await call(srv, 'DELETE', path), 404, 5404);
+    await expectNothingStored(srv, before, [id]);
+  });
 
   it('PATCH requireSignedURLs: true on a custom-id image → 5400, image unchanged', async () => {
     const path = `/${encodeId(custom.id)}`;
@@ -832,30 +1112,48 @@ describe('image operations', () => {
     }
     // 1024 bytes is fine.
     const exact = metadataOfBytes(1024);
-    const patched = expectOk(await call(srv, 'PATCH', `/${auto.id}`, { json: { metadata: exact } })) as ImageJson;
+    const patched = expectOk(
+      await call(srv, 'PATCH', `/${auto.id}`, { json: { metadata: exact } }),
+    ) as ImageJson;
     expect(patched.meta).toEqual(exact);
     expectOk(await call(srv, 'PATCH', `/${auto.id}`, { json: { metadata: { a: 1 } } }));
   });
 
-  it.each([['{bad json'], ['{"metadata":'], ['not json at all']])('PATCH with invalid JSON body %j → 5400', async (body) => {
-    const e = expectError(await call(srv, 'PATCH', `/${auto.id}`, { headers: { 'content-type': 'application/json' }, body }), 400, 5400);
-    expect(e.message).toMatch(/^ERROR 5400: /);
-    expect((expectOk(await call(srv, 'GET', `/${auto.id}`)) as ImageJson).meta).toEqual({ a: 1 });
-  });
+  it.each([['{bad json'], ['{"metadata":'], ['not json at all']])(
+    'PATCH with invalid JSON body %j → 5400',
+    async (body) => {
+      const e = expectError(
+        await call(srv, 'PATCH', `/${auto.id}`, { headers: { 'content-type': 'application/json' }, body }),
+        400,
+        5400,
+      );
+      expect(e.message).toMatch(/^ERROR 5400: /);
+      expect((expectOk(await call(srv, 'GET', `/${auto.id}`)) as ImageJson).meta).toEqual({ a: 1 });
+    },
+  );
 
-  it.each([[[1, 2]], ['a string'], [42], [null]])('PATCH with a JSON body that is not an object (%j) → 5400', async (json) => {
-    expectError(await call(srv, 'PATCH', `/${auto.id}`, { json }), 400, 5400);
-  });
+  it.each([[[1, 2]], ['a string'], [42], [null]])(
+    'PATCH with a JSON body that is not an object (%j) → 5400',
+    async (json) => {
+      expectError(await call(srv, 'PATCH', `/${auto.id}`, { json }), 400, 5400);
+    },
+  );
 
-  it.each([['yes'], ['true'], [1], [null]])('PATCH requireSignedURLs: %j → 5400, unchanged', async (value) => {
-    expectError(await call(srv, 'PATCH', `/${auto.id}`, { json: { requireSignedURLs: value } }), 400, 5400);
-    expect((expectOk(await call(srv, 'GET', `/${auto.id}`)) as ImageJson).requireSignedURLs).toBe(false);
-  });
+  it.each([['yes'], ['true'], [1], [null]])(
+    'PATCH requireSignedURLs: %j → 5400, unchanged',
+    async (value) => {
+      expectError(await call(srv, 'PATCH', `/${auto.id}`, { json: { requireSignedURLs: value } }), 400, 5400);
+      expect((expectOk(await call(srv, 'GET', `/${auto.id}`)) as ImageJson).requireSignedURLs).toBe(false);
+    },
+  );
 
-  it.each([[[1]], ['str'], [42]])('PATCH metadata that is not an object (%j) → 5400, unchanged', async (metadata) => {
-    expectError(await call(srv, 'PATCH', `/${auto.id}`, { json: { metadata } }), 400, 5400);
-    expect((expectOk(await call(srv, 'GET', `/${auto.id}`)) as ImageJson).meta).toEqual({ a: 1 });
-  });
+  it.each([[[1]], ['str'], [42]])(
+    'PATCH metadata that is not an object (%j) → 5400, unchanged',
+    async (metadata) => {
+      expectError(await call(srv, 'PATCH', `/${auto.id}`, { json: { metadata } }), 400, 5400);
+      expect((expectOk(await call(srv, 'GET', `/${auto.id}`)) as ImageJson).meta).toEqual({ a: 1 });
+    },
+  );
 
   it('a deleted image answers 5404 everywhere, and its blob file is gone', async () => {
     const img = await uploadOk(srv, { file: { data: PNG, name: 'gone.png', type: 'image/png' } });
@@ -873,14 +1171,20 @@ describe('image operations', () => {
 // Variants
 // ---------------------------------------------------------------------------------------------------
 
-type VariantsMap = { variants: Record<string, { id: string; options: Record<string, unknown>; neverRequireSignedURLs: boolean }> };
+type VariantsMap = {
+  variants: Record<string, { id: string; options: Record<string, unknown>; neverRequireSignedURLs: boolean }>;
+};
 
 describe('variant validation', () => {
   let srv: Srv;
 
   beforeAll(async () => {
     srv = await start();
-    expectOk(await call(srv, 'POST', '/variants', { json: { id: 'thumb', options: { fit: 'cover', width: 100, height: 100, metadata: 'none' } } }));
+    expectOk(
+      await call(srv, 'POST', '/variants', {
+        json: { id: 'thumb', options: { fit: 'cover', width: 100, height: 100, metadata: 'none' } },
+      }),
+    );
   });
   afterAll(async () => {
     await srv?.close();
@@ -897,9 +1201,12 @@ describe('variant validation', () => {
     return e;
   }
 
-  it.each([['a-b'], ['a'.repeat(100)], [''], ['a b'], ['a_b'], ['w=100'], ['a,b'], ['a/b']])('variant id %j → 5400', async (id) => {
-    await refusedCreate({ id, options: { fit: 'scale-down', width: 10, height: 10, metadata: 'none' } });
-  });
+  it.each([['a-b'], ['a'.repeat(100)], [''], ['a b'], ['a_b'], ['w=100'], ['a,b'], ['a/b']])(
+    'variant id %j → 5400',
+    async (id) => {
+      await refusedCreate({ id, options: { fit: 'scale-down', width: 10, height: 10, metadata: 'none' } });
+    },
+  );
 
   it.each([[undefined], [null], [42], [['a']]])('variant id of wrong type (%j) → 5400', async (id) => {
     await refusedCreate({ id, options: { width: 10 } });
@@ -942,36 +1249,66 @@ describe('variant validation', () => {
 
   it('invalid JSON body → 5400', async () => {
     const before = await variants();
-    expectError(await call(srv, 'POST', '/variants', { headers: { 'content-type': 'application/json' }, body: '{"id":' }), 400, 5400);
+    expectError(
+      await call(srv, 'POST', '/variants', {
+        headers: { 'content-type': 'application/json' },
+        body: '{"id":',
+      }),
+      400,
+      5400,
+    );
     expect(await variants()).toEqual(before);
   });
 
   it('duplicate id → 409/5409 with x-should-retry: false, original unchanged', async () => {
     const before = await variants();
-    const res = await call(srv, 'POST', '/variants', { json: { id: 'thumb', options: { fit: 'pad', width: 5, height: 5, metadata: 'keep' } } });
+    const res = await call(srv, 'POST', '/variants', {
+      json: { id: 'thumb', options: { fit: 'pad', width: 5, height: 5, metadata: 'keep' } },
+    });
     expectError(res, 409, 5409);
     expect(res.headers.get('x-should-retry')).toBe('false');
     expect(await variants()).toEqual(before);
     expect(before['thumb']?.options).toMatchObject({ fit: 'cover', width: 100, height: 100 });
     // `public` too.
-    expectError(await call(srv, 'POST', '/variants', { json: { id: 'public', options: { width: 5 } } }), 409, 5409);
+    expectError(
+      await call(srv, 'POST', '/variants', { json: { id: 'public', options: { width: 5 } } }),
+      409,
+      5409,
+    );
   });
 
-  it.each([['nosuch'], ['a-b'], ['x'.repeat(100)]])('GET/PATCH/DELETE of unknown variant %j → 5401/404', async (id) => {
-    const before = await variants();
-    const e = expectError(await call(srv, 'GET', `/variants/${id}`), 404, 5401);
-    expect(e.message).toMatch(/^ERROR 5401: /);
-    expectError(await call(srv, 'PATCH', `/variants/${id}`, { json: { options: { width: 10 } } }), 404, 5401);
-    expectError(await call(srv, 'DELETE', `/variants/${id}`), 404, 5401);
-    expect(await variants()).toEqual(before);
-  });
+  it.each([['nosuch'], ['a-b'], ['x'.repeat(100)]])(
+    'GET/PATCH/DELETE of unknown variant %j → 5401/404',
+    async (id) => {
+      const before = await variants();
+      const e = expectError(await call(srv, 'GET', `/variants/${id}`), 404, 5401);
+      expect(e.message).toMatch(/^ERROR 5401: /);
+      expectError(
+        await call(srv, 'PATCH', `/variants/${id}`, { json: { options: { width: 10 } } }),
+        404,
+        5401,
+      );
+      expectError(await call(srv, 'DELETE', `/variants/${id}`), 404, 5401);
+      expect(await variants()).toEqual(before);
+    },
+  );
 
   it('PATCH an existing variant with invalid options → 5400, unchanged', async () => {
     const before = await variants();
-    expectError(await call(srv, 'PATCH', '/variants/thumb', { json: { options: { fit: 'stretch' } } }), 400, 5400);
+    expectError(
+      await call(srv, 'PATCH', '/variants/thumb', { json: { options: { fit: 'stretch' } } }),
+      400,
+      5400,
+    );
     expectError(await call(srv, 'PATCH', '/variants/thumb', { json: { options: { width: 0 } } }), 400, 5400);
     expectError(await call(srv, 'PATCH', '/variants/thumb', { json: {} }), 400, 5400);
-    expectError(await call(srv, 'PATCH', '/variants/thumb', { json: { options: { width: 10 }, neverRequireSignedURLs: 'no' } }), 400, 5400);
+    expectError(
+      await call(srv, 'PATCH', '/variants/thumb', {
+        json: { options: { width: 10 }, neverRequireSignedURLs: 'no' },
+      }),
+      400,
+      5400,
+    );
     expect(await variants()).toEqual(before);
   });
 
@@ -998,7 +1335,11 @@ describe('variant count limit (PICTOR_MAX_VARIANTS default 100)', () => {
     for (let i = 1; i <= 99; i++) {
       expectOk(await call(srv, 'POST', '/variants', { json: { id: `v${i}`, options: { width: i } } }));
     }
-    const e = expectError(await call(srv, 'POST', '/variants', { json: { id: 'v100', options: { width: 100 } } }), 400, 5400);
+    const e = expectError(
+      await call(srv, 'POST', '/variants', { json: { id: 'v100', options: { width: 100 } } }),
+      400,
+      5400,
+    );
     expect(e.message).toMatch(/100/);
     const list = (expectOk(await call(srv, 'GET', '/variants')) as VariantsMap).variants;
     expect(Object.keys(list)).toHaveLength(100);
@@ -1012,7 +1353,11 @@ describe('variant count limit (PICTOR_MAX_VARIANTS default 100)', () => {
     // Deleting one frees a slot.
     expectOk(await call(srv, 'DELETE', '/variants/v99'));
     expectOk(await call(srv, 'POST', '/variants', { json: { id: 'v100', options: { width: 100 } } }));
-    expectError(await call(srv, 'POST', '/variants', { json: { id: 'v101', options: { width: 101 } } }), 400, 5400);
+    expectError(
+      await call(srv, 'POST', '/variants', { json: { id: 'v101', options: { width: 101 } } }),
+      400,
+      5400,
+    );
   });
 });
 
@@ -1031,14 +1376,18 @@ describe('signing keys', () => {
   });
 
   async function keys(): Promise<Array<{ name: string; value: string }>> {
-    return (expectOk(await call(srv, 'GET', '/keys')) as { keys: Array<{ name: string; value: string }> }).keys;
+    return (expectOk(await call(srv, 'GET', '/keys')) as { keys: Array<{ name: string; value: string }> })
+      .keys;
   }
 
-  it.each([['a'.repeat(21)], ['a-b'], ['a_b'], ['a.b'], ['a%20b'], ['%C3%A9']])('PUT key name %j → 5400, keys unchanged', async (name) => {
-    const before = await keys();
-    expectError(await call(srv, 'PUT', `/keys/${name}`), 400, 5400);
-    expect(await keys()).toEqual(before);
-  });
+  it.each([['a'.repeat(21)], ['a-b'], ['a_b'], ['a.b'], ['a%20b'], ['%C3%A9']])(
+    'PUT key name %j → 5400, keys unchanged',
+    async (name) => {
+      const before = await keys();
+      expectError(await call(srv, 'PUT', `/keys/${name}`), 400, 5400);
+      expect(await keys()).toEqual(before);
+    },
+  );
 
   it('PUT key name of 20 chars is accepted', async () => {
     const name = 'k'.repeat(20);

@@ -148,7 +148,13 @@ async function timed(what: string, url: string, init: RequestInit = {}, timeoutM
     const text = await res.text();
     return { what, status: res.status, ms: Math.round(performance.now() - t0), headers: res.headers, text };
   } catch (e) {
-    return { what, status: NO_ANSWER, ms: Math.round(performance.now() - t0), headers: new Headers(), text: String(e) };
+    return {
+      what,
+      status: NO_ANSWER,
+      ms: Math.round(performance.now() - t0),
+      headers: new Headers(),
+      text: String(e),
+    };
   }
 }
 
@@ -163,7 +169,11 @@ function expectApi503(a: Answer, codes: number[] = [5503]): void {
   expect(a.ms, msg).toBeLessThan(FAIL_FAST_MS);
   expect(a.headers.get('retry-after'), msg).toMatch(/^\d+$/);
   expect(a.headers.get('content-type') ?? '', msg).toMatch(/application\/json/);
-  const env = JSON.parse(a.text) as { success: boolean; result: unknown; errors: Array<{ code: number; message: string }> };
+  const env = JSON.parse(a.text) as {
+    success: boolean;
+    result: unknown;
+    errors: Array<{ code: number; message: string }>;
+  };
   expect(env.success, msg).toBe(false);
   expect(codes, msg).toContain(env.errors[0]?.code);
   expect(env.errors[0]?.message, msg).toMatch(/^ERROR 55\d\d: /);
@@ -197,7 +207,9 @@ async function until200(check: () => Promise<Answer>): Promise<{ answer: Answer;
  */
 const uncaught: string[] = [];
 const onUncaught = (e: unknown) => {
-  uncaught.push(e instanceof Error ? `${e.message}\n${e.stack?.split('\n').slice(1, 4).join('\n')}` : String(e));
+  uncaught.push(
+    e instanceof Error ? `${e.message}\n${e.stack?.split('\n').slice(1, 4).join('\n')}` : String(e),
+  );
 };
 
 /** `postgres://…` of the test database, with host and port replaced by a proxy's. */
@@ -229,7 +241,8 @@ describe.skipIf(!available)('backend outages: 503 fast, recovery without a resta
   /** Status and duration of every call made during an outage, printed at the end. */
   const timings: string[] = [];
 
-  const details = (id = imageId) => timed(`GET details ${id}`, `${images}/v1/${encodeURIComponent(id)}`, { headers: auth });
+  const details = (id = imageId) =>
+    timed(`GET details ${id}`, `${images}/v1/${encodeURIComponent(id)}`, { headers: auth });
   const list = () => timed('GET list', `${images}/v1?per_page=20`, { headers: auth });
   const blob = () => timed('GET blob', `${images}/v1/${imageId}/blob`, { headers: auth });
   const deliverUncached = () => {
@@ -240,7 +253,12 @@ describe.skipIf(!available)('backend outages: 503 fast, recovery without a resta
     const form = new FormData();
     form.append('file', new Blob([new Uint8Array(photo)], { type: 'image/jpeg' }), 'fault.jpg');
     form.append('id', id);
-    return timed(`POST upload ${id}`, `${images}/v1`, { method: 'POST', headers: auth, body: form }, timeoutMs);
+    return timed(
+      `POST upload ${id}`,
+      `${images}/v1`,
+      { method: 'POST', headers: auth, body: form },
+      timeoutMs,
+    );
   };
   const record = (phase: string, answers: Answer[]) => {
     for (const a of answers) timings.push(`${phase} ${a.what}: ${a.status} in ${a.ms} ms`);
@@ -309,7 +327,8 @@ describe.skipIf(!available)('backend outages: 503 fast, recovery without a resta
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     if (schema) await dropSchema(schema);
     await s3?.close();
-    if (timings.length) process.stdout.write(`faults: timings of answers during outages\n  ${timings.join('\n  ')}\n`);
+    if (timings.length)
+      process.stdout.write(`faults: timings of answers during outages\n  ${timings.join('\n  ')}\n`);
   });
 
   it('everything works through the proxies', async () => {
@@ -319,7 +338,11 @@ describe.skipIf(!available)('backend outages: 503 fast, recovery without a resta
   });
 
   /** The calls that must fail fast while PostgreSQL is away, then recover. */
-  async function postgresOutage(phase: string, cut: () => Promise<void> | void, uploadId: string): Promise<void> {
+  async function postgresOutage(
+    phase: string,
+    cut: () => Promise<void> | void,
+    uploadId: string,
+  ): Promise<void> {
     await cut();
     const answers = await Promise.all([details(), list(), uploadAs(uploadId), deliverUncached()]);
     record(phase, answers);
@@ -338,7 +361,8 @@ describe.skipIf(!available)('backend outages: 503 fast, recovery without a resta
     const back = await until200(details);
     timings.push(`${phase} recovery: details 200 after ${back.waited} ms`);
     expect(back.answer.status, describeAnswer(back.answer)).toBe(200);
-    for (const a of [await list(), await deliverUncached(), await blob()]) expect(a.status, describeAnswer(a)).toBe(200);
+    for (const a of [await list(), await deliverUncached(), await blob()])
+      expect(a.status, describeAnswer(a)).toBe(200);
     const up = await uploadAs(`${uploadId}-after`);
     expect(up.status, describeAnswer(up)).toBe(200);
     // The upload tried during the outage left nothing.
@@ -385,7 +409,12 @@ describe.skipIf(!available)('backend outages: 503 fast, recovery without a resta
       uploadAs('fault/s3-blackhole', bound),
       (() => {
         const w = nextWidth++;
-        return timed(`GET delivery w=${w}`, `${server.url}/cdn-cgi/imagedelivery/${hash}/${imageId}/w=${w}`, {}, bound);
+        return timed(
+          `GET delivery w=${w}`,
+          `${server.url}/cdn-cgi/imagedelivery/${hash}/${imageId}/w=${w}`,
+          {},
+          bound,
+        );
       })(),
     ]);
     record('s3 black hole', answers);
@@ -436,7 +465,10 @@ async function spawnServe(env: Record<string, string>): Promise<Child> {
   proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`pictor serve did not start in 20 s:\n${out}\n${err}`)), 20_000);
+    const timer = setTimeout(
+      () => reject(new Error(`pictor serve did not start in 20 s:\n${out}\n${err}`)),
+      20_000,
+    );
     const check = () => {
       // The banner is on stderr.
       const m = /serving the Cloudflare Images API at (http:\/\/\S+)\/client\/v4/.exec(err);
@@ -491,7 +523,10 @@ describe.skipIf(!available)('PostgreSQL goes away during a query (a real pictor 
 
   it('the in-flight request answers 503 and the node stays up and recovers', async () => {
     const c = child!;
-    const list = () => timed('GET list', `${c.url}/client/v4/accounts/${TEST_ACCOUNT_ID}/images/v1`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
+    const list = () =>
+      timed('GET list', `${c.url}/client/v4/accounts/${TEST_ACCOUNT_ID}/images/v1`, {
+        headers: { authorization: `Bearer ${TEST_TOKEN}` },
+      });
     const warm = await list();
     expect(warm.status, describeAnswer(warm)).toBe(200);
 
@@ -504,7 +539,10 @@ describe.skipIf(!available)('PostgreSQL goes away during a query (a real pictor 
     const answer = await inFlight;
     const sinceCut = Math.round(performance.now() - cutAt);
     await new Promise((r) => setTimeout(r, 300));
-    expect(c.alive(), `the node died when PostgreSQL dropped its connections:\n${c.errors().slice(0, 1500)}`).toBe(true);
+    expect(
+      c.alive(),
+      `the node died when PostgreSQL dropped its connections:\n${c.errors().slice(0, 1500)}`,
+    ).toBe(true);
     expect(answer.status, `${describeAnswer(answer)} (${sinceCut} ms after the cut)`).toBe(503);
     expect(sinceCut).toBeLessThan(FAIL_FAST_MS);
 

@@ -44,12 +44,28 @@ interface Res {
 
 function send(port: number, r: Req): Promise<Res> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method: r.method, path: r.path, headers: r.headers, insecureHTTPParser: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: r.method,
+        path: r.path,
+        headers: r.headers,
+        insecureHTTPParser: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            type: String(res.headers['content-type'] ?? ''),
+            body: Buffer.concat(chunks),
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(r.body);
   });
@@ -69,25 +85,61 @@ beforeAll(async () => {
     const form = new FormData();
     form.set('file', new Blob([new Uint8Array(png)]), `seed${i}.png`);
     if (i === 2) form.set('id', 'folder/custom id');
-    const res = await fetch(`${srv.apiBase}/accounts/${srv.accountId}/images/v1`, { method: 'POST', headers: { authorization: `Bearer ${srv.token}` }, body: form });
+    const res = await fetch(`${srv.apiBase}/accounts/${srv.accountId}/images/v1`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${srv.token}` },
+      body: form,
+    });
     imageIds.push(((await res.json()) as { result: { id: string } }).result.id);
   }
-  const doc = (await (await fetch(`${srv.apiBase}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+  const doc = (await (await fetch(`${srv.apiBase}/openapi.json`)).json()) as {
+    paths: Record<string, unknown>;
+  };
   templates = Object.keys(doc.paths).map((p) => (p.startsWith('/accounts/') ? `/client/v4${p}` : p));
-  templates.push('/cdn-cgi/imagedelivery/{account_hash}/{image_id}/public', '/cdn-cgi/imagedelivery/{account_hash}/{image_id}/w=10,fit=cover', '/client/v4/openapi.json', '/docs', '/nowhere');
+  templates.push(
+    '/cdn-cgi/imagedelivery/{account_hash}/{image_id}/public',
+    '/cdn-cgi/imagedelivery/{account_hash}/{image_id}/w=10,fit=cover',
+    '/client/v4/openapi.json',
+    '/docs',
+    '/nowhere',
+  );
 });
 afterAll(() => srv?.close());
 
 function cases(rand: () => number) {
-  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const junk = (n: number) => Buffer.from(Array.from({ length: n }, () => Math.floor(rand() * 256)));
-  const ids = () => [...imageIds, 'missing', '..', '../../etc/passwd', '%2e%2e%2f%2e%2e', '%00', '%0d%0aX-Injected:%201', '%ff%fe', 'a'.repeat(3000), 'x/blob', '%zz', encodeURIComponent('folder/custom id')];
+  const ids = () => [
+    ...imageIds,
+    'missing',
+    '..',
+    '../../etc/passwd',
+    '%2e%2e%2f%2e%2e',
+    '%00',
+    '%0d%0aX-Injected:%201',
+    '%ff%fe',
+    'a'.repeat(3000),
+    'x/blob',
+    '%zz',
+    encodeURIComponent('folder/custom id'),
+  ];
   const segment = (name: string): string => {
     switch (name) {
       case 'account_id':
-        return pick([srv.accountId, srv.accountId, srv.accountId, '0'.repeat(32), 'ZZ', '..%2f..', srv.accountId.toUpperCase()]);
+        return pick([
+          srv.accountId,
+          srv.accountId,
+          srv.accountId,
+          '0'.repeat(32),
+          'ZZ',
+          '..%2f..',
+          srv.accountId.toUpperCase(),
+        ]);
       case 'image_id':
-        return pick(ids()).split('/').map((s) => (s.includes('%') ? s : encodeURIComponent(s))).join('/');
+        return pick(ids())
+          .split('/')
+          .map((s) => (s.includes('%') ? s : encodeURIComponent(s)))
+          .join('/');
       case 'variant_id':
         return pick(['public', 'thumb', '%00', 'a'.repeat(200), '..']);
       case 'signing_key_name':
@@ -142,40 +194,68 @@ function cases(rand: () => number) {
       { type: 'image/png', body: png },
       { type: '*/*', body: junk(32) },
       { type: 'multipart/form-data', body: Buffer.from('no boundary') },
-      { type: `multipart/form-data; boundary=${boundary}`, body: Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n\r\n`) },
       {
         type: `multipart/form-data; boundary=${boundary}`,
-        body: Buffer.concat([Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n`), png.subarray(0, 40)]),
-      },
-      {
-        type: `multipart/form-data; boundary=${boundary}`,
-        body: Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="metadata[__proto__][x]"\r\n\r\n1\r\n--${boundary}--\r\n`),
-      },
-      {
-        type: `multipart/form-data; boundary=${boundary}`,
-        body: Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="url"\r\n\r\nhttp://%zz@127.0.0.1:1/x\r\n--${boundary}--\r\n`),
-      },
-      {
-        type: `multipart/form-data; boundary=${boundary}`,
-        body: Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${'n'.repeat(5000)}"\r\n\r\n1\r\n--${boundary}--\r\n`),
+        body: Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n\r\n`,
+        ),
       },
       {
         type: `multipart/form-data; boundary=${boundary}`,
         body: Buffer.concat([
-          Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="../../x.png"\r\n\r\n`),
+          Buffer.from(
+            `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n`,
+          ),
+          png.subarray(0, 40),
+        ]),
+      },
+      {
+        type: `multipart/form-data; boundary=${boundary}`,
+        body: Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="metadata[__proto__][x]"\r\n\r\n1\r\n--${boundary}--\r\n`,
+        ),
+      },
+      {
+        type: `multipart/form-data; boundary=${boundary}`,
+        body: Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="url"\r\n\r\nhttp://%zz@127.0.0.1:1/x\r\n--${boundary}--\r\n`,
+        ),
+      },
+      {
+        type: `multipart/form-data; boundary=${boundary}`,
+        body: Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="${'n'.repeat(5000)}"\r\n\r\n1\r\n--${boundary}--\r\n`,
+        ),
+      },
+      {
+        type: `multipart/form-data; boundary=${boundary}`,
+        body: Buffer.concat([
+          Buffer.from(
+            `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="../../x.png"\r\n\r\n`,
+          ),
           png,
-          Buffer.from(`\r\n--${boundary}\r\nContent-Disposition: form-data; name="id"\r\n\r\nfuzz/${Math.floor(rand() * 1e9)}\r\n--${boundary}--\r\n`),
+          Buffer.from(
+            `\r\n--${boundary}\r\nContent-Disposition: form-data; name="id"\r\n\r\nfuzz/${Math.floor(rand() * 1e9)}\r\n--${boundary}--\r\n`,
+          ),
         ]),
       },
       { type: `multipart/form-data; boundary=${boundary}`, body: junk(200) },
     ]);
   };
   const headers = (): Record<string, string> => {
-    const auth = pick([`Bearer ${srv.token}`, `Bearer ${srv.token}`, 'Bearer nope', 'Basic Zm9vOmJhcg==', '', `Bearer ${'t'.repeat(5000)}`]);
+    const auth = pick([
+      `Bearer ${srv.token}`,
+      `Bearer ${srv.token}`,
+      'Bearer nope',
+      'Basic Zm9vOmJhcg==',
+      '',
+      `Bearer ${'t'.repeat(5000)}`,
+    ]);
     const h: Record<string, string> = auth ? { authorization: auth } : {};
     const extra = rand();
-    if (extra < 0.04) h['x-huge'] = 'h'.repeat(20_000); // past Node's 16 KiB header limit
-    else if (extra < 0.08) Object.assign(h, { "x-auth-email": "a@b", "x-auth-key": "k".repeat(100) });
+    if (extra < 0.04)
+      h['x-huge'] = 'h'.repeat(20_000); // past Node's 16 KiB header limit
+    else if (extra < 0.08) Object.assign(h, { 'x-auth-email': 'a@b', 'x-auth-key': 'k'.repeat(100) });
     else if (extra < 0.12) h.accept = 'image/avif,image/webp,*/*;q=0.1';
     else if (extra < 0.15) h['if-none-match'] = pick(['*', '"x"', 'W/"y", "z"', '\u00ff']);
     else if (extra < 0.18) h.range = pick(['bytes=0-1', 'bytes=-5', 'bytes=9-1', 'lines=1']);
@@ -212,7 +292,11 @@ describe(`fuzz: ${REQUESTS} requests, seed ${SEED.toString(16)}`, () => {
         } catch (e) {
           // Node refuses to send some hostile requests itself (an invalid header character); the
           // server never saw those.
-          if ((e as NodeJS.ErrnoException).code === 'ERR_INVALID_CHAR' || (e as NodeJS.ErrnoException).code === 'ERR_UNESCAPED_CHARACTERS') continue;
+          if (
+            (e as NodeJS.ErrnoException).code === 'ERR_INVALID_CHAR' ||
+            (e as NodeJS.ErrnoException).code === 'ERR_UNESCAPED_CHARACTERS'
+          )
+            continue;
           // A server that answers a too-large request and closes may reset our upload: check it answered.
           problems.push(`${r.method} ${r.path.slice(0, 120)}: ${(e as Error).message}`);
           continue;
@@ -222,10 +306,15 @@ describe(`fuzz: ${REQUESTS} requests, seed ${SEED.toString(16)}`, () => {
         if (res.status >= 500) problems.push(`${where} ${res.body.toString('utf8').slice(0, 200)}`);
         if (r.method === 'HEAD' || !isApiPath(r.path)) continue;
         if (!res.type.startsWith('application/json')) {
-          if (res.status >= 400 || !/^image\//.test(res.type)) problems.push(`${where}: content-type ${res.type}`);
+          if (res.status >= 400 || !/^image\//.test(res.type))
+            problems.push(`${where}: content-type ${res.type}`);
           continue;
         }
-        let parsed: { success?: unknown; result?: unknown; errors?: Array<{ code?: unknown; message?: unknown }> };
+        let parsed: {
+          success?: unknown;
+          result?: unknown;
+          errors?: Array<{ code?: unknown; message?: unknown }>;
+        };
         try {
           parsed = JSON.parse(res.body.toString('utf8'));
         } catch {
@@ -234,8 +323,13 @@ describe(`fuzz: ${REQUESTS} requests, seed ${SEED.toString(16)}`, () => {
         }
         const okEnvelope = res.status < 300 && parsed.success === true && Array.isArray(parsed.errors);
         const failEnvelope =
-          res.status >= 400 && parsed.success === false && parsed.result === null && typeof parsed.errors?.[0]?.code === 'number' && typeof parsed.errors[0].message === 'string';
-        if (!okEnvelope && !failEnvelope) problems.push(`${where}: not an envelope: ${res.body.toString('utf8').slice(0, 200)}`);
+          res.status >= 400 &&
+          parsed.success === false &&
+          parsed.result === null &&
+          typeof parsed.errors?.[0]?.code === 'number' &&
+          typeof parsed.errors[0].message === 'string';
+        if (!okEnvelope && !failEnvelope)
+          problems.push(`${where}: not an envelope: ${res.body.toString('utf8').slice(0, 200)}`);
       }
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
@@ -244,8 +338,12 @@ describe(`fuzz: ${REQUESTS} requests, seed ${SEED.toString(16)}`, () => {
     expect((statuses.get(200) ?? 0) + (statuses.get(404) ?? 0)).toBeGreaterThan(100);
 
     const auth = { authorization: `Bearer ${srv.token}` };
-    const stats = (await (await fetch(`${srv.apiBase}/accounts/${srv.accountId}/images/v1/stats`, { headers: auth })).json()) as { result: { count: { current: number } } };
-    const list = (await (await fetch(`${srv.apiBase}/accounts/${srv.accountId}/images/v1?per_page=10000`, { headers: auth })).json()) as { result: { images: unknown[] } };
+    const stats = (await (
+      await fetch(`${srv.apiBase}/accounts/${srv.accountId}/images/v1/stats`, { headers: auth })
+    ).json()) as { result: { count: { current: number } } };
+    const list = (await (
+      await fetch(`${srv.apiBase}/accounts/${srv.accountId}/images/v1?per_page=10000`, { headers: auth })
+    ).json()) as { result: { images: unknown[] } };
     expect(stats.result.count.current).toBe(list.result.images.length);
   }, 120_000);
 });

@@ -100,7 +100,12 @@ function ihdr(width: number, height: number): Buffer {
 /** A PNG whose header claims width×height, followed by one (zero) scanline of IDAT and IEND. */
 function lyingPng(width: number, height: number): Buffer {
   const row = Buffer.alloc(1 + width * 3); // filter byte 0 + black pixels
-  return Buffer.concat([PNG_SIGNATURE, ihdr(width, height), pngChunk('IDAT', deflateSync(row, { level: 9 })), pngChunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    PNG_SIGNATURE,
+    ihdr(width, height),
+    pngChunk('IDAT', deflateSync(row, { level: 9 })),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 /** Inserts `chunk` into a PNG just before IEND (the last 12 bytes). */
@@ -176,7 +181,13 @@ function u16(n: number): Buffer {
  * (0,0) (full-canvas by default), each one solid colour from a 4-colour palette (consecutive frames
  * differ, so no encoder could merge them), looping forever.
  */
-function animatedGif(width: number, height: number, frames: number, frameWidth = width, frameHeight = height): Buffer {
+function animatedGif(
+  width: number,
+  height: number,
+  frames: number,
+  frameWidth = width,
+  frameHeight = height,
+): Buffer {
   const palette = Buffer.from([0xe0, 0x20, 0x20, 0x20, 0xa0, 0x20, 0x20, 0x40, 0xe0, 0xf0, 0xf0, 0x20]);
   const parts: Buffer[] = [
     Buffer.from('GIF89a', 'latin1'),
@@ -184,7 +195,11 @@ function animatedGif(width: number, height: number, frames: number, frameWidth =
     u16(height),
     Buffer.from([0xf1, 0, 0]), // global colour table, 8-bit resolution, 4 entries; background 0; aspect 0
     palette,
-    Buffer.concat([Buffer.from([0x21, 0xff, 0x0b]), Buffer.from('NETSCAPE2.0', 'latin1'), Buffer.from([3, 1, 0, 0, 0])]),
+    Buffer.concat([
+      Buffer.from([0x21, 0xff, 0x0b]),
+      Buffer.from('NETSCAPE2.0', 'latin1'),
+      Buffer.from([3, 1, 0, 0, 0]),
+    ]),
   ];
   const frameData = [0, 1, 2, 3].map((c) => gifLzw(new Uint8Array(frameWidth * frameHeight).fill(c), 2));
   for (let f = 0; f < frames; f++) {
@@ -385,7 +400,13 @@ async function upload(file: UploadFile | null, fields: Record<string, string>): 
   const form = new FormData();
   for (const [k, v] of Object.entries(fields)) form.append(k, v);
   if (file) form.append('file', new Blob([new Uint8Array(file.data)], { type: file.type }), file.filename);
-  return toRes(await fetch(imagesUrl(''), { method: 'POST', headers: { authorization: `Bearer ${srv.token}` }, body: form }));
+  return toRes(
+    await fetch(imagesUrl(''), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${srv.token}` },
+      body: form,
+    }),
+  );
 }
 
 /**
@@ -423,7 +444,9 @@ function streamUpload(
         headers: {
           authorization: `Bearer ${srv.token}`,
           'content-type': `multipart/form-data; boundary=${boundary}`,
-          ...(Number.isFinite(fileBytes) ? { 'content-length': String(preamble.length + fileBytes + epilogue.length) } : {}),
+          ...(Number.isFinite(fileBytes)
+            ? { 'content-length': String(preamble.length + fileBytes + epilogue.length) }
+            : {}),
         },
       },
       (res) => {
@@ -443,7 +466,11 @@ function streamUpload(
           }
           const headers = new Headers();
           for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers.set(k, v);
-          resolve({ res: { status: res.statusCode ?? 0, headers, text, bytes, body }, sentWhenAnswered, finished });
+          resolve({
+            res: { status: res.statusCode ?? 0, headers, text, bytes, body },
+            sentWhenAnswered,
+            finished,
+          });
           req.destroy();
         });
       },
@@ -489,7 +516,12 @@ interface Snapshot {
 }
 
 async function snapshot(): Promise<Snapshot> {
-  const snap = { count: await imageCount(), files: countFiles(blobsDir()), rss: process.memoryUsage().rss, t: Date.now() };
+  const snap = {
+    count: await imageCount(),
+    files: countFiles(blobsDir()),
+    rss: process.memoryUsage().rss,
+    t: Date.now(),
+  };
   casePeakRss = snap.rss;
   return snap;
 }
@@ -503,7 +535,14 @@ function recordCase(name: string, before: Snapshot): number {
 }
 
 /** Asserts a refusal and that it left nothing behind. Returns the time the request took. */
-async function expectRefused(name: string, id: string, before: Snapshot, res: Res, status: number, code: number): Promise<number> {
+async function expectRefused(
+  name: string,
+  id: string,
+  before: Snapshot,
+  res: Res,
+  status: number,
+  code: number,
+): Promise<number> {
   const ms = recordCase(name, before);
   expect(res.status, `${name}: status (body ${res.text.slice(0, 300)})`).toBe(status);
   expect(res.body, `${name}: JSON envelope`).toBeDefined();
@@ -543,7 +582,13 @@ async function expectStored(
 }
 
 /** Uploads `data` under the custom id `hostile/<name>` and expects a refusal. */
-async function refuses(name: string, file: UploadFile | null, status: number, code: number, fields: Record<string, string> = {}): Promise<number> {
+async function refuses(
+  name: string,
+  file: UploadFile | null,
+  status: number,
+  code: number,
+  fields: Record<string, string> = {},
+): Promise<number> {
   const id = `hostile/${name}`;
   const before = await snapshot();
   const res = await upload(file, { id, ...fields });
@@ -563,7 +608,9 @@ async function stores(
 }
 
 /** Details of a stored image (width/height are not in Cloudflare's JSON: read them from the blob). */
-async function blobSize(blob: Buffer): Promise<{ width: number; height: number; pages: number; format: string }> {
+async function blobSize(
+  blob: Buffer,
+): Promise<{ width: number; height: number; pages: number; format: string }> {
   const m = await sharp(blob, { pages: -1, limitInputPixels: false }).metadata();
   return { width: m.width!, height: m.pageHeight ?? m.height!, pages: m.pages ?? 1, format: m.format! };
 }
@@ -595,11 +642,20 @@ async function buildCorpus(): Promise<Corpus> {
   const jpeg = await makeImage('jpeg', 320, 240);
   const png = await makeImage('png', 320, 240);
   const solid = (w: number, h: number): Promise<Buffer> =>
-    sharp({ create: { width: w, height: h, channels: 3, background: '#3366cc' } }).png({ compressionLevel: 9 }).toBuffer();
-  const hugeJpeg = await sharp({ create: { width: 10_000, height: 10_000, channels: 3, background: '#3366cc' } }).jpeg({ quality: 50 }).toBuffer();
+    sharp({ create: { width: w, height: h, channels: 3, background: '#3366cc' } })
+      .png({ compressionLevel: 9 })
+      .toBuffer();
+  const hugeJpeg = await sharp({
+    create: { width: 10_000, height: 10_000, channels: 3, background: '#3366cc' },
+  })
+    .jpeg({ quality: 50 })
+    .toBuffer();
   const small = await solid(16, 16);
   // 300 MB of 'A' deflated into an ICC profile chunk (placed after IHDR, where iCCP belongs).
-  const iccp = pngChunk('iCCP', Buffer.concat([Buffer.from('icc\0\0', 'latin1'), await deflateRepeated(Buffer.alloc(MiB, 0x41), 300)]));
+  const iccp = pngChunk(
+    'iCCP',
+    Buffer.concat([Buffer.from('icc\0\0', 'latin1'), await deflateRepeated(Buffer.alloc(MiB, 0x41), 300)]),
+  );
   const iccpBomb = Buffer.concat([small.subarray(0, 33), iccp, small.subarray(33)]);
   // libvips rewrites PixelX/YDimension and stores ImageWidth as SHORT: the APP1 segment is built by hand.
   const exifLiar = Buffer.concat([jpeg.subarray(0, 2), exifApp1(100_000, 100_000), jpeg.subarray(2)]);
@@ -620,7 +676,14 @@ async function buildCorpus(): Promise<Corpus> {
     gifScreen: animatedGif(65_535, 65_535, 1, 1, 1),
     gifSmall: animatedGif(64, 48, 4),
     // A gzip-compressed SVG (.svgz) that inflates to 64 MiB: never an accepted format.
-    svgz: gzipSync(Buffer.concat([Buffer.from('<svg xmlns="http://www.w3.org/2000/svg">'), Buffer.alloc(64 * MiB, 0x20), Buffer.from('</svg>')]), { level: 9 }),
+    svgz: gzipSync(
+      Buffer.concat([
+        Buffer.from('<svg xmlns="http://www.w3.org/2000/svg">'),
+        Buffer.alloc(64 * MiB, 0x20),
+        Buffer.from('</svg>'),
+      ]),
+      { level: 9 },
+    ),
     exifLiar,
     exactly10MiB,
   };
@@ -683,9 +746,12 @@ describe('the corpus is what it claims to be', () => {
     const ex = await sharp(corpus.exifLiar).metadata();
     expect([ex.width, ex.height]).toEqual([320, 240]);
     const tags = exifReader(ex.exif!);
-    expect([tags.Image?.ImageWidth, tags.Image?.ImageLength, tags.Photo?.PixelXDimension, tags.Photo?.PixelYDimension]).toEqual([
-      100_000, 100_000, 100_000, 100_000,
-    ]);
+    expect([
+      tags.Image?.ImageWidth,
+      tags.Image?.ImageLength,
+      tags.Photo?.PixelXDimension,
+      tags.Photo?.PixelYDimension,
+    ]).toEqual([100_000, 100_000, 100_000, 100_000]);
     const pad = await sharp(corpus.exactly10MiB).metadata();
     expect([pad.width, pad.height]).toEqual([320, 240]);
   });
@@ -694,32 +760,62 @@ describe('the corpus is what it claims to be', () => {
 describe('truncated and corrupt rasters → 5455/415', () => {
   it('JPEG cut at 50 %', async () => {
     const j = corpus.jpeg;
-    await refuses('jpeg-half', { data: j.subarray(0, j.length >> 1), filename: 'half.jpg', type: 'image/jpeg' }, 415, 5455);
+    await refuses(
+      'jpeg-half',
+      { data: j.subarray(0, j.length >> 1), filename: 'half.jpg', type: 'image/jpeg' },
+      415,
+      5455,
+    );
   });
 
   it('JPEG cut just after its headers (SOS, no scan data)', async () => {
     const j = corpus.jpeg;
-    await refuses('jpeg-headers', { data: j.subarray(0, jpegHeaderEnd(j)), filename: 'h.jpg', type: 'image/jpeg' }, 415, 5455);
+    await refuses(
+      'jpeg-headers',
+      { data: j.subarray(0, jpegHeaderEnd(j)), filename: 'h.jpg', type: 'image/jpeg' },
+      415,
+      5455,
+    );
   });
 
   it('JPEG whose header says 10,000×10,000, cut at 10 %', async () => {
     const j = corpus.hugeJpeg;
-    await refuses('jpeg-huge-cut', { data: j.subarray(0, Math.floor(j.length / 10)), filename: 'hc.jpg', type: 'image/jpeg' }, 415, 5455);
+    await refuses(
+      'jpeg-huge-cut',
+      { data: j.subarray(0, Math.floor(j.length / 10)), filename: 'hc.jpg', type: 'image/jpeg' },
+      415,
+      5455,
+    );
   });
 
   it('PNG cut at 50 %', async () => {
     const p = corpus.png;
-    await refuses('png-half', { data: p.subarray(0, p.length >> 1), filename: 'half.png', type: 'image/png' }, 415, 5455);
+    await refuses(
+      'png-half',
+      { data: p.subarray(0, p.length >> 1), filename: 'half.png', type: 'image/png' },
+      415,
+      5455,
+    );
   });
 
   it('PNG cut just after IHDR (33 bytes)', async () => {
-    await refuses('png-ihdr', { data: corpus.png.subarray(0, 33), filename: 'h.png', type: 'image/png' }, 415, 5455);
+    await refuses(
+      'png-ihdr',
+      { data: corpus.png.subarray(0, 33), filename: 'h.png', type: 'image/png' },
+      415,
+      5455,
+    );
   });
 });
 
 describe('dimension bombs → 5443/400 before decoding', () => {
   it('PNG whose IHDR claims 100,000×100,000 (valid CRCs, one scanline of IDAT)', async () => {
-    await refuses('png-100k', { data: corpus.claims100k, filename: 'huge.png', type: 'image/png' }, 400, 5443);
+    await refuses(
+      'png-100k',
+      { data: corpus.claims100k, filename: 'huge.png', type: 'image/png' },
+      400,
+      5443,
+    );
   });
 
   it('PNG 12,001×16 (one side over 12,000 px)', async () => {
@@ -727,7 +823,12 @@ describe('dimension bombs → 5443/400 before decoding', () => {
   });
 
   it('one-colour PNG 12,000×12,000 (144 MP in a few hundred KB) → 5443', async () => {
-    const ms = await refuses('png-144mp', { data: corpus.bomb12k, filename: 'bomb.png', type: 'image/png' }, 400, 5443);
+    const ms = await refuses(
+      'png-144mp',
+      { data: corpus.bomb12k, filename: 'bomb.png', type: 'image/png' },
+      400,
+      5443,
+    );
     // Refused from the header: no decode of 432 MB of pixels.
     expect(ms).toBeLessThan(5000);
   });
@@ -737,7 +838,12 @@ describe('dimension bombs → 5443/400 before decoding', () => {
   });
 
   it('GIF of 3,000 1×1 frames on a 200×200 canvas (120 MP once composed, a few KB) → 5443', async () => {
-    await refuses('gif-sparse', { data: corpus.gifSparse, filename: 'sparse.gif', type: 'image/gif' }, 400, 5443);
+    await refuses(
+      'gif-sparse',
+      { data: corpus.gifSparse, filename: 'sparse.gif', type: 'image/gif' },
+      400,
+      5443,
+    );
   });
 
   /**
@@ -787,13 +893,21 @@ describe('dimension bombs → 5443/400 before decoding', () => {
   });
 
   it('a small animated GIF (4 frames of 64×48) is stored with its frames', async () => {
-    const { blob } = await stores('gif-small', { data: corpus.gifSmall, filename: 'anim.gif', type: 'image/gif' }, 'image/gif');
+    const { blob } = await stores(
+      'gif-small',
+      { data: corpus.gifSmall, filename: 'anim.gif', type: 'image/gif' },
+      'image/gif',
+    );
     expect(blob.bytes.equals(corpus.gifSmall)).toBe(true);
     expect(await blobSize(blob.bytes)).toMatchObject({ width: 64, height: 48, pages: 4, format: 'gif' });
   });
 
   it('a JPEG whose EXIF claims 100,000×100,000 but whose frame is 320×240 is stored at its real size', async () => {
-    const { blob } = await stores('jpeg-exif-liar', { data: corpus.exifLiar, filename: 'liar.jpg', type: 'image/jpeg' }, 'image/jpeg');
+    const { blob } = await stores(
+      'jpeg-exif-liar',
+      { data: corpus.exifLiar, filename: 'liar.jpg', type: 'image/jpeg' },
+      'image/jpeg',
+    );
     expect(blob.bytes.equals(corpus.exifLiar)).toBe(true);
     expect(await blobSize(blob.bytes)).toMatchObject({ width: 320, height: 240 });
   });
@@ -804,13 +918,23 @@ describe('SVG: made inert and stored, or refused', () => {
   const canaryUrl = (): string => `http://127.0.0.1:${canaryPort}`;
 
   /** Stores the SVG and checks the blob and the delivered document contain none of `forbidden`. */
-  async function storesClean(name: string, svg: string, forbidden: Array<string | RegExp>, kept: string[] = []): Promise<string> {
-    const { blob, image } = await stores(name, { data: Buffer.from(svg, 'utf8'), filename: `${name}.svg`, type: 'image/svg+xml' }, 'image/svg+xml');
+  async function storesClean(
+    name: string,
+    svg: string,
+    forbidden: Array<string | RegExp>,
+    kept: string[] = [],
+  ): Promise<string> {
+    const { blob, image } = await stores(
+      name,
+      { data: Buffer.from(svg, 'utf8'), filename: `${name}.svg`, type: 'image/svg+xml' },
+      'image/svg+xml',
+    );
     const text = blob.bytes.toString('utf8');
     // Still an SVG document that parses as XML.
     expect(text).toMatch(/^<svg[\s>]/);
     for (const f of forbidden) {
-      if (typeof f === 'string') expect(text.toLowerCase(), `${name}: blob must not contain ${f}`).not.toContain(f.toLowerCase());
+      if (typeof f === 'string')
+        expect(text.toLowerCase(), `${name}: blob must not contain ${f}`).not.toContain(f.toLowerCase());
       else expect(text, `${name}: blob must not match ${f}`).not.toMatch(f);
     }
     for (const k of kept) expect(text, `${name}: blob keeps ${k}`).toContain(k);
@@ -820,7 +944,8 @@ describe('SVG: made inert and stored, or refused', () => {
     expect(delivered.status).toBe(200);
     const dtext = delivered.bytes.toString('utf8');
     for (const f of forbidden) {
-      if (typeof f === 'string') expect(dtext.toLowerCase(), `${name}: delivery must not contain ${f}`).not.toContain(f.toLowerCase());
+      if (typeof f === 'string')
+        expect(dtext.toLowerCase(), `${name}: delivery must not contain ${f}`).not.toContain(f.toLowerCase());
       else expect(dtext).not.toMatch(f);
     }
     expect(canaryConnections, `${name}: the server connected to an external reference`).toBe(0);
@@ -887,57 +1012,98 @@ describe('SVG: made inert and stored, or refused', () => {
 
   it('XXE (SYSTEM entity on file:///etc/passwd) → 5455, nothing read', async () => {
     const svg = `<?xml version="1.0"?>\n<!DOCTYPE svg [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n<svg ${NS} width="10" height="10"><text>&xxe;</text></svg>`;
-    const ms = await refuses('svg-xxe', { data: Buffer.from(svg), filename: 'xxe.svg', type: 'image/svg+xml' }, 415, 5455);
+    const ms = await refuses(
+      'svg-xxe',
+      { data: Buffer.from(svg), filename: 'xxe.svg', type: 'image/svg+xml' },
+      415,
+      5455,
+    );
     expect(ms).toBeLessThan(ENTITY_REFUSAL_MS);
   });
 
   it('external parameter entity (http to the canary) → 5455, never fetched', async () => {
     const svg = `<?xml version="1.0"?>\n<!DOCTYPE svg [<!ENTITY % remote SYSTEM "${canaryUrl()}/evil.dtd"> %remote;]>\n<svg ${NS} width="10" height="10"/>`;
-    await refuses('svg-xxe-param', { data: Buffer.from(svg), filename: 'p.svg', type: 'image/svg+xml' }, 415, 5455);
+    await refuses(
+      'svg-xxe-param',
+      { data: Buffer.from(svg), filename: 'p.svg', type: 'image/svg+xml' },
+      415,
+      5455,
+    );
     expect(canaryConnections).toBe(0);
   });
 
   it('10,000 nested groups → 5455, quickly (depth limit)', async () => {
     const svg = `<svg ${NS} width="10" height="10">${'<g>'.repeat(10_000)}<rect width="1" height="1"/>${'</g>'.repeat(10_000)}</svg>`;
-    const ms = await refuses('svg-deep', { data: Buffer.from(svg), filename: 'deep.svg', type: 'image/svg+xml' }, 415, 5455);
+    const ms = await refuses(
+      'svg-deep',
+      { data: Buffer.from(svg), filename: 'deep.svg', type: 'image/svg+xml' },
+      415,
+      5455,
+    );
     expect(ms).toBeLessThan(ENTITY_REFUSAL_MS);
   });
 
   it('gzip-compressed SVG (.svgz) inflating to 64 MiB → 5455, not inflated', async () => {
-    await refuses('svgz-bomb', { data: corpus.svgz, filename: 'bomb.svgz', type: 'image/svg+xml' }, 415, 5455);
+    await refuses(
+      'svgz-bomb',
+      { data: corpus.svgz, filename: 'bomb.svgz', type: 'image/svg+xml' },
+      415,
+      5455,
+    );
   });
 
   it('billion laughs → 5455, quickly', async () => {
     let dtd = '<!ENTITY lol0 "lollollollollollollollollollol">';
     for (let i = 1; i <= 9; i++) dtd += `<!ENTITY lol${i} "${`&lol${i - 1};`.repeat(10)}">`;
     const svg = `<?xml version="1.0"?>\n<!DOCTYPE svg [${dtd}]>\n<svg ${NS} width="10" height="10"><text>&lol9;</text></svg>`;
-    const ms = await refuses('svg-laughs', { data: Buffer.from(svg), filename: 'lol.svg', type: 'image/svg+xml' }, 415, 5455);
+    const ms = await refuses(
+      'svg-laughs',
+      { data: Buffer.from(svg), filename: 'lol.svg', type: 'image/svg+xml' },
+      415,
+      5455,
+    );
     expect(ms).toBeLessThan(ENTITY_REFUSAL_MS);
   });
-
 });
 
 describe('polyglots', () => {
   it('GIF magic followed by an HTML page → 5455', async () => {
-    const data = Buffer.from('GIF89a\x01\x00\x01\x00<html><body><script>alert(document.domain)</script></body></html>', 'latin1');
+    const data = Buffer.from(
+      'GIF89a\x01\x00\x01\x00<html><body><script>alert(document.domain)</script></body></html>',
+      'latin1',
+    );
     await refuses('polyglot-gif-html', { data, filename: 'x.gif', type: 'image/gif' }, 415, 5455);
   });
 
   it('PNG magic followed by an SVG document → 5455 (the magic decides, and it does not decode)', async () => {
-    const data = Buffer.concat([PNG_SIGNATURE, Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>`)]);
+    const data = Buffer.concat([
+      PNG_SIGNATURE,
+      Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>`),
+    ]);
     await refuses('polyglot-png-svg', { data, filename: 'x.svg', type: 'image/svg+xml' }, 415, 5455);
   });
 
   it('a JPEG with a ZIP appended is a valid JPEG: stored as image/jpeg, bytes unchanged, never served as anything else', async () => {
     const data = Buffer.concat([corpus.jpeg, zipWith('payload.html', '<script>alert(1)</script>')]);
-    const { blob } = await stores('polyglot-jpeg-zip', { data, filename: 'x.zip', type: 'application/zip' }, 'image/jpeg');
+    const { blob } = await stores(
+      'polyglot-jpeg-zip',
+      { data, filename: 'x.zip', type: 'application/zip' },
+      'image/jpeg',
+    );
     expect(blob.bytes.equals(data)).toBe(true);
     expect(blob.headers.get('cache-control')).toBe('private, no-store');
   });
 
   it('a PNG with an HTML page after IEND is a valid PNG: stored as image/png', async () => {
-    const data = Buffer.concat([corpus.png, Buffer.from('<!doctype html><html><script>alert(document.domain)</script></html>')]);
-    const { blob } = await stores('polyglot-png-html', { data, filename: 'x.html', type: 'text/html' }, 'image/png');
+    const data = Buffer.concat([
+      corpus.png,
+      Buffer.from('<!doctype html><html><script>alert(document.domain)</script></html>'),
+    ]);
+    const { blob } = await stores(
+      'polyglot-png-html',
+      { data, filename: 'x.html', type: 'text/html' },
+      'image/png',
+    );
     expect(blob.bytes.equals(data)).toBe(true);
   });
 });
@@ -953,7 +1119,12 @@ describe('not images at all → 5455/415', () => {
   });
 
   it('64 KiB of random bytes', async () => {
-    await refuses('random', { data: pseudoRandom(64 * 1024), filename: 'r.webp', type: 'image/webp' }, 415, 5455);
+    await refuses(
+      'random',
+      { data: pseudoRandom(64 * 1024), filename: 'r.webp', type: 'image/webp' },
+      415,
+      5455,
+    );
   });
 });
 
@@ -961,20 +1132,29 @@ describe('metadata limit', () => {
   it('1025 bytes of ASCII metadata → 5400/400', async () => {
     const meta = JSON.stringify({ k: 'x'.repeat(1025 - 8) });
     expect(Buffer.byteLength(meta)).toBe(1025);
-    await refuses('meta-1025', { data: corpus.png, filename: 'm.png', type: 'image/png' }, 400, 5400, { metadata: meta });
+    await refuses('meta-1025', { data: corpus.png, filename: 'm.png', type: 'image/png' }, 400, 5400, {
+      metadata: meta,
+    });
   });
 
   it('1025 bytes of multi-byte metadata (517 characters) → 5400/400', async () => {
     const meta = JSON.stringify({ k: 'é'.repeat(508) + 'a' });
     expect(Buffer.byteLength(meta)).toBe(1025);
     expect(meta.length).toBeLessThan(1024);
-    await refuses('meta-1025-utf8', { data: corpus.png, filename: 'm.png', type: 'image/png' }, 400, 5400, { metadata: meta });
+    await refuses('meta-1025-utf8', { data: corpus.png, filename: 'm.png', type: 'image/png' }, 400, 5400, {
+      metadata: meta,
+    });
   });
 
   it('exactly 1024 bytes is stored', async () => {
     const meta = JSON.stringify({ k: 'x'.repeat(1024 - 8) });
     expect(Buffer.byteLength(meta)).toBe(1024);
-    const { image } = await stores('meta-1024', { data: corpus.png, filename: 'm.png', type: 'image/png' }, 'image/png', { metadata: meta });
+    const { image } = await stores(
+      'meta-1024',
+      { data: corpus.png, filename: 'm.png', type: 'image/png' },
+      'image/png',
+      { metadata: meta },
+    );
     expect(image.meta).toEqual(JSON.parse(meta));
   });
 });
@@ -995,15 +1175,20 @@ describe('size cap while streaming → 5413/413', () => {
     // answer is lost with the socket. Nothing is stored either way, so such an attempt is repeated.
     let attempt: Awaited<ReturnType<typeof streamUpload>> | undefined;
     for (let i = 0; i < 3 && !attempt; i++) {
-      attempt = await streamUpload(id, corpus.png, Number.POSITIVE_INFINITY).catch((e: NodeJS.ErrnoException) => {
-        if (e.code !== 'EPIPE' && e.code !== 'ECONNRESET') throw e;
-        return undefined;
-      });
+      attempt = await streamUpload(id, corpus.png, Number.POSITIVE_INFINITY).catch(
+        (e: NodeJS.ErrnoException) => {
+          if (e.code !== 'EPIPE' && e.code !== 'ECONNRESET') throw e;
+          return undefined;
+        },
+      );
     }
     expect(attempt, 'three attempts lost the answer to EPIPE/ECONNRESET').toBeDefined();
     const { res, sentWhenAnswered, finished } = attempt!;
     await expectRefused('endless', id, before, res, 413, 5413);
-    expect(finished, `the server answered only after the whole body (${sentWhenAnswered} file bytes sent, status ${res.status})`).toBe(false);
+    expect(
+      finished,
+      `the server answered only after the whole body (${sentWhenAnswered} file bytes sent, status ${res.status})`,
+    ).toBe(false);
     // Cap + what loopback socket buffers can hold.
     expect(sentWhenAnswered).toBeLessThan(MAX_UPLOAD + 64 * MiB);
   });
@@ -1020,7 +1205,11 @@ describe('size cap while streaming → 5413/413', () => {
 
 describe('afterwards', () => {
   it('the server still answers a normal upload, delivery works, and no external connection was made', async () => {
-    const { image, blob } = await stores('normal', { data: corpus.jpeg, filename: 'normal.jpg', type: 'image/jpeg' }, 'image/jpeg');
+    const { image, blob } = await stores(
+      'normal',
+      { data: corpus.jpeg, filename: 'normal.jpg', type: 'image/jpeg' },
+      'image/jpeg',
+    );
     expect(blob.bytes.equals(corpus.jpeg)).toBe(true);
     const variantUrl = image.variants.find((v) => v.endsWith('/public')) ?? image.variants[0]!;
     const delivered = await fetch(variantUrl, { headers: { accept: 'image/webp,*/*' } });

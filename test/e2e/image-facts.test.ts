@@ -50,7 +50,9 @@ async function upload(data: Buffer, id: string): Promise<ImageRecord> {
 }
 
 function deliver(id: string, last: string): Promise<Response> {
-  return fetch(`${server.url}/cdn-cgi/imagedelivery/${hash}/${id}/${last}`, { headers: { accept: 'image/png' } });
+  return fetch(`${server.url}/cdn-cgi/imagedelivery/${hash}/${id}/${last}`, {
+    headers: { accept: 'image/png' },
+  });
 }
 
 /** Clears the facts columns, as a row written before migration 0004 has them. */
@@ -85,22 +87,34 @@ describe('facts stored at upload', () => {
     expect((await sharp(jpeg).metadata()).orientation).toBe(6);
     const row = await upload(jpeg, 'facts-jpeg');
     expect(row.format).toBe('jpeg');
-    expect(row.facts).toEqual({ width: 200, height: 300, frames: 1, alpha: false, copyright: 'Pictor Test 2026' } satisfies ImageFacts);
+    expect(row.facts).toEqual({
+      width: 200,
+      height: 300,
+      frames: 1,
+      alpha: false,
+      copyright: 'Pictor Test 2026',
+    } satisfies ImageFacts);
   });
 
   it('a PNG with alpha', async () => {
-    const png = await sharp({ create: { width: 64, height: 32, channels: 4, background: { r: 1, g: 2, b: 3, alpha: 0.5 } } }).png().toBuffer();
+    const png = await sharp({
+      create: { width: 64, height: 32, channels: 4, background: { r: 1, g: 2, b: 3, alpha: 0.5 } },
+    })
+      .png()
+      .toBuffer();
     const row = await upload(png, 'facts-png');
     expect(row.format).toBe('png');
     expect(row.facts).toEqual({ width: 64, height: 32, frames: 1, alpha: true, copyright: null });
   });
 
-  it('an animated GIF: one frame\'s size and the frame count', async () => {
+  it("an animated GIF: one frame's size and the frame count", async () => {
     const frames = 3;
     // Frames that differ (identical frames may be merged by the encoder).
     const raw = Buffer.alloc(40 * 30 * frames * 3);
     for (let i = 0; i < raw.length; i++) raw[i] = (Math.floor(i / (40 * 30 * 3)) * 90 + (i % 7) * 20) % 256;
-    const gif = await sharp(raw, { raw: { width: 40, height: 30 * frames, channels: 3, pageHeight: 30 } }).gif({ delay: [100, 100, 100], loop: 0 }).toBuffer();
+    const gif = await sharp(raw, { raw: { width: 40, height: 30 * frames, channels: 3, pageHeight: 30 } })
+      .gif({ delay: [100, 100, 100], loop: 0 })
+      .toBuffer();
     expect((await sharp(gif, { animated: true }).metadata()).pages).toBe(frames);
     const row = await upload(gif, 'facts-gif');
     expect(row.format).toBe('gif');
@@ -111,21 +125,39 @@ describe('facts stored at upload', () => {
 
 describe('delivery plans from the row', () => {
   it('follows the stored facts, not the header: facts over the limits refuse a small image with 9413', async () => {
-    const png = await sharp({ create: { width: 50, height: 50, channels: 3, background: '#123456' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 50, height: 50, channels: 3, background: '#123456' } })
+      .png()
+      .toBuffer();
     const row = await upload(png, 'facts-planned');
     // The header says 50×50; the row now says 13,000 px a side. Delivery must believe the row.
-    expect(await store.setImageFacts(server.accountId, row.id, row.blobKey!, { width: 13_000, height: 13_000, frames: 1, alpha: false, copyright: null })).toBe(true);
+    expect(
+      await store.setImageFacts(server.accountId, row.id, row.blobKey!, {
+        width: 13_000,
+        height: 13_000,
+        frames: 1,
+        alpha: false,
+        copyright: null,
+      }),
+    ).toBe(true);
     const res = await deliver(row.id, 'public');
     expect(res.status).toBe(403);
     expect(res.headers.get('cf-resized')).toBe('err=9413');
   });
 
   it('plans the output size from the stored oriented size', async () => {
-    const png = await sharp({ create: { width: 3000, height: 1000, channels: 3, background: '#654321' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 3000, height: 1000, channels: 3, background: '#654321' } })
+      .png()
+      .toBuffer();
     const row = await upload(png, 'facts-size');
     // The stored facts say 1000×3000 (portrait). `public` scales down into 1366×768: planned from
     // the row that is 256×768; planned from the header (3000×1000) it would be 1366×455.
-    await store.setImageFacts(server.accountId, row.id, row.blobKey!, { width: 1000, height: 3000, frames: 1, alpha: false, copyright: null });
+    await store.setImageFacts(server.accountId, row.id, row.blobKey!, {
+      width: 1000,
+      height: 3000,
+      frames: 1,
+      alpha: false,
+      copyright: null,
+    });
     const res = await deliver(row.id, 'public');
     expect(res.status).toBe(200);
     const meta = await sharp(Buffer.from(await res.arrayBuffer())).metadata();
@@ -133,7 +165,11 @@ describe('delivery plans from the row', () => {
   });
 
   it('a row without facts (written before they were kept) is filled in by its first rendition', async () => {
-    const png = await sharp({ create: { width: 90, height: 60, channels: 4, background: { r: 9, g: 9, b: 9, alpha: 1 } } }).png().toBuffer();
+    const png = await sharp({
+      create: { width: 90, height: 60, channels: 4, background: { r: 9, g: 9, b: 9, alpha: 1 } },
+    })
+      .png()
+      .toBuffer();
     const row = await upload(png, 'facts-old-row');
     await clearFacts(row.id);
     expect((await store.getImage(server.accountId, row.id))?.facts).toBeNull();

@@ -59,7 +59,10 @@ interface Serve {
 
 /** `pictor serve` as a child; resolves once it prints where it serves. */
 async function serve(env: Record<string, string>): Promise<Serve> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], { cwd: ROOT, env: childEnv(env) });
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
+    cwd: ROOT,
+    env: childEnv(env),
+  });
   let out = '';
   proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -86,9 +89,15 @@ async function serve(env: Record<string, string>): Promise<Serve> {
 }
 
 /** `pictor <args>` to completion. */
-function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runCli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env: childEnv(env) });
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+      cwd: ROOT,
+      env: childEnv(env),
+    });
     let stdout = '';
     let stderr = '';
     proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -115,7 +124,11 @@ async function pictures(): Promise<Buffer[]> {
   for (let i = 0; i < UPLOADS; i++) {
     // A distinct band per picture, so no two are the same bytes.
     raw.fill(i * 5, 0, SIDE * 3 * 4);
-    out.push(await sharp(raw, { raw: { width: SIDE, height: SIDE, channels: 3 } }).jpeg({ quality: 90 }).toBuffer());
+    out.push(
+      await sharp(raw, { raw: { width: SIDE, height: SIDE, channels: 3 } })
+        .jpeg({ quality: 90 })
+        .toBuffer(),
+    );
   }
   return out;
 }
@@ -126,7 +139,12 @@ const imagesBase = (srv: Serve) => `${srv.url}/client/v4/accounts/${TEST_ACCOUNT
 async function uploadOne(srv: Serve, data: Buffer, index: number): Promise<string> {
   const form = new FormData();
   form.append('file', new Blob([new Uint8Array(data)], { type: 'image/jpeg' }), `kill-${index}.jpg`);
-  const res = await fetch(`${imagesBase(srv)}/v1`, { method: 'POST', headers: auth, body: form, signal: AbortSignal.timeout(20_000) });
+  const res = await fetch(`${imagesBase(srv)}/v1`, {
+    method: 'POST',
+    headers: auth,
+    body: form,
+    signal: AbortSignal.timeout(20_000),
+  });
   const text = await res.text();
   if (res.status !== 200) throw new Error(`upload ${index} → ${res.status} ${text.slice(0, 200)}`);
   return (JSON.parse(text) as { result: { id: string } }).result.id;
@@ -214,9 +232,14 @@ async function killScenario(backend: Backend): Promise<void> {
     // Every acknowledged upload survived; every listed image is complete.
     const listRes = await fetch(`${base}/v1?per_page=100`, { headers: auth });
     expect(listRes.status).toBe(200);
-    const listed = ((await listRes.json()) as { result: { images: Array<{ id: string; filename: string; variants: string[] }> } }).result.images;
+    const listed = (
+      (await listRes.json()) as {
+        result: { images: Array<{ id: string; filename: string; variants: string[] }> };
+      }
+    ).result.images;
     const listedIds = listed.map((i) => i.id);
-    for (const id of acknowledged.keys()) expect(listedIds, `acknowledged upload ${id} is missing after the restart`).toContain(id);
+    for (const id of acknowledged.keys())
+      expect(listedIds, `acknowledged upload ${id} is missing after the restart`).toContain(id);
     expect(listed.length).toBeLessThanOrEqual(UPLOADS);
 
     const checkImage = async (image: (typeof listed)[number]) => {
@@ -226,7 +249,9 @@ async function killScenario(backend: Backend): Promise<void> {
       const blob = await fetch(`${base}/v1/${image.id}/blob`, { headers: auth });
       const bytes = Buffer.from(await blob.arrayBuffer());
       expect(blob.status, `blob of ${image.id}: ${bytes.toString('utf8', 0, 200)}`).toBe(200);
-      expect(bytes.length, `blob of ${image.id} is ${bytes.length} bytes, uploaded ${original.length}`).toBe(original.length);
+      expect(bytes.length, `blob of ${image.id} is ${bytes.length} bytes, uploaded ${original.length}`).toBe(
+        original.length,
+      );
       expect(bytes.equals(original), `blob of ${image.id} differs from what was uploaded`).toBe(true);
       const meta = await sharp(bytes).metadata();
       expect([meta.width, meta.height]).toEqual([SIDE, SIDE]);
@@ -244,7 +269,8 @@ async function killScenario(backend: Backend): Promise<void> {
       const referenced = new Set(await collect(store.referencedBlobKeys()));
       expect(referenced.size).toBe(listed.length);
       const before = new Set((await collect(blobs.list())).filter((k) => k.startsWith('originals/')));
-      for (const key of referenced) expect(before.has(key), `image row references ${key}, which is not in the blob store`).toBe(true);
+      for (const key of referenced)
+        expect(before.has(key), `image row references ${key}, which is not in the blob store`).toBe(true);
       const planted = `originals/planted-${randomBytes(6).toString('hex')}`;
       await blobs.put(planted, photos[0]!);
       before.add(planted);
@@ -252,8 +278,17 @@ async function killScenario(backend: Backend): Promise<void> {
       expect(orphans).toContain(planted);
 
       const gc = await runCli(['gc', '--grace-seconds', '0'], backend.env);
-      expect(gc.code, `pictor gc failed:\n${gc.stdout}\n${gc.stderr}\n${gc.code === 0 ? '' : await unreadable(blobs)}`).toBe(0);
-      const result = JSON.parse(gc.stdout.trim().split('\n').pop()!) as { scanned: number; deleted: number; young: number; partial: number; failed: number };
+      expect(
+        gc.code,
+        `pictor gc failed:\n${gc.stdout}\n${gc.stderr}\n${gc.code === 0 ? '' : await unreadable(blobs)}`,
+      ).toBe(0);
+      const result = JSON.parse(gc.stdout.trim().split('\n').pop()!) as {
+        scanned: number;
+        deleted: number;
+        young: number;
+        partial: number;
+        failed: number;
+      };
       process.stdout.write(
         `kill: ${acknowledged.size} acknowledged, ${refused} cut off, ${listed.length} listed after restart, ` +
           `${orphans.length - 1} orphan(s) from the kill + 1 planted; gc ${JSON.stringify(result)}\n`,

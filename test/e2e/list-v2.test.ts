@@ -105,7 +105,9 @@ async function walk(query: string): Promise<ListResult[]> {
   const pages: ListResult[] = [];
   let token: string | null = null;
   for (let n = 0; n < 100; n++) {
-    const p = await page(join(query, token === null ? '' : `continuation_token=${encodeURIComponent(token)}`));
+    const p = await page(
+      join(query, token === null ? '' : `continuation_token=${encodeURIComponent(token)}`),
+    );
     pages.push(p);
     if (p.continuation_token === null) return pages;
     token = p.continuation_token;
@@ -331,7 +333,11 @@ describe('GET /images/v2: metadata filters', () => {
     [
       'meta.status[in]=active|pending&meta.i[gte]=3&meta.i[lte]=25&meta.even[eq:boolean]=false&meta.region.name[eq]=eu-west',
       (m) =>
-        m.meta.status !== 'deleted' && m.meta.i >= 3 && m.meta.i <= 25 && !m.meta.even && m.meta.region.name === 'eu-west',
+        m.meta.status !== 'deleted' &&
+        m.meta.i >= 3 &&
+        m.meta.i <= 25 &&
+        !m.meta.even &&
+        m.meta.region.name === 'eu-west',
     ],
     ['creator=alice&meta.status[eq]=active', (m) => m.creator === 'alice' && m.meta.status === 'active'],
     ['creator=bob', (m) => m.creator === 'bob'],
@@ -376,7 +382,9 @@ describe('GET /images/v2: invalid queries fail with 400 / 5400', () => {
   it('6 filters', async () => {
     await expectBadRequest('meta.a[eq]=1&meta.b[eq]=1&meta.c[eq]=1&meta.d[eq]=1&meta.e[eq]=1&meta.f[eq]=1');
     // Each operator counts.
-    await expectBadRequest('meta.i[gte]=1&meta.i[lte]=5&meta.i[gt]=0&meta.i[lt]=6&meta.i[eq]=3&meta.i[in]=3|4');
+    await expectBadRequest(
+      'meta.i[gte]=1&meta.i[lte]=5&meta.i[gt]=0&meta.i[lt]=6&meta.i[eq]=3&meta.i[in]=3|4',
+    );
   });
 
   it('6 nesting levels', async () => {
@@ -437,7 +445,9 @@ describe('GET /images/v2: invalid queries fail with 400 / 5400', () => {
     );
 
     const asc = await page('per_page=10&sort_order=asc');
-    await expectBadRequest(`per_page=10&sort_order=desc&continuation_token=${encodeURIComponent(asc.continuation_token!)}`);
+    await expectBadRequest(
+      `per_page=10&sort_order=desc&continuation_token=${encodeURIComponent(asc.continuation_token!)}`,
+    );
     await expectBadRequest(`per_page=10&continuation_token=${encodeURIComponent(asc.continuation_token!)}`);
   });
 
@@ -470,7 +480,9 @@ describe('GET /images/v2 through the official SDK', () => {
     // The SDK's own encoding of a metadata filter (qs allowDots: meta.status%5Beq%5D=active).
     const filtered = await client.images.v2.list({
       account_id,
-      meta: { 'status[eq]': 'active' } as unknown as NonNullable<Parameters<typeof client.images.v2.list>[0]['meta']>,
+      meta: { 'status[eq]': 'active' } as unknown as NonNullable<
+        Parameters<typeof client.images.v2.list>[0]['meta']
+      >,
     });
     expect(filtered.images?.map((im) => im.id)).toEqual(expected((m) => m.meta.status === 'active'));
     expect(filtered.continuation_token ?? null).toBeNull();
@@ -502,7 +514,11 @@ describe('GET /images/v2 and drafts', () => {
     form.append('file', new Blob([new Uint8Array(png)], { type: 'image/png' }), 'draft.png');
     const up = await fetch(draft.uploadURL, { method: 'POST', body: form });
     expect(up.status).toBe(200);
-    for (const q of queries) expect((await ids(q)).filter((id) => id === draft.id), q).toHaveLength(1);
+    for (const q of queries)
+      expect(
+        (await ids(q)).filter((id) => id === draft.id),
+        q,
+      ).toHaveLength(1);
   });
 
   it('a completed draft is listed at its upload time (sort_order is by upload time)', async () => {
@@ -524,9 +540,12 @@ describe('GET /images/v2 and drafts', () => {
 
     const desc = (await page()).images;
     // The draft's bytes arrived after `between`: its `uploaded` is later, so desc lists it first.
-    expect(Date.parse(uploaded)).toBeGreaterThan(Date.parse(desc.find((im) => im.id === between.id)!.uploaded));
+    expect(Date.parse(uploaded)).toBeGreaterThan(
+      Date.parse(desc.find((im) => im.id === between.id)!.uploaded),
+    );
     const times = desc.map((im) => Date.parse(im.uploaded));
-    for (let k = 1; k < times.length; k++) expect(times[k], `desc position ${k}`).toBeLessThanOrEqual(times[k - 1]!);
+    for (let k = 1; k < times.length; k++)
+      expect(times[k], `desc position ${k}`).toBeLessThanOrEqual(times[k - 1]!);
     expect(desc.slice(0, 2).map((im) => im.id)).toEqual([draft.id, between.id]);
     const asc = (await page('sort_order=asc')).images;
     expect(asc.slice(-2).map((im) => im.id)).toEqual([between.id, draft.id]);

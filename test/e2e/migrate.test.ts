@@ -62,16 +62,31 @@ beforeAll(async () => {
   other = await startTestServer();
   small = await startTestServer();
   conflictTarget = await startTestServer();
-  await parallel([0, 1, 2, 3], 4, async (i) => uploadImage(apiOf(small), { id: `small/${i}`, data: await tinyPng(5000 + i), metadata: { i } }));
+  await parallel([0, 1, 2, 3], 4, async (i) =>
+    uploadImage(apiOf(small), { id: `small/${i}`, data: await tinyPng(5000 + i), metadata: { i } }),
+  );
 }, 120_000);
 
 afterAll(async () => {
   await proxy?.close();
-  await Promise.all([source?.close(), target?.close(), other?.close(), small?.close(), conflictTarget?.close()]);
+  await Promise.all([
+    source?.close(),
+    target?.close(),
+    other?.close(),
+    small?.close(),
+    conflictTarget?.close(),
+  ]);
   rmSync(dir, { recursive: true, force: true });
 });
 
-const migrateArgs = (extra: string[] = []) => ['migrate', ...apiArgs('from', src), ...apiArgs('to', dst), '--state', join(dir, 'state.jsonl'), ...extra];
+const migrateArgs = (extra: string[] = []) => [
+  'migrate',
+  ...apiArgs('from', src),
+  ...apiArgs('to', dst),
+  '--state',
+  join(dir, 'state.jsonl'),
+  ...extra,
+];
 
 describe('pictor migrate', () => {
   it('killed with SIGKILL mid-way, resumed: every image copied exactly once; the re-run copies nothing and --verify passes', async () => {
@@ -80,7 +95,10 @@ describe('pictor migrate', () => {
     proxy.failNext(1, 503, '0');
     const run = startCli(migrateArgs(['--concurrency', '4']));
     while (proxy.uploads.length < 60) {
-      const exited = await Promise.race([run.done.then(() => true), new Promise((r) => setTimeout(() => r(false), 20))]);
+      const exited = await Promise.race([
+        run.done.then(() => true),
+        new Promise((r) => setTimeout(() => r(false), 20)),
+      ]);
       if (exited) throw new Error(`migrate ended before it could be killed: ${(await run.done).stderr}`);
     }
     run.child.kill('SIGKILL');
@@ -111,15 +129,27 @@ describe('pictor migrate', () => {
 
     // Both sides hold the same images: ids (generated ones included), fields and bytes.
     expect(await readAccount(dst)).toEqual(await readAccount(src));
-    const [sv, tv] = await Promise.all([call(src, 'GET', '/images/v1/variants'), call(dst, 'GET', '/images/v1/variants')]);
+    const [sv, tv] = await Promise.all([
+      call(src, 'GET', '/images/v1/variants'),
+      call(dst, 'GET', '/images/v1/variants'),
+    ]);
     expect(tv.variants).toEqual(sv.variants);
-    expect(Object.values(tv.variants).filter((v: any) => v.neverRequireSignedURLs).map((v: any) => v.id)).toEqual(['open']);
-    expect(await call(dst, 'GET', '/images/v1/config')).toEqual({ flexible_variants: true, browser_ttl: 7200 });
+    expect(
+      Object.values(tv.variants)
+        .filter((v: any) => v.neverRequireSignedURLs)
+        .map((v: any) => v.id),
+    ).toEqual(['open']);
+    expect(await call(dst, 'GET', '/images/v1/config')).toEqual({
+      flexible_variants: true,
+      browser_ttl: 7200,
+    });
     expect(await call(dst, 'GET', '/images/v1/keys')).toEqual(await call(src, 'GET', '/images/v1/keys'));
     // Upload times are kept (a Pictor extension).
     const one = uploaded[7]!;
     const path = one.id.split('/').map(encodeURIComponent).join('/');
-    expect((await call(dst, 'GET', `/images/v1/${path}`)).uploaded).toBe((await call(src, 'GET', `/images/v1/${path}`)).uploaded);
+    expect((await call(dst, 'GET', `/images/v1/${path}`)).uploaded).toBe(
+      (await call(src, 'GET', `/images/v1/${path}`)).uploaded,
+    );
   }, 240_000);
 
   it('a signed URL and variant URLs taken from the source serve on the target with only the host changed', async () => {
@@ -131,14 +161,18 @@ describe('pictor migrate', () => {
     const pathOf = (url: string) => new URL(url).pathname;
     const thumbUrl = priv.variants.find((v) => v.endsWith('/thumb'))!;
     const signedPath = pathOf(thumbUrl).replace('/cdn-cgi/imagedelivery', '');
-    const sig = createHmac('sha256', Buffer.from(second.value, 'utf8')).update(`${signedPath}?exp=${exp}`).digest('hex');
+    const sig = createHmac('sha256', Buffer.from(second.value, 'utf8'))
+      .update(`${signedPath}?exp=${exp}`)
+      .digest('hex');
     const signed = `${thumbUrl}?exp=${exp}&sig=${sig}`;
     const onTarget = (url: string) => url.replace(source.url, target.url);
 
     const fromSource = await fetch(signed);
     expect(fromSource.status).toBe(200);
     const signedOnTarget = onTarget(signed);
-    expect(new URL(signedOnTarget).pathname + new URL(signedOnTarget).search).toBe(new URL(signed).pathname + new URL(signed).search);
+    expect(new URL(signedOnTarget).pathname + new URL(signedOnTarget).search).toBe(
+      new URL(signed).pathname + new URL(signed).search,
+    );
     const served = await fetch(signedOnTarget);
     expect(served.status).toBe(200);
     expect(served.headers.get('content-type')).toMatch(/^image\//);
@@ -162,13 +196,22 @@ describe('pictor migrate', () => {
   it('a conflicting image (same id, other bytes) is reported and kept; --overwrite replaces it', async () => {
     const from = apiOf(small);
     const to = apiOf(conflictTarget);
-    const args = (extra: string[] = []) => ['migrate', ...apiArgs('from', from), ...apiArgs('to', to), '--state', join(dir, 'conflict.jsonl'), ...extra];
+    const args = (extra: string[] = []) => [
+      'migrate',
+      ...apiArgs('from', from),
+      ...apiArgs('to', to),
+      '--state',
+      join(dir, 'conflict.jsonl'),
+      ...extra,
+    ];
     await uploadImage(from, { id: 'conflict/här', data: await tinyPng(9001) });
     const theirs = await tinyPng(9002);
     await uploadImage(to, { id: 'conflict/här', data: theirs });
     const res = await cli(args());
     expect(res.code).toBe(1);
-    expect(res.stdout).toContain('failed conflict/här: conflict: the target has an image with this id and other bytes');
+    expect(res.stdout).toContain(
+      'failed conflict/här: conflict: the target has an image with this id and other bytes',
+    );
     expect(res.stdout).toContain('copied 4');
     expect((await readAccount(to)).find((i) => i.id === 'conflict/här')!.sha256).toBe(sha256(theirs));
 
@@ -180,9 +223,15 @@ describe('pictor migrate', () => {
     // --verify exits non-zero on a difference: migrate brings edited metadata back, but an image only
     // the target holds stays a difference.
     await call(to, 'PATCH', '/images/v1/small/1', { metadata: { tampered: true } });
-    const direct = await verify(new ImagesApi(from.base, from.accountId, from.token), new ImagesApi(to.base, to.accountId, to.token), 4);
+    const direct = await verify(
+      new ImagesApi(from.base, from.accountId, from.token),
+      new ImagesApi(to.base, to.accountId, to.token),
+      4,
+    );
     expect(direct.ok).toBe(false);
-    expect(direct.differences).toEqual([{ key: 'small/1', reason: expect.stringContaining('metadata {"tampered":true}') }]);
+    expect(direct.differences).toEqual([
+      { key: 'small/1', reason: expect.stringContaining('metadata {"tampered":true}') },
+    ]);
     await uploadImage(to, { id: 'only-on-target', data: await tinyPng(77) });
     const verified = await cli(args(['--verify']));
     expect(verified.code).toBe(1);
@@ -193,7 +242,14 @@ describe('pictor migrate', () => {
   it('--dry-run says what it would copy and changes nothing; another account hash is named with the fix', async () => {
     const otherApi = apiOf(other);
     await uploadImage(otherApi, { id: 'already-here', data: await tinyPng(5) });
-    const res = await cli(['migrate', ...apiArgs('from', src), ...apiArgs('to', otherApi), '--state', join(dir, 'dry.jsonl'), '--dry-run']);
+    const res = await cli([
+      'migrate',
+      ...apiArgs('from', src),
+      ...apiArgs('to', otherApi),
+      '--state',
+      join(dir, 'dry.jsonl'),
+      '--dry-run',
+    ]);
     expect(res.code, res.stderr).toBe(0);
     const would = res.stdout.split('\n').filter((l) => l.startsWith('would copy '));
     expect(would).toHaveLength(COUNT);

@@ -44,14 +44,28 @@ describe('JSON nesting depth', () => {
     ['PATCH', '/images/v1/variants/public'],
     ['POST', '/images/v2/direct_upload'],
   ];
-  it.each(endpoints)('%s %s: 4,100 levels (8 KB) of objects and of arrays are a 400 naming the limit', async (method, path) => {
-    await expect400(await call(method, path.replace('{id}', imageId), deep(4100), 'application/json'), /^ERROR 5400: Request body nests deeper than 32 levels$/);
-    await expect400(await call(method, path.replace('{id}', imageId), deepArray(4100), 'application/json'), /nests deeper than 32 levels/);
-  });
+  it.each(endpoints)(
+    '%s %s: 4,100 levels (8 KB) of objects and of arrays are a 400 naming the limit',
+    async (method, path) => {
+      await expect400(
+        await call(method, path.replace('{id}', imageId), deep(4100), 'application/json'),
+        /^ERROR 5400: Request body nests deeper than 32 levels$/,
+      );
+      await expect400(
+        await call(method, path.replace('{id}', imageId), deepArray(4100), 'application/json'),
+        /nests deeper than 32 levels/,
+      );
+    },
+  );
 
   it('brackets inside strings do not count, and 32 levels are still accepted', async () => {
     const metadata = JSON.parse(deep(31));
-    const res = await call('PATCH', `/images/v1/${imageId}`, JSON.stringify({ metadata, note: '[[[[{{{{'.repeat(100) }), 'application/json');
+    const res = await call(
+      'PATCH',
+      `/images/v1/${imageId}`,
+      JSON.stringify({ metadata, note: '[[[[{{{{'.repeat(100) }),
+      'application/json',
+    );
     expect(res.status).toBe(200);
     expect((await res.json()).result.meta).toEqual(metadata);
   });
@@ -68,8 +82,19 @@ describe('JSON nesting depth', () => {
     await expect400(await call('POST', '/images/v1', b), /Metadata nests deeper than 32 levels/);
     const c = new FormData();
     c.set('metadata', deep(2500));
-    await expect400(await call('POST', '/images/v2/direct_upload', c), /Metadata nests deeper than 32 levels/);
-    await expect400(await call('POST', '/images/v2/direct_upload', JSON.stringify({ metadata: deep(4100) }), 'application/json'), /Metadata nests deeper than 32 levels/);
+    await expect400(
+      await call('POST', '/images/v2/direct_upload', c),
+      /Metadata nests deeper than 32 levels/,
+    );
+    await expect400(
+      await call(
+        'POST',
+        '/images/v2/direct_upload',
+        JSON.stringify({ metadata: deep(4100) }),
+        'application/json',
+      ),
+      /Metadata nests deeper than 32 levels/,
+    );
   });
 });
 
@@ -80,11 +105,17 @@ describe('page and per_page', () => {
     'per_page=1e400',
     'page=900719925474099&per_page=10000',
   ])('GET /images/v1?%s is a 400 with the validation sentence', async (q) => {
-    await expect400(await call('GET', `/images/v1?${q}`), /^ERROR 5400: Expected integer \(at most 11 digits\) for (page|per_page) but received \S+ of type string$/);
+    await expect400(
+      await call('GET', `/images/v1?${q}`),
+      /^ERROR 5400: Expected integer \(at most 11 digits\) for (page|per_page) but received \S+ of type string$/,
+    );
   });
 
   it('GET /images/v2?per_page=1e400 is a 400', async () => {
-    await expect400(await call('GET', '/images/v2?per_page=1e400'), /Expected integer \(at most 11 digits\) for per_page/);
+    await expect400(
+      await call('GET', '/images/v2?per_page=1e400'),
+      /Expected integer \(at most 11 digits\) for per_page/,
+    );
   });
 
   it('the largest page that fits still answers (an empty list)', async () => {

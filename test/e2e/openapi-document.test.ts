@@ -13,27 +13,49 @@ import addFormatsImport, { type FormatsPlugin } from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
-const addFormats = ((addFormatsImport as unknown as { default?: FormatsPlugin }).default ?? addFormatsImport) as FormatsPlugin;
+const addFormats = ((addFormatsImport as unknown as { default?: FormatsPlugin }).default ??
+  addFormatsImport) as FormatsPlugin;
 
 type Schema = Record<string, unknown>;
-type Doc = { openapi: string; paths: Record<string, Record<string, { responses?: Record<string, { content?: Record<string, { schema: Schema }> }> }>>; components?: { schemas?: Record<string, Schema> } };
+type Doc = {
+  openapi: string;
+  paths: Record<
+    string,
+    Record<string, { responses?: Record<string, { content?: Record<string, { schema: Schema }> }> }>
+  >;
+  components?: { schemas?: Record<string, Schema> };
+};
 
-const SHARED_SPEC = fileURLToPath(new URL('../../../shared/spec/cloudflare-images.openapi.json', import.meta.url));
-const SPEC_PATH = existsSync(SHARED_SPEC) ? SHARED_SPEC : fileURLToPath(new URL('../fixtures/cloudflare-images.openapi.json', import.meta.url));
+const SHARED_SPEC = fileURLToPath(
+  new URL('../../../shared/spec/cloudflare-images.openapi.json', import.meta.url),
+);
+const SPEC_PATH = existsSync(SHARED_SPEC)
+  ? SHARED_SPEC
+  : fileURLToPath(new URL('../fixtures/cloudflare-images.openapi.json', import.meta.url));
 const SPEC = JSON.parse(readFileSync(SPEC_PATH, 'utf8')) as Doc;
 const METHODS = ['get', 'put', 'post', 'patch', 'delete'];
 
 const operations = (doc: Doc) =>
-  Object.entries(doc.paths).flatMap(([path, item]) => Object.keys(item).filter((m) => METHODS.includes(m)).map((m) => `${m.toUpperCase()} ${path}`));
+  Object.entries(doc.paths).flatMap(([path, item]) =>
+    Object.keys(item)
+      .filter((m) => METHODS.includes(m))
+      .map((m) => `${m.toUpperCase()} ${path}`),
+  );
 
 /** A body built from the extract's schema: each value its `example`, else a plain value of its type. */
 function sample(schema: Schema): unknown {
-  if (typeof schema.$ref === 'string') return sample(SPEC.components!.schemas![schema.$ref.split('/').pop()!]!);
+  if (typeof schema.$ref === 'string')
+    return sample(SPEC.components!.schemas![schema.$ref.split('/').pop()!]!);
   if ('example' in schema) return schema.example;
-  if (Array.isArray(schema.allOf)) return Object.assign({}, ...schema.allOf.map((s) => sample(s as Schema) as object));
-  if (Array.isArray(schema.anyOf ?? schema.oneOf)) return sample(((schema.anyOf ?? schema.oneOf) as Schema[])[0]!);
+  if (Array.isArray(schema.allOf))
+    return Object.assign({}, ...schema.allOf.map((s) => sample(s as Schema) as object));
+  if (Array.isArray(schema.anyOf ?? schema.oneOf))
+    return sample(((schema.anyOf ?? schema.oneOf) as Schema[])[0]!);
   if (Array.isArray(schema.enum)) return schema.enum[0];
-  if (schema.properties) return Object.fromEntries(Object.entries(schema.properties as Record<string, Schema>).map(([k, v]) => [k, sample(v)]));
+  if (schema.properties)
+    return Object.fromEntries(
+      Object.entries(schema.properties as Record<string, Schema>).map(([k, v]) => [k, sample(v)]),
+    );
   switch (schema.type) {
     case 'array':
       return [sample(schema.items as Schema)];
@@ -95,19 +117,23 @@ describe('GET /client/v4/openapi.json', () => {
 
   const ajv = new Ajv({ strict: false, allErrors: true });
   addFormats(ajv);
-  it.each(operations(SPEC))('%s: our success schema accepts a body built from the extract’s examples', (op) => {
-    const [method, path] = op.split(' ') as [string, string];
-    const theirs = SPEC.paths[path]![method.toLowerCase()]!.responses!['200']!.content?.['application/json'];
-    const ours = doc.paths[path]![method.toLowerCase()]!.responses!['200']!.content;
-    if (!theirs) {
-      // The blob: bytes, not JSON.
-      expect(Object.keys(ours ?? {})).toEqual(['image/*']);
-      return;
-    }
-    const body = sample(theirs.schema);
-    const validate = ajv.compile(ours!['application/json']!.schema);
-    expect(validate(body), `${JSON.stringify(validate.errors)}\n${JSON.stringify(body)}`).toBe(true);
-  });
+  it.each(operations(SPEC))(
+    '%s: our success schema accepts a body built from the extract’s examples',
+    (op) => {
+      const [method, path] = op.split(' ') as [string, string];
+      const theirs =
+        SPEC.paths[path]![method.toLowerCase()]!.responses!['200']!.content?.['application/json'];
+      const ours = doc.paths[path]![method.toLowerCase()]!.responses!['200']!.content;
+      if (!theirs) {
+        // The blob: bytes, not JSON.
+        expect(Object.keys(ours ?? {})).toEqual(['image/*']);
+        return;
+      }
+      const body = sample(theirs.schema);
+      const validate = ajv.compile(ours!['application/json']!.schema);
+      expect(validate(body), `${JSON.stringify(validate.errors)}\n${JSON.stringify(body)}`).toBe(true);
+    },
+  );
 });
 
 describe('/docs', () => {

@@ -16,15 +16,20 @@ import { makeImage } from '../helpers/images.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 // ajv-formats is CommonJS with `exports.default`; under NodeNext the default import is the module.
-const addFormats = ((addFormatsImport as unknown as { default?: FormatsPlugin }).default ?? addFormatsImport) as FormatsPlugin;
+const addFormats = ((addFormatsImport as unknown as { default?: FormatsPlugin }).default ??
+  addFormatsImport) as FormatsPlugin;
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
 // The spec lives in ../shared/spec beside the repository; a byte-identical copy is kept in
 // test/fixtures so the suite also runs where shared/ is absent.
-const SHARED_SPEC = fileURLToPath(new URL('../../../shared/spec/cloudflare-images.openapi.json', import.meta.url));
-const SPEC_PATH = existsSync(SHARED_SPEC) ? SHARED_SPEC : fileURLToPath(new URL('../fixtures/cloudflare-images.openapi.json', import.meta.url));
+const SHARED_SPEC = fileURLToPath(
+  new URL('../../../shared/spec/cloudflare-images.openapi.json', import.meta.url),
+);
+const SPEC_PATH = existsSync(SHARED_SPEC)
+  ? SHARED_SPEC
+  : fileURLToPath(new URL('../fixtures/cloudflare-images.openapi.json', import.meta.url));
 const ORIGINAL: JsonObject = JSON.parse(readFileSync(SPEC_PATH, 'utf8')) as JsonObject;
 
 const V1 = '/accounts/{account_id}/images/v1';
@@ -120,7 +125,8 @@ function setAt(doc: JsonObject, pointer: string[], value: Json | undefined): voi
 /** Every leaf path where two JSON values differ. */
 function diff(a: Json | undefined, b: Json | undefined, at: string[] = []): string[][] {
   const isObj = (v: Json | undefined): v is JsonObject | Json[] => typeof v === 'object' && v !== null;
-  if (!isObj(a) || !isObj(b) || Array.isArray(a) !== Array.isArray(b)) return JSON.stringify(a) === JSON.stringify(b) ? [] : [at];
+  if (!isObj(a) || !isObj(b) || Array.isArray(a) !== Array.isArray(b))
+    return JSON.stringify(a) === JSON.stringify(b) ? [] : [at];
   const ao = a as Record<string, Json>;
   const bo = b as Record<string, Json>;
   const keys = new Set([...Object.keys(ao), ...Object.keys(bo)]);
@@ -151,15 +157,26 @@ function schemaValidator(name: string): ValidateFunction {
 function responseSchemaName(path: string, method: Method): string {
   const op = operation(DOC, path, method);
   const ok = obj(obj(op.responses, 'responses')['200'], `${method} ${path} 200`);
-  const schema = obj(obj(obj(ok.content, 'content')['application/json'], 'application/json').schema, 'schema');
+  const schema = obj(
+    obj(obj(ok.content, 'content')['application/json'], 'application/json').schema,
+    'schema',
+  );
   const ref = schema.$ref;
-  if (typeof ref !== 'string' || !ref.startsWith('#/components/schemas/')) throw new Error(`unexpected schema for ${method} ${path}`);
+  if (typeof ref !== 'string' || !ref.startsWith('#/components/schemas/'))
+    throw new Error(`unexpected schema for ${method} ${path}`);
   return ref.slice('#/components/schemas/'.length);
 }
 
 function expectValid(validate: ValidateFunction, body: unknown, label: string): void {
   const valid = validate(body);
-  expect(valid ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`), label).toEqual([]);
+  expect(
+    valid
+      ? []
+      : (validate.errors ?? []).map(
+          (e) => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`,
+        ),
+    label,
+  ).toEqual([]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -187,7 +204,12 @@ interface RequestSpec {
  * the request against the (patched) spec: a required body is present, and a JSON body matches the
  * operation's request schema — so the calls below are ones the spec describes.
  */
-async function call(method: Method, specPath: string, concretePath: string, req: RequestSpec = {}): Promise<RawResponse> {
+async function call(
+  method: Method,
+  specPath: string,
+  concretePath: string,
+  req: RequestSpec = {},
+): Promise<RawResponse> {
   const op = operation(DOC, specPath, method);
   const requestBody = op.requestBody === undefined ? undefined : obj(op.requestBody, 'requestBody');
   const hasBody = req.json !== undefined || req.form !== undefined;
@@ -196,16 +218,27 @@ async function call(method: Method, specPath: string, concretePath: string, req:
     const media = obj(obj(requestBody?.content, 'content')['application/json'], 'application/json');
     const schema = media.schema === undefined ? undefined : obj(media.schema, 'schema');
     if (schema && typeof schema.$ref === 'string') {
-      expectValid(schemaValidator(schema.$ref.slice('#/components/schemas/'.length)), req.json, `request body of ${method} ${specPath}`);
+      expectValid(
+        schemaValidator(schema.$ref.slice('#/components/schemas/'.length)),
+        req.json,
+        `request body of ${method} ${specPath}`,
+      );
     }
   }
-  const headers: Record<string, string> = { authorization: `Bearer ${server.token}`, accept: 'application/json' };
+  const headers: Record<string, string> = {
+    authorization: `Bearer ${server.token}`,
+    accept: 'application/json',
+  };
   let body: string | FormData | undefined;
   if (req.json !== undefined) {
     headers['content-type'] = 'application/json';
     body = JSON.stringify(req.json);
   } else if (req.form !== undefined) body = req.form;
-  const res = await fetch(`${accountBase}${concretePath}`, { method: method.toUpperCase(), headers, ...(body === undefined ? {} : { body }) });
+  const res = await fetch(`${accountBase}${concretePath}`, {
+    method: method.toUpperCase(),
+    headers,
+    ...(body === undefined ? {} : { body }),
+  });
   const text = await res.text();
   let parsed: unknown = text;
   try {
@@ -217,7 +250,12 @@ async function call(method: Method, specPath: string, concretePath: string, req:
 }
 
 /** Calls an operation, expects 200 + JSON, validates the body against its 200 schema, returns the body. */
-async function ok(method: Method, specPath: string, concretePath: string, req: RequestSpec = {}): Promise<Record<string, any>> {
+async function ok(
+  method: Method,
+  specPath: string,
+  concretePath: string,
+  req: RequestSpec = {},
+): Promise<Record<string, any>> {
   const res = await call(method, specPath, concretePath, req);
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   expect(res.headers.get('content-type')).toMatch(/^application\/json/);
@@ -228,7 +266,12 @@ async function ok(method: Method, specPath: string, concretePath: string, req: R
   return body;
 }
 
-function uploadForm(data: Buffer, filename: string, fields: Record<string, string> = {}, type = 'image/png'): FormData {
+function uploadForm(
+  data: Buffer,
+  filename: string,
+  fields: Record<string, string> = {},
+  type = 'image/png',
+): FormData {
   const form = new FormData();
   form.append('file', new Blob([new Uint8Array(data)], { type }), filename);
   for (const [k, v] of Object.entries(fields)) form.append(k, v);
@@ -273,22 +316,40 @@ describe('the patched spec', () => {
       [V1_VARIANT, 'patch', 'images_image_variant_simple_response'],
       [V1_VARIANT, 'delete', 'images_deleted_response'],
     ];
-    for (const [path, method, name] of ops) expect(responseSchemaName(path, method), `${method} ${path}`).toBe(name);
+    for (const [path, method, name] of ops)
+      expect(responseSchemaName(path, method), `${method} ${path}`).toBe(name);
   });
 
   it('still rejects what it should (the validators are not vacuous)', () => {
     const single = schemaValidator('images_image_response_single');
-    expect(single({ result: { id: 'x', variants: ['not a uri'] }, success: true, errors: [], messages: [] })).toBe(false);
-    expect(single({ result: { id: 'x', uploaded: 'yesterday' }, success: true, errors: [], messages: [] })).toBe(false);
+    expect(
+      single({ result: { id: 'x', variants: ['not a uri'] }, success: true, errors: [], messages: [] }),
+    ).toBe(false);
+    expect(
+      single({ result: { id: 'x', uploaded: 'yesterday' }, success: true, errors: [], messages: [] }),
+    ).toBe(false);
     expect(single({ result: { id: 'x'.repeat(1025) }, success: true, errors: [], messages: [] })).toBe(false);
     expect(single({ result: {}, success: true, errors: [] })).toBe(false);
     const variant = schemaValidator('images_image_variant_simple_response');
-    const v = (variantBody: unknown) => ({ result: { variant: variantBody }, success: true, errors: [], messages: [] });
-    expect(variant(v({ id: 'hero', options: { fit: 'cover', metadata: 'none', width: 1, height: 1 } }))).toBe(true);
-    expect(variant(v({ id: 'he-ro', options: { fit: 'cover', metadata: 'none', width: 1, height: 1 } }))).toBe(false);
-    expect(variant(v({ id: 'hero', options: { fit: 'stretch', metadata: 'none', width: 1, height: 1 } }))).toBe(false);
+    const v = (variantBody: unknown) => ({
+      result: { variant: variantBody },
+      success: true,
+      errors: [],
+      messages: [],
+    });
+    expect(variant(v({ id: 'hero', options: { fit: 'cover', metadata: 'none', width: 1, height: 1 } }))).toBe(
+      true,
+    );
+    expect(
+      variant(v({ id: 'he-ro', options: { fit: 'cover', metadata: 'none', width: 1, height: 1 } })),
+    ).toBe(false);
+    expect(
+      variant(v({ id: 'hero', options: { fit: 'stretch', metadata: 'none', width: 1, height: 1 } })),
+    ).toBe(false);
     expect(variant(v({ id: 'hero', options: { fit: 'cover', metadata: 'none', width: 1 } }))).toBe(false);
-    expect(variant(v({ id: 'hero', options: { fit: 'cover', metadata: 'none', width: 0, height: 1 } }))).toBe(false);
+    expect(variant(v({ id: 'hero', options: { fit: 'cover', metadata: 'none', width: 0, height: 1 } }))).toBe(
+      false,
+    );
   });
 });
 
@@ -298,15 +359,34 @@ describe('images v1 success bodies', () => {
   it('POST /images/v1 (upload): plain, with metadata + creator, private, custom ids, every format', async () => {
     const cases: Array<{ data: Buffer; name: string; type: string; fields?: Record<string, string> }> = [
       { data: png, name: 'plain.png', type: 'image/png' },
-      { data: png, name: 'meta.png', type: 'image/png', fields: { metadata: JSON.stringify({ a: 'b', n: { c: 'd' } }), creator: 'alice' } },
-      { data: png, name: 'bracket.png', type: 'image/png', fields: { 'metadata[a]': 'b', 'metadata[n][c]': 'd' } },
+      {
+        data: png,
+        name: 'meta.png',
+        type: 'image/png',
+        fields: { metadata: JSON.stringify({ a: 'b', n: { c: 'd' } }), creator: 'alice' },
+      },
+      {
+        data: png,
+        name: 'bracket.png',
+        type: 'image/png',
+        fields: { 'metadata[a]': 'b', 'metadata[n][c]': 'd' },
+      },
       { data: png, name: 'private.png', type: 'image/png', fields: { requireSignedURLs: 'true' } },
       { data: png, name: 'pic.png', type: 'image/png', fields: { id: 'folder/sub/pic.png' } },
-      { data: png, name: 'beach.png', type: 'image/png', fields: { id: 'photos/2024/summer beach ü #1.png' } },
+      {
+        data: png,
+        name: 'beach.png',
+        type: 'image/png',
+        fields: { id: 'photos/2024/summer beach ü #1.png' },
+      },
       { data: await makeImage('jpeg', 30, 20), name: 'photo.jpg', type: 'image/jpeg' },
       { data: await makeImage('webp', 30, 20), name: 'photo.webp', type: 'image/webp' },
       { data: await makeImage('gif', 30, 20), name: 'anim.gif', type: 'image/gif' },
-      { data: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>'), name: 'icon.svg', type: 'image/svg+xml' },
+      {
+        data: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>'),
+        name: 'icon.svg',
+        type: 'image/svg+xml',
+      },
     ];
     for (const c of cases) {
       const body = await ok('post', V1, '/images/v1', { form: uploadForm(c.data, c.name, c.fields, c.type) });
@@ -322,32 +402,49 @@ describe('images v1 success bodies', () => {
 
   it.each([
     ['a PNG', () => png, 'image/png'],
-    ['an SVG', () => Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="2" height="2"/>'), 'image/svg+xml'],
-  ] as const)('POST /images/v1 (upload) of %s whose file part has no filename', async (_label, data, type) => {
-    // The spec's `file` is binary with no filename requirement; the Image's `filename` is a string.
-    const boundary = 'pictor-e2e-boundary';
-    const multipart = Buffer.concat([
-      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"\r\nContent-Type: ${type}\r\n\r\n`),
-      data(),
-      Buffer.from(`\r\n--${boundary}--\r\n`),
-    ]);
-    const res = await fetch(`${accountBase}/images/v1`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${server.token}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
-      body: multipart,
-    });
-    const body = (await res.json()) as Record<string, any>;
-    expect(res.status, JSON.stringify(body)).toBe(200);
-    const id = body.result.id as string;
-    try {
-      expectValid(schemaValidator(responseSchemaName(V1, 'post')), body, 'upload without filename');
-      const blob = await fetch(`${accountBase}/images/v1/${enc(id)}/blob`, { headers: { authorization: `Bearer ${server.token}` } });
-      expect(Buffer.from(await blob.arrayBuffer()).equals(data())).toBe(true);
-    } finally {
-      // Not kept: the other tests count and list `created` only.
-      await fetch(`${accountBase}/images/v1/${enc(id)}`, { method: 'DELETE', headers: { authorization: `Bearer ${server.token}` } });
-    }
-  });
+    [
+      'an SVG',
+      () => Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="2" height="2"/>'),
+      'image/svg+xml',
+    ],
+  ] as const)(
+    'POST /images/v1 (upload) of %s whose file part has no filename',
+    async (_label, data, type) => {
+      // The spec's `file` is binary with no filename requirement; the Image's `filename` is a string.
+      const boundary = 'pictor-e2e-boundary';
+      const multipart = Buffer.concat([
+        Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="file"\r\nContent-Type: ${type}\r\n\r\n`,
+        ),
+        data(),
+        Buffer.from(`\r\n--${boundary}--\r\n`),
+      ]);
+      const res = await fetch(`${accountBase}/images/v1`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${server.token}`,
+          'content-type': `multipart/form-data; boundary=${boundary}`,
+        },
+        body: multipart,
+      });
+      const body = (await res.json()) as Record<string, any>;
+      expect(res.status, JSON.stringify(body)).toBe(200);
+      const id = body.result.id as string;
+      try {
+        expectValid(schemaValidator(responseSchemaName(V1, 'post')), body, 'upload without filename');
+        const blob = await fetch(`${accountBase}/images/v1/${enc(id)}/blob`, {
+          headers: { authorization: `Bearer ${server.token}` },
+        });
+        expect(Buffer.from(await blob.arrayBuffer()).equals(data())).toBe(true);
+      } finally {
+        // Not kept: the other tests count and list `created` only.
+        await fetch(`${accountBase}/images/v1/${enc(id)}`, {
+          method: 'DELETE',
+          headers: { authorization: `Bearer ${server.token}` },
+        });
+      }
+    },
+  );
 
   it('GET /images/v1 (list), with and without paging and the creator filter', async () => {
     const all = await ok('get', V1, '/images/v1');
@@ -373,7 +470,9 @@ describe('images v1 success bodies', () => {
     expect(a.result.meta).toEqual({ x: 'y' });
     const b = await ok('patch', V1_IMAGE, `/images/v1/${enc(uuid)}`, { json: { requireSignedURLs: true } });
     expect(b.result.requireSignedURLs).toBe(true);
-    const c = await ok('patch', V1_IMAGE, `/images/v1/${enc(custom)}`, { json: { metadata: { k: 1, nested: { deep: [1, 2] } }, creator: 'bob' } });
+    const c = await ok('patch', V1_IMAGE, `/images/v1/${enc(custom)}`, {
+      json: { metadata: { k: 1, nested: { deep: [1, 2] } }, creator: 'bob' },
+    });
     expect(c.result.meta).toEqual({ k: 1, nested: { deep: [1, 2] } });
     expect(c.result.creator).toBe('bob');
     const d = await ok('patch', V1_IMAGE, `/images/v1/${enc(custom)}`, { json: {} });
@@ -398,7 +497,11 @@ describe('images v1 success bodies', () => {
       headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
     });
     expect(res.status).toBe(200);
-    expectValid(schemaValidator(responseSchemaName(V1_IMAGE, 'delete')), await res.json(), 'DELETE with empty JSON body');
+    expectValid(
+      schemaValidator(responseSchemaName(V1_IMAGE, 'delete')),
+      await res.json(),
+      'DELETE with empty JSON body',
+    );
     const after = await ok('get', V1, '/images/v1');
     expect(after.result.images.length).toBe(created.length - 2);
   });
@@ -439,7 +542,11 @@ describe('variants success bodies', () => {
 
     // `hero` is the one key the list schema names (images_image_variant_public_request), so creating
     // it makes the list schema check a real entry.
-    const hero = { id: 'hero', options: { fit: 'cover', metadata: 'none', width: 1366, height: 768 }, neverRequireSignedURLs: true };
+    const hero = {
+      id: 'hero',
+      options: { fit: 'cover', metadata: 'none', width: 1366, height: 768 },
+      neverRequireSignedURLs: true,
+    };
     const created = await ok('post', V1_VARIANTS, '/images/v1/variants', { json: hero });
     expect(created.result.variant).toEqual(hero);
     const thumb = { id: 'thumb2x', options: { fit: 'pad', metadata: 'keep', width: 200, height: 200 } };
@@ -458,7 +565,10 @@ describe('variants success bodies', () => {
     }
 
     const patched = await ok('patch', V1_VARIANT, '/images/v1/variants/hero', {
-      json: { options: { fit: 'scale-down', metadata: 'copyright', width: 640, height: 480 }, neverRequireSignedURLs: false },
+      json: {
+        options: { fit: 'scale-down', metadata: 'copyright', width: 640, height: 480 },
+        neverRequireSignedURLs: false,
+      },
     });
     expect(patched.result.variant).toEqual({
       id: 'hero',

@@ -24,7 +24,8 @@ const log = new PassThrough();
 let raw = '';
 log.on('data', (d: Buffer) => {
   raw += d.toString();
-  for (const l of d.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
+  for (const l of d.toString().split('\n').filter(Boolean))
+    lines.push(JSON.parse(l) as Record<string, unknown>);
 });
 
 beforeAll(async () => {
@@ -52,11 +53,19 @@ const auth = { authorization: `Bearer ${TEST_TOKEN}` };
 
 async function upload(id: string): Promise<{ variants: string[] }> {
   const form = new FormData();
-  form.append('file', new Blob([new Uint8Array(await makeImage('jpeg', 200, 150))], { type: 'image/jpeg' }), 'a.jpg');
+  form.append(
+    'file',
+    new Blob([new Uint8Array(await makeImage('jpeg', 200, 150))], { type: 'image/jpeg' }),
+    'a.jpg',
+  );
   form.append('id', id);
   form.append('metadata', JSON.stringify({ secret: SECRET_META }));
   form.append('requireSignedURLs', 'false');
-  const res = await fetch(`${images()}/v1`, { method: 'POST', headers: { ...auth, 'x-request-id': `upload-${id}` }, body: form });
+  const res = await fetch(`${images()}/v1`, {
+    method: 'POST',
+    headers: { ...auth, 'x-request-id': `upload-${id}` },
+    body: form,
+  });
   const body = (await res.json()) as { success: boolean; result: { variants: string[] } };
   expect(res.status, JSON.stringify(body)).toBe(200);
   expect(res.headers.get('x-request-id')).toBe(`upload-${id}`);
@@ -97,11 +106,18 @@ describe('metrics and access log after a mixed workload', () => {
     const img = await upload('ops-one');
     await upload('ops-two');
     deliveredUrl = img.variants[0]!;
-    for (let i = 0; i < 3; i++) expect((await fetch(deliveredUrl, { headers: { accept: 'image/webp' } })).status).toBe(200);
+    for (let i = 0; i < 3; i++)
+      expect((await fetch(deliveredUrl, { headers: { accept: 'image/webp' } })).status).toBe(200);
     expect((await fetch(`${images()}/v1/no-such-image`, { headers: auth })).status).toBe(404);
     expect((await fetch(`${images()}/v1?per_page=banana`, { headers: auth })).status).toBe(400);
     // The global key pair, and a signed-looking query string: neither may reach the log.
-    expect((await fetch(`${images()}/v1/ops-one`, { headers: { 'x-auth-email': 'ops@127.0.0.1', 'x-auth-key': AUTH_KEY } })).status).toBe(200);
+    expect(
+      (
+        await fetch(`${images()}/v1/ops-one`, {
+          headers: { 'x-auth-email': 'ops@127.0.0.1', 'x-auth-key': AUTH_KEY },
+        })
+      ).status,
+    ).toBe(200);
     await fetch(`${deliveredUrl}?sig=deadbeefsignaturevalue&exp=1`);
     await fetch(`${server.url}/healthz`);
   });
@@ -112,26 +128,53 @@ describe('metrics and access log after a mixed workload', () => {
     const text = await res.text();
     const value = (re: RegExp) => [...text.matchAll(re)].reduce((sum, m) => sum + Number(m[1]), 0);
     const uploadRoute = 'route="/client/v4/accounts/:account_id/images/v1",method="POST",status="2xx"';
-    expect(value(new RegExp(`^http_requests_total\\{${uploadRoute.replace(/[/:]/g, (c) => `\\${c}`)}\\} (\\S+)$`, 'gm'))).toBe(2);
-    expect(text).toMatch(/^http_requests_total\{route="\/client\/v4\/accounts\/:account_id\/images\/v1\/\*",method="GET",status="4xx"\} 1$/m);
-    expect(text).toMatch(/^http_requests_total\{route="\/client\/v4\/accounts\/:account_id\/images\/v1",method="GET",status="4xx"\} 1$/m);
-    expect(value(/^http_requests_total\{route="\/cdn-cgi\/imagedelivery\/\*",method="GET",status="2xx"\} (\S+)$/gm)).toBeGreaterThanOrEqual(3);
+    expect(
+      value(
+        new RegExp(
+          `^http_requests_total\\{${uploadRoute.replace(/[/:]/g, (c) => `\\${c}`)}\\} (\\S+)$`,
+          'gm',
+        ),
+      ),
+    ).toBe(2);
+    expect(text).toMatch(
+      /^http_requests_total\{route="\/client\/v4\/accounts\/:account_id\/images\/v1\/\*",method="GET",status="4xx"\} 1$/m,
+    );
+    expect(text).toMatch(
+      /^http_requests_total\{route="\/client\/v4\/accounts\/:account_id\/images\/v1",method="GET",status="4xx"\} 1$/m,
+    );
+    expect(
+      value(
+        /^http_requests_total\{route="\/cdn-cgi\/imagedelivery\/\*",method="GET",status="2xx"\} (\S+)$/gm,
+      ),
+    ).toBeGreaterThanOrEqual(3);
     expect(value(/^http_request_duration_seconds_count\{[^}]*\} (\S+)$/gm)).toBeGreaterThanOrEqual(9);
     expect(value(/^pictor_upload_bytes_count (\S+)$/gm)).toBe(2);
     expect(value(/^pictor_upload_bytes_sum (\S+)$/gm)).toBeGreaterThan(2000);
     expect(value(/^pictor_upload_duration_seconds_count (\S+)$/gm)).toBe(2);
     expect(value(/^pictor_transform_duration_seconds_count\{format="webp"\} (\S+)$/gm)).toBe(1);
     expect(value(/^pictor_transforms_total\{format="webp"\} (\S+)$/gm)).toBe(1);
-    expect(value(/^pictor_rendition_cache_lookups_total\{tier="memory",result="hit"\} (\S+)$/gm)).toBeGreaterThanOrEqual(2);
-    expect(value(/^pictor_rendition_cache_lookups_total\{tier="memory",result="miss"\} (\S+)$/gm)).toBeGreaterThanOrEqual(1);
-    expect(value(/^pictor_rendition_cache_lookups_total\{tier="disk",result="miss"\} (\S+)$/gm)).toBeGreaterThanOrEqual(1);
+    expect(
+      value(/^pictor_rendition_cache_lookups_total\{tier="memory",result="hit"\} (\S+)$/gm),
+    ).toBeGreaterThanOrEqual(2);
+    expect(
+      value(/^pictor_rendition_cache_lookups_total\{tier="memory",result="miss"\} (\S+)$/gm),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      value(/^pictor_rendition_cache_lookups_total\{tier="disk",result="miss"\} (\S+)$/gm),
+    ).toBeGreaterThanOrEqual(1);
     expect(value(/^pictor_rendition_cache_hit_bytes_total\{tier="memory"\} (\S+)$/gm)).toBeGreaterThan(100);
     expect(value(/^pictor_gate_slots (\S+)$/gm)).toBeGreaterThanOrEqual(1);
     expect(text).toMatch(/^pictor_gate_queued 0$/m);
     expect(text).toMatch(/^pictor_gate_queue_limit \d+$/m);
-    expect(value(/^pictor_store_operation_duration_seconds_count\{store="metadata",op="insertImage"\} (\S+)$/gm)).toBe(2);
-    expect(value(/^pictor_store_operation_duration_seconds_count\{store="blobs",op="put"\} (\S+)$/gm)).toBe(2);
-    expect(value(/^pictor_store_operation_duration_seconds_count\{store="renditions",op="get"\} (\S+)$/gm)).toBeGreaterThanOrEqual(1);
+    expect(
+      value(/^pictor_store_operation_duration_seconds_count\{store="metadata",op="insertImage"\} (\S+)$/gm),
+    ).toBe(2);
+    expect(value(/^pictor_store_operation_duration_seconds_count\{store="blobs",op="put"\} (\S+)$/gm)).toBe(
+      2,
+    );
+    expect(
+      value(/^pictor_store_operation_duration_seconds_count\{store="renditions",op="get"\} (\S+)$/gm),
+    ).toBeGreaterThanOrEqual(1);
     expect(text).toMatch(/^# TYPE pictor_store_operation_errors_total counter$/m);
     expect(value(/^process_cpu_seconds_total (\S+)$/gm)).toBeGreaterThan(0);
     expect(text).toMatch(/^nodejs_eventloop_lag_seconds /m);
@@ -142,18 +185,39 @@ describe('metrics and access log after a mixed workload', () => {
     const requests = lines.filter((l) => l.msg === 'request');
     const find = (pred: (l: Record<string, unknown>) => boolean) => requests.find(pred);
     const up = find((l) => l.reqId === 'upload-ops-one');
-    expect(up).toMatchObject({ method: 'POST', route: '/client/v4/accounts/:account_id/images/v1', status: 200, account: TEST_ACCOUNT_ID, level: 30 });
+    expect(up).toMatchObject({
+      method: 'POST',
+      route: '/client/v4/accounts/:account_id/images/v1',
+      status: 200,
+      account: TEST_ACCOUNT_ID,
+      level: 30,
+    });
     expect(up!.bytesIn as number).toBeGreaterThan(2000);
     expect(up!.bytesOut as number).toBeGreaterThan(100);
     expect(typeof up!.ms).toBe('number');
     expect(typeof up!.time).toBe('number');
     const delivery = requests.filter((l) => l.route === '/cdn-cgi/imagedelivery/*' && l.status === 200);
     expect(delivery.map((l) => l.cache)).toEqual(expect.arrayContaining(['MISS', 'HIT']));
-    expect(find((l) => l.status === 404 && l.route === '/client/v4/accounts/:account_id/images/v1/*')).toBeDefined();
-    expect(find((l) => l.status === 400 && l.route === '/client/v4/accounts/:account_id/images/v1' && l.method === 'GET')).toBeDefined();
+    expect(
+      find((l) => l.status === 404 && l.route === '/client/v4/accounts/:account_id/images/v1/*'),
+    ).toBeDefined();
+    expect(
+      find(
+        (l) =>
+          l.status === 400 && l.route === '/client/v4/accounts/:account_id/images/v1' && l.method === 'GET',
+      ),
+    ).toBeDefined();
     // The probe is logged at debug, so not at info.
     expect(find((l) => l.route === '/healthz')).toBeUndefined();
-    for (const secret of [TEST_TOKEN, AUTH_KEY, SECRET_META, 'deadbeefsignaturevalue', 'sig=', 'ops@127.0.0.1']) expect(raw).not.toContain(secret);
+    for (const secret of [
+      TEST_TOKEN,
+      AUTH_KEY,
+      SECRET_META,
+      'deadbeefsignaturevalue',
+      'sig=',
+      'ops@127.0.0.1',
+    ])
+      expect(raw).not.toContain(secret);
     expect(raw).not.toMatch(/authorization/i);
   });
 });

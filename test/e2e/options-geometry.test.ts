@@ -11,7 +11,18 @@
  */
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accountHashOf, cdnUrl, createVariant, fetchBytes, patchConfig, show, startDeliveryServer, upload, type DeliveryServer, type Fetched } from '../helpers/delivery.js';
+import {
+  accountHashOf,
+  cdnUrl,
+  createVariant,
+  fetchBytes,
+  patchConfig,
+  show,
+  startDeliveryServer,
+  upload,
+  type DeliveryServer,
+  type Fetched,
+} from '../helpers/delivery.js';
 import { at, decode, distance, mean, type Pixels, type Rgb } from '../helpers/pixels.js';
 
 let srv: DeliveryServer;
@@ -67,7 +78,10 @@ function centreRaw(): Buffer {
   return raw;
 }
 
-const png = (raw: Buffer, width: number, height: number): Promise<Buffer> => sharp(raw, { raw: { width, height, channels: 3 } }).png().toBuffer();
+const png = (raw: Buffer, width: number, height: number): Promise<Buffer> =>
+  sharp(raw, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
 
 beforeAll(async () => {
   srv = await startDeliveryServer();
@@ -77,9 +91,19 @@ beforeAll(async () => {
     wide: await png(bandsRaw(false).raw, 400, 100),
     tall: await png(bandsRaw(true).raw, 100, 400),
     centre: await png(centreRaw(), 200, 100),
-    grey: await sharp({ create: { width: 100, height: 50, channels: 3, background: { r: 128, g: 128, b: 128 } } }).png().toBuffer(),
-    clear: await sharp({ create: { width: 40, height: 40, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } }).png().toBuffer(),
-    big: await png(coordRaw(), CW, CH).then((b) => sharp(b).resize(200, 160, { kernel: 'nearest' }).png().toBuffer()),
+    grey: await sharp({
+      create: { width: 100, height: 50, channels: 3, background: { r: 128, g: 128, b: 128 } },
+    })
+      .png()
+      .toBuffer(),
+    clear: await sharp({
+      create: { width: 40, height: 40, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } },
+    })
+      .png()
+      .toBuffer(),
+    big: await png(coordRaw(), CW, CH).then((b) =>
+      sharp(b).resize(200, 160, { kernel: 'nearest' }).png().toBuffer(),
+    ),
   };
   for (const [name, bytes] of Object.entries(sources)) {
     const img = await upload(srv, bytes, { filename: `${name}.png` });
@@ -104,7 +128,12 @@ async function pixelsOf(name: string, options: string): Promise<Pixels> {
 }
 
 /** Asserts every output pixel equals the coordinate-image pixel `source(X, Y)` maps it to. */
-function expectMapping(p: Pixels, width: number, height: number, source: (X: number, Y: number) => [number, number]): void {
+function expectMapping(
+  p: Pixels,
+  width: number,
+  height: number,
+  source: (X: number, Y: number) => [number, number],
+): void {
   expect([p.width, p.height]).toEqual([width, height]);
   const wrong: string[] = [];
   for (let Y = 0; Y < height; Y++) {
@@ -112,7 +141,8 @@ function expectMapping(p: Pixels, width: number, height: number, source: (X: num
       const [x, y] = source(X, Y);
       const got = at(p, X, Y);
       const want = [2 * x, 3 * y, 50];
-      if (distance(got, want) > 1 && wrong.length < 5) wrong.push(`(${X},${Y}) is source (${got[0] / 2},${got[1] / 3}), want (${x},${y})`);
+      if (distance(got, want) > 1 && wrong.length < 5)
+        wrong.push(`(${X},${Y}) is source (${got[0] / 2},${got[1] / 3}), want (${x},${y})`);
     }
   }
   expect(wrong).toEqual([]);
@@ -156,7 +186,10 @@ describe('flip', () => {
 
   it('flip happens before rotation (flip=h,rotate=90)', async () => {
     // Mirrored F(x, y) = S(W-1-x, y); rotated clockwise R(X, Y) = F(Y, H-1-X).
-    expectMapping(await pixelsOf('coord', 'flip=h,rotate=90,f=png'), CH, CW, (X, Y) => [CW - 1 - Y, CH - 1 - X]);
+    expectMapping(await pixelsOf('coord', 'flip=h,rotate=90,f=png'), CH, CW, (X, Y) => [
+      CW - 1 - Y,
+      CH - 1 - X,
+    ]);
   });
 
   it('an unknown flip value is a 400', async () => {
@@ -168,24 +201,41 @@ describe('flip', () => {
 
 describe('trim', () => {
   it('trim=top;right;bottom;left cuts exactly those pixels', async () => {
-    expectMapping(await pixelsOf('coord', 'trim=5;10;15;20,f=png'), CW - 30, CH - 20, (X, Y) => [X + 20, Y + 5]);
+    expectMapping(await pixelsOf('coord', 'trim=5;10;15;20,f=png'), CW - 30, CH - 20, (X, Y) => [
+      X + 20,
+      Y + 5,
+    ]);
   });
 
   it('trim.top and trim.left alone', async () => {
-    expectMapping(await pixelsOf('coord', 'trim.top=7,trim.left=3,f=png'), CW - 3, CH - 7, (X, Y) => [X + 3, Y + 7]);
+    expectMapping(await pixelsOf('coord', 'trim.top=7,trim.left=3,f=png'), CW - 3, CH - 7, (X, Y) => [
+      X + 3,
+      Y + 7,
+    ]);
   });
 
   it('trim.right and trim.bottom alone', async () => {
-    expectMapping(await pixelsOf('coord', 'trim.right=11,trim.bottom=13,f=png'), CW - 11, CH - 13, (X, Y) => [X, Y]);
+    expectMapping(await pixelsOf('coord', 'trim.right=11,trim.bottom=13,f=png'), CW - 11, CH - 13, (X, Y) => [
+      X,
+      Y,
+    ]);
   });
 
   it('trim.width, trim.height, trim.left, trim.top keep that rectangle', async () => {
-    expectMapping(await pixelsOf('coord', 'trim.width=30,trim.height=40,trim.left=10,trim.top=20,f=png'), 30, 40, (X, Y) => [X + 10, Y + 20]);
+    expectMapping(
+      await pixelsOf('coord', 'trim.width=30,trim.height=40,trim.left=10,trim.top=20,f=png'),
+      30,
+      40,
+      (X, Y) => [X + 10, Y + 20],
+    );
   });
 
   it('trim happens before rotation', async () => {
     // Trim 20 px off the left (80×80 left of x=20 gone), then rotate clockwise.
-    expectMapping(await pixelsOf('coord', 'trim=0;0;0;20,rotate=90,f=png'), CH, CW - 20, (X, Y) => [20 + Y, CH - 1 - X]);
+    expectMapping(await pixelsOf('coord', 'trim=0;0;0;20,rotate=90,f=png'), CH, CW - 20, (X, Y) => [
+      20 + Y,
+      CH - 1 - X,
+    ]);
   });
 
   it('trim happens before rotation also when the result is resized', async () => {
@@ -193,7 +243,8 @@ describe('trim', () => {
     const p = await pixelsOf('coord', 'trim=0;0;0;50,rotate=90,w=40,f=png');
     expect([p.width, p.height]).toEqual([40, 25]);
     let minR = 255;
-    for (let y = 0; y < p.height; y++) for (let x = 0; x < p.width; x++) minR = Math.min(minR, at(p, x, y)[0]);
+    for (let y = 0; y < p.height; y++)
+      for (let x = 0; x < p.width; x++) minR = Math.min(minR, at(p, x, y)[0]);
     expect(minR).toBeGreaterThanOrEqual(96);
     expect(at(p, 39, 0)[1]).toBeLessThan(12);
   });
@@ -203,7 +254,8 @@ describe('trim', () => {
     const p = await pixelsOf('coord', 'trim=0;0;0;50,flip=v,rotate=90,w=40,f=png');
     expect([p.width, p.height]).toEqual([40, 25]);
     let minR = 255;
-    for (let y = 0; y < p.height; y++) for (let x = 0; x < p.width; x++) minR = Math.min(minR, at(p, x, y)[0]);
+    for (let y = 0; y < p.height; y++)
+      for (let x = 0; x < p.width; x++) minR = Math.min(minR, at(p, x, y)[0]);
     expect(minR).toBeGreaterThanOrEqual(96);
     // Trimmed T(x, y) = S(50 + x, y), 50×80; flipped F(x, y) = T(x, 79 - y); turned R(X, Y) = F(Y, 79 - X)
     // = S(50 + Y, X): the top-left is S(50, 0), the top-right S(50, 79) (both R ≈ 100).
@@ -322,15 +374,22 @@ describe('fit: every mode on a source with a marked centre (200×100)', () => {
     expect(at(p, 1, 30)[0]).toBeLessThan(10);
   });
 
-  it.each(['scale-down', 'contain', 'cover', 'crop', 'pad'])('stored variant fit=%s gives the flexible result', async (fit) => {
-    const id = `fit${fit.replace('-', '')}`;
-    await createVariant(srv, id, { fit, width: 100, height: 100, metadata: 'none' });
-    const stored = await decode((await fetchBytes(cdnUrl(srv, hash, ids.centre!, id))).body);
-    const flexible = await pixelsOf('centre', `fit=${fit},w=100,h=100`);
-    expect([stored.width, stored.height]).toEqual([flexible.width, flexible.height]);
-    expect(distance(at(stored, Math.floor(stored.width / 2), Math.floor(stored.height / 2)), MAGENTA)).toBeLessThan(30);
-    expect(distance(mean(stored, 0, 0, stored.width, 4), mean(flexible, 0, 0, flexible.width, 4))).toBeLessThan(6);
-  });
+  it.each(['scale-down', 'contain', 'cover', 'crop', 'pad'])(
+    'stored variant fit=%s gives the flexible result',
+    async (fit) => {
+      const id = `fit${fit.replace('-', '')}`;
+      await createVariant(srv, id, { fit, width: 100, height: 100, metadata: 'none' });
+      const stored = await decode((await fetchBytes(cdnUrl(srv, hash, ids.centre!, id))).body);
+      const flexible = await pixelsOf('centre', `fit=${fit},w=100,h=100`);
+      expect([stored.width, stored.height]).toEqual([flexible.width, flexible.height]);
+      expect(
+        distance(at(stored, Math.floor(stored.width / 2), Math.floor(stored.height / 2)), MAGENTA),
+      ).toBeLessThan(30);
+      expect(
+        distance(mean(stored, 0, 0, stored.width, 4), mean(flexible, 0, 0, flexible.width, 4)),
+      ).toBeLessThan(6);
+    },
+  );
 
   it('stored variant with only a width, and with only a height', async () => {
     await createVariant(srv, 'onlyw', { fit: 'scale-down', width: 50 });

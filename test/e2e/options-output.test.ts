@@ -13,7 +13,18 @@ import exifReader from 'exif-reader';
 import { fileTypeFromBuffer } from 'file-type';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accountHashOf, cdnUrl, createVariant, fetchBytes, patchConfig, show, startDeliveryServer, upload, type DeliveryServer, type Fetched } from '../helpers/delivery.js';
+import {
+  accountHashOf,
+  cdnUrl,
+  createVariant,
+  fetchBytes,
+  patchConfig,
+  show,
+  startDeliveryServer,
+  upload,
+  type DeliveryServer,
+  type Fetched,
+} from '../helpers/delivery.js';
 import { makeImage } from '../helpers/images.js';
 import { jpegQuality } from '../helpers/pixels.js';
 
@@ -48,7 +59,8 @@ beforeAll(async () => {
     ids[name] = img.id;
     hash ??= accountHashOf(img);
   }
-  for (const metadata of ['keep', 'copyright', 'none']) await createVariant(srv, `meta${metadata}`, { fit: 'scale-down', width: 64, metadata });
+  for (const metadata of ['keep', 'copyright', 'none'])
+    await createVariant(srv, `meta${metadata}`, { fit: 'scale-down', width: 64, metadata });
 });
 
 afterAll(async () => {
@@ -80,14 +92,18 @@ describe('quality', () => {
   it.each(['webp', 'avif'])('%s bytes fall as quality falls', async (f) => {
     const sizes = [];
     for (const q of [95, 70, 40, 10]) sizes.push((await get('photo', `quality=${q},f=${f}`)).body.length);
-    for (let i = 1; i < sizes.length; i++) expect(sizes[i]!, `${f} sizes ${sizes.join(' > ')}`).toBeLessThan(sizes[i - 1]!);
+    for (let i = 1; i < sizes.length; i++)
+      expect(sizes[i]!, `${f} sizes ${sizes.join(' > ')}`).toBeLessThan(sizes[i - 1]!);
   });
 });
 
 describe('metadata', () => {
   async function read(res: Fetched): Promise<{ image: Record<string, unknown> | undefined; icc: boolean }> {
     const m = await sharp(res.body).metadata();
-    return { image: m.exif ? (exifReader(m.exif).Image as Record<string, unknown>) : undefined, icc: m.icc !== undefined };
+    return {
+      image: m.exif ? (exifReader(m.exif).Image as Record<string, unknown>) : undefined,
+      icc: m.icc !== undefined,
+    };
   }
 
   it('keep: EXIF (Copyright and Artist) and the ICC profile stay', async () => {
@@ -121,13 +137,18 @@ describe('metadata', () => {
   });
 
   it('WebP and PNG output never carry EXIF, even with keep; AVIF does', async () => {
-    for (const f of ['webp', 'png']) expect((await read(await get('tagged', `metadata=keep,f=${f}`))).image, f).toBeUndefined();
+    for (const f of ['webp', 'png'])
+      expect((await read(await get('tagged', `metadata=keep,f=${f}`))).image, f).toBeUndefined();
     expect((await read(await get('tagged', 'metadata=keep,f=avif'))).image?.Copyright).toBe(COPYRIGHT);
   });
 
   it('the colour profile is applied whatever the mode: pixels agree across keep and none', async () => {
-    const keep = await sharp((await get('tagged', 'metadata=keep,f=png')).body).raw().toBuffer();
-    const none = await sharp((await get('tagged', 'metadata=none,f=png')).body).raw().toBuffer();
+    const keep = await sharp((await get('tagged', 'metadata=keep,f=png')).body)
+      .raw()
+      .toBuffer();
+    const none = await sharp((await get('tagged', 'metadata=none,f=png')).body)
+      .raw()
+      .toBuffer();
     let worst = 0;
     for (let i = 0; i < keep.length; i++) worst = Math.max(worst, Math.abs(keep[i]! - none[i]!));
     expect(worst).toBeLessThanOrEqual(3);
@@ -136,7 +157,8 @@ describe('metadata', () => {
 
 describe('anim', () => {
   it('a three-frame GIF keeps its frames by default and has one with anim=false', async () => {
-    const pages = async (last: string): Promise<number> => (await sharp((await get('animated', last)).body, { animated: true }).metadata()).pages ?? 1;
+    const pages = async (last: string): Promise<number> =>
+      (await sharp((await get('animated', last)).body, { animated: true }).metadata()).pages ?? 1;
     expect(await pages('f=gif')).toBe(3);
     expect(await pages('anim=true,f=gif')).toBe(3);
     expect(await pages('anim=false,f=gif')).toBe(1);
@@ -166,7 +188,9 @@ describe('format: the bytes are what was asked', () => {
 
   it('jpeg is progressive, baseline-jpeg is not', async () => {
     expect((await sharp((await get('png', 'f=jpeg')).body).metadata()).isProgressive).toBe(true);
-    expect((await sharp((await get('png', 'format=baseline-jpeg')).body).metadata()).isProgressive).toBe(false);
+    expect((await sharp((await get('png', 'format=baseline-jpeg')).body).metadata()).isProgressive).toBe(
+      false,
+    );
   });
 
   it.each([

@@ -10,7 +10,16 @@
  */
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accountHashOf, cdnUrl, fetchBytes, patchConfig, show, startDeliveryServer, upload, type DeliveryServer } from '../helpers/delivery.js';
+import {
+  accountHashOf,
+  cdnUrl,
+  fetchBytes,
+  patchConfig,
+  show,
+  startDeliveryServer,
+  upload,
+  type DeliveryServer,
+} from '../helpers/delivery.js';
 import { chroma, decode, distance, energy, labToRgb, mean, rgbToLab, type Rgb } from '../helpers/pixels.js';
 
 let srv: DeliveryServer;
@@ -41,11 +50,15 @@ function patchesRaw(): Buffer {
 beforeAll(async () => {
   srv = await startDeliveryServer();
   await patchConfig(srv, { flexible_variants: true });
-  const noise = await sharp(noiseRaw(), { raw: { width: 128, height: 128, channels: 1 } }).png().toBuffer();
+  const noise = await sharp(noiseRaw(), { raw: { width: 128, height: 128, channels: 1 } })
+    .png()
+    .toBuffer();
   const sources: Record<string, Buffer> = {
     noise,
     soft: await sharp(noise).blur(1.5).png().toBuffer(),
-    patches: await sharp(patchesRaw(), { raw: { width: 64, height: 32, channels: 3 } }).png().toBuffer(),
+    patches: await sharp(patchesRaw(), { raw: { width: 64, height: 32, channels: 3 } })
+      .png()
+      .toBuffer(),
   };
   for (const [name, bytes] of Object.entries(sources)) {
     const img = await upload(srv, bytes, { filename: `${name}.png` });
@@ -84,7 +97,8 @@ describe('blur: high-frequency energy falls, more as the radius grows', () => {
     const blurred = [];
     for (const v of values) blurred.push(await energyOf('noise', `blur=${v}`));
     expect(blurred[0]!, `blur=1 energy ${blurred[0]} vs ${none}`).toBeLessThan(none * 0.8);
-    for (let i = 1; i < values.length; i++) expect(blurred[i]!, `blur=${values[i]}`).toBeLessThan(blurred[i - 1]!);
+    for (let i = 1; i < values.length; i++)
+      expect(blurred[i]!, `blur=${values[i]}`).toBeLessThan(blurred[i - 1]!);
   });
 });
 
@@ -96,7 +110,8 @@ describe('sharpen: high-frequency energy rises, more as the strength grows', () 
     const sharpened = [];
     for (const v of values) sharpened.push(await energyOf('soft', `sharpen=${v}`));
     expect(sharpened[0]!, `sharpen=1 energy ${sharpened[0]} vs ${none}`).toBeGreaterThan(none * 1.2);
-    for (let i = 1; i < values.length; i++) expect(sharpened[i]!, `sharpen=${values[i]}`).toBeGreaterThan(sharpened[i - 1]! * 1.1);
+    for (let i = 1; i < values.length; i++)
+      expect(sharpened[i]!, `sharpen=${values[i]}`).toBeGreaterThan(sharpened[i - 1]! * 1.1);
   });
 });
 
@@ -104,14 +119,20 @@ describe('brightness multiplies L* (lightness), keeping a* and b*', () => {
   // Factors that keep both patches inside the sRGB gamut (the orange at L* 55.5 tops out near 1.6).
   it.each([0.5, 0.8, 1.3, 1.6])('brightness=%s', async (b) => {
     const out = await patches(`brightness=${b}`);
-    for (const [name, input] of [['grey', GREY], ['orange', ORANGE]] as const) {
+    for (const [name, input] of [
+      ['grey', GREY],
+      ['orange', ORANGE],
+    ] as const) {
       const [L, A, B] = rgbToLab(input);
       const want = labToRgb([Math.min(100, L * b), A, B]);
-      expect(distance(out[name], want), `${name}: got ${fmt(out[name])}, want ${fmt(want)}`).toBeLessThanOrEqual(3);
+      expect(
+        distance(out[name], want),
+        `${name}: got ${fmt(out[name])}, want ${fmt(want)}`,
+      ).toBeLessThanOrEqual(3);
     }
   });
 
-  it('brightness=2 doubles the grey patch\'s L*', async () => {
+  it("brightness=2 doubles the grey patch's L*", async () => {
     const out = await patches('brightness=2');
     const [L, A, B] = rgbToLab(GREY);
     const want = labToRgb([L * 2, A, B]);
@@ -128,9 +149,15 @@ describe('brightness multiplies L* (lightness), keeping a* and b*', () => {
 describe('contrast scales each channel about the mid-point 128', () => {
   it.each([0.5, 1.5, 2])('contrast=%s', async (c) => {
     const out = await patches(`contrast=${c}`);
-    for (const [name, input] of [['grey', GREY], ['orange', ORANGE]] as const) {
+    for (const [name, input] of [
+      ['grey', GREY],
+      ['orange', ORANGE],
+    ] as const) {
       const want = input.map((v) => Math.max(0, Math.min(255, c * (v - 128) + 128)));
-      expect(distance(out[name], want), `${name}: got ${fmt(out[name])}, want ${fmt(want)}`).toBeLessThanOrEqual(2);
+      expect(
+        distance(out[name], want),
+        `${name}: got ${fmt(out[name])}, want ${fmt(want)}`,
+      ).toBeLessThanOrEqual(2);
     }
   });
 });
@@ -138,9 +165,15 @@ describe('contrast scales each channel about the mid-point 128', () => {
 describe('gamma: out = in^(1/γ), so γ > 1 brightens (Cloudflare: "2.0 lightens")', () => {
   it.each([0.5, 0.8, 1.5, 2, 3])('gamma=%s', async (g) => {
     const out = await patches(`gamma=${g}`);
-    for (const [name, input] of [['grey', GREY], ['orange', ORANGE]] as const) {
+    for (const [name, input] of [
+      ['grey', GREY],
+      ['orange', ORANGE],
+    ] as const) {
       const want = input.map((v) => 255 * (v / 255) ** (1 / g));
-      expect(distance(out[name], want), `${name}: got ${fmt(out[name])}, want ${fmt(want)}`).toBeLessThanOrEqual(2);
+      expect(
+        distance(out[name], want),
+        `${name}: got ${fmt(out[name])}, want ${fmt(want)}`,
+      ).toBeLessThanOrEqual(2);
     }
   });
 
@@ -160,7 +193,10 @@ describe('saturation multiplies chroma C*, keeping lightness and hue', () => {
   it.each([0.25, 0.5, 1.25, 1.5])('saturation=%s', async (s) => {
     const out = await patches(`saturation=${s}`);
     const want = chroma(ORANGE) * s;
-    expect(Math.abs(chroma(out.orange) - want), `C* ${chroma(out.orange).toFixed(2)} want ${want.toFixed(2)}`).toBeLessThanOrEqual(1.5);
+    expect(
+      Math.abs(chroma(out.orange) - want),
+      `C* ${chroma(out.orange).toFixed(2)} want ${want.toFixed(2)}`,
+    ).toBeLessThanOrEqual(1.5);
     expect(Math.abs(rgbToLab(out.orange)[0] - rgbToLab(ORANGE)[0])).toBeLessThanOrEqual(1.5);
     expect(Math.abs(hue(out.orange) - hue(ORANGE))).toBeLessThanOrEqual(3);
     expect(distance(out.grey, GREY)).toBeLessThanOrEqual(1);

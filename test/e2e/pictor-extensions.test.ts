@@ -11,10 +11,18 @@ const HASH = 'Abcdefghij_klmnop-1234';
 let srv: TestServer;
 let png: Buffer;
 
-async function call(method: string, path: string, body?: unknown, token = srv.token): Promise<{ status: number; json: any }> {
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+  token = srv.token,
+): Promise<{ status: number; json: any }> {
   const res = await fetch(`${srv.apiBase}/accounts/${srv.accountId}${path}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   return { status: res.status, json: await res.json() };
@@ -72,7 +80,9 @@ describe('PUT /images/v1/keys/{name} with {"value"}', () => {
       expect(res.json.errors[0].code).toBe(5400);
       expect(res.json.errors[0].message).toMatch(/value/);
     }
-    expect((await call('GET', '/images/v1/keys')).json.result.keys.map((k: { name: string }) => k.name)).not.toContain('bad');
+    expect(
+      (await call('GET', '/images/v1/keys')).json.result.keys.map((k: { name: string }) => k.name),
+    ).not.toContain('bad');
   });
 });
 

@@ -47,11 +47,15 @@ interface RawEnvelope<T> {
  * told otherwise. (The SDK's multipart code also calls `fetch('data:,')` once to find the Response
  * class; that is not a request to the server and is not recorded.)
  */
-function countingClient(opts: { maxRetries?: number } = {}): { client: Cloudflare; calls: Array<{ method: string; url: string }> } {
+function countingClient(opts: { maxRetries?: number } = {}): {
+  client: Cloudflare;
+  calls: Array<{ method: string; url: string }>;
+} {
   const calls: Array<{ method: string; url: string }> = [];
   const countingFetch = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    if (!url.startsWith('data:')) calls.push({ method: init?.method ?? (input instanceof Request ? input.method : 'GET'), url });
+    if (!url.startsWith('data:'))
+      calls.push({ method: init?.method ?? (input instanceof Request ? input.method : 'GET'), url });
     return fetch(input, init);
   };
   const c = new Cloudflare({
@@ -119,7 +123,9 @@ describe('images: upload (POST /images/v1)', () => {
     expect(uploaded).toBeGreaterThanOrEqual(before - 1000);
     expect(uploaded).toBeLessThanOrEqual(Date.now() + 1000);
     // One delivery URL per account variant; a fresh account has `public`.
-    expect(image.variants).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`/${image.id}/public$`))]));
+    expect(image.variants).toEqual(
+      expect.arrayContaining([expect.stringMatching(new RegExp(`/${image.id}/public$`))]),
+    );
     for (const v of image.variants!) expect(() => new URL(v)).not.toThrow();
   });
 
@@ -156,7 +162,9 @@ describe('images: a custom id containing slashes', () => {
   it('uploads, gets, blobs, edits and deletes by the custom id', async () => {
     const created = await upload(png, 'pic.png', { id: customId, metadata: { k: 'v' } });
     expect(created.id).toBe(customId);
-    expect(created.variants).toEqual(expect.arrayContaining([expect.stringMatching(/\/folder\/sub\/pic\.png\/public$/)]));
+    expect(created.variants).toEqual(
+      expect.arrayContaining([expect.stringMatching(/\/folder\/sub\/pic\.png\/public$/)]),
+    );
 
     const got = await client.images.v1.get(customId, { account_id });
     expect(got).toEqual(created);
@@ -166,7 +174,11 @@ describe('images: a custom id containing slashes', () => {
     expect(blob.headers.get('content-type')).toBe('image/png');
     expect(Buffer.from(await blob.arrayBuffer()).equals(png)).toBe(true);
 
-    const edited = await client.images.v1.edit(customId, { account_id, metadata: { k2: 'v2' }, creator: 'carol' });
+    const edited = await client.images.v1.edit(customId, {
+      account_id,
+      metadata: { k2: 'v2' },
+      creator: 'carol',
+    });
     expect(edited.id).toBe(customId);
     expect(edited.meta).toEqual({ k2: 'v2' });
     expect(edited.creator).toBe('carol');
@@ -201,7 +213,11 @@ describe('images: details, edit, delete', () => {
     expect(got.meta).toEqual({ x: 'y' });
 
     // No metadata in the body: "No change if not specified" (SPEC images_image_patch_request).
-    const flagged = await client.images.v1.edit(created.id!, { account_id, requireSignedURLs: true, creator: 'frank' });
+    const flagged = await client.images.v1.edit(created.id!, {
+      account_id,
+      requireSignedURLs: true,
+      creator: 'frank',
+    });
     expect(flagged.requireSignedURLs).toBe(true);
     expect(flagged.creator).toBe('frank');
     expect(flagged.meta).toEqual({ x: 'y' });
@@ -242,7 +258,9 @@ describe('images: blob (GET /images/v1/{id}/blob)', () => {
   });
 
   it('returns an SVG without an XML declaration unchanged as image/svg+xml', async () => {
-    const bare = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>');
+    const bare = Buffer.from(
+      '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>',
+    );
     const created = await upload(bare, 'bare.svg');
     const res = await client.images.v1.blobs.get(created.id!, { account_id });
     expect(res.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
@@ -268,7 +286,9 @@ describe('images: list (GET /images/v1)', () => {
       uploaded.add(image.id!);
     }
     const read = async (page: number) => {
-      const res = await client.images.v1.list({ account_id, per_page: 10, page, creator: 'pager' }).asResponse();
+      const res = await client.images.v1
+        .list({ account_id, per_page: 10, page, creator: 'pager' })
+        .asResponse();
       expect(res.status).toBe(200);
       const body = (await res.json()) as RawEnvelope<{ images: RawImage[] }>;
       expect(body.success).toBe(true);
@@ -368,14 +388,22 @@ describe('variants (/images/v1/variants)', () => {
 
   it('starts with `public`', async () => {
     const list = await client.images.v1.variants.list({ account_id });
-    const variants = list.variants as Record<string, { id: string; options: Record<string, unknown>; neverRequireSignedURLs?: boolean }>;
+    const variants = list.variants as Record<
+      string,
+      { id: string; options: Record<string, unknown>; neverRequireSignedURLs?: boolean }
+    >;
     expect(variants.public?.id).toBe('public');
     expect(variants.public?.neverRequireSignedURLs).toBe(false);
     expect(['scale-down', 'contain', 'cover', 'crop', 'pad']).toContain(variants.public?.options.fit);
   });
 
   it('create, get, list, edit and delete with neverRequireSignedURLs', async () => {
-    const created = await client.images.v1.variants.create({ account_id, id: 'thumb', options: thumb, neverRequireSignedURLs: true });
+    const created = await client.images.v1.variants.create({
+      account_id,
+      id: 'thumb',
+      options: thumb,
+      neverRequireSignedURLs: true,
+    });
     expect(created.variant).toEqual({ id: 'thumb', options: thumb, neverRequireSignedURLs: true });
 
     const got = await client.images.v1.variants.get('thumb', { account_id });
@@ -390,7 +418,10 @@ describe('variants (/images/v1/variants)', () => {
     const image = await upload(png, 'with-thumb.png');
     expect(image.variants).toHaveLength(2);
     expect(image.variants).toEqual(
-      expect.arrayContaining([expect.stringMatching(/\/public$/), expect.stringMatching(new RegExp(`/${image.id}/thumb$`))]),
+      expect.arrayContaining([
+        expect.stringMatching(/\/public$/),
+        expect.stringMatching(new RegExp(`/${image.id}/thumb$`)),
+      ]),
     );
 
     const edited = await client.images.v1.variants.edit('thumb', {
@@ -407,7 +438,10 @@ describe('variants (/images/v1/variants)', () => {
 
     const deleted = await client.images.v1.variants.delete('thumb', { account_id });
     expect(deleted).toEqual({});
-    const err = await expectApiError(() => client.images.v1.variants.get('thumb', { account_id }), NotFoundError);
+    const err = await expectApiError(
+      () => client.images.v1.variants.get('thumb', { account_id }),
+      NotFoundError,
+    );
     expect(err.status).toBe(404);
     expect(err.errors[0]?.code).toBe(5401);
     const after = await client.images.v1.variants.list({ account_id });
@@ -415,7 +449,10 @@ describe('variants (/images/v1/variants)', () => {
   });
 
   it('refuses to delete `public` (400) and keeps it', async () => {
-    const err = await expectApiError(() => client.images.v1.variants.delete('public', { account_id }), BadRequestError);
+    const err = await expectApiError(
+      () => client.images.v1.variants.delete('public', { account_id }),
+      BadRequestError,
+    );
     expect(err.status).toBe(400);
     expect(err.errors[0]?.code).toBe(5400);
     expect(err.errors[0]?.message).toMatch(/^ERROR 5400: /);
@@ -444,7 +481,9 @@ describe('variants (/images/v1/variants)', () => {
 describe('account config (PATCH /images/v1/config, digest §2.14)', () => {
   it('sets flexible_variants and browser_ttl through the SDK generic methods', async () => {
     const path = `/accounts/${account_id}/images/v1/config`;
-    const patched = (await client.patch(path, { body: { flexible_variants: true, browser_ttl: 3600 } })) as RawEnvelope<{
+    const patched = (await client.patch(path, {
+      body: { flexible_variants: true, browser_ttl: 3600 },
+    })) as RawEnvelope<{
       flexible_variants: boolean;
       browser_ttl: number;
     }>;
@@ -457,7 +496,9 @@ describe('account config (PATCH /images/v1/config, digest §2.14)', () => {
     expect(err.status).toBe(400);
     expect(err.errors[0]?.code).toBe(5400);
 
-    const reset = (await client.patch(path, { body: { flexible_variants: false, browser_ttl: 172_800 } })) as RawEnvelope<{
+    const reset = (await client.patch(path, {
+      body: { flexible_variants: false, browser_ttl: 172_800 },
+    })) as RawEnvelope<{
       flexible_variants: boolean;
       browser_ttl: number;
     }>;
@@ -481,7 +522,12 @@ describe('errors as the SDK maps them (digest §1.3, §7)', () => {
     expect(err.errors[0]?.message).toMatch(/^ERROR 5400: /);
 
     const err2 = await expectApiError(
-      () => client.images.v1.variants.create({ account_id, id: 'broken', options: { fit: 'cover', width: 1.5, height: 10, metadata: 'none' } }),
+      () =>
+        client.images.v1.variants.create({
+          account_id,
+          id: 'broken',
+          options: { fit: 'cover', width: 1.5, height: 10, metadata: 'none' },
+        }),
       BadRequestError,
     );
     expect(err2.status).toBe(400);
@@ -490,17 +536,27 @@ describe('errors as the SDK maps them (digest §1.3, §7)', () => {
   });
 
   it('403 PermissionDeniedError for an unknown token: code 9109', async () => {
-    const bad = new Cloudflare({ apiToken: 'not-a-real-token-000000000000', baseURL: server.apiBase, maxRetries: 0 });
+    const bad = new Cloudflare({
+      apiToken: 'not-a-real-token-000000000000',
+      baseURL: server.apiBase,
+      maxRetries: 0,
+    });
     const err = await expectApiError(() => bad.images.v1.stats.get({ account_id }), PermissionDeniedError);
     expect(err.status).toBe(403);
     expect(err.errors[0]?.code).toBe(9109);
     expect(err.errors[0]?.message).toBe('Invalid access token');
-    const err2 = await expectApiError(() => bad.images.v1.create({ account_id, file: new File([new Uint8Array(png)], 'x.png') }), PermissionDeniedError);
+    const err2 = await expectApiError(
+      () => bad.images.v1.create({ account_id, file: new File([new Uint8Array(png)], 'x.png') }),
+      PermissionDeniedError,
+    );
     expect(err2.errors[0]?.code).toBe(9109);
   });
 
   it('404 NotFoundError for an unknown image: code 5404, message "ERROR 5404…"', async () => {
-    const err = await expectApiError(() => client.images.v1.get('does-not-exist', { account_id }), NotFoundError);
+    const err = await expectApiError(
+      () => client.images.v1.get('does-not-exist', { account_id }),
+      NotFoundError,
+    );
     expect(err.status).toBe(404);
     expect(err.errors[0]?.code).toBe(5404);
     expect(err.errors[0]?.message).toMatch(/^ERROR 5404/);

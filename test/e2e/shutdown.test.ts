@@ -22,7 +22,15 @@ async function serve(env: Record<string, string>) {
   dirs.push(dataDir);
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
     cwd: ROOT,
-    env: childEnv({ PORT: '0', HOST: '127.0.0.1', PICTOR_DATA_DIR: dataDir, PICTOR_ACCOUNT_ID: TEST_ACCOUNT_ID, PICTOR_API_TOKEN: TEST_TOKEN, PICTOR_ACCESS_LOG: 'off', ...env }),
+    env: childEnv({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      PICTOR_DATA_DIR: dataDir,
+      PICTOR_ACCOUNT_ID: TEST_ACCOUNT_ID,
+      PICTOR_API_TOKEN: TEST_TOKEN,
+      PICTOR_ACCESS_LOG: 'off',
+      ...env,
+    }),
   });
   let err = '';
   proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
@@ -47,14 +55,20 @@ async function slowUpload(url: string, id: string) {
   const boundary = 'pictorshutdownboundary';
   const image = await makeImage('jpeg', 400, 300);
   const body = Buffer.concat([
-    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="id"\r\n\r\n${id}\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`),
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="id"\r\n\r\n${id}\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`,
+    ),
     image,
     Buffer.from(`\r\n--${boundary}--\r\n`),
   ]);
   const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
     const req = request(`${url}/client/v4/accounts/${TEST_ACCOUNT_ID}/images/v1`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': body.length },
+      headers: {
+        authorization: `Bearer ${TEST_TOKEN}`,
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+        'content-length': body.length,
+      },
     });
     req.on('response', (res) => {
       let text = '';
@@ -68,7 +82,10 @@ async function slowUpload(url: string, id: string) {
   });
   // Wait until the server has the request (its first bytes are on the wire).
   await new Promise((r) => setTimeout(r, 500));
-  return { answer: answer.catch((e: Error) => ({ status: -1, body: e.message })), finish: () => finishers.get(id)!() };
+  return {
+    answer: answer.catch((e: Error) => ({ status: -1, body: e.message })),
+    finish: () => finishers.get(id)!(),
+  };
 }
 const finishers = new Map<string, () => void>();
 
@@ -78,7 +95,8 @@ describe('graceful shutdown', { timeout: 180_000 }, () => {
     const up = await slowUpload(node.url, 'slow-one');
     node.proc.kill('SIGTERM');
     await new Promise<void>((r) => {
-      const check = () => (/shutting down, 1 request\(s\) in flight/.test(node.stderr()) ? r() : setTimeout(check, 20));
+      const check = () =>
+        /shutting down, 1 request\(s\) in flight/.test(node.stderr()) ? r() : setTimeout(check, 20);
       check();
     });
     up.finish();

@@ -18,7 +18,13 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasChromium, launchChromium } from '../helpers/browser.js';
-import { accountHashOf, cdnUrl, startDeliveryServer, upload, type DeliveryServer } from '../helpers/delivery.js';
+import {
+  accountHashOf,
+  cdnUrl,
+  startDeliveryServer,
+  upload,
+  type DeliveryServer,
+} from '../helpers/delivery.js';
 
 const DIR = join(import.meta.dirname, '..', 'fixtures', 'svg-attacks');
 const INDEX = JSON.parse(readFileSync(join(DIR, 'index.json'), 'utf8')) as Record<string, string>;
@@ -44,9 +50,11 @@ interface PassResult {
 /** Runs `fn` over `items` with `n` at a time. */
 async function pool<T>(items: T[], n: number, fn: (item: T, worker: number) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: n }, async (_, w) => {
-    while (next < items.length) await fn(items[next++]!, w);
-  }));
+  await Promise.all(
+    Array.from({ length: n }, async (_, w) => {
+      while (next < items.length) await fn(items[next++]!, w);
+    }),
+  );
 }
 
 const HOOK = `(() => {
@@ -88,15 +96,32 @@ describe('SVG attack corpus in Chromium', () => {
       void (async () => {
         const url = req.url ?? '/';
         if (url.startsWith('/batch/')) {
-          const html = (batches.get(url.slice(7)) ?? []).map((d) => `<object data="${d}" type="image/svg+xml" width="200" height="200"></object><img src="${d}" width="200" height="200">`);
-          res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><title>harness</title>${html.join('\n')}`);
+          const html = (batches.get(url.slice(7)) ?? []).map(
+            (d) =>
+              `<object data="${d}" type="image/svg+xml" width="200" height="200"></object><img src="${d}" width="200" height="200">`,
+          );
+          res
+            .writeHead(200, { 'content-type': 'text/html' })
+            .end(`<!doctype html><title>harness</title>${html.join('\n')}`);
           return;
         }
-        const doc = url.startsWith('/doc/') ? docs.find((d) => d.file === decodeURIComponent(url.slice(5))) : undefined;
+        const doc = url.startsWith('/doc/')
+          ? docs.find((d) => d.file === decodeURIComponent(url.slice(5)))
+          : undefined;
         if (!doc) return void res.writeHead(404).end();
-        if (docMode === 'raw') return void res.writeHead(200, { 'content-type': 'image/svg+xml' }).end(doc.text);
+        if (docMode === 'raw')
+          return void res.writeHead(200, { 'content-type': 'image/svg+xml' }).end(doc.text);
         const upstream = await fetch(doc.url!);
-        const headers = Object.fromEntries([...upstream.headers].filter(([k]) => k !== 'content-security-policy' && k !== 'content-length' && k !== 'transfer-encoding' && k !== 'connection' && k !== 'keep-alive'));
+        const headers = Object.fromEntries(
+          [...upstream.headers].filter(
+            ([k]) =>
+              k !== 'content-security-policy' &&
+              k !== 'content-length' &&
+              k !== 'transfer-encoding' &&
+              k !== 'connection' &&
+              k !== 'keep-alive',
+          ),
+        );
         res.writeHead(upstream.status, headers).end(Buffer.from(await upstream.arrayBuffer()));
       })().catch((e: Error) => res.writeHead(500).end(e.message));
     });
@@ -104,7 +129,11 @@ describe('SVG attack corpus in Chromium', () => {
     harnessUrl = `http://127.0.0.1:${(harness.address() as AddressInfo).port}`;
     browser = await launchChromium();
     for (const [file, family] of Object.entries(INDEX)) {
-      docs.push({ file, family, text: readFileSync(join(DIR, file), 'utf8').replaceAll('BEACON_PORT', String(beaconPort)) });
+      docs.push({
+        file,
+        family,
+        text: readFileSync(join(DIR, file), 'utf8').replaceAll('BEACON_PORT', String(beaconPort)),
+      });
     }
   }, 60_000);
 
@@ -128,7 +157,11 @@ describe('SVG attack corpus in Chromium', () => {
     await page.waitForTimeout(SETTLE_MS);
     const marks: string[] = [];
     for (const frame of page.frames()) {
-      marks.push(...(await frame.evaluate(() => (window as unknown as { __pwned?: string[] }).__pwned ?? []).catch(() => [])));
+      marks.push(
+        ...(await frame
+          .evaluate(() => (window as unknown as { __pwned?: string[] }).__pwned ?? [])
+          .catch(() => [])),
+      );
     }
     return marks;
   }
@@ -137,10 +170,17 @@ describe('SVG attack corpus in Chromium', () => {
    * One pass: every document loaded directly (`direct(doc)`) and, fifteen to a page, inside <object>
    * and <img> on a harness page (`embedded(doc)`). Anything requested beyond those URLs is recorded.
    */
-  async function runPass(list: Doc[], direct: (d: Doc) => string, embedded: (d: Doc) => string): Promise<PassResult> {
+  async function runPass(
+    list: Doc[],
+    direct: (d: Doc) => string,
+    embedded: (d: Doc) => string,
+  ): Promise<PassResult> {
     const result: PassResult = { scripts: [], requests: [], beacon: [] };
     const before = hits.length;
-    const context: BrowserContext = await browser.newContext({ serviceWorkers: 'block', viewport: { width: 400, height: 300 } });
+    const context: BrowserContext = await browser.newContext({
+      serviceWorkers: 'block',
+      viewport: { width: 400, height: 300 },
+    });
     await context.addInitScript(HOOK);
     const groups: Doc[][] = [];
     for (let i = 0; i < list.length; i += 15) groups.push(list.slice(i, i + 15));
@@ -176,7 +216,9 @@ describe('SVG attack corpus in Chromium', () => {
       result.scripts.push(...(await visit(pages[w]!, direct(doc), true)));
     });
     await pool(groups, PAGES, async (g, w) => {
-      result.scripts.push(...(await visit(pages[w]!, `${harnessUrl}/batch/${(g as Doc[] & { key?: string }).key}`, false)));
+      result.scripts.push(
+        ...(await visit(pages[w]!, `${harnessUrl}/batch/${(g as Doc[] & { key?: string }).key}`, false)),
+      );
     });
     await context.close();
     result.beacon = hits.slice(before);
@@ -193,33 +235,56 @@ describe('SVG attack corpus in Chromium', () => {
       const form = new FormData();
       form.append('file', new Blob([doc.text], { type: 'image/svg+xml' }), doc.file);
       form.append('id', id);
-      const res = await fetch(`${srv.images}/v1`, { method: 'POST', headers: { authorization: `Bearer ${srv.token}` }, body: form });
-      const env = (await res.json()) as { success: boolean; result: { variants: string[] }; errors: Array<{ code: number }> };
+      const res = await fetch(`${srv.images}/v1`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${srv.token}` },
+        body: form,
+      });
+      const env = (await res.json()) as {
+        success: boolean;
+        result: { variants: string[] };
+        errors: Array<{ code: number }>;
+      };
       if (!env.success) {
         expect([res.status, env.errors[0]?.code], doc.file).toEqual([415, 5455]);
         doc.outcome = 'refused';
         return;
       }
       hash ??= accountHashOf(env.result as Parameters<typeof accountHashOf>[0]);
-      const blob = await fetch(`${srv.images}/v1/${encodeURIComponent(id)}/blob`, { headers: { authorization: `Bearer ${srv.token}` } });
-      doc.outcome = Buffer.from(await blob.arrayBuffer()).equals(Buffer.from(doc.text)) ? 'unchanged' : 'sanitised';
+      const blob = await fetch(`${srv.images}/v1/${encodeURIComponent(id)}/blob`, {
+        headers: { authorization: `Bearer ${srv.token}` },
+      });
+      doc.outcome = Buffer.from(await blob.arrayBuffer()).equals(Buffer.from(doc.text))
+        ? 'unchanged'
+        : 'sanitised';
       doc.url = id;
     });
     for (const d of docs) if (d.url !== undefined) d.url = cdnUrl(srv, hash!, d.url, 'public');
     const count = (o: Doc['outcome']): number => docs.filter((d) => d.outcome === o).length;
-    console.log(`SVG attack corpus: ${docs.length} documents, ${count('refused')} refused, ${count('sanitised')} sanitised, ${count('unchanged')} unchanged`);
+    console.log(
+      `SVG attack corpus: ${docs.length} documents, ${count('refused')} refused, ${count('sanitised')} sanitised, ${count('unchanged')} unchanged`,
+    );
     expect(count('refused') + count('sanitised') + count('unchanged')).toBe(docs.length);
   }, 120_000);
 
   it('control: served unsanitised, the harness sees the attacks run and fetch', async () => {
-    const pick = ['script-01-plain.svg', 'event-01-svg-onload.svg', 'css-11-style-fill-url.svg', 'newline-01-style-raw-lf-dq-url.svg', 'newline-02-style-raw-lf-dq-import.svg', 'newline-36-attr-ref-10-dq.svg'];
+    const pick = [
+      'script-01-plain.svg',
+      'event-01-svg-onload.svg',
+      'css-11-style-fill-url.svg',
+      'newline-01-style-raw-lf-dq-url.svg',
+      'newline-02-style-raw-lf-dq-import.svg',
+      'newline-36-attr-ref-10-dq.svg',
+    ];
     const control = docs.filter((d) => pick.includes(d.file));
     expect(control.map((d) => d.file).sort()).toEqual([...pick].sort());
     docMode = 'raw';
     const r = await runPass(control, viaHarness, viaHarness).finally(() => {
       docMode = 'strip-csp';
     });
-    const seen = pick.filter((f) => [...r.scripts, ...r.requests].some((s) => s.includes(encodeURIComponent(f))));
+    const seen = pick.filter((f) =>
+      [...r.scripts, ...r.requests].some((s) => s.includes(encodeURIComponent(f))),
+    );
     expect(seen.sort(), JSON.stringify(r, null, 1)).toEqual([...pick].sort());
     expect(r.scripts.some((s) => s.startsWith('alert in') && s.includes('script-01-plain'))).toBe(true);
     expect(r.beacon.length).toBeGreaterThan(0);
@@ -229,7 +294,9 @@ describe('SVG attack corpus in Chromium', () => {
     const stored = docs.filter((d) => d.url !== undefined);
     expect(stored.length).toBeGreaterThan(0);
     const r = await runPass(stored, viaHarness, viaHarness);
-    console.log(`CSP removed: ${stored.length} documents × (direct, <object>, <img>): ${r.scripts.length} script executions, ${r.requests.length} requests, ${r.beacon.length} beacon hits`);
+    console.log(
+      `CSP removed: ${stored.length} documents × (direct, <object>, <img>): ${r.scripts.length} script executions, ${r.requests.length} requests, ${r.beacon.length} beacon hits`,
+    );
     expect(r.scripts).toEqual([]);
     expect(r.requests).toEqual([]);
     expect(r.beacon).toEqual([]);
@@ -237,8 +304,14 @@ describe('SVG attack corpus in Chromium', () => {
 
   it('with the CSP header on (defence in depth): no script, no request', async () => {
     const stored = docs.filter((d) => d.url !== undefined);
-    const r = await runPass(stored, (d) => d.url!, (d) => d.url!);
-    console.log(`CSP on: ${stored.length} documents: ${r.scripts.length} script executions, ${r.requests.length} requests, ${r.beacon.length} beacon hits`);
+    const r = await runPass(
+      stored,
+      (d) => d.url!,
+      (d) => d.url!,
+    );
+    console.log(
+      `CSP on: ${stored.length} documents: ${r.scripts.length} script executions, ${r.requests.length} requests, ${r.beacon.length} beacon hits`,
+    );
     expect(r.scripts).toEqual([]);
     expect(r.requests).toEqual([]);
     expect(r.beacon).toEqual([]);

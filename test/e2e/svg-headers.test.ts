@@ -7,9 +7,21 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SVG_CONTENT_SECURITY_POLICY } from '../../src/security/svg-headers.js';
-import { accountHashOf, cdnUrl, fetchBytes, show, startDeliveryServer, upload, type DeliveryServer, type Fetched, type ImageJson } from '../helpers/delivery.js';
+import {
+  accountHashOf,
+  cdnUrl,
+  fetchBytes,
+  show,
+  startDeliveryServer,
+  upload,
+  type DeliveryServer,
+  type Fetched,
+  type ImageJson,
+} from '../helpers/delivery.js';
 
-const SVG = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="40" height="20" fill="teal"/></svg>');
+const SVG = Buffer.from(
+  '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="40" height="20" fill="teal"/></svg>',
+);
 
 function expectSvgHeaders(res: Fetched): void {
   expect(res.headers.get('content-security-policy'), show(res)).toBe(SVG_CONTENT_SECURITY_POLICY);
@@ -21,13 +33,16 @@ describe('SVG response headers', () => {
   let svg: ImageJson;
   let png: ImageJson;
   let hash: string;
-  const blobUrl = (id: string, query = ''): string => `${srv.images}/v1/${encodeURIComponent(id)}/blob${query}`;
+  const blobUrl = (id: string, query = ''): string =>
+    `${srv.images}/v1/${encodeURIComponent(id)}/blob${query}`;
   const auth = (): Record<string, string> => ({ authorization: `Bearer ${srv.token}` });
 
   beforeAll(async () => {
     srv = await startDeliveryServer();
     svg = await upload(srv, SVG, { filename: 'teal.svg', contentType: 'image/svg+xml' });
-    const raster = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#08f' } }).png().toBuffer();
+    const raster = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#08f' } })
+      .png()
+      .toBuffer();
     png = await upload(srv, raster, { filename: 'blue.png', contentType: 'image/png' });
     hash = accountHashOf(svg);
   });
@@ -51,7 +66,10 @@ describe('SVG response headers', () => {
     expect(inline.headers.get('content-disposition')).toBe('inline');
     const bad = await fetchBytes(blobUrl(svg.id, '?disposition=open'), auth());
     expect(bad.status).toBe(400);
-    const env = JSON.parse(bad.body.toString('utf8')) as { success: boolean; errors: Array<{ code: number; message: string }> };
+    const env = JSON.parse(bad.body.toString('utf8')) as {
+      success: boolean;
+      errors: Array<{ code: number; message: string }>;
+    };
     expect(env.success).toBe(false);
     expect(env.errors[0]!.message).toContain('disposition');
   });
@@ -61,7 +79,11 @@ describe('SVG response headers', () => {
     expect(res.status, show(res)).toBe(200);
     expect(res.headers.get('content-security-policy')).toBeNull();
     expect(res.headers.get('content-disposition')).toBeNull();
-    expect((await fetchBytes(blobUrl(png.id, '?disposition=attachment'), auth())).headers.get('content-disposition')).toBe('attachment');
+    expect(
+      (await fetchBytes(blobUrl(png.id, '?disposition=attachment'), auth())).headers.get(
+        'content-disposition',
+      ),
+    ).toBe('attachment');
   });
 
   it('delivery: the first request (full route), a 304 and the second hit (fast path) all carry the CSP', async () => {

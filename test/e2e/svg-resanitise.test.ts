@@ -16,12 +16,24 @@ import { loadConfig } from '../../src/config/index.js';
 import { SVG_SANITIZER_VERSION } from '../../src/pipeline/svg-sanitize.js';
 import { startServer, type RunningServer } from '../../src/server/main.js';
 import { createFsBlobStore } from '../../src/storage/fs/index.js';
-import { accountHashOf, cdnUrl, fetchBytes, show, upload, type DeliveryServer, type ImageJson } from '../helpers/delivery.js';
+import {
+  accountHashOf,
+  cdnUrl,
+  fetchBytes,
+  show,
+  upload,
+  type DeliveryServer,
+  type ImageJson,
+} from '../helpers/delivery.js';
 import { TEST_ACCOUNT_ID, TEST_TOKEN } from '../helpers/server.js';
 
-const LEGACY = readFileSync(join(import.meta.dirname, '..', 'fixtures', 'svg-legacy', 'stored-by-sanitiser-v1.svg'));
+const LEGACY = readFileSync(
+  join(import.meta.dirname, '..', 'fixtures', 'svg-legacy', 'stored-by-sanitiser-v1.svg'),
+);
 const HIDDEN_URL = 'http://127.0.0.1:9/nl/';
-const BENIGN = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="20" height="20"><rect width="20" height="20"/></svg>');
+const BENIGN = Buffer.from(
+  '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="20"><rect width="20" height="20"/></svg>',
+);
 
 interface Row {
   blob_key: string;
@@ -36,9 +48,28 @@ describe('SVGs stored under an older sanitiser are cleaned again on first read',
   const images: Record<string, ImageJson> = {};
 
   const start = async (): Promise<void> => {
-    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', PICTOR_DATA_DIR: dataDir, PICTOR_ACCOUNT_ID: TEST_ACCOUNT_ID, PICTOR_API_TOKEN: TEST_TOKEN, LOG_LEVEL: 'silent', PICTOR_METRICS_PORT: '0' });
+    const config = loadConfig({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      PICTOR_DATA_DIR: dataDir,
+      PICTOR_ACCOUNT_ID: TEST_ACCOUNT_ID,
+      PICTOR_API_TOKEN: TEST_TOKEN,
+      LOG_LEVEL: 'silent',
+      PICTOR_METRICS_PORT: '0',
+    });
     server = await startServer(config, { quiet: true });
-    srv = { url: server.url, metricsUrl: server.metricsUrl!, images: `${server.url}/client/v4/accounts/${TEST_ACCOUNT_ID}/images`, deliveryUrl: undefined, accountId: TEST_ACCOUNT_ID, token: TEST_TOKEN, dataDir, close: async () => { await server.close(); } };
+    srv = {
+      url: server.url,
+      metricsUrl: server.metricsUrl!,
+      images: `${server.url}/client/v4/accounts/${TEST_ACCOUNT_ID}/images`,
+      deliveryUrl: undefined,
+      accountId: TEST_ACCOUNT_ID,
+      token: TEST_TOKEN,
+      dataDir,
+      close: async () => {
+        await server.close();
+      },
+    };
   };
   const row = (id: string): Row => {
     const db = new Database(join(dataDir, 'pictor.sqlite'), { readonly: true });
@@ -52,7 +83,8 @@ describe('SVGs stored under an older sanitiser are cleaned again on first read',
 
   beforeAll(async () => {
     await start();
-    for (const id of ['legacy-blob', 'legacy-delivery', 'current']) images[id] = await upload(srv, BENIGN, { id, filename: `${id}.svg` });
+    for (const id of ['legacy-blob', 'legacy-delivery', 'current'])
+      images[id] = await upload(srv, BENIGN, { id, filename: `${id}.svg` });
     await server.close();
     // Back to the state before this change: the first sanitiser's output stored, no version recorded.
     const db = new Database(join(dataDir, 'pictor.sqlite'));
@@ -77,7 +109,9 @@ describe('SVGs stored under an older sanitiser are cleaned again on first read',
   it('the first blob read cleans the stored document, moves the row to the clean blob and removes the old one', async () => {
     const before = row('legacy-blob');
     expect(readFileSync(blobFile(before.blob_key), 'utf8')).toContain(HIDDEN_URL);
-    const res = await fetchBytes(`${srv.images}/v1/legacy-blob/blob`, { authorization: `Bearer ${srv.token}` });
+    const res = await fetchBytes(`${srv.images}/v1/legacy-blob/blob`, {
+      authorization: `Bearer ${srv.token}`,
+    });
     expect(res.status, show(res)).toBe(200);
     const text = res.body.toString('utf8');
     expect(text).not.toContain(HIDDEN_URL);

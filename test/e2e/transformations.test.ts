@@ -48,7 +48,11 @@ class Origin {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
-    this.seen.push({ path, ifNoneMatch: req.headers['if-none-match'] as string | undefined, via: req.headers.via as string | undefined });
+    this.seen.push({
+      path,
+      ifNoneMatch: req.headers['if-none-match'] as string | undefined,
+      via: req.headers.via as string | undefined,
+    });
     const send = (status: number, body: Buffer | string, headers: Record<string, string> = {}) => {
       if (status === 200) this.served.set(path, (this.served.get(path) ?? 0) + 1);
       res.writeHead(status, headers);
@@ -67,13 +71,20 @@ class Origin {
     if (path === '/herd.png') {
       // Slow enough that every concurrent request arrives while the first fetch is in flight.
       await new Promise((r) => setTimeout(r, 400));
-      return send(200, this.files['/photo.png']!.body, { 'content-type': 'image/png', 'cache-control': 'max-age=600' });
+      return send(200, this.files['/photo.png']!.body, {
+        'content-type': 'image/png',
+        'cache-control': 'max-age=600',
+      });
     }
     if (path === '/photo.png' || path === '/revalidated.png') {
       const etag = path === '/photo.png' ? this.photoEtag : '"reval-1"';
       const cc = path === '/photo.png' ? this.photoCacheControl : 'no-cache';
       if (req.headers['if-none-match'] === etag) return send(304, '', { etag, 'cache-control': cc });
-      return send(200, this.files['/photo.png']!.body, { 'content-type': 'image/png', etag, 'cache-control': cc });
+      return send(200, this.files['/photo.png']!.body, {
+        'content-type': 'image/png',
+        etag,
+        'cache-control': cc,
+      });
     }
     const file = this.files[path];
     if (file) return send(200, file.body, { 'content-type': file.type });
@@ -115,11 +126,17 @@ let other: Origin;
 let server: TestServer;
 let bare: TestServer;
 let downPort: number;
-const SVG = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="40" height="20" fill="blue"/></svg>');
+const SVG = Buffer.from(
+  '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="40" height="20" fill="blue"/></svg>',
+);
 
 beforeAll(async () => {
-  const photo = await sharp({ create: { width: 1000, height: 500, channels: 3, background: '#3060c0' } }).png().toBuffer();
-  const square = await sharp({ create: { width: 612, height: 613, channels: 3, background: '#c06030' } }).png().toBuffer();
+  const photo = await sharp({ create: { width: 1000, height: 500, channels: 3, background: '#3060c0' } })
+    .png()
+    .toBuffer();
+  const square = await sharp({ create: { width: 612, height: 613, channels: 3, background: '#c06030' } })
+    .png()
+    .toBuffer();
   const big = Buffer.alloc(300_000, 7);
   origin = new Origin({
     '/photo.png': { body: photo, type: 'image/png' },
@@ -171,7 +188,9 @@ describe('transformation URLs: both forms', () => {
   });
 
   it("the Next.js / Astro loader shape: width=640,quality=75,format=auto with the browser's Accept", async () => {
-    const avif = await get(t('width=640,quality=75,format=auto', `${other.url}/photo.png`), { accept: 'image/avif,image/webp,*/*' });
+    const avif = await get(t('width=640,quality=75,format=auto', `${other.url}/photo.png`), {
+      accept: 'image/avif,image/webp,*/*',
+    });
     expect(avif.status, show(avif)).toBe(200);
     expect(avif.headers.get('content-type')).toBe('image/avif');
     expect((await sharp(avif.body).metadata()).width).toBe(640);
@@ -182,10 +201,14 @@ describe('transformation URLs: both forms', () => {
 
   it('on a PICTOR_DELIVERY_HOSTS host too', async () => {
     const res = await new Promise<{ status: number; type: string | undefined }>((resolve, reject) => {
-      const req = request(`${server.url}/cdn-cgi/image/width=100,format=png/photo.png`, { headers: { host: 'img.pictor.test' } }, (r) => {
-        r.resume();
-        r.on('end', () => resolve({ status: r.statusCode ?? 0, type: r.headers['content-type'] }));
-      });
+      const req = request(
+        `${server.url}/cdn-cgi/image/width=100,format=png/photo.png`,
+        { headers: { host: 'img.pictor.test' } },
+        (r) => {
+          r.resume();
+          r.on('end', () => resolve({ status: r.statusCode ?? 0, type: r.headers['content-type'] }));
+        },
+      );
       req.on('error', reject);
       req.end();
     });
@@ -212,7 +235,11 @@ describe('transformation-only options', () => {
     const r = await get(t('width=250,format=json', 'photo.png'));
     expect(r.status, show(r)).toBe(200);
     expect(r.headers.get('content-type')).toBe('application/json');
-    expect(JSON.parse(r.body.toString('utf8'))).toEqual({ width: 250, height: 125, original: { file_size: expect.any(Number), width: 1000, height: 500, format: 'image/png' } });
+    expect(JSON.parse(r.body.toString('utf8'))).toEqual({
+      width: 250,
+      height: 125,
+      original: { file_size: expect.any(Number), width: 1000, height: 500, format: 'image/png' },
+    });
   });
 
   it('onerror=redirect answers a failed transformation with a redirect to the source', async () => {
@@ -226,7 +253,9 @@ describe('transformation-only options', () => {
     const r = await get(t('width=0', 'photo.png'));
     expect(r.status).toBe(400);
     expect(r.headers.get('cf-resized')).toBe('err=9401');
-    expect(r.body.toString('utf8')).toBe('ERROR 9401: Expected integer between 1 and 12000 for width but received 0 of type number\n');
+    expect(r.body.toString('utf8')).toBe(
+      'ERROR 9401: Expected integer between 1 and 12000 for width but received 0 of type number\n',
+    );
   });
 });
 
@@ -241,7 +270,9 @@ describe('caching and revalidation', () => {
     expect(second.headers.get('cache-control')).toBe('public, max-age=600');
     // The original is still fresh (max-age=600): the origin was not asked again.
     expect(origin.count('/photo.png')).toBe(before);
-    const cond = await get(t('width=111,format=png', 'photo.png'), { 'if-none-match': first.headers.get('etag')! });
+    const cond = await get(t('width=111,format=png', 'photo.png'), {
+      'if-none-match': first.headers.get('etag')!,
+    });
     expect(cond.status).toBe(304);
   });
 
@@ -265,7 +296,9 @@ describe('caching and revalidation', () => {
     const all = await Promise.all(Array.from({ length: 6 }, () => get(t('width=90,format=png', 'herd.png'))));
     for (const r of all) expect(r.status, show(r)).toBe(200);
     expect(origin.count('/herd.png')).toBe(1);
-    expect((await transformCount({ url: server.url, metricsUrl: server.metricsUrl } as never)) - before).toBe(1);
+    expect((await transformCount({ url: server.url, metricsUrl: server.metricsUrl } as never)) - before).toBe(
+      1,
+    );
   });
 
   it('a redirect to the same (allowed) origin is followed', async () => {
@@ -343,7 +376,9 @@ describe('headers', () => {
     const r = await get(t('width=60', 'logo.svg'));
     expect(r.status, show(r)).toBe(200);
     expect(r.headers.get('content-type')).toBe('image/svg+xml');
-    expect(r.headers.get('content-security-policy')).toBe("default-src 'none'; style-src 'unsafe-inline'; img-src data:");
+    expect(r.headers.get('content-security-policy')).toBe(
+      "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+    );
     expect(r.headers.get('x-content-type-options')).toBe('nosniff');
   });
 });

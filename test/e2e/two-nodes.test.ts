@@ -76,7 +76,10 @@ async function startNode(name: string, shared: Record<string, string>): Promise<
   const dataDir = mkdtempSync(join(tmpdir(), `pictor-2n-${name}-`));
   let server: RunningServer;
   try {
-    server = await startServer(loadConfig({ PICTOR_METRICS_PORT: '0', ...shared, PICTOR_DATA_DIR: dataDir }), { quiet: true });
+    server = await startServer(
+      loadConfig({ PICTOR_METRICS_PORT: '0', ...shared, PICTOR_DATA_DIR: dataDir }),
+      { quiet: true },
+    );
   } catch (e) {
     rmSync(dataDir, { recursive: true, force: true });
     throw e;
@@ -98,8 +101,15 @@ async function startNode(name: string, shared: Record<string, string>): Promise<
 }
 
 /** A raw API call: status and parsed envelope (never throws on a failure envelope). */
-async function call(node: Node, method: string, path: string): Promise<{ status: number; env: Envelope<unknown> | undefined; text: string }> {
-  const res = await fetch(`${node.images}${path}`, { method, headers: { authorization: `Bearer ${node.token}` } });
+async function call(
+  node: Node,
+  method: string,
+  path: string,
+): Promise<{ status: number; env: Envelope<unknown> | undefined; text: string }> {
+  const res = await fetch(`${node.images}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${node.token}` },
+  });
   const text = await res.text();
   let env: Envelope<unknown> | undefined;
   try {
@@ -212,7 +222,10 @@ describe.skipIf(!available)('two nodes on one PostgreSQL schema and one S3 bucke
   });
 
   it('an image uploaded on B is delivered on A', async () => {
-    const img = await upload(b, await makeScene('png', 640, 480), { filename: 'other.png', contentType: 'image/png' });
+    const img = await upload(b, await makeScene('png', 640, 480), {
+      filename: 'other.png',
+      contentType: 'image/png',
+    });
     otherId = img.id;
     const res = await fetchBytes(cdnUrl(a, hash, otherId, 'public'));
     expectImage(res);
@@ -269,7 +282,8 @@ describe.skipIf(!available)('two nodes on one PostgreSQL schema and one S3 bucke
     expect(def).toBeDefined();
     await warm(`${base}?exp=${exp}&sig=${hmacHex(message, def!.value)}`, expectImage);
 
-    const keys = (await api<{ keys: Array<{ name: string; value: string }> }>(a, 'PUT', '/v1/keys/nodekey2')).keys;
+    const keys = (await api<{ keys: Array<{ name: string; value: string }> }>(a, 'PUT', '/v1/keys/nodekey2'))
+      .keys;
     const added = keys.find((k) => k.name === 'nodekey2');
     expect(added, JSON.stringify(keys)).toBeDefined();
     addedKey = added!.value;
@@ -301,7 +315,10 @@ describe.skipIf(!available)('two nodes on one PostgreSQL schema and one S3 bucke
   });
 
   it('a direct-upload draft created on A is completed on B', async () => {
-    const res = await fetch(`${a.images}/v2/direct_upload`, { method: 'POST', headers: { authorization: `Bearer ${a.token}` } });
+    const res = await fetch(`${a.images}/v2/direct_upload`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${a.token}` },
+    });
     const env = (await res.json()) as Envelope<{ id: string; uploadURL: string }>;
     expect(res.status, JSON.stringify(env)).toBe(200);
     const { id, uploadURL } = env.result;
@@ -314,7 +331,11 @@ describe.skipIf(!available)('two nodes on one PostgreSQL schema and one S3 bucke
     const onB = new URL(uploadURL);
     onB.port = new URL(b.url).port;
     const form = new FormData();
-    form.append('file', new Blob([new Uint8Array(await makeScene('jpeg', 400, 300))], { type: 'image/jpeg' }), 'direct.jpg');
+    form.append(
+      'file',
+      new Blob([new Uint8Array(await makeScene('jpeg', 400, 300))], { type: 'image/jpeg' }),
+      'direct.jpg',
+    );
     const done = await fetch(onB, { method: 'POST', body: form });
     const text = await done.text();
     expect(done.status, text).toBe(200);
@@ -331,7 +352,11 @@ describe.skipIf(!available)('two nodes on one PostgreSQL schema and one S3 bucke
 
     // The one-time URL is spent on both nodes.
     const again = new FormData();
-    again.append('file', new Blob([new Uint8Array(await makeScene('jpeg', 400, 300))], { type: 'image/jpeg' }), 'again.jpg');
+    again.append(
+      'file',
+      new Blob([new Uint8Array(await makeScene('jpeg', 400, 300))], { type: 'image/jpeg' }),
+      'again.jpg',
+    );
     const second = await fetch(uploadURL, { method: 'POST', body: again });
     expect(second.status, await second.text()).toBeGreaterThanOrEqual(400);
   });
@@ -362,10 +387,15 @@ describe.skipIf(!available)('two nodes starting at once on an empty schema', () 
     const shared = sharedEnv(schema, s3, `two-nodes-${randomBytes(6).toString('hex')}`);
     const started = await Promise.allSettled([startNode('c', shared), startNode('d', shared)]);
     try {
-      const failures = started.filter((s): s is PromiseRejectedResult => s.status === 'rejected').map((s) => String(s.reason));
+      const failures = started
+        .filter((s): s is PromiseRejectedResult => s.status === 'rejected')
+        .map((s) => String(s.reason));
       expect(failures, failures.join('\n')).toEqual([]);
       const [c, d] = started.map((s) => (s as PromiseFulfilledResult<Node>).value) as [Node, Node];
-      const img = await upload(c, await makeScene('jpeg', 320, 240), { filename: 'x.jpg', contentType: 'image/jpeg' });
+      const img = await upload(c, await makeScene('jpeg', 320, 240), {
+        filename: 'x.jpg',
+        contentType: 'image/jpeg',
+      });
       expectImage(await fetchBytes(cdnUrl(d, accountHashOf(img), img.id, 'public')));
     } finally {
       for (const s of started) if (s.status === 'fulfilled') await s.value.close();

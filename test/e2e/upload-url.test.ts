@@ -104,7 +104,11 @@ beforeAll(async () => {
   [open, closed, small, narrow] = await Promise.all([
     startTestServer({ PICTOR_URL_ALLOWLIST: '127.0.0.0/8' }),
     startTestServer({}),
-    startTestServer({ PICTOR_URL_ALLOWLIST: '127.0.0.0/8', PICTOR_MAX_UPLOAD_BYTES: String(SMALL_CAP), PICTOR_URL_TOTAL_TIMEOUT_MS: '500' }),
+    startTestServer({
+      PICTOR_URL_ALLOWLIST: '127.0.0.0/8',
+      PICTOR_MAX_UPLOAD_BYTES: String(SMALL_CAP),
+      PICTOR_URL_TOTAL_TIMEOUT_MS: '500',
+    }),
     startTestServer({ PICTOR_URL_ALLOWLIST: '127.0.0.1/32' }),
   ]);
 });
@@ -177,11 +181,17 @@ function expectError(res: Res, status: number, code: number): string {
   return message;
 }
 
-async function blob(srv: TestServer, id: string): Promise<{ status: number; type: string | null; data: Buffer }> {
+async function blob(
+  srv: TestServer,
+  id: string,
+): Promise<{ status: number; type: string | null; data: Buffer }> {
   const res = await fetch(`${imagesUrl(srv)}/${encodeURIComponent(id)}/blob`, { headers: auth(srv) });
-  return { status: res.status, type: res.headers.get('content-type'), data: Buffer.from(await res.arrayBuffer()) };
+  return {
+    status: res.status,
+    type: res.headers.get('content-type'),
+    data: Buffer.from(await res.arrayBuffer()),
+  };
 }
-
 
 interface Snapshot {
   count: number;
@@ -194,11 +204,20 @@ async function snapshot(srv: TestServer): Promise<Snapshot> {
   const s = (await stats.json()) as { result: { count: { current: number } } };
   const list = await fetch(`${imagesUrl(srv)}?per_page=10000`, { headers: auth(srv) });
   const l = (await list.json()) as { result: { images: Array<{ id: string }> } };
-  return { count: s.result.count.current, ids: l.result.images.map((i) => i.id).sort(), blobFiles: countFiles(join(srv.dataDir, 'blobs')) };
+  return {
+    count: s.result.count.current,
+    ids: l.result.images.map((i) => i.id).sort(),
+    blobFiles: countFiles(join(srv.dataDir, 'blobs')),
+  };
 }
 
 /** Runs a failing upload and asserts that it stored nothing. */
-async function refusedUpload(srv: TestServer, fields: Record<string, string | Blob>, status: number, code: number): Promise<string> {
+async function refusedUpload(
+  srv: TestServer,
+  fields: Record<string, string | Blob>,
+  status: number,
+  code: number,
+): Promise<string> {
   const before = await snapshot(srv);
   const message = expectError(await upload(srv, fields), status, code);
   const after = await snapshot(srv);
@@ -258,14 +277,18 @@ describe('upload by URL: success (PICTOR_URL_ALLOWLIST=127.0.0.0/8)', () => {
   });
 
   it('sends basic auth from the URL', async () => {
-    const image = expectOk(await upload(open, { url: `http://user:secret@127.0.0.1:${originPort}/private/cat.png` }));
+    const image = expectOk(
+      await upload(open, { url: `http://user:secret@127.0.0.1:${originPort}/private/cat.png` }),
+    );
     expect(image.filename).toBe('cat.png');
     expect(seen[0]!.authorization).toBe(AUTH);
   });
 
   it('takes id, metadata and requireSignedURLs alongside url', async () => {
     const id = `url/custom-${Date.now()}`;
-    const image = expectOk(await upload(open, { url: o('/files/a.png'), id, metadata: JSON.stringify({ k: 'v' }) }));
+    const image = expectOk(
+      await upload(open, { url: o('/files/a.png'), id, metadata: JSON.stringify({ k: 'v' }) }),
+    );
     expect(image.id).toBe(id);
     expect(image.meta).toEqual({ k: 'v' });
     const signed = expectOk(await upload(open, { url: o('/files/b.png'), requireSignedURLs: 'true' }));
@@ -273,7 +296,9 @@ describe('upload by URL: success (PICTOR_URL_ALLOWLIST=127.0.0.0/8)', () => {
   });
 
   it('the IPv4-mapped form [::ffff:127.0.0.1] is admitted by the 127.0.0.0/8 allowlist', async () => {
-    const image = expectOk(await upload(open, { url: `http://[::ffff:127.0.0.1]:${originPort}/files/mapped.png` }));
+    const image = expectOk(
+      await upload(open, { url: `http://[::ffff:127.0.0.1]:${originPort}/files/mapped.png` }),
+    );
     expect(image.filename).toBe('mapped.png');
   });
 
@@ -352,7 +377,12 @@ describe('upload by URL: failures store nothing', () => {
   });
 
   it('without an allowlist 0.0.0.0 (unspecified) is refused; the origin sees no request', async () => {
-    const message = await refusedUpload(closed, { url: `http://0.0.0.0:${originPort}/files/x.png` }, 400, 5400);
+    const message = await refusedUpload(
+      closed,
+      { url: `http://0.0.0.0:${originPort}/files/x.png` },
+      400,
+      5400,
+    );
     expect(message).toMatch(/unspecified/);
     expect(message).toMatch(/not allowed/);
     await new Promise((r) => setTimeout(r, 50));
@@ -368,20 +398,26 @@ describe('upload by URL: failures store nothing', () => {
   });
 
   it('url and file together → 400 5400; nothing is fetched', async () => {
-    const message = await refusedUpload(open, { url: o('/files/x.png'), file: new Blob([new Uint8Array(png)], { type: 'image/png' }) }, 400, 5400);
+    const message = await refusedUpload(
+      open,
+      { url: o('/files/x.png'), file: new Blob([new Uint8Array(png)], { type: 'image/png' }) },
+      400,
+      5400,
+    );
     expect(message).toMatch(/mutually exclusive/);
     expect(seen).toEqual([]);
   });
 
-  it.each([['ftp', () => `ftp://127.0.0.1:${originPort}/x.png`], ['file', () => 'file:///etc/passwd'], ['javascript', () => 'javascript:alert(1)']])(
-    'scheme %s → 400 5400',
-    async (scheme, url) => {
-      const message = await refusedUpload(open, { url: url() }, 400, 5400);
-      expect(message).toMatch(/Only http and https/);
-      expect(message).toContain(scheme);
-      expect(seen).toEqual([]);
-    },
-  );
+  it.each([
+    ['ftp', () => `ftp://127.0.0.1:${originPort}/x.png`],
+    ['file', () => 'file:///etc/passwd'],
+    ['javascript', () => 'javascript:alert(1)'],
+  ])('scheme %s → 400 5400', async (scheme, url) => {
+    const message = await refusedUpload(open, { url: url() }, 400, 5400);
+    expect(message).toMatch(/Only http and https/);
+    expect(message).toContain(scheme);
+    expect(seen).toEqual([]);
+  });
 
   it('an invalid or empty url → 400 5400', async () => {
     expect(await refusedUpload(open, { url: 'not a url' }, 400, 5400)).toMatch(/not a valid URL/);

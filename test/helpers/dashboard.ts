@@ -34,19 +34,40 @@ export interface DashboardServer {
   accountId: string;
   token: string;
   readToken: string;
-  api<T = unknown>(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: { success: boolean; result: T; errors: Array<{ code: number; message: string }> } }>;
+  api<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    token?: string,
+  ): Promise<{
+    status: number;
+    body: { success: boolean; result: T; errors: Array<{ code: number; message: string }> };
+  }>;
   close(): Promise<void>;
 }
 
 /** A server with the bootstrap token and a read-only one; `seed` images go straight into the store. */
 export async function startDashboardServer(opts: { seed?: number } = {}): Promise<DashboardServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'pictor-dashboard-'));
-  const env = { PORT: '0', HOST: '127.0.0.1', PICTOR_DATA_DIR: dataDir, PICTOR_ACCOUNT_ID: TEST_ACCOUNT_ID, PICTOR_API_TOKEN: TEST_TOKEN, LOG_LEVEL: 'silent' };
+  const env = {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    PICTOR_DATA_DIR: dataDir,
+    PICTOR_ACCOUNT_ID: TEST_ACCOUNT_ID,
+    PICTOR_API_TOKEN: TEST_TOKEN,
+    LOG_LEVEL: 'silent',
+  };
   const c = await compose(loadConfig(env));
   let readToken: string;
   try {
     await c.api.accounts.create({ id: TEST_ACCOUNT_ID });
-    readToken = (await c.api.accounts.issueToken({ accountIds: [TEST_ACCOUNT_ID], permissions: ['read'], label: 'read-only' })).token;
+    readToken = (
+      await c.api.accounts.issueToken({
+        accountIds: [TEST_ACCOUNT_ID],
+        permissions: ['read'],
+        label: 'read-only',
+      })
+    ).token;
     if (opts.seed) await seed(c.store, c.blobs, opts.seed);
   } finally {
     await c.close();
@@ -62,7 +83,10 @@ export async function startDashboardServer(opts: { seed?: number } = {}): Promis
     async api(method, path, body, token = TEST_TOKEN) {
       const res = await fetch(`${base}${path}`, {
         method,
-        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       return { status: res.status, body: (await res.json()) as never };
@@ -75,7 +99,11 @@ export async function startDashboardServer(opts: { seed?: number } = {}): Promis
 }
 
 /** Many images sharing one tiny original: rows inserted directly, so 5,000 take a second, not minutes. */
-async function seed(store: Awaited<ReturnType<typeof compose>>['store'], blobs: Awaited<ReturnType<typeof compose>>['blobs'], n: number): Promise<void> {
+async function seed(
+  store: Awaited<ReturnType<typeof compose>>['store'],
+  blobs: Awaited<ReturnType<typeof compose>>['blobs'],
+  n: number,
+): Promise<void> {
   const png = await makeImage('png', 16, 16);
   await blobs.put('originals/seed-original', png);
   const t0 = Date.now() - n * 1000;
@@ -120,9 +148,18 @@ export interface AxeViolation {
 export async function axeSerious(page: Page): Promise<AxeViolation[]> {
   await page.evaluate(AXE_SOURCE);
   const violations = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: AxeViolation[] }> } }).axe;
+    const axe = (
+      globalThis as unknown as {
+        axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: AxeViolation[] }> };
+      }
+    ).axe;
     const r = await axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target, failureSummary: n.failureSummary })) }));
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n) => ({ target: n.target, failureSummary: n.failureSummary })),
+    }));
   });
   return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }

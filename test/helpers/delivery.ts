@@ -56,10 +56,19 @@ export interface ImageJson {
 }
 
 /** A JSON API call under `/images`; throws with the body when the envelope is not a success. */
-export async function api<T = unknown>(srv: DeliveryServer, method: string, path: string, json?: unknown): Promise<T> {
+export async function api<T = unknown>(
+  srv: DeliveryServer,
+  method: string,
+  path: string,
+  json?: unknown,
+): Promise<T> {
   const headers: Record<string, string> = { authorization: `Bearer ${srv.token}` };
   if (json !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${srv.images}${path}`, { method, headers, ...(json === undefined ? {} : { body: JSON.stringify(json) }) });
+  const res = await fetch(`${srv.images}${path}`, {
+    method,
+    headers,
+    ...(json === undefined ? {} : { body: JSON.stringify(json) }),
+  });
   const text = await res.text();
   let env: Envelope<T> | undefined;
   try {
@@ -67,7 +76,8 @@ export async function api<T = unknown>(srv: DeliveryServer, method: string, path
   } catch {
     env = undefined;
   }
-  if (res.status !== 200 || !env?.success) throw new Error(`${method} ${path} → ${res.status} ${text.slice(0, 400)}`);
+  if (res.status !== 200 || !env?.success)
+    throw new Error(`${method} ${path} → ${res.status} ${text.slice(0, 400)}`);
   return env.result;
 }
 
@@ -81,10 +91,18 @@ export interface UploadOpts {
 /** POST /images/v1 with a multipart `file` part. */
 export async function upload(srv: DeliveryServer, data: Buffer, opts: UploadOpts = {}): Promise<ImageJson> {
   const form = new FormData();
-  form.append('file', new Blob([new Uint8Array(data)], { type: opts.contentType ?? 'application/octet-stream' }), opts.filename ?? 'image');
+  form.append(
+    'file',
+    new Blob([new Uint8Array(data)], { type: opts.contentType ?? 'application/octet-stream' }),
+    opts.filename ?? 'image',
+  );
   if (opts.id !== undefined) form.append('id', opts.id);
   if (opts.requireSignedURLs !== undefined) form.append('requireSignedURLs', String(opts.requireSignedURLs));
-  const res = await fetch(`${srv.images}/v1`, { method: 'POST', headers: { authorization: `Bearer ${srv.token}` }, body: form });
+  const res = await fetch(`${srv.images}/v1`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${srv.token}` },
+    body: form,
+  });
   const text = await res.text();
   const env = JSON.parse(text) as Envelope<ImageJson>;
   if (res.status !== 200 || !env.success) throw new Error(`upload → ${res.status} ${text.slice(0, 400)}`);
@@ -99,11 +117,23 @@ export interface VariantOptions {
   browser_ttl?: number;
 }
 
-export function createVariant(srv: DeliveryServer, id: string, options: VariantOptions, neverRequireSignedURLs?: boolean): Promise<unknown> {
-  return api(srv, 'POST', '/v1/variants', { id, options, ...(neverRequireSignedURLs === undefined ? {} : { neverRequireSignedURLs }) });
+export function createVariant(
+  srv: DeliveryServer,
+  id: string,
+  options: VariantOptions,
+  neverRequireSignedURLs?: boolean,
+): Promise<unknown> {
+  return api(srv, 'POST', '/v1/variants', {
+    id,
+    options,
+    ...(neverRequireSignedURLs === undefined ? {} : { neverRequireSignedURLs }),
+  });
 }
 
-export function patchConfig(srv: DeliveryServer, patch: { flexible_variants?: boolean; browser_ttl?: number }): Promise<unknown> {
+export function patchConfig(
+  srv: DeliveryServer,
+  patch: { flexible_variants?: boolean; browser_ttl?: number },
+): Promise<unknown> {
   return api(srv, 'PATCH', '/v1/config', patch);
 }
 
@@ -131,7 +161,11 @@ export interface Fetched {
 }
 
 /** GET (or HEAD) an absolute URL, body as bytes. */
-export async function fetchBytes(url: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Fetched> {
+export async function fetchBytes(
+  url: string,
+  headers: Record<string, string> = {},
+  method = 'GET',
+): Promise<Fetched> {
   const res = await fetch(url, { method, headers });
   return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
 }
@@ -144,7 +178,10 @@ export function cdnUrl(srv: DeliveryServer, hash: string, id: string, last: stri
 /** Short description of a response for assertion messages. */
 export function show(res: Fetched): string {
   const ct = res.headers.get('content-type') ?? '';
-  const body = ct.startsWith('image/') && !ct.includes('svg') ? `<${res.body.length} bytes>` : res.body.toString('utf8').slice(0, 300);
+  const body =
+    ct.startsWith('image/') && !ct.includes('svg')
+      ? `<${res.body.length} bytes>`
+      : res.body.toString('utf8').slice(0, 300);
   return `${res.status} cf-resized=${res.headers.get('cf-resized')} content-type=${ct} ${body}`;
 }
 
@@ -177,7 +214,10 @@ export function sceneRaw(width: number, height: number): Buffer {
     const v = y / height;
     for (let x = 0; x < width; x++) {
       const u = x / width;
-      let g = 128 + 70 * Math.sin(2 * Math.PI * (1.3 * u + 0.4 * v)) + 45 * Math.cos(2 * Math.PI * (0.9 * v - 0.6 * u));
+      let g =
+        128 +
+        70 * Math.sin(2 * Math.PI * (1.3 * u + 0.4 * v)) +
+        45 * Math.cos(2 * Math.PI * (0.9 * v - 0.6 * u));
       if ((x - cx) ** 2 + (y - cy) ** 2 < r * r) g = 25;
       if (u > 0.62 && u < 0.8 && v > 0.55 && v < 0.9) g = 235;
       const i = (y * width + x) * 3;
@@ -189,6 +229,12 @@ export function sceneRaw(width: number, height: number): Buffer {
   return raw;
 }
 
-export async function makeScene(format: 'jpeg' | 'png' | 'gif' | 'webp', width: number, height: number): Promise<Buffer> {
-  return sharp(sceneRaw(width, height), { raw: { width, height, channels: 3 } }).toFormat(format).toBuffer();
+export async function makeScene(
+  format: 'jpeg' | 'png' | 'gif' | 'webp',
+  width: number,
+  height: number,
+): Promise<Buffer> {
+  return sharp(sceneRaw(width, height), { raw: { width, height, channels: 3 } })
+    .toFormat(format)
+    .toBuffer();
 }

@@ -26,7 +26,8 @@ export async function dHash(image: Buffer): Promise<string> {
     .raw()
     .toBuffer({ resolveWithObject: true });
   const ch = info.channels;
-  if (info.width !== 9 || info.height !== 8) throw new Error(`dHash: expected 9×8, got ${info.width}×${info.height}`);
+  if (info.width !== 9 || info.height !== 8)
+    throw new Error(`dHash: expected 9×8, got ${info.width}×${info.height}`);
   let bits = '';
   for (let row = 0; row < 8; row++) {
     for (let col = 0; col < 8; col++) {

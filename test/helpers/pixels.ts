@@ -19,12 +19,16 @@ export type Rgb = [number, number, number];
 
 /** Decodes the first frame of an image into RGBA. */
 export async function decode(image: Buffer): Promise<Pixels> {
-  const { data, info } = await sharp(image, { animated: false }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(image, { animated: false })
+    .ensureAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   return { data, width: info.width, height: info.height, channels: 4 };
 }
 
 export function at(p: Pixels, x: number, y: number): Rgba {
-  if (x < 0 || y < 0 || x >= p.width || y >= p.height) throw new Error(`pixel ${x},${y} outside ${p.width}x${p.height}`);
+  if (x < 0 || y < 0 || x >= p.width || y >= p.height)
+    throw new Error(`pixel ${x},${y} outside ${p.width}x${p.height}`);
   const i = (y * p.width + x) * 4;
   return [p.data[i]!, p.data[i + 1]!, p.data[i + 2]!, p.data[i + 3]!];
 }
@@ -86,7 +90,11 @@ const KAPPA = 24389 / 27;
 
 export function rgbToLab([R, G, B]: readonly number[]): Rgb {
   const [r, g, b] = [toLinear(R!), toLinear(G!), toLinear(B!)];
-  const xyz = [0.4124564 * r + 0.3575761 * g + 0.1804375 * b, 0.2126729 * r + 0.7151522 * g + 0.072175 * b, 0.0193339 * r + 0.119192 * g + 0.9503041 * b];
+  const xyz = [
+    0.4124564 * r + 0.3575761 * g + 0.1804375 * b,
+    0.2126729 * r + 0.7151522 * g + 0.072175 * b,
+    0.0193339 * r + 0.119192 * g + 0.9503041 * b,
+  ];
   const f = xyz.map((v, i) => {
     const t = v / WHITE_D65[i]!;
     return t > EPS ? Math.cbrt(t) : (KAPPA * t + 16) / 116;
@@ -118,12 +126,16 @@ export function chroma(rgb: readonly number[]): number {
 
 /** The IJG standard luminance table (ITU-T T.81 Annex K, table K.1), in natural order. */
 const STD_LUMINANCE = [
-  16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92, 49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
+  16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22,
+  29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92, 49, 64, 78, 87, 103,
+  121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
 ];
 
 /** Zig-zag position → natural (row-major) index. */
 const ZIGZAG = [
-  0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+  0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7,
+  14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46,
+  53, 60, 61, 54, 47, 55, 62, 63,
 ];
 
 /** The luminance table (id 0) of a JPEG's first DQT segment, in natural order. */

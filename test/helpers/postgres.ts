@@ -5,7 +5,8 @@
  */
 import pg from 'pg';
 
-export const TEST_DATABASE_URL = process.env.PICTOR_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const TEST_DATABASE_URL =
+  process.env.PICTOR_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 let probed: Promise<boolean> | undefined;
 
@@ -18,8 +19,13 @@ export function postgresAvailable(): Promise<boolean> {
       await client.query('select 1');
       return true;
     } catch (e) {
-      if (process.env.CI) throw new Error(`PostgreSQL is required under CI but ${TEST_DATABASE_URL} did not answer: ${String(e)}`);
-      process.stderr.write(`PostgreSQL suites skipped: ${TEST_DATABASE_URL} did not answer (${(e as Error).message})\n`);
+      if (process.env.CI)
+        throw new Error(
+          `PostgreSQL is required under CI but ${TEST_DATABASE_URL} did not answer: ${String(e)}`,
+        );
+      process.stderr.write(
+        `PostgreSQL suites skipped: ${TEST_DATABASE_URL} did not answer (${(e as Error).message})\n`,
+      );
       return false;
     } finally {
       await client.end().catch(() => undefined);

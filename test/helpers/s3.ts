@@ -29,7 +29,13 @@ export async function startTestS3(bucket = 'pictor-test'): Promise<TestS3> {
     };
   }
   const directory = mkdtempSync(join(tmpdir(), 'pictor-s3-'));
-  const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory, configureBuckets: [{ name: bucket, configs: [] }] });
+  const server = new S3rver({
+    port: 0,
+    address: '127.0.0.1',
+    silent: true,
+    directory,
+    configureBuckets: [{ name: bucket, configs: [] }],
+  });
   const { address, port } = (await server.run()) as { address: string; port: number };
   return {
     endpoint: `http://${address}:${port}`,

@@ -39,7 +39,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   // PICTOR_TEST_BACKEND=postgres runs the same suites on PostgreSQL (a schema of their own);
   // PICTOR_TEST_BACKEND=scale-out on PostgreSQL and S3 (s3rver in-process, a bucket prefix of their own).
   const mode = process.env.PICTOR_TEST_BACKEND;
-  const schema = mode === 'postgres' || mode === 'scale-out' ? `pictor_e2e_${randomBytes(6).toString('hex')}` : undefined;
+  const schema =
+    mode === 'postgres' || mode === 'scale-out' ? `pictor_e2e_${randomBytes(6).toString('hex')}` : undefined;
   const s3 = mode === 'scale-out' ? await startTestS3() : undefined;
   const backend: Record<string, string> = {
     ...(schema ? { DATABASE_URL: TEST_DATABASE_URL, PICTOR_DATABASE_SCHEMA: schema } : {}),

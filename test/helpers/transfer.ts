@@ -17,7 +17,9 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export async function tinyPng(n: number, size = 8): Promise<Buffer> {
   const raw = Buffer.alloc(size * size * 3);
   for (let i = 0; i < raw.length; i++) raw[i] = (n * 31 + i * 7 + (n >> 8) * 13) % 256;
-  return sharp(raw, { raw: { width: size, height: size, channels: 3 } }).png().toBuffer();
+  return sharp(raw, { raw: { width: size, height: size, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 export const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -33,7 +35,10 @@ export const apiOf = (s: TestServer): Api => ({ base: s.apiBase, accountId: s.ac
 export async function call<T = any>(api: Api, method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${api.base}/accounts/${api.accountId}${path}`, {
     method,
-    headers: { authorization: `Bearer ${api.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${api.token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const json = (await res.json()) as { success: boolean; result: T; errors: unknown };
@@ -57,14 +62,22 @@ export async function uploadImage(api: Api, img: SeedImage): Promise<any> {
   if (img.creator) form.set('creator', img.creator);
   if (img.requireSignedURLs) form.set('requireSignedURLs', 'true');
   form.set('file', new Blob([new Uint8Array(img.data)]), img.filename ?? 'image.png');
-  const res = await fetch(`${api.base}/accounts/${api.accountId}/images/v1`, { method: 'POST', headers: { authorization: `Bearer ${api.token}` }, body: form });
+  const res = await fetch(`${api.base}/accounts/${api.accountId}/images/v1`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${api.token}` },
+    body: form,
+  });
   const json = (await res.json()) as { success: boolean; result: any; errors: unknown };
   if (!json.success) throw new Error(`upload ${img.id}: ${JSON.stringify(json.errors)}`);
   return json.result;
 }
 
 /** Runs `fn` over `items`, `n` at a time. */
-export async function parallel<T, R>(items: T[], n: number, fn: (t: T, i: number) => Promise<R>): Promise<R[]> {
+export async function parallel<T, R>(
+  items: T[],
+  n: number,
+  fn: (t: T, i: number) => Promise<R>,
+): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
   await Promise.all(
@@ -92,7 +105,8 @@ export async function seedImages(count: number): Promise<SeedImage[]> {
   return Promise.all(
     Array.from({ length: count }, async (_, i) => {
       const img: SeedImage = { data: await tinyPng(i), filename: `file-${i}.png` };
-      if (i % 5 !== 0) img.id = i % 3 === 0 ? `photos/${i % 7}/straße-${i}/ñandú 图${i}.png` : `products/${i}`;
+      if (i % 5 !== 0)
+        img.id = i % 3 === 0 ? `photos/${i % 7}/straße-${i}/ñandú 图${i}.png` : `products/${i}`;
       if (i % 10 === 0) img.requireSignedURLs = true;
       const meta = METADATA_SHAPES[i % METADATA_SHAPES.length];
       if (meta) img.metadata = { ...meta, i };
@@ -104,11 +118,26 @@ export async function seedImages(count: number): Promise<SeedImage[]> {
 
 /** Settings of the source: 5 variants (one neverRequireSignedURLs), flexible variants, a TTL, two keys. */
 export async function seedSettings(api: Api): Promise<void> {
-  await call(api, 'PATCH', '/images/v1/variants/public', { options: { fit: 'scale-down', width: 1024, height: 1024, metadata: 'none' } });
-  await call(api, 'POST', '/images/v1/variants', { id: 'thumb', options: { fit: 'cover', width: 4, height: 4, metadata: 'none' } });
-  await call(api, 'POST', '/images/v1/variants', { id: 'small', options: { fit: 'contain', width: 6, height: 6, metadata: 'copyright' } });
-  await call(api, 'POST', '/images/v1/variants', { id: 'wide', options: { fit: 'pad', width: 10, height: 5, metadata: 'keep' } });
-  await call(api, 'POST', '/images/v1/variants', { id: 'open', options: { fit: 'scale-down', width: 5, metadata: 'none' }, neverRequireSignedURLs: true });
+  await call(api, 'PATCH', '/images/v1/variants/public', {
+    options: { fit: 'scale-down', width: 1024, height: 1024, metadata: 'none' },
+  });
+  await call(api, 'POST', '/images/v1/variants', {
+    id: 'thumb',
+    options: { fit: 'cover', width: 4, height: 4, metadata: 'none' },
+  });
+  await call(api, 'POST', '/images/v1/variants', {
+    id: 'small',
+    options: { fit: 'contain', width: 6, height: 6, metadata: 'copyright' },
+  });
+  await call(api, 'POST', '/images/v1/variants', {
+    id: 'wide',
+    options: { fit: 'pad', width: 10, height: 5, metadata: 'keep' },
+  });
+  await call(api, 'POST', '/images/v1/variants', {
+    id: 'open',
+    options: { fit: 'scale-down', width: 5, metadata: 'none' },
+    neverRequireSignedURLs: true,
+  });
   await call(api, 'PATCH', '/images/v1/config', { flexible_variants: true, browser_ttl: 7200 });
   await call(api, 'PUT', '/images/v1/keys/second');
 }
@@ -134,8 +163,16 @@ export async function readAccount(api: Api): Promise<ImageState[]> {
   } while (token);
   const states = await parallel(all, 8, async (i) => {
     const path = i.id.split('/').map(encodeURIComponent).join('/');
-    const res = await fetch(`${api.base}/accounts/${api.accountId}/images/v1/${path}/blob`, { headers: { authorization: `Bearer ${api.token}` } });
-    return { id: i.id, meta: i.meta ?? {}, creator: i.creator ?? null, requireSignedURLs: i.requireSignedURLs, sha256: sha256(Buffer.from(await res.arrayBuffer())) };
+    const res = await fetch(`${api.base}/accounts/${api.accountId}/images/v1/${path}/blob`, {
+      headers: { authorization: `Bearer ${api.token}` },
+    });
+    return {
+      id: i.id,
+      meta: i.meta ?? {},
+      creator: i.creator ?? null,
+      requireSignedURLs: i.requireSignedURLs,
+      sha256: sha256(Buffer.from(await res.arrayBuffer())),
+    };
   });
   return states.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
@@ -164,14 +201,30 @@ export async function countingProxy(targetUrl: string): Promise<CountingProxy> {
     if (fail) {
       state.injected += 1;
       req.resume();
-      res.writeHead(fail.status, { 'content-type': 'application/json', ...(fail.retryAfter !== undefined ? { 'retry-after': fail.retryAfter } : {}) });
-      res.end(JSON.stringify({ success: false, errors: [{ code: 10000, message: 'injected' }], messages: [], result: null }));
+      res.writeHead(fail.status, {
+        'content-type': 'application/json',
+        ...(fail.retryAfter !== undefined ? { 'retry-after': fail.retryAfter } : {}),
+      });
+      res.end(
+        JSON.stringify({
+          success: false,
+          errors: [{ code: 10000, message: 'injected' }],
+          messages: [],
+          result: null,
+        }),
+      );
       return;
     }
     state.inFlight += 1;
     const isUpload = req.method === 'POST' && /\/images\/v1$/.test((req.url ?? '').split('?')[0]!);
     const up = request(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } },
+      {
+        host: target.hostname,
+        port: target.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: target.host },
+      },
       (upRes) => {
         const chunks: Buffer[] = [];
         upRes.on('data', (c: Buffer) => {
@@ -182,7 +235,9 @@ export async function countingProxy(targetUrl: string): Promise<CountingProxy> {
           state.inFlight -= 1;
           if (isUpload && upRes.statusCode === 200) {
             try {
-              state.uploads.push((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { result: { id: string } }).result.id);
+              state.uploads.push(
+                (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { result: { id: string } }).result.id,
+              );
             } catch {
               /* not JSON: not counted */
             }
@@ -234,7 +289,10 @@ export interface CliResult {
 }
 
 /** Starts `pictor <args>` (through tsx) with extra env; `done` resolves when it exits. */
-export function startCli(args: string[], env: Record<string, string> = {}): { child: ChildProcess; done: Promise<CliResult> } {
+export function startCli(
+  args: string[],
+  env: Record<string, string> = {},
+): { child: ChildProcess; done: Promise<CliResult> } {
   const child = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, 'src/cli/main.ts'), ...args], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'silent', ...env },
@@ -244,7 +302,9 @@ export function startCli(args: string[], env: Record<string, string> = {}): { ch
   let stderr = '';
   child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  const done = new Promise<CliResult>((r) => child.on('close', (code, signal) => r({ code, signal, stdout, stderr })));
+  const done = new Promise<CliResult>((r) =>
+    child.on('close', (code, signal) => r({ code, signal, stdout, stderr })),
+  );
   return { child, done };
 }
 
@@ -252,4 +312,11 @@ export function cli(args: string[], env: Record<string, string> = {}): Promise<C
   return startCli(args, env).done;
 }
 
-export const apiArgs = (prefix: 'from' | 'to', api: Api) => [`--${prefix}`, api.base, `--${prefix}-account`, api.accountId, `--${prefix}-token`, api.token];
+export const apiArgs = (prefix: 'from' | 'to', api: Api) => [
+  `--${prefix}`,
+  api.base,
+  `--${prefix}-account`,
+  api.accountId,
+  `--${prefix}-token`,
+  api.token,
+];

@@ -25,13 +25,25 @@ export function useDeliveryUrl(url: string | undefined, signed: boolean): { src?
   return out;
 }
 
-export function DeliveryImage(props: { url: string | undefined; signed: boolean; alt: string; class?: string; width?: number; height?: number; onLoad?: (img: HTMLImageElement) => void }) {
+export function DeliveryImage(props: {
+  url: string | undefined;
+  signed: boolean;
+  alt: string;
+  class?: string;
+  width?: number;
+  height?: number;
+  onLoad?: (img: HTMLImageElement) => void;
+}) {
   const { src, error } = useDeliveryUrl(props.url, props.signed);
   const [failed, setFailed] = useState(false);
   useEffect(() => setFailed(false), [src]);
   if (error || failed) {
     return (
-      <span class={`img-missing ${props.class ?? ''}`} role="img" aria-label={`${props.alt}: ${error ?? 'failed to load'}`}>
+      <span
+        class={`img-missing ${props.class ?? ''}`}
+        role="img"
+        aria-label={`${props.alt}: ${error ?? 'failed to load'}`}
+      >
         {error ?? 'Failed to load'}
       </span>
     );

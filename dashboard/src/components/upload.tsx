@@ -22,7 +22,8 @@ export function parseMetadata(text: string): { value?: Record<string, unknown>; 
   if (text.trim() === '') return {};
   try {
     const v: unknown = JSON.parse(text);
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return { error: 'Metadata must be a JSON object, like {"owner": "me"}' };
+    if (v === null || typeof v !== 'object' || Array.isArray(v))
+      return { error: 'Metadata must be a JSON object, like {"owner": "me"}' };
     return { value: v as Record<string, unknown> };
   } catch (e) {
     return { error: `Metadata is not valid JSON: ${messageOf(e)}` };
@@ -40,7 +41,8 @@ export function Upload({ onUploaded }: { onUploaded: (image: Image) => void }) {
   const input = useRef<HTMLInputElement>(null);
   const w = writeProps(canWrite);
 
-  const update = (key: number, patch: Partial<Item>) => setItems((list) => list.map((it) => (it.key === key ? { ...it, ...patch } : it)));
+  const update = (key: number, patch: Partial<Item>) =>
+    setItems((list) => list.map((it) => (it.key === key ? { ...it, ...patch } : it)));
 
   const start = (files: File[]) => {
     if (!canWrite || files.length === 0) return;
@@ -48,13 +50,20 @@ export function Upload({ onUploaded }: { onUploaded: (image: Image) => void }) {
     setMetaError(parsed.error ?? null);
     if (parsed.error) return;
     const id = customId.trim();
-    const batch = files.map((f) => ({ key: nextKey++, name: f.name, progress: 0, status: 'uploading' as const }));
+    const batch = files.map((f) => ({
+      key: nextKey++,
+      name: f.name,
+      progress: 0,
+      status: 'uploading' as const,
+    }));
     setItems((list) => [...batch, ...list]);
     files.forEach((file, i) => {
       const item = batch[i]!;
       const fileId = id === '' ? undefined : i === 0 ? id : `${id}-${i + 1}`;
       api
-        .upload(file, { id: fileId, metadata: parsed.value, requireSignedURLs: signed }, (p) => update(item.key, { progress: p }))
+        .upload(file, { id: fileId, metadata: parsed.value, requireSignedURLs: signed }, (p) =>
+          update(item.key, { progress: p }),
+        )
         .then(
           (image) => {
             update(item.key, { status: 'done', progress: 1 });
@@ -85,18 +94,42 @@ export function Upload({ onUploaded }: { onUploaded: (image: Image) => void }) {
         aria-label="Drop zone for images"
       >
         <label for="upload-input">Upload images</label>
-        <input id="upload-input" type="file" multiple accept="image/*" {...w} onChange={(e) => start(Array.from(e.currentTarget.files ?? []))} ref={input} />
+        <input
+          id="upload-input"
+          type="file"
+          multiple
+          accept="image/*"
+          {...w}
+          onChange={(e) => start(Array.from(e.currentTarget.files ?? []))}
+          ref={input}
+        />
         <p class="hint">…or drop files here.</p>
       </div>
       <div class="fields">
         <div>
           <label for="upload-id">Custom id (optional)</label>
-          <input id="upload-id" value={customId} {...w} aria-describedby={canWrite ? 'upload-id-hint' : w['aria-describedby']} onInput={(e) => setCustomId(e.currentTarget.value)} />
-          <p id="upload-id-hint" class="hint">With several files: id, id-2, id-3…</p>
+          <input
+            id="upload-id"
+            value={customId}
+            {...w}
+            aria-describedby={canWrite ? 'upload-id-hint' : w['aria-describedby']}
+            onInput={(e) => setCustomId(e.currentTarget.value)}
+          />
+          <p id="upload-id-hint" class="hint">
+            With several files: id, id-2, id-3…
+          </p>
         </div>
         <div>
           <label for="upload-meta">Upload metadata (JSON, optional)</label>
-          <textarea id="upload-meta" rows={2} value={meta} {...w} aria-invalid={metaError ? true : undefined} aria-describedby={metaError ? 'upload-meta-error' : w['aria-describedby']} onInput={(e) => setMeta(e.currentTarget.value)} />
+          <textarea
+            id="upload-meta"
+            rows={2}
+            value={meta}
+            {...w}
+            aria-invalid={metaError ? true : undefined}
+            aria-describedby={metaError ? 'upload-meta-error' : w['aria-describedby']}
+            onInput={(e) => setMeta(e.currentTarget.value)}
+          />
           {metaError && (
             <p id="upload-meta-error" class="error" role="alert">
               {metaError}
@@ -104,7 +137,13 @@ export function Upload({ onUploaded }: { onUploaded: (image: Image) => void }) {
           )}
         </div>
         <label class="check">
-          <input type="checkbox" checked={signed} {...w} onChange={(e) => setSigned(e.currentTarget.checked)} /> Require signed URLs for these uploads
+          <input
+            type="checkbox"
+            checked={signed}
+            {...w}
+            onChange={(e) => setSigned(e.currentTarget.checked)}
+          />{' '}
+          Require signed URLs for these uploads
         </label>
       </div>
       {items.length > 0 && (
@@ -114,7 +153,11 @@ export function Upload({ onUploaded }: { onUploaded: (image: Image) => void }) {
               <span class="name">{it.name}</span>
               <progress max={1} value={it.progress} aria-label={`Upload progress of ${it.name}`} />
               <span class="status" role={it.status === 'failed' ? 'alert' : undefined}>
-                {it.status === 'uploading' ? `${Math.round(it.progress * 100)}%` : it.status === 'done' ? 'Uploaded' : `Failed: ${it.error}`}
+                {it.status === 'uploading'
+                  ? `${Math.round(it.progress * 100)}%`
+                  : it.status === 'done'
+                    ? 'Uploaded'
+                    : `Failed: ${it.error}`}
               </span>
             </li>
           ))}
@@ -137,7 +180,10 @@ function DirectUpload() {
   return (
     <details class="direct">
       <summary>Upload from another machine (direct upload URL)</summary>
-      <p>Ask for a one-time upload URL with a token, then anyone holding the URL can upload one image to it, with no token:</p>
+      <p>
+        Ask for a one-time upload URL with a token, then anyone holding the URL can upload one image to it,
+        with no token:
+      </p>
       <pre tabIndex={0} aria-label="Direct upload example">
         <code>{example}</code>
       </pre>
@@ -173,19 +219,21 @@ function CopyText({ text }: { text: string }) {
   const [msg, setMsg] = useState('');
   return (
     <>
-    <button
-      type="button"
-      class="secondary"
-      onClick={() =>
-        navigator.clipboard.writeText(text).then(
-          () => setMsg('Copied'),
-          () => setMsg('Copy failed'),
-        )
-      }
-    >
-      Copy the example
-    </button>
-    <span role="status" class="hint">{msg}</span>
+      <button
+        type="button"
+        class="secondary"
+        onClick={() =>
+          navigator.clipboard.writeText(text).then(
+            () => setMsg('Copied'),
+            () => setMsg('Copy failed'),
+          )
+        }
+      >
+        Copy the example
+      </button>
+      <span role="status" class="hint">
+        {msg}
+      </span>
     </>
   );
 }

@@ -8,7 +8,14 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 
 const OVERSCAN_ROWS = 2;
 
-export function VirtualGrid<T>(props: { items: T[]; cell: number; gap: number; label: string; render: (item: T, index: number) => ComponentChildren; keyOf: (item: T) => string }) {
+export function VirtualGrid<T>(props: {
+  items: T[];
+  cell: number;
+  gap: number;
+  label: string;
+  render: (item: T, index: number) => ComponentChildren;
+  keyOf: (item: T) => string;
+}) {
   const ref = useRef<HTMLUListElement>(null);
   const [width, setWidth] = useState(0);
   const [range, setRange] = useState({ top: 0, height: typeof innerHeight === 'number' ? innerHeight : 800 });
@@ -50,7 +57,12 @@ export function VirtualGrid<T>(props: { items: T[]; cell: number; gap: number; l
   const visible = props.items.slice(start, end);
 
   return (
-    <ul ref={ref} class="grid" aria-label={props.label} style={{ height: `${Math.max(0, rows * step - props.gap)}px` }}>
+    <ul
+      ref={ref}
+      class="grid"
+      aria-label={props.label}
+      style={{ height: `${Math.max(0, rows * step - props.gap)}px` }}
+    >
       {visible.map((item, i) => {
         const index = start + i;
         const row = Math.floor(index / columns);
@@ -60,7 +72,11 @@ export function VirtualGrid<T>(props: { items: T[]; cell: number; gap: number; l
             key={props.keyOf(item)}
             aria-setsize={props.items.length}
             aria-posinset={index + 1}
-            style={{ transform: `translate(${col * step}px, ${row * step}px)`, width: `${cell}px`, height: `${cell}px` }}
+            style={{
+              transform: `translate(${col * step}px, ${row * step}px)`,
+              width: `${cell}px`,
+              height: `${cell}px`,
+            }}
           >
             {props.render(item, index)}
           </li>

@@ -25,7 +25,13 @@ export function ImageDetail({ id }: { id: string }) {
         <a href="#/images">← All images</a>
       </p>
       <h1 class="image-id">{id}</h1>
-      {error ? <ErrorState error={error} retry={load} /> : !image ? <Loading label="Loading the image…" /> : <Details image={image} onChange={setImage} />}
+      {error ? (
+        <ErrorState error={error} retry={load} />
+      ) : !image ? (
+        <Loading label="Loading the image…" />
+      ) : (
+        <Details image={image} onChange={setImage} />
+      )}
     </>
   );
 }
@@ -61,7 +67,12 @@ function Variants({ image }: { image: Image }) {
                 <CopyButton text={url} label={`Copy URL of variant ${name}`} />
               </div>
               <div class="preview-frame">
-                <DeliveryImage url={url} signed={image.requireSignedURLs} alt={`Preview of variant ${name}`} class="preview" />
+                <DeliveryImage
+                  url={url}
+                  signed={image.requireSignedURLs}
+                  alt={`Preview of variant ${name}`}
+                  class="preview"
+                />
               </div>
             </li>
           );
@@ -79,7 +90,9 @@ function formatBytes(n: number): string {
 
 function Original({ image }: { image: Image }) {
   const { api } = useDashboard();
-  const [info, setInfo] = useState<{ size: number; type: string; width?: number; height?: number } | null>(null);
+  const [info, setInfo] = useState<{ size: number; type: string; width?: number; height?: number } | null>(
+    null,
+  );
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
     let live = true;
@@ -205,9 +218,18 @@ function Privacy({ image, onChange }: { image: Image; onChange: (i: Image) => vo
     <section aria-labelledby="privacy-heading" class="panel">
       <h2 id="privacy-heading">Access</h2>
       <label class="check">
-        <input type="checkbox" checked={checked} {...writeProps(canWrite, busy)} onChange={(e) => void toggle(e.currentTarget.checked)} /> Require signed URLs
+        <input
+          type="checkbox"
+          checked={checked}
+          {...writeProps(canWrite, busy)}
+          onChange={(e) => void toggle(e.currentTarget.checked)}
+        />{' '}
+        Require signed URLs
       </label>
-      <p class="hint">Private images are delivered only with a valid signature, except through variants that always allow public access.</p>
+      <p class="hint">
+        Private images are delivered only with a valid signature, except through variants that always allow
+        public access.
+      </p>
       {error && (
         <p class="error" role="alert">
           {error}
@@ -226,7 +248,8 @@ function SignedUrl({ image }: { image: Image }) {
   const generate = async (e: Event) => {
     e.preventDefault();
     const m = Number(minutes);
-    if (!Number.isInteger(m) || m < 1 || m > 525_600) return setError('The expiry is a whole number of minutes, from 1 to 525600');
+    if (!Number.isInteger(m) || m < 1 || m > 525_600)
+      return setError('The expiry is a whole number of minutes, from 1 to 525600');
     const key = keys[0];
     if (!key) return setError('The account has no signing key: create one under Signing keys');
     try {
@@ -252,7 +275,14 @@ function SignedUrl({ image }: { image: Image }) {
         </div>
         <div>
           <label for="signed-minutes">Expires in (minutes)</label>
-          <input id="signed-minutes" type="number" min={1} max={525600} value={minutes} onInput={(e) => setMinutes(e.currentTarget.value)} />
+          <input
+            id="signed-minutes"
+            type="number"
+            min={1}
+            max={525600}
+            value={minutes}
+            onInput={(e) => setMinutes(e.currentTarget.value)}
+          />
         </div>
         <button type="submit">Generate signed URL</button>
       </form>
@@ -294,7 +324,12 @@ function DeleteImage({ image }: { image: Image }) {
   return (
     <section aria-labelledby="delete-heading" class="panel">
       <h2 id="delete-heading">Delete</h2>
-      <button type="button" class="danger" {...writeProps(canWrite)} onClick={() => dialog.current?.showModal()}>
+      <button
+        type="button"
+        class="danger"
+        {...writeProps(canWrite)}
+        onClick={() => dialog.current?.showModal()}
+      >
         Delete
       </button>
       <dialog ref={dialog} aria-labelledby="delete-dialog-title">

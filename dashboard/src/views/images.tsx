@@ -36,7 +36,12 @@ export function ImagesView() {
       setError(null);
       try {
         const meta = filters.field ? { field: filters.field, value: filters.value } : undefined;
-        const page = await api.listV2({ perPage: PAGE_SIZE, token: next ?? undefined, creator: filters.creator || undefined, meta });
+        const page = await api.listV2({
+          perPage: PAGE_SIZE,
+          token: next ?? undefined,
+          creator: filters.creator || undefined,
+          meta,
+        });
         if (gen !== generation.current) return;
         setImages((list) => (reset ? page.images : [...list, ...page.images]));
         setToken(page.continuation_token);
@@ -60,9 +65,12 @@ export function ImagesView() {
   useEffect(() => {
     const el = sentinel.current;
     if (!el || !token || loading || error) return;
-    const io = new IntersectionObserver((entries) => {
-      if (entries.some((e) => e.isIntersecting)) void load(false, token);
-    }, { rootMargin: '400px' });
+    const io = new IntersectionObserver(
+      (entries) => {
+        if (entries.some((e) => e.isIntersecting)) void load(false, token);
+      },
+      { rootMargin: '400px' },
+    );
     io.observe(el);
     return () => io.disconnect();
   }, [token, loading, error, load]);
@@ -89,24 +97,39 @@ export function ImagesView() {
     <>
       <h1>Images</h1>
       <Usage version={uploads} />
-      <Upload onUploaded={(img) => {
-        setUploads((n) => n + 1);
-        setImages((list) => (filtered || list.some((i) => i.id === img.id) ? list : [img, ...list]));
-      }} />
+      <Upload
+        onUploaded={(img) => {
+          setUploads((n) => n + 1);
+          setImages((list) => (filtered || list.some((i) => i.id === img.id) ? list : [img, ...list]));
+        }}
+      />
       <section aria-labelledby="library-heading" class="panel">
         <h2 id="library-heading">Library</h2>
         <form class="filters" onSubmit={applyFilters} aria-label="Filters">
           <div>
             <label for="filter-creator">Creator</label>
-            <input id="filter-creator" value={draft.creator} onInput={(e) => setDraft({ ...draft, creator: e.currentTarget.value })} />
+            <input
+              id="filter-creator"
+              value={draft.creator}
+              onInput={(e) => setDraft({ ...draft, creator: e.currentTarget.value })}
+            />
           </div>
           <div>
             <label for="filter-field">Metadata field</label>
-            <input id="filter-field" placeholder="e.g. owner" value={draft.field} onInput={(e) => setDraft({ ...draft, field: e.currentTarget.value })} />
+            <input
+              id="filter-field"
+              placeholder="e.g. owner"
+              value={draft.field}
+              onInput={(e) => setDraft({ ...draft, field: e.currentTarget.value })}
+            />
           </div>
           <div>
             <label for="filter-value">Metadata value</label>
-            <input id="filter-value" value={draft.value} onInput={(e) => setDraft({ ...draft, value: e.currentTarget.value })} />
+            <input
+              id="filter-value"
+              value={draft.value}
+              onInput={(e) => setDraft({ ...draft, value: e.currentTarget.value })}
+            />
           </div>
           <div class="row">
             <button type="submit">Apply filters</button>
@@ -130,7 +153,9 @@ export function ImagesView() {
           )}
         </form>
         <p class="count" role="status">
-          {images.length === 0 && loading ? '' : `${images.length} image${images.length === 1 ? '' : 's'} shown${token ? ', more available' : ''}`}
+          {images.length === 0 && loading
+            ? ''
+            : `${images.length} image${images.length === 1 ? '' : 's'} shown${token ? ', more available' : ''}`}
         </p>
         {images.length > 0 && (
           <VirtualGrid
@@ -141,7 +166,13 @@ export function ImagesView() {
             keyOf={(img) => img.id}
             render={(img) => (
               <a href={`#/images/${encodeURIComponent(img.id)}`} class="thumb" title={img.id}>
-                <DeliveryImage url={thumbnailUrl(img, { flexible, smallest, size: 300 })} signed={img.requireSignedURLs} alt={img.filename ?? img.id} width={CELL} height={CELL} />
+                <DeliveryImage
+                  url={thumbnailUrl(img, { flexible, smallest, size: 300 })}
+                  signed={img.requireSignedURLs}
+                  alt={img.filename ?? img.id}
+                  width={CELL}
+                  height={CELL}
+                />
                 <span class="caption">
                   {img.requireSignedURLs && <span class="badge">Private</span>} {img.id}
                 </span>
@@ -151,7 +182,9 @@ export function ImagesView() {
         )}
         {loading && <Loading label="Loading images…" />}
         {error ? <ErrorState error={error} retry={() => void load(images.length === 0, token)} /> : null}
-        {!loading && !error && images.length === 0 && <Empty>{filtered ? 'No images match these filters.' : 'No images yet: upload some above.'}</Empty>}
+        {!loading && !error && images.length === 0 && (
+          <Empty>{filtered ? 'No images match these filters.' : 'No images yet: upload some above.'}</Empty>
+        )}
         <div ref={sentinel} />
         {token && !loading && !error && (
           <button type="button" class="secondary" onClick={() => void load(false, token)}>

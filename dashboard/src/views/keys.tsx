@@ -51,15 +51,31 @@ export function KeysView() {
             {keys.map((k) => (
               <li key={k.name}>
                 <span class="key-name">{k.name}</span>
-                <code class="key-value" aria-label={shown.has(k.name) ? `Value of key ${k.name}` : `Value of key ${k.name} (hidden)`}>
+                <code
+                  class="key-value"
+                  aria-label={
+                    shown.has(k.name) ? `Value of key ${k.name}` : `Value of key ${k.name} (hidden)`
+                  }
+                >
                   {shown.has(k.name) ? k.value : '•'.repeat(16)}
                 </code>
                 <span class="row">
-                  <button type="button" class="secondary" aria-label={`${shown.has(k.name) ? 'Hide' : 'Reveal'} key ${k.name}`} onClick={() => toggle(k.name)}>
+                  <button
+                    type="button"
+                    class="secondary"
+                    aria-label={`${shown.has(k.name) ? 'Hide' : 'Reveal'} key ${k.name}`}
+                    onClick={() => toggle(k.name)}
+                  >
                     {shown.has(k.name) ? 'Hide' : 'Reveal'}
                   </button>
                   {shown.has(k.name) && <CopyButton text={k.value} label={`Copy key ${k.name}`} />}
-                  <button type="button" class="danger" aria-label={`Delete key ${k.name}`} {...w} onClick={() => void run(() => api.deleteKey(k.name), `Deleted key ${k.name}`)}>
+                  <button
+                    type="button"
+                    class="danger"
+                    aria-label={`Delete key ${k.name}`}
+                    {...w}
+                    onClick={() => void run(() => api.deleteKey(k.name), `Deleted key ${k.name}`)}
+                  >
                     Delete
                   </button>
                 </span>
@@ -85,10 +101,15 @@ export function KeysView() {
       </section>
       <section aria-labelledby="rotation-heading" class="panel">
         <h2 id="rotation-heading">Rotating a key</h2>
-        <p>Every key of the account verifies a signed URL, so a key can be replaced without a moment where URLs fail:</p>
+        <p>
+          Every key of the account verifies a signed URL, so a key can be replaced without a moment where URLs
+          fail:
+        </p>
         <ol>
           <li>Create a second key.</li>
-          <li>Move every signer (your servers, this dashboard signs with the first key listed) to the new key.</li>
+          <li>
+            Move every signer (your servers, this dashboard signs with the first key listed) to the new key.
+          </li>
           <li>Wait until the URLs signed with the old key have expired.</li>
           <li>Delete the old key.</li>
         </ol>

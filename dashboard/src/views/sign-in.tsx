@@ -23,12 +23,31 @@ export function SignIn({ onSignIn }: { onSignIn: (s: Session) => Promise<void> }
   return (
     <main id="main" class="sign-in">
       <h1>Pictor dashboard</h1>
-      <p>Sign in with the account id and an API token (Images Read, or Read + Write). The token is kept in this tab only.</p>
+      <p>
+        Sign in with the account id and an API token (Images Read, or Read + Write). The token is kept in this
+        tab only.
+      </p>
       <form onSubmit={submit} aria-describedby={error ? 'sign-in-error' : undefined}>
         <label for="account-id">Account ID</label>
-        <input id="account-id" name="account" required autoComplete="username" spellcheck={false} value={accountId} onInput={(e) => setAccountId(e.currentTarget.value)} />
+        <input
+          id="account-id"
+          name="account"
+          required
+          autoComplete="username"
+          spellcheck={false}
+          value={accountId}
+          onInput={(e) => setAccountId(e.currentTarget.value)}
+        />
         <label for="api-token">API token</label>
-        <input id="api-token" name="token" type="password" required autoComplete="current-password" value={token} onInput={(e) => setToken(e.currentTarget.value)} />
+        <input
+          id="api-token"
+          name="token"
+          type="password"
+          required
+          autoComplete="current-password"
+          value={token}
+          onInput={(e) => setToken(e.currentTarget.value)}
+        />
         <button type="submit" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>

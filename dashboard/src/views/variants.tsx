@@ -16,10 +16,26 @@ interface Form {
   alwaysPublic: boolean;
 }
 
-const EMPTY: Form = { editing: false, name: '', width: '', height: '', fit: 'scale-down', metadata: 'none', alwaysPublic: false };
+const EMPTY: Form = {
+  editing: false,
+  name: '',
+  width: '',
+  height: '',
+  fit: 'scale-down',
+  metadata: 'none',
+  alwaysPublic: false,
+};
 
 function toForm(v: Variant): Form {
-  return { editing: true, name: v.id, width: v.options.width ? String(v.options.width) : '', height: v.options.height ? String(v.options.height) : '', fit: v.options.fit, metadata: v.options.metadata, alwaysPublic: v.neverRequireSignedURLs };
+  return {
+    editing: true,
+    name: v.id,
+    width: v.options.width ? String(v.options.width) : '',
+    height: v.options.height ? String(v.options.height) : '',
+    fit: v.options.fit,
+    metadata: v.options.metadata,
+    alwaysPublic: v.neverRequireSignedURLs,
+  };
 }
 
 /** The variant a form describes, or the sentence that says what is wrong. */
@@ -28,7 +44,9 @@ function fromForm(f: Form): { variant?: Variant; error?: string } {
   const dim = (s: string, label: string): number | undefined | string => {
     if (s.trim() === '') return undefined;
     const n = Number(s);
-    return Number.isInteger(n) && n >= 1 && n <= 12_000 ? n : `${label} is a whole number of pixels from 1 to 12000`;
+    return Number.isInteger(n) && n >= 1 && n <= 12_000
+      ? n
+      : `${label} is a whole number of pixels from 1 to 12000`;
   };
   const width = dim(f.width, 'Width');
   const height = dim(f.height, 'Height');
@@ -110,17 +128,37 @@ export function VariantsView() {
                     </td>
                     <td data-label="Fit">{v.options.fit}</td>
                     <td data-label="Metadata">{v.options.metadata}</td>
-                    <td data-label="Public access">{v.neverRequireSignedURLs ? 'always' : 'signed when private'}</td>
+                    <td data-label="Public access">
+                      {v.neverRequireSignedURLs ? 'always' : 'signed when private'}
+                    </td>
                     <td class="actions">
-                      <button type="button" class="secondary" aria-label={`Edit variant ${v.id}`} {...writeProps(canWrite)} onClick={() => setForm(toForm(v))}>
+                      <button
+                        type="button"
+                        class="secondary"
+                        aria-label={`Edit variant ${v.id}`}
+                        {...writeProps(canWrite)}
+                        onClick={() => setForm(toForm(v))}
+                      >
                         Edit
                       </button>
                       {v.id === 'public' ? (
-                        <button type="button" class="danger" aria-label="Delete variant public" disabled aria-describedby="public-reason">
+                        <button
+                          type="button"
+                          class="danger"
+                          aria-label="Delete variant public"
+                          disabled
+                          aria-describedby="public-reason"
+                        >
                           Delete
                         </button>
                       ) : (
-                        <button type="button" class="danger" aria-label={`Delete variant ${v.id}`} {...writeProps(canWrite)} onClick={() => void remove(v.id)}>
+                        <button
+                          type="button"
+                          class="danger"
+                          aria-label={`Delete variant ${v.id}`}
+                          {...writeProps(canWrite)}
+                          onClick={() => void remove(v.id)}
+                        >
                           Delete
                         </button>
                       )}
@@ -143,19 +181,46 @@ export function VariantsView() {
           <div class="fields">
             <div>
               <label for="variant-name">Name</label>
-              <input id="variant-name" value={form.name} readOnly={form.editing} {...w} onInput={(e) => setForm({ ...form, name: e.currentTarget.value })} />
+              <input
+                id="variant-name"
+                value={form.name}
+                readOnly={form.editing}
+                {...w}
+                onInput={(e) => setForm({ ...form, name: e.currentTarget.value })}
+              />
             </div>
             <div>
               <label for="variant-width">Width</label>
-              <input id="variant-width" type="number" min={1} max={12000} value={form.width} {...w} onInput={(e) => setForm({ ...form, width: e.currentTarget.value })} />
+              <input
+                id="variant-width"
+                type="number"
+                min={1}
+                max={12000}
+                value={form.width}
+                {...w}
+                onInput={(e) => setForm({ ...form, width: e.currentTarget.value })}
+              />
             </div>
             <div>
               <label for="variant-height">Height</label>
-              <input id="variant-height" type="number" min={1} max={12000} value={form.height} {...w} onInput={(e) => setForm({ ...form, height: e.currentTarget.value })} />
+              <input
+                id="variant-height"
+                type="number"
+                min={1}
+                max={12000}
+                value={form.height}
+                {...w}
+                onInput={(e) => setForm({ ...form, height: e.currentTarget.value })}
+              />
             </div>
             <div>
               <label for="variant-fit">Fit</label>
-              <select id="variant-fit" value={form.fit} {...w} onChange={(e) => setForm({ ...form, fit: e.currentTarget.value as Fit })}>
+              <select
+                id="variant-fit"
+                value={form.fit}
+                {...w}
+                onChange={(e) => setForm({ ...form, fit: e.currentTarget.value as Fit })}
+              >
                 {FITS.map((f) => (
                   <option key={f} value={f}>
                     {f}
@@ -165,7 +230,12 @@ export function VariantsView() {
             </div>
             <div>
               <label for="variant-metadata">Metadata</label>
-              <select id="variant-metadata" value={form.metadata} {...w} onChange={(e) => setForm({ ...form, metadata: e.currentTarget.value as MetadataMode })}>
+              <select
+                id="variant-metadata"
+                value={form.metadata}
+                {...w}
+                onChange={(e) => setForm({ ...form, metadata: e.currentTarget.value as MetadataMode })}
+              >
                 {METADATA_MODES.map((m) => (
                   <option key={m} value={m}>
                     {m}
@@ -174,7 +244,13 @@ export function VariantsView() {
               </select>
             </div>
             <label class="check">
-              <input type="checkbox" checked={form.alwaysPublic} {...w} onChange={(e) => setForm({ ...form, alwaysPublic: e.currentTarget.checked })} /> Always allow public access
+              <input
+                type="checkbox"
+                checked={form.alwaysPublic}
+                {...w}
+                onChange={(e) => setForm({ ...form, alwaysPublic: e.currentTarget.checked })}
+              />{' '}
+              Always allow public access
             </label>
           </div>
           <Preview form={form} />
@@ -231,14 +307,25 @@ function Preview({ form }: { form: Form }) {
         ))}
       </select>
       {!config?.flexible_variants ? (
-        <p class="hint">The live preview uses a flexible variant: turn on flexible variants below to see it.</p>
+        <p class="hint">
+          The live preview uses a flexible variant: turn on flexible variants below to see it.
+        </p>
       ) : image.requireSignedURLs ? (
-        <p class="hint">This image requires signed URLs, which flexible variants never serve: choose a public image for the preview.</p>
+        <p class="hint">
+          This image requires signed URLs, which flexible variants never serve: choose a public image for the
+          preview.
+        </p>
       ) : !url ? (
         <p class="hint">Give a valid name and a width or height to see the preview.</p>
       ) : (
         <figure>
-          <DeliveryImage url={url} signed={image.requireSignedURLs} alt="Variant preview" class="variant-preview" onLoad={(img) => setSize(`${img.naturalWidth} × ${img.naturalHeight} px`)} />
+          <DeliveryImage
+            url={url}
+            signed={image.requireSignedURLs}
+            alt="Variant preview"
+            class="variant-preview"
+            onLoad={(img) => setSize(`${img.naturalWidth} × ${img.naturalHeight} px`)}
+          />
           <figcaption>{size ? `Preview: ${size}` : 'Preview'}</figcaption>
         </figure>
       )}
@@ -272,11 +359,23 @@ function Settings() {
       <h2 id="settings-heading">Delivery settings</h2>
       <form onSubmit={save} class="fields">
         <label class="check">
-          <input type="checkbox" checked={flexible} {...w} onChange={(e) => setFlexible(e.currentTarget.checked)} /> Flexible variants
+          <input
+            type="checkbox"
+            checked={flexible}
+            {...w}
+            onChange={(e) => setFlexible(e.currentTarget.checked)}
+          />{' '}
+          Flexible variants
         </label>
         <div>
           <label for="browser-ttl">Browser TTL (seconds)</label>
-          <input id="browser-ttl" type="number" value={ttl} {...w} onInput={(e) => setTtl(e.currentTarget.value)} />
+          <input
+            id="browser-ttl"
+            type="number"
+            value={ttl}
+            {...w}
+            onInput={(e) => setTtl(e.currentTarget.value)}
+          />
         </div>
         <button type="submit" {...w}>
           Save settings

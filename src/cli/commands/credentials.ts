@@ -28,7 +28,14 @@ export const accountList = {
   async run(): Promise<number> {
     await withStore(async (c) => {
       const accounts = await c.api.accounts.list();
-      print(accounts.map((a) => ({ id: a.id, hash: a.hash, allowance: a.allowance, createdAt: new Date(a.createdAt).toISOString() })));
+      print(
+        accounts.map((a) => ({
+          id: a.id,
+          hash: a.hash,
+          allowance: a.allowance,
+          createdAt: new Date(a.createdAt).toISOString(),
+        })),
+      );
     });
     return 0;
   },
@@ -36,13 +43,15 @@ export const accountList = {
 
 export const tokenList = {
   words: ['token', 'list'],
-  summary: 'list the API tokens and global keys of an account: id, permissions, creation time (never the secret)',
+  summary:
+    'list the API tokens and global keys of an account: id, permissions, creation time (never the secret)',
   synopsis: '--account ID',
   options: { account: { type: 'string' } } satisfies Options as Options,
   async run({ values }: { values: Values; positionals?: string[] }): Promise<number> {
     const accountId = str(values, 'account', true)!;
     await withStore(async (c) => {
-      if (!(await c.api.accounts.get(accountId))) throw new FlagError(`--account ${accountId}: no such account`);
+      if (!(await c.api.accounts.get(accountId)))
+        throw new FlagError(`--account ${accountId}: no such account`);
       const tokens = await c.api.accounts.listTokens(accountId);
       print(
         tokens.map((t) => ({
@@ -67,8 +76,10 @@ export const tokenRevoke = {
   options: {} satisfies Options as Options,
   async run({ positionals }: { values: Values; positionals?: string[] }): Promise<number> {
     const id = positionals?.[0];
-    if (!id || positionals!.length !== 1) throw new FlagError('give the id of one token (see pictor token list)');
-    if (!/^[0-9a-f]{32}$/.test(id)) throw new FlagError(`${id} is not a token id (32 lowercase hex characters, see pictor token list)`);
+    if (!id || positionals!.length !== 1)
+      throw new FlagError('give the id of one token (see pictor token list)');
+    if (!/^[0-9a-f]{32}$/.test(id))
+      throw new FlagError(`${id} is not a token id (32 lowercase hex characters, see pictor token list)`);
     return withStore(async (c) => {
       const revoked = await c.api.accounts.revokeToken(id);
       if (!revoked) {

@@ -2,11 +2,24 @@
 import { resolve } from 'node:path';
 import { exportAccount } from '../../transfer/export.js';
 import { ImagesApi } from '../../transfer/images-api.js';
-import { baseUrl, concurrency, FlagError, http, printReport, progress, str, transferDetails, transferOptions, type Options, type Values } from './transfer-output.js';
+import {
+  baseUrl,
+  concurrency,
+  FlagError,
+  http,
+  printReport,
+  progress,
+  str,
+  transferDetails,
+  transferOptions,
+  type Options,
+  type Values,
+} from './transfer-output.js';
 
 export const exportCommand = {
   words: ['export'],
-  summary: 'write every original of an account, with manifest.jsonl, variants.json and keys.json, to a directory',
+  summary:
+    'write every original of an account, with manifest.jsonl, variants.json and keys.json, to a directory',
   synopsis: '--from URL --account ID --token T <directory>',
   details: [
     '  --from URL               base URL ending in /client/v4',
@@ -24,7 +37,12 @@ export const exportCommand = {
   async run({ values, positionals }: { values: Values; positionals: string[] }): Promise<number> {
     if (positionals.length !== 1) throw new FlagError('give exactly one directory to export into');
     const dir = resolve(positionals[0]!);
-    const from = new ImagesApi(baseUrl(values, 'from'), str(values, 'account', true)!, str(values, 'token', true)!, http(values));
+    const from = new ImagesApi(
+      baseUrl(values, 'from'),
+      str(values, 'account', true)!,
+      str(values, 'token', true)!,
+      http(values),
+    );
     const state = str(values, 'state');
     const report = await exportAccount({
       from,

@@ -3,7 +3,19 @@ import { resolve } from 'node:path';
 import { loadConfig, type S3Config } from '../../config/index.js';
 import { ImagesApi } from '../../transfer/images-api.js';
 import { importImages, type S3Location } from '../../transfer/import.js';
-import { baseUrl, concurrency, FlagError, http, printReport, progress, str, transferDetails, transferOptions, type Options, type Values } from './transfer-output.js';
+import {
+  baseUrl,
+  concurrency,
+  FlagError,
+  http,
+  printReport,
+  progress,
+  str,
+  transferDetails,
+  transferOptions,
+  type Options,
+  type Values,
+} from './transfer-output.js';
 
 /** An `s3://bucket/prefix` source with the S3_* settings (endpoint overridden by --s3-endpoint). */
 export function s3Location(spec: string, s3: S3Config | undefined, endpoint: string | undefined): S3Location {
@@ -46,16 +58,22 @@ export const importCommand = {
     ...transferOptions,
   } satisfies Options as Options,
   async run({ values, positionals }: { values: Values; positionals: string[] }): Promise<number> {
-    if (positionals.length !== 1) throw new FlagError('give exactly one source: a directory or s3://bucket/prefix');
+    if (positionals.length !== 1)
+      throw new FlagError('give exactly one source: a directory or s3://bucket/prefix');
     const spec = positionals[0]!;
     const ids = str(values, 'ids') ?? 'path';
     if (ids !== 'path' && ids !== 'uuid') throw new FlagError('--ids takes path or uuid');
     const accountId = str(values, 'account', true)!;
     const to = new ImagesApi(baseUrl(values, 'to'), accountId, str(values, 'token', true)!, http(values));
-    const from = spec.startsWith('s3://') ? s3Location(spec, loadConfig().s3, str(values, 's3-endpoint')) : resolve(spec);
+    const from = spec.startsWith('s3://')
+      ? s3Location(spec, loadConfig().s3, str(values, 's3-endpoint'))
+      : resolve(spec);
     const json = values.json === true;
     const dryRun = values['dry-run'] === true;
-    const slug = spec.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60);
+    const slug = spec
+      .replace(/[^A-Za-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .slice(0, 60);
     const report = await importImages({
       to,
       from,

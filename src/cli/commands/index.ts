@@ -9,4 +9,15 @@ import { importCommand } from './import.js';
 import { exportCommand } from './export.js';
 import { accountList, tokenList, tokenRevoke } from './credentials.js';
 
-export const commands: Command[] = [serve, accountCreate, accountList, tokenCreate, tokenList, tokenRevoke, gc, migrate, importCommand, exportCommand] as Command[];
+export const commands: Command[] = [
+  serve,
+  accountCreate,
+  accountList,
+  tokenCreate,
+  tokenList,
+  tokenRevoke,
+  gc,
+  migrate,
+  importCommand,
+  exportCommand,
+] as Command[];

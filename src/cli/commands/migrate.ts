@@ -2,12 +2,24 @@
 import { resolve } from 'node:path';
 import { ImagesApi } from '../../transfer/images-api.js';
 import { migrate as runMigrate } from '../../transfer/migrate.js';
-import { baseUrl, concurrency, http, printReport, progress, str, transferDetails, transferOptions, type Options, type Values } from './transfer-output.js';
+import {
+  baseUrl,
+  concurrency,
+  http,
+  printReport,
+  progress,
+  str,
+  transferDetails,
+  transferOptions,
+  type Options,
+  type Values,
+} from './transfer-output.js';
 
 export const migrate = {
   words: ['migrate'],
   summary: 'copy an account (images, variants, settings, signing keys) from one Images API to another',
-  synopsis: '--from URL --from-account ID --from-token T --to URL --to-account ID --to-token T [--verify] [--overwrite]',
+  synopsis:
+    '--from URL --from-account ID --from-token T --to URL --to-account ID --to-token T [--verify] [--overwrite]',
   details: [
     '  --from URL, --to URL     base URLs ending in /client/v4 (Cloudflare: https://api.cloudflare.com/client/v4)',
     '  --from-account ID, --to-account ID, --from-token T, --to-token T   the two accounts and their tokens',
@@ -45,7 +57,10 @@ export const migrate = {
       progress: progress(values, 'migrate'),
       verifyProgress: progress(values, 'verify'),
       onItem: (key, o) => {
-        if (!json && dryRun && o.result === 'copied') process.stdout.write(`would copy ${key}${o.note && o.note !== 'would copy' ? `: ${o.note}` : ''}\n`);
+        if (!json && dryRun && o.result === 'copied')
+          process.stdout.write(
+            `would copy ${key}${o.note && o.note !== 'would copy' ? `: ${o.note}` : ''}\n`,
+          );
       },
     });
     printReport('migrate', report, json);

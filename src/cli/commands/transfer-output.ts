@@ -78,7 +78,11 @@ export function progress(values: Values, label: string): Progress {
 /** Prints a report: JSON with --json, otherwise a few readable lines. */
 export function printReport(
   label: string,
-  report: TransferReport & { notPreserved?: string[]; settings?: string[]; verify?: { ok: boolean; checked: number; differences: Array<{ key: string; reason: string }> } },
+  report: TransferReport & {
+    notPreserved?: string[];
+    settings?: string[];
+    verify?: { ok: boolean; checked: number; differences: Array<{ key: string; reason: string }> };
+  },
   json: boolean,
 ): void {
   const withRss = { ...report, peakRssBytes: process.resourceUsage().maxRSS * 1024 };
@@ -91,7 +95,9 @@ export function printReport(
   out.push(
     `pictor ${label}: ${verb} ${report.copied} (${formatBytes(report.bytes)}), skipped ${report.skipped} already present, ` +
       `ignored ${report.ignored.length}, failed ${report.failed.length + report.failedNotListed}, in ${report.seconds.toFixed(1)} s` +
-      (report.resumed ? ` (resumed: ${report.resumed.copied} copied and ${report.resumed.skipped} skipped before)` : ''),
+      (report.resumed
+        ? ` (resumed: ${report.resumed.copied} copied and ${report.resumed.skipped} skipped before)`
+        : ''),
   );
   for (const s of report.settings ?? []) out.push(`  settings: ${report.dryRun ? 'would ' : ''}${s}`);
   for (const i of report.ignored) out.push(`  ignored ${i.key}: ${i.reason}`);
@@ -102,7 +108,9 @@ export function printReport(
     for (const n of report.notPreserved) out.push(`    - ${n}`);
   }
   if (report.verify) {
-    out.push(`  verify: ${report.verify.ok ? 'ok' : 'DIFFERENCES'} (${report.verify.checked} images compared)`);
+    out.push(
+      `  verify: ${report.verify.ok ? 'ok' : 'DIFFERENCES'} (${report.verify.checked} images compared)`,
+    );
     for (const d of report.verify.differences) out.push(`    ${d.key}: ${d.reason}`);
   }
   process.stdout.write(`${out.join('\n')}\n`);

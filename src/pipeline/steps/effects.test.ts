@@ -4,7 +4,11 @@ import { planContext, type PlanContext } from '../plan.js';
 import { adjust, blur, blurSigma, gammaParams, sharpen, sharpenParams } from './effects.js';
 
 function ctx(options: Partial<TransformOptions>): PlanContext {
-  return planContext({ width: 100, height: 80, format: 'png', pages: 1, hasAlpha: false }, defaults(options), 'png');
+  return planContext(
+    { width: 100, height: 80, format: 'png', pages: 1, hasAlpha: false },
+    defaults(options),
+    'png',
+  );
 }
 
 describe('blur', () => {

@@ -6,4 +6,12 @@ import { resize } from './resize.js';
 import { rotateAndFlip } from './rotate-flip.js';
 import { trim } from './trim.js';
 
-export const steps: ReadonlyArray<(ctx: PlanContext) => void> = [trim, rotateAndFlip, resize, blur, sharpen, adjust, output];
+export const steps: ReadonlyArray<(ctx: PlanContext) => void> = [
+  trim,
+  rotateAndFlip,
+  resize,
+  blur,
+  sharpen,
+  adjust,
+  output,
+];

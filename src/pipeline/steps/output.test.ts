@@ -3,8 +3,17 @@ import { defaults, type TransformOptions } from '../../transform/options.js';
 import { planContext, type PlanContext, type RasterFormat, type SourceInfo } from '../plan.js';
 import { AVIF_EFFORT, output, WEBP_EFFORT } from './output.js';
 
-function ctx(options: Partial<TransformOptions>, format: RasterFormat, source: Partial<SourceInfo> = {}, size?: [number, number]): PlanContext {
-  const c = planContext({ width: 100, height: 80, format: 'png', pages: 1, hasAlpha: false, ...source }, defaults(options), format);
+function ctx(
+  options: Partial<TransformOptions>,
+  format: RasterFormat,
+  source: Partial<SourceInfo> = {},
+  size?: [number, number],
+): PlanContext {
+  const c = planContext(
+    { width: 100, height: 80, format: 'png', pages: 1, hasAlpha: false, ...source },
+    defaults(options),
+    format,
+  );
   if (size) [c.width, c.height] = size;
   output(c);
   return c;
@@ -12,14 +21,37 @@ function ctx(options: Partial<TransformOptions>, format: RasterFormat, source: P
 
 describe('output step', () => {
   it('carries the format and quality', () => {
-    expect(ctx({ quality: 40 }, 'webp').plan.output).toStrictEqual({ format: 'webp', quality: 40, progressive: false, animated: false, effort: WEBP_EFFORT });
-    expect(ctx({}, 'avif').plan.output).toStrictEqual({ format: 'avif', quality: 85, progressive: false, animated: false, effort: AVIF_EFFORT });
-    expect(ctx({}, 'png').plan.output).toStrictEqual({ format: 'png', quality: 85, progressive: false, animated: false });
-    expect(ctx({}, 'gif').plan.output).toStrictEqual({ format: 'gif', quality: 85, progressive: false, animated: false });
+    expect(ctx({ quality: 40 }, 'webp').plan.output).toStrictEqual({
+      format: 'webp',
+      quality: 40,
+      progressive: false,
+      animated: false,
+      effort: WEBP_EFFORT,
+    });
+    expect(ctx({}, 'avif').plan.output).toStrictEqual({
+      format: 'avif',
+      quality: 85,
+      progressive: false,
+      animated: false,
+      effort: AVIF_EFFORT,
+    });
+    expect(ctx({}, 'png').plan.output).toStrictEqual({
+      format: 'png',
+      quality: 85,
+      progressive: false,
+      animated: false,
+    });
+    expect(ctx({}, 'gif').plan.output).toStrictEqual({
+      format: 'gif',
+      quality: 85,
+      progressive: false,
+      animated: false,
+    });
   });
 
   it('JPEG is progressive from 50×50 to 3000×3000, baseline outside and for baseline-jpeg', () => {
-    const progressive = (size: [number, number], format: TransformOptions['format'] = 'auto') => ctx({ format }, 'jpeg', {}, size).plan.output.progressive;
+    const progressive = (size: [number, number], format: TransformOptions['format'] = 'auto') =>
+      ctx({ format }, 'jpeg', {}, size).plan.output.progressive;
     expect(progressive([50, 50])).toBe(true);
     expect(progressive([3000, 3000])).toBe(true);
     expect(progressive([49, 100])).toBe(false);
@@ -31,7 +63,8 @@ describe('output step', () => {
   });
 
   it('keeps frames only for a multi-frame source, anim on, and GIF or WebP output', () => {
-    const animated = (pages: number, anim: boolean, format: RasterFormat) => ctx({ anim }, format, { pages }).plan.output.animated;
+    const animated = (pages: number, anim: boolean, format: RasterFormat) =>
+      ctx({ anim }, format, { pages }).plan.output.animated;
     expect(animated(3, true, 'gif')).toBe(true);
     expect(animated(3, true, 'webp')).toBe(true);
     expect(animated(3, false, 'gif')).toBe(false);
@@ -43,7 +76,9 @@ describe('output step', () => {
 
   it('flattens transparency into JPEG onto the background, white by default', () => {
     expect(ctx({}, 'jpeg', { hasAlpha: true }).plan.flatten).toStrictEqual({ r: 255, g: 255, b: 255 });
-    expect(ctx({ background: { r: 1, g: 2, b: 3, alpha: 0.5 } }, 'jpeg', { hasAlpha: true }).plan.flatten).toStrictEqual({ r: 1, g: 2, b: 3 });
+    expect(
+      ctx({ background: { r: 1, g: 2, b: 3, alpha: 0.5 } }, 'jpeg', { hasAlpha: true }).plan.flatten,
+    ).toStrictEqual({ r: 1, g: 2, b: 3 });
     expect(ctx({}, 'jpeg', { hasAlpha: false }).plan.flatten).toBeUndefined();
     expect(ctx({}, 'png', { hasAlpha: true }).plan.flatten).toBeUndefined();
   });

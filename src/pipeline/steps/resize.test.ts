@@ -5,7 +5,11 @@ import { PlanError, planContext, type PlanContext } from '../plan.js';
 import { MAX_OUTPUT_PIXELS, MAX_OUTPUT_SIDE, resize } from './resize.js';
 
 function run(options: Partial<TransformOptions>, width = 200, height = 100): PlanContext {
-  const c = planContext({ width, height, format: 'png', pages: 1, hasAlpha: false }, defaults(options), 'png');
+  const c = planContext(
+    { width, height, format: 'png', pages: 1, hasAlpha: false },
+    defaults(options),
+    'png',
+  );
   resize(c);
   return c;
 }
@@ -45,15 +49,27 @@ describe('resize step: output sizes per fit (source 200×100)', () => {
     ['pad', 400, 400, [400, 400]],
     ['pad', 400, undefined, [400, 200]],
   ] as const)('%s %s×%s → %j', (fit, w, h, want) => {
-    const c = run({ fit: fit as Fit, ...(w === undefined ? {} : { width: w }), ...(h === undefined ? {} : { height: h }) });
+    const c = run({
+      fit: fit as Fit,
+      ...(w === undefined ? {} : { width: w }),
+      ...(h === undefined ? {} : { height: h }),
+    });
     expect(size(c)).toEqual(want);
   });
 });
 
 describe('resize step: the sharp call', () => {
   it('scale-down and contain plan a fill to the exact size', () => {
-    expect(run({ fit: 'scale-down', width: 100 }).plan.resize).toStrictEqual({ width: 100, height: 50, fit: 'fill' });
-    expect(run({ fit: 'contain', width: 400 }).plan.resize).toStrictEqual({ width: 400, height: 200, fit: 'fill' });
+    expect(run({ fit: 'scale-down', width: 100 }).plan.resize).toStrictEqual({
+      width: 100,
+      height: 50,
+      fit: 'fill',
+    });
+    expect(run({ fit: 'contain', width: 400 }).plan.resize).toStrictEqual({
+      width: 400,
+      height: 200,
+      fit: 'fill',
+    });
   });
 
   it('plans no resize when the size does not change', () => {
@@ -61,7 +77,11 @@ describe('resize step: the sharp call', () => {
     expect(run({ fit: 'contain', width: 200 }).plan.resize).toBeUndefined();
     expect(run({ fit: 'crop', width: 400, height: 400 }).plan.resize).toBeUndefined();
     // Only the height differs: still a resize.
-    expect(run({ fit: 'contain', width: 200, height: 100 }, 200, 101).plan.resize).toStrictEqual({ width: 198, height: 100, fit: 'fill' });
+    expect(run({ fit: 'contain', width: 200, height: 100 }, 200, 101).plan.resize).toStrictEqual({
+      width: 198,
+      height: 100,
+      fit: 'fill',
+    });
   });
 
   it.each([
@@ -72,36 +92,69 @@ describe('resize step: the sharp call', () => {
     [{ kind: 'side', side: 'bottom' }, 'bottom'],
     [{ kind: 'auto' }, 'attention'],
   ] as const)('cover with gravity %j is sharp cover at position %s', (gravity, position) => {
-    expect(run({ fit: 'cover', width: 100, height: 100, gravity: gravity as Gravity }).plan.resize).toStrictEqual({ width: 100, height: 100, fit: 'cover', position });
+    expect(
+      run({ fit: 'cover', width: 100, height: 100, gravity: gravity as Gravity }).plan.resize,
+    ).toStrictEqual({ width: 100, height: 100, fit: 'cover', position });
   });
 
   it('cover with a focal point scales to cover, then extracts around the point', () => {
-    const c = run({ fit: 'cover', width: 100, height: 100, gravity: { kind: 'point', x: 0.375, y: 0.5 } }, 400, 100);
+    const c = run(
+      { fit: 'cover', width: 100, height: 100, gravity: { kind: 'point', x: 0.375, y: 0.5 } },
+      400,
+      100,
+    );
     expect(c.plan.resize).toStrictEqual({ width: 400, height: 100, fit: 'fill' });
     expect(c.plan.extractAfter).toStrictEqual({ left: 100, top: 0, width: 100, height: 100 });
     expect(size(c)).toEqual([100, 100]);
   });
 
   it('the focal-point window is clamped inside the scaled image', () => {
-    const left = run({ fit: 'cover', width: 100, height: 100, gravity: { kind: 'point', x: 0, y: 0 } }, 400, 100);
+    const left = run(
+      { fit: 'cover', width: 100, height: 100, gravity: { kind: 'point', x: 0, y: 0 } },
+      400,
+      100,
+    );
     expect(left.plan.extractAfter).toStrictEqual({ left: 0, top: 0, width: 100, height: 100 });
-    const right = run({ fit: 'cover', width: 100, height: 100, gravity: { kind: 'point', x: 1, y: 1 } }, 400, 100);
+    const right = run(
+      { fit: 'cover', width: 100, height: 100, gravity: { kind: 'point', x: 1, y: 1 } },
+      400,
+      100,
+    );
     expect(right.plan.extractAfter).toStrictEqual({ left: 300, top: 0, width: 100, height: 100 });
-    const tall = run({ fit: 'cover', width: 100, height: 100, gravity: { kind: 'point', x: 0.5, y: 0.9 } }, 100, 400);
+    const tall = run(
+      { fit: 'cover', width: 100, height: 100, gravity: { kind: 'point', x: 0.5, y: 0.9 } },
+      100,
+      400,
+    );
     expect(tall.plan.extractAfter).toStrictEqual({ left: 0, top: 300, width: 100, height: 100 });
-    const mid = run({ fit: 'cover', width: 100, height: 100, gravity: { kind: 'point', x: 0.5, y: 0.4 } }, 100, 400);
+    const mid = run(
+      { fit: 'cover', width: 100, height: 100, gravity: { kind: 'point', x: 0.5, y: 0.4 } },
+      100,
+      400,
+    );
     expect(mid.plan.extractAfter).toStrictEqual({ left: 0, top: 110, width: 100, height: 100 });
   });
 
   it('a focal point with enlargement: the scale is the larger ratio', () => {
-    const c = run({ fit: 'cover', width: 200, height: 200, gravity: { kind: 'point', x: 0.375, y: 0.5 } }, 400, 100);
+    const c = run(
+      { fit: 'cover', width: 200, height: 200, gravity: { kind: 'point', x: 0.375, y: 0.5 } },
+      400,
+      100,
+    );
     expect(c.plan.resize).toStrictEqual({ width: 800, height: 200, fit: 'fill' });
     expect(c.plan.extractAfter).toStrictEqual({ left: 200, top: 0, width: 200, height: 200 });
   });
 
   it('crop larger than the box covers; crop with a box wider than the source crops only the other side', () => {
-    expect(run({ fit: 'crop', width: 100, height: 100 }).plan.resize).toStrictEqual({ width: 100, height: 100, fit: 'cover', position: 'centre' });
-    expect(run({ fit: 'crop', width: 150, height: 150, gravity: { kind: 'side', side: 'right' } }).plan.resize).toStrictEqual({
+    expect(run({ fit: 'crop', width: 100, height: 100 }).plan.resize).toStrictEqual({
+      width: 100,
+      height: 100,
+      fit: 'cover',
+      position: 'centre',
+    });
+    expect(
+      run({ fit: 'crop', width: 150, height: 150, gravity: { kind: 'side', side: 'right' } }).plan.resize,
+    ).toStrictEqual({
       width: 150,
       height: 100,
       fit: 'cover',
@@ -110,9 +163,19 @@ describe('resize step: the sharp call', () => {
   });
 
   it('pad is sharp contain on the exact box with the background, white by default', () => {
-    expect(run({ fit: 'pad', width: 100, height: 100 }).plan.resize).toStrictEqual({ width: 100, height: 100, fit: 'contain', background: { r: 255, g: 255, b: 255, alpha: 1 } });
+    expect(run({ fit: 'pad', width: 100, height: 100 }).plan.resize).toStrictEqual({
+      width: 100,
+      height: 100,
+      fit: 'contain',
+      background: { r: 255, g: 255, b: 255, alpha: 1 },
+    });
     const bg = { r: 1, g: 2, b: 3, alpha: 0.5 };
-    expect(run({ fit: 'pad', width: 100, height: 100, background: bg }).plan.resize).toStrictEqual({ width: 100, height: 100, fit: 'contain', background: bg });
+    expect(run({ fit: 'pad', width: 100, height: 100, background: bg }).plan.resize).toStrictEqual({
+      width: 100,
+      height: 100,
+      fit: 'contain',
+      background: bg,
+    });
   });
 });
 
@@ -147,7 +210,9 @@ describe('resize step: output limits', () => {
       'Expected at most 12000 px a side and 100000000 pixels for output size but received 24000x2400 of type string',
     );
     expect(() => run({ fit: 'contain', height: 12001 }, 10, 100)).toThrow(PlanError);
-    expect(() => run({ fit: 'cover', width: 10001, height: 10000 }, 100, 100)).toThrow('received 10001x10000');
+    expect(() => run({ fit: 'cover', width: 10001, height: 10000 }, 100, 100)).toThrow(
+      'received 10001x10000',
+    );
     expect(() => run({ fit: 'pad', width: 11000, height: 11000 })).toThrow(PlanError);
   });
 });

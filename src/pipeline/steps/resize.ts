@@ -51,9 +51,19 @@ function coverPlan(ctx: PlanContext, w: number, h: number, gravity: Gravity): vo
     const left = Math.min(Math.max(0, Math.round(gravity.x * sw - w / 2)), sw - w);
     const top = Math.min(Math.max(0, Math.round(gravity.y * sh - h / 2)), sh - h);
     ctx.plan.resize = { width: sw, height: sh, fit: 'fill' };
-    ctx.plan.extractAfter = { left: Math.max(0, left), top: Math.max(0, top), width: Math.min(w, sw), height: Math.min(h, sh) };
+    ctx.plan.extractAfter = {
+      left: Math.max(0, left),
+      top: Math.max(0, top),
+      width: Math.min(w, sw),
+      height: Math.min(h, sh),
+    };
   } else {
-    ctx.plan.resize = { width: w, height: h, fit: 'cover', position: gravity.kind === 'auto' ? 'attention' : POSITION[gravity.side] };
+    ctx.plan.resize = {
+      width: w,
+      height: h,
+      fit: 'cover',
+      position: gravity.kind === 'auto' ? 'attention' : POSITION[gravity.side],
+    };
   }
   ctx.width = w;
   ctx.height = h;
@@ -103,7 +113,17 @@ export function resize(ctx: PlanContext): void {
     ctx.width = w!;
     ctx.height = h!;
   }
-  if (ctx.width > MAX_OUTPUT_SIDE || ctx.height > MAX_OUTPUT_SIDE || ctx.width * ctx.height > MAX_OUTPUT_PIXELS) {
-    throw new PlanError(invalid('output size', `at most ${MAX_OUTPUT_SIDE} px a side and ${MAX_OUTPUT_PIXELS} pixels`, `${ctx.width}x${ctx.height}`));
+  if (
+    ctx.width > MAX_OUTPUT_SIDE ||
+    ctx.height > MAX_OUTPUT_SIDE ||
+    ctx.width * ctx.height > MAX_OUTPUT_PIXELS
+  ) {
+    throw new PlanError(
+      invalid(
+        'output size',
+        `at most ${MAX_OUTPUT_SIDE} px a side and ${MAX_OUTPUT_PIXELS} pixels`,
+        `${ctx.width}x${ctx.height}`,
+      ),
+    );
   }
 }

@@ -25,7 +25,14 @@ function mapPoint(c: PlanContext, x: number, y: number, W: number, H: number): [
 }
 
 /** Cloudflare's meaning: mirror (h: x, v: y) first, then turn clockwise. */
-function cloudflarePoint(flip: TransformOptions['flip'], rotate: 0 | 90 | 180 | 270, x: number, y: number, W: number, H: number): [number, number] {
+function cloudflarePoint(
+  flip: TransformOptions['flip'],
+  rotate: 0 | 90 | 180 | 270,
+  x: number,
+  y: number,
+  W: number,
+  H: number,
+): [number, number] {
   if (flip === 'h' || flip === 'hv') x = W - 1 - x;
   if (flip === 'v' || flip === 'hv') y = H - 1 - y;
   if (rotate === 90) return [H - 1 - y, x];
@@ -120,7 +127,11 @@ describe('rotateAndFlip step', () => {
       });
 
       it(`flip=${flip} rotate=${rotate}: the trim region follows into the turned frame`, () => {
-        const c = ctx({ trim: { top: 20, right: 50, bottom: 20, left: 10 }, ...(flip ? { flip } : {}), ...(rotate ? { rotate } : {}) });
+        const c = ctx({
+          trim: { top: 20, right: 50, bottom: 20, left: 10 },
+          ...(flip ? { flip } : {}),
+          ...(rotate ? { rotate } : {}),
+        });
         trim(c);
         rotateAndFlip(c);
         const r = c.plan.trim!;

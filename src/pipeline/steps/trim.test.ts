@@ -39,11 +39,26 @@ describe('trim step', () => {
   });
 
   it.each([
-    [{ top: 0, right: 50, bottom: 0, left: 50 }, 'Expected a region inside the image size 100x80 for trim but received 0;50;0;50 of type string'],
-    [{ top: 40, right: 0, bottom: 40, left: 0 }, 'Expected a region inside the image size 100x80 for trim but received 40;0;40;0 of type string'],
-    [{ top: 0, right: 0, bottom: 0, left: 71, width: 30 }, 'Expected a region inside the image size 100x80 for trim but received 0;0;0;71 width 30 of type string'],
-    [{ top: 41, right: 0, bottom: 0, left: 0, height: 40 }, 'Expected a region inside the image size 100x80 for trim but received 41;0;0;0 height 40 of type string'],
-    [{ top: 0, right: 0, bottom: 0, left: 0, width: 101 }, 'Expected a region inside the image size 100x80 for trim but received 0;0;0;0 width 101 of type string'],
+    [
+      { top: 0, right: 50, bottom: 0, left: 50 },
+      'Expected a region inside the image size 100x80 for trim but received 0;50;0;50 of type string',
+    ],
+    [
+      { top: 40, right: 0, bottom: 40, left: 0 },
+      'Expected a region inside the image size 100x80 for trim but received 40;0;40;0 of type string',
+    ],
+    [
+      { top: 0, right: 0, bottom: 0, left: 71, width: 30 },
+      'Expected a region inside the image size 100x80 for trim but received 0;0;0;71 width 30 of type string',
+    ],
+    [
+      { top: 41, right: 0, bottom: 0, left: 0, height: 40 },
+      'Expected a region inside the image size 100x80 for trim but received 41;0;0;0 height 40 of type string',
+    ],
+    [
+      { top: 0, right: 0, bottom: 0, left: 0, width: 101 },
+      'Expected a region inside the image size 100x80 for trim but received 0;0;0;0 width 101 of type string',
+    ],
   ])('refuses a region outside the image: %o', (t, message) => {
     const c = ctx({ trim: t });
     expect(() => trim(c)).toThrow(PlanError);

@@ -21,7 +21,14 @@ export interface BlobStoreContractOptions {
 const MB = 1024 * 1024;
 
 /** Keys that try to escape the store; each must be refused. */
-export const ESCAPING_KEYS: readonly string[] = ['../x', '/etc/passwd', 'a/../../x', '', '..', '../../../../../../tmp/x'];
+export const ESCAPING_KEYS: readonly string[] = [
+  '../x',
+  '/etc/passwd',
+  'a/../../x',
+  '',
+  '..',
+  '../../../../../../tmp/x',
+];
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -315,7 +322,9 @@ export function blobStoreContract(opts: BlobStoreContractOptions): void {
         for (const r of [a, b]) {
           if (r?.status === 'rejected') failures.push(`iteration ${i}: get rejected: ${String(r.reason)}`);
           else if (r?.status === 'fulfilled' && r.value !== null && !r.value.body.equals(data)) {
-            failures.push(`iteration ${i}: get returned ${r.value.body.length} bytes that differ from the object`);
+            failures.push(
+              `iteration ${i}: get returned ${r.value.body.length} bytes that differ from the object`,
+            );
           }
         }
       }
@@ -337,7 +346,13 @@ export function blobStoreContract(opts: BlobStoreContractOptions): void {
     });
 
     test('blob-key-shaped keys round-trip', async () => {
-      const keys = [randomBytes(18).toString('base64url'), '-leading-dash', '_under_score', 'dots.in.name', 'x'];
+      const keys = [
+        randomBytes(18).toString('base64url'),
+        '-leading-dash',
+        '_under_score',
+        'dots.in.name',
+        'x',
+      ];
       for (const k of keys) await store.put(k, Buffer.from(`v:${k}`));
       for (const k of keys) expectBuffer(await store.get(k), Buffer.from(`v:${k}`));
       expect((await collect(store.list())).sort()).toEqual([...keys].sort());
@@ -346,9 +361,10 @@ export function blobStoreContract(opts: BlobStoreContractOptions): void {
     if (confinement) {
       test('keys that escape the store are refused', async () => {
         for (const key of ESCAPING_KEYS) {
-          expect(await rejects(() => store.put(key, Buffer.from('escaped'))), `put(${JSON.stringify(key)})`).toBe(
-            true,
-          );
+          expect(
+            await rejects(() => store.put(key, Buffer.from('escaped'))),
+            `put(${JSON.stringify(key)})`,
+          ).toBe(true);
         }
         // Reads and deletes of escaping keys either refuse or find nothing; they never reach outside.
         for (const key of ESCAPING_KEYS) {

@@ -5,7 +5,13 @@
 import { randomBytes } from 'node:crypto';
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import type { Account, ApiCredential, ImageRecord, SigningKey, VariantRecord } from '../../core/types.js';
-import type { DraftCompletion, ListImagesV2Page, ListImagesV2Query, MetaFilter, MetadataStore } from '../types.js';
+import type {
+  DraftCompletion,
+  ListImagesV2Page,
+  ListImagesV2Query,
+  MetaFilter,
+  MetadataStore,
+} from '../types.js';
 
 export interface MetadataStoreContractOptions {
   name: string;
@@ -281,7 +287,12 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
       test('putCredential replaces a credential with the same secret hash', async () => {
         const first = makeCredential({ permissions: ['read'], label: 'first' });
         await store.putCredential(first);
-        const second: ApiCredential = { ...first, permissions: ['read', 'write'], label: 'second', accountIds: [] };
+        const second: ApiCredential = {
+          ...first,
+          permissions: ['read', 'write'],
+          label: 'second',
+          accountIds: [],
+        };
         await store.putCredential(second);
         expect(await store.findCredential(first.secretHash)).toEqual(second);
       });
@@ -314,7 +325,13 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
           width: 8000,
           height: 6000,
           // EXIF orientation 6: the oriented size is the stored one turned.
-          facts: { width: 6000, height: 8000, frames: 24, alpha: false, copyright: '© Ünïcode Photographer 2026' },
+          facts: {
+            width: 6000,
+            height: 8000,
+            frames: 24,
+            alpha: false,
+            copyright: '© Ünïcode Photographer 2026',
+          },
           version: 3,
         });
         expect(await store.insertImage(img)).toBe('ok');
@@ -354,7 +371,9 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
         // The version (part of every cache key) does not move.
         expect(got?.version).toBe(4);
         expect((await store.listImages(account.id, { offset: 0, limit: 10 }))[0]?.facts).toEqual(facts);
-        expect((await store.listImagesV2(account.id, { limit: 10, order: 'asc', filters: [] })).images[0]?.facts).toEqual(facts);
+        expect(
+          (await store.listImagesV2(account.id, { limit: 10, order: 'asc', filters: [] })).images[0]?.facts,
+        ).toEqual(facts);
       });
 
       test('setImageFacts changes nothing when the row is gone or holds another blob', async () => {
@@ -377,7 +396,9 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
 
       test('insertImage exists: the original row is untouched', async () => {
         const account = await seedAccount();
-        const original = await insertOk(makeImage(account.id, 'dup', { meta: { v: 'original' }, creator: 'a' }));
+        const original = await insertOk(
+          makeImage(account.id, 'dup', { meta: { v: 'original' }, creator: 'a' }),
+        );
         const clash = makeImage(account.id, 'dup', {
           meta: { v: 'clash' },
           creator: 'b',
@@ -481,7 +502,8 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
       test('listImages pages with offset and limit', async () => {
         const account = await seedAccount();
         const rows: ImageRecord[] = [];
-        for (let i = 0; i < 7; i++) rows.push(await insertOk(makeImage(account.id, `p${i}`, { uploaded: T0 + i })));
+        for (let i = 0; i < 7; i++)
+          rows.push(await insertOk(makeImage(account.id, `p${i}`, { uploaded: T0 + i })));
         expect(await store.listImages(account.id, { offset: 0, limit: 3 })).toEqual(rows.slice(0, 3));
         expect(await store.listImages(account.id, { offset: 3, limit: 3 })).toEqual(rows.slice(3, 6));
         expect(await store.listImages(account.id, { offset: 6, limit: 3 })).toEqual(rows.slice(6));
@@ -494,7 +516,8 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
       test('listImages pages stay stable while rows are inserted between reads', async () => {
         const account = await seedAccount();
         const rows: ImageRecord[] = [];
-        for (let i = 0; i < 5; i++) rows.push(await insertOk(makeImage(account.id, `s${i}`, { uploaded: T0 + i })));
+        for (let i = 0; i < 5; i++)
+          rows.push(await insertOk(makeImage(account.id, `s${i}`, { uploaded: T0 + i })));
         const page1 = await store.listImages(account.id, { offset: 0, limit: 2 });
         const late = await insertOk(makeImage(account.id, 'late', { uploaded: T0 + 100 }));
         await insertOk(makeDraft(account.id, 'late-draft', { uploaded: T0 + 101 }));
@@ -522,18 +545,27 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
         const all = [none1, alice1, bob, none2, alice2, aliceCase, empty];
 
         expect(await store.listImages(account.id, { offset: 0, limit: 100 })).toEqual(all);
-        expect(await store.listImages(account.id, { offset: 0, limit: 100, creator: undefined })).toEqual(all);
-        expect(await store.listImages(account.id, { offset: 0, limit: 100, creator: null })).toEqual([none1, none2]);
+        expect(await store.listImages(account.id, { offset: 0, limit: 100, creator: undefined })).toEqual(
+          all,
+        );
+        expect(await store.listImages(account.id, { offset: 0, limit: 100, creator: null })).toEqual([
+          none1,
+          none2,
+        ]);
         expect(await store.listImages(account.id, { offset: 0, limit: 100, creator: 'alice' })).toEqual([
           alice1,
           alice2,
         ]);
-        expect(await store.listImages(account.id, { offset: 0, limit: 100, creator: 'Alice' })).toEqual([aliceCase]);
+        expect(await store.listImages(account.id, { offset: 0, limit: 100, creator: 'Alice' })).toEqual([
+          aliceCase,
+        ]);
         expect(await store.listImages(account.id, { offset: 0, limit: 100, creator: 'bob' })).toEqual([bob]);
         expect(await store.listImages(account.id, { offset: 0, limit: 100, creator: 'ali' })).toEqual([]);
         expect(await store.listImages(account.id, { offset: 0, limit: 100, creator: 'nobody' })).toEqual([]);
         // Paging applies after the filter.
-        expect(await store.listImages(account.id, { offset: 1, limit: 1, creator: 'alice' })).toEqual([alice2]);
+        expect(await store.listImages(account.id, { offset: 1, limit: 1, creator: 'alice' })).toEqual([
+          alice2,
+        ]);
         expect(await store.listImages(account.id, { offset: 1, limit: 5, creator: null })).toEqual([none2]);
       });
 
@@ -555,15 +587,43 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
 
       test('replaceImageBlob moves the row to a new blob only from the blob it names, and bumps version', async () => {
         const account = await seedAccount();
-        const img = await insertOk(makeImage(account.id, 'svg-old', { format: 'svg', contentType: 'image/svg+xml', blobKey: 'old-key' }));
+        const img = await insertOk(
+          makeImage(account.id, 'svg-old', {
+            format: 'svg',
+            contentType: 'image/svg+xml',
+            blobKey: 'old-key',
+          }),
+        );
         expect((await store.getImage(account.id, 'svg-old'))?.svgSanitizer ?? null).toBeNull();
-        const moved = await store.replaceImageBlob(account.id, 'svg-old', 'old-key', { blobKey: 'new-key', size: 99, svgSanitizer: 2 });
-        expect(moved).toEqual({ ...img, blobKey: 'new-key', size: 99, svgSanitizer: 2, version: moved?.version });
+        const moved = await store.replaceImageBlob(account.id, 'svg-old', 'old-key', {
+          blobKey: 'new-key',
+          size: 99,
+          svgSanitizer: 2,
+        });
+        expect(moved).toEqual({
+          ...img,
+          blobKey: 'new-key',
+          size: 99,
+          svgSanitizer: 2,
+          version: moved?.version,
+        });
         expect(moved!.version).toBeGreaterThan(img.version);
         expect(await store.getImage(account.id, 'svg-old')).toEqual(moved);
         // A second mover that read the old row loses: nothing changes.
-        expect(await store.replaceImageBlob(account.id, 'svg-old', 'old-key', { blobKey: 'other', size: 1, svgSanitizer: 2 })).toBeNull();
-        expect(await store.replaceImageBlob(account.id, 'nope', 'old-key', { blobKey: 'other', size: 1, svgSanitizer: 2 })).toBeNull();
+        expect(
+          await store.replaceImageBlob(account.id, 'svg-old', 'old-key', {
+            blobKey: 'other',
+            size: 1,
+            svgSanitizer: 2,
+          }),
+        ).toBeNull();
+        expect(
+          await store.replaceImageBlob(account.id, 'nope', 'old-key', {
+            blobKey: 'other',
+            size: 1,
+            svgSanitizer: 2,
+          }),
+        ).toBeNull();
         expect(await store.getImage(account.id, 'svg-old')).toEqual(moved);
         const referenced: string[] = [];
         for await (const k of store.referencedBlobKeys()) referenced.push(k);
@@ -738,7 +798,8 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
         const account = await seedAccount();
         const ids = ['zeta', 'alpha', 'mike', 'bravo', 'yankee'];
         const rows: ImageRecord[] = [];
-        for (const [i, id] of ids.entries()) rows.push(await insertOk(makeImage(account.id, id, { uploaded: T0 + i })));
+        for (const [i, id] of ids.entries())
+          rows.push(await insertOk(makeImage(account.id, id, { uploaded: T0 + i })));
         expect(await list(account.id, { order: 'asc' })).toEqual(ids);
         expect(await list(account.id, { order: 'desc' })).toEqual([...ids].reverse());
         // Updating a row does not move it.
@@ -843,10 +904,22 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
           seen.push(...idsOf(p.images));
           after = p.next;
         }
-        expect(seen).toEqual([ids[0], ids[1], ids[2], ids[3], ids[4], ids[6], ids[8], ids[9], late1.id, late2.id]);
+        expect(seen).toEqual([
+          ids[0],
+          ids[1],
+          ids[2],
+          ids[3],
+          ids[4],
+          ids[6],
+          ids[8],
+          ids[9],
+          late1.id,
+          late2.id,
+        ]);
         expect(new Set(seen).size).toBe(seen.length);
         // Every image that existed from the first read to the last was seen exactly once.
-        for (const id of [ids[1], ids[3], ids[4], ids[8], ids[9]]) expect(seen.filter((s) => s === id)).toHaveLength(1);
+        for (const id of [ids[1], ids[3], ids[4], ids[8], ids[9]])
+          expect(seen.filter((s) => s === id)).toHaveLength(1);
         expect(seen).not.toContain('late-draft');
       });
 
@@ -880,19 +953,43 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
           seen.push(...idsOf(p.images));
           after = p.next;
         }
-        expect(seen).toEqual([newest[0], newest[1], newest[2], newest[3], newest[5], newest[6], newest[8], newest[9]]);
+        expect(seen).toEqual([
+          newest[0],
+          newest[1],
+          newest[2],
+          newest[3],
+          newest[5],
+          newest[6],
+          newest[8],
+          newest[9],
+        ]);
         expect(new Set(seen).size).toBe(seen.length);
         for (const late of ['late-1', 'late-2', 'late-3']) expect(seen).not.toContain(late);
         // A fresh walk sees the new state.
-        const fresh = (await walk(account.id, q({ order: 'desc', limit: 3 }))).flatMap((p) => idsOf(p.images));
-        expect(fresh).toEqual(['late-3', 'late-2', 'late-1', newest[1], newest[3], newest[5], newest[8], newest[9]]);
+        const fresh = (await walk(account.id, q({ order: 'desc', limit: 3 }))).flatMap((p) =>
+          idsOf(p.images),
+        );
+        expect(fresh).toEqual([
+          'late-3',
+          'late-2',
+          'late-1',
+          newest[1],
+          newest[3],
+          newest[5],
+          newest[8],
+          newest[9],
+        ]);
       });
 
       test('listImagesV2 paging with a filter: no skip or repeat while matching images come and go', async () => {
         const account = await seedAccount();
         const rows: ImageRecord[] = [];
         for (let i = 0; i < 12; i++) {
-          rows.push(await insertOk(makeImage(account.id, `m${i}`, { uploaded: T0 + i, meta: { even: i % 2 === 0, i } })));
+          rows.push(
+            await insertOk(
+              makeImage(account.id, `m${i}`, { uploaded: T0 + i, meta: { even: i % 2 === 0, i } }),
+            ),
+          );
         }
         const evens = rows.filter((_, i) => i % 2 === 0).map((r) => r.id);
         const filters = [f('even', 'eq', 'boolean', true)];
@@ -928,7 +1025,9 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
         for (const order of ['asc', 'desc'] as const) {
           const expected = order === 'asc' ? ['a', 'b'] : ['b', 'a'];
           expect(await list(account.id, { order })).toEqual(expected);
-          expect(await list(account.id, { order, filters: [f('status', 'eq', 'auto', 'active')] })).toEqual(expected);
+          expect(await list(account.id, { order, filters: [f('status', 'eq', 'auto', 'active')] })).toEqual(
+            expected,
+          );
           expect(await list(account.id, { order, filters: [f('n', 'gte', 'number', 0)] })).toEqual(expected);
           expect(await list(account.id, { order, creator: 'c1' })).toEqual(['a']);
           expect(await list(account.id, { order, creator: null })).toEqual(['b']);
@@ -994,7 +1093,13 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
           ['e1', ''],
         ];
         for (const [i, [id, creator]] of specs.entries()) {
-          await insertOk(makeImage(account.id, id, { creator, uploaded: T0 + i, meta: { k: i % 2 === 0 ? 'even' : 'odd' } }));
+          await insertOk(
+            makeImage(account.id, id, {
+              creator,
+              uploaded: T0 + i,
+              meta: { k: i % 2 === 0 ? 'even' : 'odd' },
+            }),
+          );
         }
         const all = specs.map(([id]) => id);
         expect(await list(account.id, { order: 'asc' })).toEqual(all);
@@ -1007,8 +1112,12 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
         expect(await list(account.id, { order: 'asc', creator: 'ali' })).toEqual([]);
         expect(await list(account.id, { order: 'asc', creator: 'nobody' })).toEqual([]);
         // Creator and metadata filters combine (AND).
-        expect(await list(account.id, { order: 'asc', creator: 'alice', filters: [f('k', 'eq', 'auto', 'even')] })).toEqual(['a2']);
-        expect(await list(account.id, { order: 'asc', creator: null, filters: [f('k', 'eq', 'auto', 'even')] })).toEqual(['n1']);
+        expect(
+          await list(account.id, { order: 'asc', creator: 'alice', filters: [f('k', 'eq', 'auto', 'even')] }),
+        ).toEqual(['a2']);
+        expect(
+          await list(account.id, { order: 'asc', creator: null, filters: [f('k', 'eq', 'auto', 'even')] }),
+        ).toEqual(['n1']);
         // Paging applies after the filter.
         const pages = await walk(account.id, q({ order: 'asc', limit: 1, creator: 'alice' }));
         expect(pages.map((p) => idsOf(p.images))).toEqual([['a1'], ['a2']]);
@@ -1025,18 +1134,43 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
         beforeEach(async () => {
           account = await seedAccount();
           const metas: Array<[string, Record<string, unknown> | null]> = [
-            ['s1', { status: 'active', n: 5, flag: true, region: { name: 'eu-west', code: 3 }, tags: ['red', 'blue'], scores: [1, 10] }],
-            ['s2', { status: 'pending', n: 10, flag: false, region: { name: 'us-east', code: 7 }, tags: ['green'], scores: [] }],
+            [
+              's1',
+              {
+                status: 'active',
+                n: 5,
+                flag: true,
+                region: { name: 'eu-west', code: 3 },
+                tags: ['red', 'blue'],
+                scores: [1, 10],
+              },
+            ],
+            [
+              's2',
+              {
+                status: 'pending',
+                n: 10,
+                flag: false,
+                region: { name: 'us-east', code: 7 },
+                tags: ['green'],
+                scores: [],
+              },
+            ],
             ['s3', { status: '5', n: '5', flag: 'true', region: { name: 'eu-west' }, tags: 'red' }],
-            ['s4', { status: 'deleted', n: -2.5, deep: { a: { b: { c: { d: 'x' } } } }, mixed: [2, 'two', true] }],
+            [
+              's4',
+              { status: 'deleted', n: -2.5, deep: { a: { b: { c: { d: 'x' } } } }, mixed: [2, 'two', true] },
+            ],
             ['s5', null],
             ['s6', { title: 'café ☕ 写真', other: { status: 'active' } }],
           ];
-          for (const [i, [id, meta]] of metas.entries()) await insertOk(makeImage(account.id, id, { uploaded: T0 + i, meta }));
+          for (const [i, [id, meta]] of metas.entries())
+            await insertOk(makeImage(account.id, id, { uploaded: T0 + i, meta }));
         });
 
         /** Ids matching all filters, oldest first. */
-        const match = (...filters: Filter[]): Promise<string[]> => list(account.id, { order: 'asc', filters });
+        const match = (...filters: Filter[]): Promise<string[]> =>
+          list(account.id, { order: 'asc', filters });
 
         test('filter eq (auto) matches strings, and numbers and booleans it spells', async () => {
           expect(await match(f('status', 'eq', 'auto', 'active'))).toEqual(['s1']);
@@ -1133,16 +1267,24 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
           expect(await match(f('mixed', 'eq', 'string', 'two'))).toEqual(['s4']);
           expect(await match(f('mixed', 'eq', 'boolean', true))).toEqual(['s4']);
           // Two conditions on one array may hold on different elements.
-          expect(await match(f('tags', 'eq', 'auto', 'red'), f('tags', 'eq', 'auto', 'blue'))).toEqual(['s1']);
+          expect(await match(f('tags', 'eq', 'auto', 'red'), f('tags', 'eq', 'auto', 'blue'))).toEqual([
+            's1',
+          ]);
           // An image is listed once even when several elements match.
           expect(await match(f('tags', 'in', 'auto', 'red', 'blue'))).toEqual(['s1', 's3']);
           expect(await match(f('scores', 'gte', 'number', 0))).toEqual(['s1']);
         });
 
         test('several filters are ANDed', async () => {
-          expect(await match(f('status', 'eq', 'auto', 'active'), f('n', 'gte', 'number', 5))).toEqual(['s1']);
-          expect(await match(f('region.name', 'eq', 'auto', 'eu-west'), f('n', 'eq', 'number', 5))).toEqual(['s1']);
-          expect(await match(f('region.name', 'eq', 'auto', 'eu-west'), f('n', 'eq', 'string', '5'))).toEqual(['s3']);
+          expect(await match(f('status', 'eq', 'auto', 'active'), f('n', 'gte', 'number', 5))).toEqual([
+            's1',
+          ]);
+          expect(await match(f('region.name', 'eq', 'auto', 'eu-west'), f('n', 'eq', 'number', 5))).toEqual([
+            's1',
+          ]);
+          expect(await match(f('region.name', 'eq', 'auto', 'eu-west'), f('n', 'eq', 'string', '5'))).toEqual(
+            ['s3'],
+          );
           expect(await match(f('n', 'gte', 'number', 0), f('n', 'lte', 'number', 10))).toEqual(['s1', 's2']);
           expect(
             await match(
@@ -1154,21 +1296,29 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
             ),
           ).toEqual(['s1']);
           // Order of filters does not matter.
-          expect(await match(f('n', 'gte', 'number', 5), f('status', 'eq', 'auto', 'active'))).toEqual(['s1']);
+          expect(await match(f('n', 'gte', 'number', 5), f('status', 'eq', 'auto', 'active'))).toEqual([
+            's1',
+          ]);
         });
 
         test('contradictory filters return nothing', async () => {
           expect(await match(f('n', 'eq', 'number', 5), f('n', 'lte', 'number', 3))).toEqual([]);
-          expect(await match(f('status', 'eq', 'auto', 'active'), f('status', 'eq', 'auto', 'pending'))).toEqual([]);
+          expect(
+            await match(f('status', 'eq', 'auto', 'active'), f('status', 'eq', 'auto', 'pending')),
+          ).toEqual([]);
           expect(await match(f('n', 'gt', 'number', 5), f('n', 'lt', 'number', 5))).toEqual([]);
-          expect(await match(f('flag', 'eq', 'boolean', true), f('flag', 'eq', 'boolean', false))).toEqual([]);
+          expect(await match(f('flag', 'eq', 'boolean', true), f('flag', 'eq', 'boolean', false))).toEqual(
+            [],
+          );
         });
 
         test('a filter on a missing path returns nothing', async () => {
           expect(await match(f('nope', 'eq', 'auto', 'active'))).toEqual([]);
           expect(await match(f('nope', 'gt', 'number', -1e9))).toEqual([]);
           expect(await match(f('status.sub', 'eq', 'auto', 'active'))).toEqual([]);
-          expect(await match(f('status', 'eq', 'auto', 'active'), f('nope', 'in', 'auto', 'a', 'b'))).toEqual([]);
+          expect(await match(f('status', 'eq', 'auto', 'active'), f('nope', 'in', 'auto', 'a', 'b'))).toEqual(
+            [],
+          );
           // Images without metadata (s5) never match, not even a catch-all range.
           expect(await match(f('n', 'gte', 'number', -1e9))).not.toContain('s5');
         });
@@ -1179,18 +1329,30 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
           expect(asc.map((p) => idsOf(p.images))).toEqual([['s1'], ['s2'], ['s3'], ['s4']]);
           expect(asc.map((p) => p.next === null)).toEqual([false, false, false, true]);
           const desc = await walk(account.id, q({ order: 'desc', limit: 2, filters }));
-          expect(desc.map((p) => idsOf(p.images))).toEqual([['s4', 's3'], ['s2', 's1']]);
+          expect(desc.map((p) => idsOf(p.images))).toEqual([
+            ['s4', 's3'],
+            ['s2', 's1'],
+          ]);
           expect(desc.map((p) => p.next === null)).toEqual([false, true]);
           // Filtered pages carry the whole records.
-          const one = await store.listImagesV2(account.id, q({ filters: [f('deep.a.b.c.d', 'eq', 'auto', 'x')] }));
+          const one = await store.listImagesV2(
+            account.id,
+            q({ filters: [f('deep.a.b.c.d', 'eq', 'auto', 'x')] }),
+          );
           expect(one.images).toEqual([await store.getImage(account.id, 's4')]);
         });
       });
 
       test('listImagesV2 matches a scalar at the fifth nesting level', async () => {
         const account = await seedAccount();
-        await insertOk(makeImage(account.id, 'deep', { meta: { l1: { l2: { l3: { l4: { l5: 'five', l5o: { l6: 'six' } } } } } } }));
-        expect(await list(account.id, { filters: [f('l1.l2.l3.l4.l5', 'eq', 'auto', 'five')] })).toEqual(['deep']);
+        await insertOk(
+          makeImage(account.id, 'deep', {
+            meta: { l1: { l2: { l3: { l4: { l5: 'five', l5o: { l6: 'six' } } } } } },
+          }),
+        );
+        expect(await list(account.id, { filters: [f('l1.l2.l3.l4.l5', 'eq', 'auto', 'five')] })).toEqual([
+          'deep',
+        ]);
         // The image itself keeps all its metadata.
         expect((await store.getImage(account.id, 'deep'))?.meta).toEqual({
           l1: { l2: { l3: { l4: { l5: 'five', l5o: { l6: 'six' } } } } },
@@ -1199,7 +1361,9 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
 
       test('listImagesV2 updateImage re-indexes metadata', async () => {
         const account = await seedAccount();
-        await insertOk(makeImage(account.id, 'u', { uploaded: T0, meta: { status: 'old', n: 1, tags: ['a', 'b'] } }));
+        await insertOk(
+          makeImage(account.id, 'u', { uploaded: T0, meta: { status: 'old', n: 1, tags: ['a', 'b'] } }),
+        );
         await insertOk(makeImage(account.id, 'other', { uploaded: T0 + 1, meta: { status: 'old', n: 1 } }));
         const by = (...filters: Filter[]) => list(account.id, { order: 'asc', filters });
         expect(await by(f('status', 'eq', 'auto', 'old'))).toEqual(['u', 'other']);
@@ -1213,7 +1377,9 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
         expect(await by(f('tags', 'in', 'auto', 'a', 'b'))).toEqual([]);
         expect(await by(f('tags', 'eq', 'auto', 'c'))).toEqual(['u']);
         // Filtered listing returns the updated record.
-        expect((await store.listImagesV2(account.id, q({ filters: [f('status', 'eq', 'auto', 'new')] }))).images).toEqual([u1]);
+        expect(
+          (await store.listImagesV2(account.id, q({ filters: [f('status', 'eq', 'auto', 'new')] }))).images,
+        ).toEqual([u1]);
 
         // A field that changes type follows the new type.
         await store.updateImage(account.id, 'u', { meta: { status: 'new', n: '2' } });
@@ -1224,7 +1390,9 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
         await store.updateImage(account.id, 'u', { creator: 'carol' });
         await store.updateImage(account.id, 'u', { requireSignedURLs: true });
         expect(await by(f('status', 'eq', 'auto', 'new'))).toEqual(['u']);
-        expect(await list(account.id, { creator: 'carol', filters: [f('status', 'eq', 'auto', 'new')] })).toEqual(['u']);
+        expect(
+          await list(account.id, { creator: 'carol', filters: [f('status', 'eq', 'auto', 'new')] }),
+        ).toEqual(['u']);
 
         // meta: null and {} drop every index row of the image.
         await store.updateImage(account.id, 'u', { meta: null });
@@ -1242,7 +1410,9 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
 
       test('listImagesV2 deleteImage removes the index rows', async () => {
         const account = await seedAccount();
-        await insertOk(makeImage(account.id, 'gone', { uploaded: T0, meta: { status: 'doomed', n: 7, tags: ['t'] } }));
+        await insertOk(
+          makeImage(account.id, 'gone', { uploaded: T0, meta: { status: 'doomed', n: 7, tags: ['t'] } }),
+        );
         await insertOk(makeImage(account.id, 'stay', { uploaded: T0 + 1, meta: { status: 'kept', n: 7 } }));
         expect(await list(account.id, { filters: [f('n', 'eq', 'number', 7)] })).toEqual(['stay', 'gone']);
         expect(await store.deleteImage(account.id, 'gone')).not.toBeNull();
@@ -1304,7 +1474,10 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
           options: { fit: 'pad', metadata: 'keep', width: 10 },
           neverRequireSignedURLs: true,
         });
-        const v3 = makeVariant(account.id, 'mmm', { createdAt: T0 + 10, options: { fit: 'crop', metadata: 'copyright' } });
+        const v3 = makeVariant(account.id, 'mmm', {
+          createdAt: T0 + 10,
+          options: { fit: 'crop', metadata: 'copyright' },
+        });
         expect(await store.insertVariant(v1, 100)).toBe('ok');
         expect(await store.insertVariant(v2, 100)).toBe('ok');
         expect(await store.insertVariant(v3, 100)).toBe('ok');
@@ -1341,7 +1514,11 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
         // Deleting one frees a slot.
         expect(await store.deleteVariant(account.id, 'second')).toBe(true);
         expect(await store.insertVariant(makeVariant(account.id, 'fourth'), 3)).toBe('ok');
-        expect((await store.listVariants(account.id)).map((v) => v.id)).toEqual(['public', 'third', 'fourth']);
+        expect((await store.listVariants(account.id)).map((v) => v.id)).toEqual([
+          'public',
+          'third',
+          'fourth',
+        ]);
       });
 
       test('updateVariant replaces options and bumps version', async () => {
@@ -1420,7 +1597,9 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
         const extra = makeKey(account.id, 'extra', { createdAt: T0 + 1 });
         await store.putKey(extra);
         await store.putKey({ ...extra, value: 'migrated-value' }, { replaceValue: true });
-        await store.putKey(makeKey(account.id, 'fresh', { value: 'fresh-value', createdAt: T0 + 2 }), { replaceValue: true });
+        await store.putKey(makeKey(account.id, 'fresh', { value: 'fresh-value', createdAt: T0 + 2 }), {
+          replaceValue: true,
+        });
         const keys = await store.listKeys(account.id);
         expect(keys.map((k) => [k.name, k.name === 'default' ? 'seed' : k.value])).toEqual([
           ['default', 'seed'],
@@ -1460,9 +1639,9 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
         await store.putKey(makeKey(account.id, 'k2', { createdAt: T0 + 1 }));
         await store.putKey(makeKey(account.id, 'k3', { createdAt: T0 + 2 }));
         for (const name of ['default', 'k2', 'k3']) {
-          expect(await store.deleteKey(account.id, name, makeKey(account.id, `r-${name}`, { createdAt: T0 + 9 }))).toBe(
-            true,
-          );
+          expect(
+            await store.deleteKey(account.id, name, makeKey(account.id, `r-${name}`, { createdAt: T0 + 9 })),
+          ).toBe(true);
           expect((await store.listKeys(account.id)).length).toBeGreaterThanOrEqual(1);
         }
         expect((await store.listKeys(account.id)).map((k) => k.name)).toEqual(['r-k3']);
@@ -1473,7 +1652,9 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
       test('concurrent inserts never exceed the allowance', async () => {
         const account = await seedAccount({ allowance: 3 });
         const results = await Promise.all(
-          Array.from({ length: 10 }, (_, i) => store.insertImage(makeImage(account.id, `c${i}`, { uploaded: T0 + i }))),
+          Array.from({ length: 10 }, (_, i) =>
+            store.insertImage(makeImage(account.id, `c${i}`, { uploaded: T0 + i })),
+          ),
         );
         expect(results.filter((r) => r === 'ok')).toHaveLength(3);
         expect(results.filter((r) => r === 'quota')).toHaveLength(7);
@@ -1483,7 +1664,9 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
 
       test('concurrent inserts of the same id: exactly one wins', async () => {
         const account = await seedAccount();
-        const candidates = Array.from({ length: 6 }, (_, i) => makeImage(account.id, 'same', { meta: { n: i } }));
+        const candidates = Array.from({ length: 6 }, (_, i) =>
+          makeImage(account.id, 'same', { meta: { n: i } }),
+        );
         const results = await Promise.all(candidates.map((c) => store.insertImage(c)));
         expect(results.filter((r) => r === 'ok')).toHaveLength(1);
         expect(results.filter((r) => r === 'exists')).toHaveLength(5);
@@ -1519,7 +1702,9 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
 
       test('concurrent putKey with the same name keeps exactly one key', async () => {
         const account = await seedAccount();
-        const candidates = Array.from({ length: 5 }, () => makeKey(account.id, 'contended', { createdAt: T0 + 1 }));
+        const candidates = Array.from({ length: 5 }, () =>
+          makeKey(account.id, 'contended', { createdAt: T0 + 1 }),
+        );
         await Promise.all(candidates.map((k) => store.putKey(k)));
         const named = (await store.listKeys(account.id)).filter((k) => k.name === 'contended');
         expect(named).toHaveLength(1);

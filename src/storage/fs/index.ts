@@ -37,7 +37,13 @@ class FsBlobStore implements BlobStore {
 
   /** Resolves a key inside root, refusing empty keys and anything that would escape it. */
   private pathOf(key: string): string {
-    if (typeof key !== 'string' || key.length === 0 || key.includes('\0') || isAbsolute(key) || key.includes('\\')) {
+    if (
+      typeof key !== 'string' ||
+      key.length === 0 ||
+      key.includes('\0') ||
+      isAbsolute(key) ||
+      key.includes('\\')
+    ) {
       throw new Error(`invalid blob key: ${JSON.stringify(key)}`);
     }
     const full = resolve(this.root, key);
@@ -93,7 +99,10 @@ class FsBlobStore implements BlobStore {
         read += bytesRead;
       }
       // Blobs are immutable under random keys; size + mtime identify a version well enough for an etag.
-      const etag = createHash('sha1').update(`${key}:${st.size}:${st.mtimeMs}:${st.ino}`).digest('hex').slice(0, 20);
+      const etag = createHash('sha1')
+        .update(`${key}:${st.size}:${st.mtimeMs}:${st.ino}`)
+        .digest('hex')
+        .slice(0, 20);
       return { body: body.subarray(0, read), size: st.size, etag: `"${etag}"`, lastModified: st.mtime };
     } finally {
       await fh.close();

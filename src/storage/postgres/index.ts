@@ -6,7 +6,13 @@ import type { Database } from '../sql/schema.js';
 import { SqlMetadataStore } from '../sql/sql-metadata-store.js';
 import { CHANGE_CHANNEL } from './changes.js';
 
-export { listenForChanges, listenerApplicationName, CHANGE_CHANNEL, type ChangeListener, type ChangeListenerOptions } from './changes.js';
+export {
+  listenForChanges,
+  listenerApplicationName,
+  CHANGE_CHANNEL,
+  type ChangeListener,
+  type ChangeListenerOptions,
+} from './changes.js';
 
 export interface PostgresConfig {
   /** postgres://user:password@host:port/database */
@@ -23,9 +29,11 @@ export interface PostgresConfig {
  * @example const store = createPostgresMetadataStore({ connectionString: process.env.DATABASE_URL! });
  */
 export function createPostgresMetadataStore(config: PostgresConfig): MetadataStore {
-  if (!/^postgres(ql)?:\/\//.test(config.connectionString)) throw new Error('createPostgresMetadataStore: connectionString must be a postgres:// URL');
+  if (!/^postgres(ql)?:\/\//.test(config.connectionString))
+    throw new Error('createPostgresMetadataStore: connectionString must be a postgres:// URL');
   const schema = config.schema ?? 'public';
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`createPostgresMetadataStore: invalid schema name ${schema}`);
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
+    throw new Error(`createPostgresMetadataStore: invalid schema name ${schema}`);
   const pool = new pg.Pool({
     connectionString: config.connectionString,
     max: config.max ?? 10,

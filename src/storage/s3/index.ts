@@ -3,7 +3,14 @@
  * Large objects go up as multipart uploads (@aws-sdk/lib-storage); S3 writes are atomic per object,
  * so a reader never sees a prefix.
  */
-import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  ListObjectsV2Command,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { BlobObject, BlobStore, ByteRange } from '../types.js';
 
@@ -39,7 +46,12 @@ export function createS3BlobStore(config: S3BlobConfig): BlobStore & { check(): 
     // Without these a service that accepts connections but never answers would hang requests forever.
     requestHandler: { connectionTimeout: 2000, requestTimeout: 3000, throwOnRequestTimeout: true },
   };
-  return new S3BlobStore(new S3Client(clientConfig), config.bucket, config.prefix ?? '', config.partSize ?? 8 * 1024 * 1024);
+  return new S3BlobStore(
+    new S3Client(clientConfig),
+    config.bucket,
+    config.prefix ?? '',
+    config.partSize ?? 8 * 1024 * 1024,
+  );
 }
 
 function isNotFound(e: unknown): boolean {
@@ -56,7 +68,12 @@ class S3BlobStore implements BlobStore {
   ) {}
 
   private keyOf(key: string): string {
-    if (!key || !KEY_RE.test(key) || key.startsWith('/') || key.split('/').some((s) => s === '..' || s === '.' || s === '')) {
+    if (
+      !key ||
+      !KEY_RE.test(key) ||
+      key.startsWith('/') ||
+      key.split('/').some((s) => s === '..' || s === '.' || s === '')
+    ) {
       throw new Error(`invalid blob key: ${JSON.stringify(key)}`);
     }
     return `${this.prefix}${key}`;
@@ -82,7 +99,11 @@ class S3BlobStore implements BlobStore {
     const Key = this.keyOf(key);
     try {
       const res = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key, ...(opts.range ? { Range: `bytes=${opts.range.start}-${opts.range.end}` } : {}) }),
+        new GetObjectCommand({
+          Bucket: this.bucket,
+          Key,
+          ...(opts.range ? { Range: `bytes=${opts.range.start}-${opts.range.end}` } : {}),
+        }),
       );
       let body = Buffer.from(await res.Body!.transformToByteArray());
       let size = body.length;
@@ -116,7 +137,11 @@ class S3BlobStore implements BlobStore {
     let token: string | undefined;
     do {
       const res = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix || undefined, ContinuationToken: token }),
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: this.prefix || undefined,
+          ContinuationToken: token,
+        }),
       );
       for (const o of res.Contents ?? []) if (o.Key) yield o.Key.slice(this.prefix.length);
       token = res.IsTruncated ? res.NextContinuationToken : undefined;

@@ -19,7 +19,10 @@ afterAll(async () => {
 // real service (S3_ENDPOINT set) the two tests run.
 const S3RVER_LIMITS = process.env.S3_ENDPOINT
   ? []
-  : ['concurrent puts to the same key never leave a mixed or partial object', 'a reader never sees a prefix of an object being written'];
+  : [
+      'concurrent puts to the same key never leave a mixed or partial object',
+      'a reader never sees a prefix of an object being written',
+    ];
 
 blobStoreContract({
   name: 's3',

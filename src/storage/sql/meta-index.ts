@@ -10,12 +10,19 @@ import type { Database, ImageMetaTable } from './schema.js';
 export const MAX_META_DEPTH = 5;
 
 /** The rows that index one image's metadata. */
-export function flattenMeta(accountId: string, imageSeq: number, meta: Record<string, unknown> | null): ImageMetaTable[] {
+export function flattenMeta(
+  accountId: string,
+  imageSeq: number,
+  meta: Record<string, unknown> | null,
+): ImageMetaTable[] {
   const rows: ImageMetaTable[] = [];
   const scalar = (path: string, v: unknown) => {
-    if (typeof v === 'string') rows.push({ account_id: accountId, image_seq: imageSeq, path, s: v, n: null, b: null });
-    else if (typeof v === 'number' && Number.isFinite(v)) rows.push({ account_id: accountId, image_seq: imageSeq, path, s: String(v), n: v, b: null });
-    else if (typeof v === 'boolean') rows.push({ account_id: accountId, image_seq: imageSeq, path, s: String(v), n: null, b: v ? 1 : 0 });
+    if (typeof v === 'string')
+      rows.push({ account_id: accountId, image_seq: imageSeq, path, s: v, n: null, b: null });
+    else if (typeof v === 'number' && Number.isFinite(v))
+      rows.push({ account_id: accountId, image_seq: imageSeq, path, s: String(v), n: v, b: null });
+    else if (typeof v === 'boolean')
+      rows.push({ account_id: accountId, image_seq: imageSeq, path, s: String(v), n: null, b: v ? 1 : 0 });
   };
   const walk = (prefix: string, value: unknown, depth: number) => {
     if (depth > MAX_META_DEPTH) return;
@@ -51,14 +58,24 @@ export async function writeMetaIndex(
  */
 export function filterCondition(accountId: string, f: MetaFilter) {
   return (eb: ExpressionBuilder<Database, 'images'>) => {
-    let sub = eb.selectFrom('image_meta').select('image_meta.image_seq').where('image_meta.account_id', '=', accountId).where('image_meta.path', '=', f.path);
+    let sub = eb
+      .selectFrom('image_meta')
+      .select('image_meta.image_seq')
+      .where('image_meta.account_id', '=', accountId)
+      .where('image_meta.path', '=', f.path);
     const values = f.values;
     if (f.op === 'eq' || f.op === 'in') {
       if (f.type === 'number') sub = sub.where('image_meta.n', 'in', values.map(Number));
-      else if (f.type === 'boolean') sub = sub.where('image_meta.b', 'in', values.map((v) => (v === true || v === 'true' ? 1 : 0)));
+      else if (f.type === 'boolean')
+        sub = sub.where(
+          'image_meta.b',
+          'in',
+          values.map((v) => (v === true || v === 'true' ? 1 : 0)),
+        );
       else {
         sub = sub.where('image_meta.s', 'in', values.map(String));
-        if (f.type === 'string') sub = sub.where('image_meta.n', 'is', null).where('image_meta.b', 'is', null);
+        if (f.type === 'string')
+          sub = sub.where('image_meta.n', 'is', null).where('image_meta.b', 'is', null);
       }
     } else {
       const op = { gt: '>', gte: '>=', lt: '<', lte: '<=' }[f.op] as '>' | '>=' | '<' | '<=';

@@ -112,14 +112,41 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
           .addColumn('n', dialect === 'postgres' ? 'double precision' : 'real')
           .addColumn('b', 'integer')
           .execute();
-        await db.schema.createIndex('image_meta_s').ifNotExists().on('image_meta').columns(['account_id', 'path', 's', 'image_seq']).execute();
-        await db.schema.createIndex('image_meta_n').ifNotExists().on('image_meta').columns(['account_id', 'path', 'n', 'image_seq']).execute();
-        await db.schema.createIndex('image_meta_b').ifNotExists().on('image_meta').columns(['account_id', 'path', 'b', 'image_seq']).execute();
-        await db.schema.createIndex('image_meta_image').ifNotExists().on('image_meta').columns(['image_seq']).execute();
+        await db.schema
+          .createIndex('image_meta_s')
+          .ifNotExists()
+          .on('image_meta')
+          .columns(['account_id', 'path', 's', 'image_seq'])
+          .execute();
+        await db.schema
+          .createIndex('image_meta_n')
+          .ifNotExists()
+          .on('image_meta')
+          .columns(['account_id', 'path', 'n', 'image_seq'])
+          .execute();
+        await db.schema
+          .createIndex('image_meta_b')
+          .ifNotExists()
+          .on('image_meta')
+          .columns(['account_id', 'path', 'b', 'image_seq'])
+          .execute();
+        await db.schema
+          .createIndex('image_meta_image')
+          .ifNotExists()
+          .on('image_meta')
+          .columns(['image_seq'])
+          .execute();
         // Backfill from rows written before this migration.
         let after = 0;
         for (;;) {
-          const rows = await db.selectFrom('images').select(['seq', 'account_id', 'meta']).where('seq', '>', after).where('meta', 'is not', null).orderBy('seq').limit(1000).execute();
+          const rows = await db
+            .selectFrom('images')
+            .select(['seq', 'account_id', 'meta'])
+            .where('seq', '>', after)
+            .where('meta', 'is not', null)
+            .orderBy('seq')
+            .limit(1000)
+            .execute();
           if (rows.length === 0) break;
           for (const r of rows) {
             const meta = JSON.parse(r.meta as string) as Record<string, unknown>;
@@ -147,7 +174,13 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '0004_image_facts': {
       async up(db: Kysely<any>) {
         // SQLite adds one column per ALTER TABLE.
-        for (const [name, type] of [['oriented_width', 'integer'], ['oriented_height', 'integer'], ['frames', 'integer'], ['alpha', 'integer'], ['copyright', 'text']] as const) {
+        for (const [name, type] of [
+          ['oriented_width', 'integer'],
+          ['oriented_height', 'integer'],
+          ['frames', 'integer'],
+          ['alpha', 'integer'],
+          ['copyright', 'text'],
+        ] as const) {
           await db.schema.alterTable('images').addColumn(name, type).execute();
         }
       },

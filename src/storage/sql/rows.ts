@@ -11,7 +11,13 @@ import type {
   VariantOptions,
   VariantRecord,
 } from '../../core/types.js';
-import type { AccountsTable, CredentialsTable, ImagesTable, SigningKeysTable, VariantsTable } from './schema.js';
+import type {
+  AccountsTable,
+  CredentialsTable,
+  ImagesTable,
+  SigningKeysTable,
+  VariantsTable,
+} from './schema.js';
 
 export function toAccount(r: Selectable<AccountsTable>): Account {
   return {
@@ -59,7 +65,9 @@ export function toImage(r: Selectable<ImagesTable>): ImageRecord {
     expiresAt: nullableNumber(r.expires_at),
     version: Number(r.version),
     // Absent, not null, when unknown: records written before the column compare equal to what they read.
-    ...(r.svg_sanitizer === null || r.svg_sanitizer === undefined ? {} : { svgSanitizer: Number(r.svg_sanitizer) }),
+    ...(r.svg_sanitizer === null || r.svg_sanitizer === undefined
+      ? {}
+      : { svgSanitizer: Number(r.svg_sanitizer) }),
   };
 }
 
@@ -87,7 +95,8 @@ export function fromImage(i: ImageRecord): Omit<ImagesTable, 'seq'> {
 }
 
 function toFacts(r: Selectable<ImagesTable>): ImageFacts | null {
-  if (r.frames === null || r.frames === undefined || r.oriented_width === null || r.oriented_height === null) return null;
+  if (r.frames === null || r.frames === undefined || r.oriented_width === null || r.oriented_height === null)
+    return null;
   return {
     width: Number(r.oriented_width),
     height: Number(r.oriented_height),
@@ -98,9 +107,17 @@ function toFacts(r: Selectable<ImagesTable>): ImageFacts | null {
 }
 
 /** The facts columns of an image row (all null when the facts are not known). */
-export function factColumns(f: ImageFacts | null): Pick<ImagesTable, 'oriented_width' | 'oriented_height' | 'frames' | 'alpha' | 'copyright'> {
+export function factColumns(
+  f: ImageFacts | null,
+): Pick<ImagesTable, 'oriented_width' | 'oriented_height' | 'frames' | 'alpha' | 'copyright'> {
   if (!f) return { oriented_width: null, oriented_height: null, frames: null, alpha: null, copyright: null };
-  return { oriented_width: f.width, oriented_height: f.height, frames: f.frames, alpha: f.alpha ? 1 : 0, copyright: f.copyright };
+  return {
+    oriented_width: f.width,
+    oriented_height: f.height,
+    frames: f.frames,
+    alpha: f.alpha ? 1 : 0,
+    copyright: f.copyright,
+  };
 }
 
 export function toVariant(r: Selectable<VariantsTable>): VariantRecord {

@@ -4,7 +4,14 @@
  * serialises writers already).
  */
 import { Migrator, type Kysely, type Transaction, type Selectable } from 'kysely';
-import type { Account, ApiCredential, ImageFacts, ImageRecord, SigningKey, VariantRecord } from '../../core/types.js';
+import type {
+  Account,
+  ApiCredential,
+  ImageFacts,
+  ImageRecord,
+  SigningKey,
+  VariantRecord,
+} from '../../core/types.js';
 import type {
   AccountPatch,
   BlobReplacement,
@@ -19,7 +26,14 @@ import type {
   MetadataStore,
 } from '../types.js';
 import { migrationProvider, type SqlDialectName } from './migrations.js';
-import type { AccountsTable, CredentialsTable, Database, ImagesTable, SigningKeysTable, VariantsTable } from './schema.js';
+import type {
+  AccountsTable,
+  CredentialsTable,
+  Database,
+  ImagesTable,
+  SigningKeysTable,
+  VariantsTable,
+} from './schema.js';
 import { filterCondition, writeMetaIndex } from './meta-index.js';
 import { factColumns, toAccount, toCredential, toImage, toKey, toVariant, fromImage } from './rows.js';
 
@@ -41,7 +55,10 @@ export class SqlMetadataStore implements MetadataStore {
   ) {}
 
   /** Runs `work` in a transaction that also announces the change (when an announcer is set). */
-  private changing<T>(work: (trx: Transaction<Database>) => Promise<T>, changed: (result: T) => boolean = () => true): Promise<T> {
+  private changing<T>(
+    work: (trx: Transaction<Database>) => Promise<T>,
+    changed: (result: T) => boolean = () => true,
+  ): Promise<T> {
     return this.db.transaction().execute(async (trx) => {
       const result = await work(trx);
       if (this.announce && changed(result)) await this.announce(trx);
@@ -78,7 +95,10 @@ export class SqlMetadataStore implements MetadataStore {
     await trx.selectFrom('accounts').select('id').where('id', '=', accountId).forUpdate().execute();
   }
 
-  async createAccount(account: Account, seed: { variants: VariantRecord[]; keys: SigningKey[] }): Promise<void> {
+  async createAccount(
+    account: Account,
+    seed: { variants: VariantRecord[]; keys: SigningKey[] },
+  ): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       await trx.insertInto('accounts').values(fromAccount(account)).execute();
       let seq = 0;
@@ -99,7 +119,12 @@ export class SqlMetadataStore implements MetadataStore {
   }
 
   async listAccounts(): Promise<Account[]> {
-    const rows = await this.db.selectFrom('accounts').selectAll().orderBy('created_at').orderBy('id').execute();
+    const rows = await this.db
+      .selectFrom('accounts')
+      .selectAll()
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
     return rows.map(toAccount);
   }
 
@@ -108,7 +133,8 @@ export class SqlMetadataStore implements MetadataStore {
     if (patch.allowance !== undefined) values.allowance = patch.allowance;
     if (patch.flexibleVariants !== undefined) values.flexible_variants = patch.flexibleVariants ? 1 : 0;
     if (patch.browserTtl !== undefined) values.browser_ttl = patch.browserTtl;
-    if (Object.keys(values).length > 0) await this.changing((trx) => trx.updateTable('accounts').set(values).where('id', '=', id).execute());
+    if (Object.keys(values).length > 0)
+      await this.changing((trx) => trx.updateTable('accounts').set(values).where('id', '=', id).execute());
     return this.getAccount(id);
   }
 
@@ -131,17 +157,29 @@ export class SqlMetadataStore implements MetadataStore {
   }
 
   async findCredential(secretHash: string): Promise<ApiCredential | null> {
-    const row = await this.db.selectFrom('credentials').selectAll().where('secret_hash', '=', secretHash).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('credentials')
+      .selectAll()
+      .where('secret_hash', '=', secretHash)
+      .executeTakeFirst();
     return row ? toCredential(row) : null;
   }
 
   async listCredentials(): Promise<ApiCredential[]> {
-    const rows = await this.db.selectFrom('credentials').selectAll().orderBy('created_at').orderBy('secret_hash').execute();
+    const rows = await this.db
+      .selectFrom('credentials')
+      .selectAll()
+      .orderBy('created_at')
+      .orderBy('secret_hash')
+      .execute();
     return rows.map(toCredential);
   }
 
   async deleteCredential(secretHash: string): Promise<boolean> {
-    const res = await this.db.deleteFrom('credentials').where('secret_hash', '=', secretHash).executeTakeFirst();
+    const res = await this.db
+      .deleteFrom('credentials')
+      .where('secret_hash', '=', secretHash)
+      .executeTakeFirst();
     return Number(res.numDeletedRows) > 0;
   }
 
@@ -156,17 +194,26 @@ export class SqlMetadataStore implements MetadataStore {
         .executeTakeFirst();
       if (taken) {
         // An expired draft no longer holds its id, even before the sweeper removes it.
-        const expired = Number(taken.draft) === 1 && taken.expires_at !== null && Number(taken.expires_at) < image.uploaded;
+        const expired =
+          Number(taken.draft) === 1 && taken.expires_at !== null && Number(taken.expires_at) < image.uploaded;
         if (!expired) return 'exists';
         await trx.deleteFrom('image_meta').where('image_seq', '=', taken.seq).execute();
         await trx.deleteFrom('images').where('seq', '=', taken.seq).execute();
       }
       if (!image.draft) {
-        const account = await trx.selectFrom('accounts').select('allowance').where('id', '=', image.accountId).executeTakeFirst();
+        const account = await trx
+          .selectFrom('accounts')
+          .select('allowance')
+          .where('id', '=', image.accountId)
+          .executeTakeFirst();
         const count = await countIn(trx, image.accountId);
         if (account && count >= Number(account.allowance)) return 'quota';
       }
-      const inserted = await trx.insertInto('images').values(fromImage(image)).returning('seq').executeTakeFirstOrThrow();
+      const inserted = await trx
+        .insertInto('images')
+        .values(fromImage(image))
+        .returning('seq')
+        .executeTakeFirstOrThrow();
       await writeMetaIndex(trx, image.accountId, Number(inserted.seq), image.meta);
       return 'ok';
     });
@@ -183,7 +230,11 @@ export class SqlMetadataStore implements MetadataStore {
   }
 
   async listImages(accountId: string, query: ListImagesQuery): Promise<ImageRecord[]> {
-    let q = this.db.selectFrom('images').selectAll().where('account_id', '=', accountId).where('draft', '=', 0);
+    let q = this.db
+      .selectFrom('images')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('draft', '=', 0);
     if (query.creator === null) q = q.where('creator', 'is', null);
     else if (query.creator !== undefined) q = q.where('creator', '=', query.creator);
     const rows = await q.orderBy('seq', 'asc').limit(query.limit).offset(query.offset).execute();
@@ -191,12 +242,19 @@ export class SqlMetadataStore implements MetadataStore {
   }
 
   async listImagesV2(accountId: string, query: ListImagesV2Query): Promise<ListImagesV2Page> {
-    let q = this.db.selectFrom('images').selectAll().where('account_id', '=', accountId).where('draft', '=', 0);
+    let q = this.db
+      .selectFrom('images')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .where('draft', '=', 0);
     if (query.creator === null) q = q.where('creator', 'is', null);
     else if (query.creator !== undefined) q = q.where('creator', '=', query.creator);
     if (query.after !== undefined) q = q.where('seq', query.order === 'asc' ? '>' : '<', query.after);
     for (const f of query.filters) q = q.where(filterCondition(accountId, f));
-    const rows = await q.orderBy('seq', query.order).limit(query.limit + 1).execute();
+    const rows = await q
+      .orderBy('seq', query.order)
+      .limit(query.limit + 1)
+      .execute();
     const more = rows.length > query.limit;
     const page = more ? rows.slice(0, query.limit) : rows;
     return { images: page.map(toImage), next: more ? Number(page[page.length - 1]!.seq) : null };
@@ -207,18 +265,21 @@ export class SqlMetadataStore implements MetadataStore {
     if (patch.meta !== undefined) values.meta = patch.meta === null ? null : JSON.stringify(patch.meta);
     if (patch.creator !== undefined) values.creator = patch.creator;
     if (patch.requireSignedURLs !== undefined) values.require_signed = patch.requireSignedURLs ? 1 : 0;
-    return this.changing(async (trx) => {
-      const updated = await trx
-        .updateTable('images')
-        .set((eb) => ({ ...values, version: eb('version', '+', 1) }))
-        .where('account_id', '=', accountId)
-        .where('id', '=', id)
-        .returningAll()
-        .executeTakeFirst();
-      if (!updated) return null;
-      if (patch.meta !== undefined) await writeMetaIndex(trx, accountId, Number(updated.seq), patch.meta);
-      return toImage(updated);
-    }, (r) => r !== null);
+    return this.changing(
+      async (trx) => {
+        const updated = await trx
+          .updateTable('images')
+          .set((eb) => ({ ...values, version: eb('version', '+', 1) }))
+          .where('account_id', '=', accountId)
+          .where('id', '=', id)
+          .returningAll()
+          .executeTakeFirst();
+        if (!updated) return null;
+        if (patch.meta !== undefined) await writeMetaIndex(trx, accountId, Number(updated.seq), patch.meta);
+        return toImage(updated);
+      },
+      (r) => r !== null,
+    );
   }
 
   async setImageFacts(accountId: string, id: string, blobKey: string, facts: ImageFacts): Promise<boolean> {
@@ -232,10 +293,20 @@ export class SqlMetadataStore implements MetadataStore {
     return Number(result.numUpdatedRows) > 0;
   }
 
-  async replaceImageBlob(accountId: string, id: string, fromBlobKey: string, next: BlobReplacement): Promise<ImageRecord | null> {
+  async replaceImageBlob(
+    accountId: string,
+    id: string,
+    fromBlobKey: string,
+    next: BlobReplacement,
+  ): Promise<ImageRecord | null> {
     const updated = await this.db
       .updateTable('images')
-      .set((eb) => ({ blob_key: next.blobKey, size: next.size, svg_sanitizer: next.svgSanitizer ?? null, version: eb('version', '+', 1) }))
+      .set((eb) => ({
+        blob_key: next.blobKey,
+        size: next.size,
+        svg_sanitizer: next.svgSanitizer ?? null,
+        version: eb('version', '+', 1),
+      }))
       .where('account_id', '=', accountId)
       .where('id', '=', id)
       .where('blob_key', '=', fromBlobKey)
@@ -245,21 +316,29 @@ export class SqlMetadataStore implements MetadataStore {
   }
 
   async deleteImage(accountId: string, id: string): Promise<ImageRecord | null> {
-    return this.changing(async (trx) => {
-      const row = await trx
-        .selectFrom('images')
-        .selectAll()
-        .where('account_id', '=', accountId)
-        .where('id', '=', id)
-        .executeTakeFirst();
-      if (!row) return null;
-      await trx.deleteFrom('images').where('seq', '=', row.seq).execute();
-      await trx.deleteFrom('image_meta').where('image_seq', '=', row.seq).execute();
-      return toImage(row);
-    }, (r) => r !== null);
+    return this.changing(
+      async (trx) => {
+        const row = await trx
+          .selectFrom('images')
+          .selectAll()
+          .where('account_id', '=', accountId)
+          .where('id', '=', id)
+          .executeTakeFirst();
+        if (!row) return null;
+        await trx.deleteFrom('images').where('seq', '=', row.seq).execute();
+        await trx.deleteFrom('image_meta').where('image_seq', '=', row.seq).execute();
+        return toImage(row);
+      },
+      (r) => r !== null,
+    );
   }
 
-  async completeDraft(accountId: string, id: string, c: DraftCompletion, now: number): Promise<CompleteDraftResult> {
+  async completeDraft(
+    accountId: string,
+    id: string,
+    c: DraftCompletion,
+    now: number,
+  ): Promise<CompleteDraftResult> {
     return this.db.transaction().execute(async (trx) => {
       await this.lockAccount(trx, accountId);
       const draft = await trx
@@ -270,13 +349,27 @@ export class SqlMetadataStore implements MetadataStore {
         .where('draft', '=', 1)
         .executeTakeFirst();
       if (!draft || (draft.expires_at !== null && Number(draft.expires_at) < now)) return 'gone';
-      const account = await trx.selectFrom('accounts').select('allowance').where('id', '=', accountId).executeTakeFirst();
+      const account = await trx
+        .selectFrom('accounts')
+        .select('allowance')
+        .where('id', '=', accountId)
+        .executeTakeFirst();
       if (account && (await countIn(trx, accountId)) >= Number(account.allowance)) return 'quota';
       // The completed image takes a fresh position, so lists (ordered by position) follow upload time.
-      const image = { ...toImage(draft), ...c, draft: false, expiresAt: null, version: Number(draft.version) + 1 };
+      const image = {
+        ...toImage(draft),
+        ...c,
+        draft: false,
+        expiresAt: null,
+        version: Number(draft.version) + 1,
+      };
       await trx.deleteFrom('image_meta').where('image_seq', '=', draft.seq).execute();
       await trx.deleteFrom('images').where('seq', '=', draft.seq).execute();
-      const inserted = await trx.insertInto('images').values(fromImage(image)).returning('seq').executeTakeFirstOrThrow();
+      const inserted = await trx
+        .insertInto('images')
+        .values(fromImage(image))
+        .returning('seq')
+        .executeTakeFirstOrThrow();
       await writeMetaIndex(trx, accountId, Number(inserted.seq), image.meta);
       return 'ok';
     });
@@ -284,7 +377,13 @@ export class SqlMetadataStore implements MetadataStore {
 
   async deleteExpiredDrafts(now: number): Promise<number> {
     return this.db.transaction().execute(async (trx) => {
-      const rows = await trx.selectFrom('images').select('seq').where('draft', '=', 1).where('expires_at', '<', now).limit(1000).execute();
+      const rows = await trx
+        .selectFrom('images')
+        .select('seq')
+        .where('draft', '=', 1)
+        .where('expires_at', '<', now)
+        .limit(1000)
+        .execute();
       if (rows.length === 0) return 0;
       const seqs = rows.map((r) => r.seq);
       await trx.deleteFrom('image_meta').where('image_seq', 'in', seqs).execute();
@@ -314,7 +413,12 @@ export class SqlMetadataStore implements MetadataStore {
   }
 
   async listVariants(accountId: string): Promise<VariantRecord[]> {
-    const rows = await this.db.selectFrom('variants').selectAll().where('account_id', '=', accountId).orderBy('seq').execute();
+    const rows = await this.db
+      .selectFrom('variants')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .orderBy('seq')
+      .execute();
     return rows.map(toVariant);
   }
 
@@ -331,7 +435,11 @@ export class SqlMetadataStore implements MetadataStore {
   async insertVariant(variant: VariantRecord, maxVariants: number): Promise<InsertVariantResult> {
     return this.db.transaction().execute(async (trx) => {
       await this.lockAccount(trx, variant.accountId);
-      const rows = await trx.selectFrom('variants').select(['id', 'seq']).where('account_id', '=', variant.accountId).execute();
+      const rows = await trx
+        .selectFrom('variants')
+        .select(['id', 'seq'])
+        .where('account_id', '=', variant.accountId)
+        .execute();
       if (rows.some((r) => r.id === variant.id)) return 'exists';
       if (rows.length >= maxVariants) return 'limit';
       const seq = rows.reduce((m, r) => Math.max(m, Number(r.seq)), 0) + 1;
@@ -346,38 +454,60 @@ export class SqlMetadataStore implements MetadataStore {
     patch: Pick<VariantRecord, 'options'> & Partial<Pick<VariantRecord, 'neverRequireSignedURLs'>>,
   ): Promise<VariantRecord | null> {
     const values: Partial<VariantsTable> = { options: JSON.stringify(patch.options) };
-    if (patch.neverRequireSignedURLs !== undefined) values.never_require_signed = patch.neverRequireSignedURLs ? 1 : 0;
-    await this.changing((trx) =>
-      trx
-        .updateTable('variants')
-        .set((eb) => ({ ...values, version: eb('version', '+', 1) }))
-        .where('account_id', '=', accountId)
-        .where('id', '=', id)
-        .executeTakeFirst(),
-    (r) => Number(r.numUpdatedRows) > 0);
+    if (patch.neverRequireSignedURLs !== undefined)
+      values.never_require_signed = patch.neverRequireSignedURLs ? 1 : 0;
+    await this.changing(
+      (trx) =>
+        trx
+          .updateTable('variants')
+          .set((eb) => ({ ...values, version: eb('version', '+', 1) }))
+          .where('account_id', '=', accountId)
+          .where('id', '=', id)
+          .executeTakeFirst(),
+      (r) => Number(r.numUpdatedRows) > 0,
+    );
     return this.getVariant(accountId, id);
   }
 
   async deleteVariant(accountId: string, id: string): Promise<boolean> {
     const res = await this.changing(
-      (trx) => trx.deleteFrom('variants').where('account_id', '=', accountId).where('id', '=', id).executeTakeFirst(),
+      (trx) =>
+        trx
+          .deleteFrom('variants')
+          .where('account_id', '=', accountId)
+          .where('id', '=', id)
+          .executeTakeFirst(),
       (r) => Number(r.numDeletedRows) > 0,
     );
     return Number(res.numDeletedRows) > 0;
   }
 
   async listKeys(accountId: string): Promise<SigningKey[]> {
-    const rows = await this.db.selectFrom('signing_keys').selectAll().where('account_id', '=', accountId).orderBy('seq').execute();
+    const rows = await this.db
+      .selectFrom('signing_keys')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .orderBy('seq')
+      .execute();
     return rows.map(toKey);
   }
 
   async putKey(key: SigningKey, opts: { replaceValue?: boolean } = {}): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       await this.lockAccount(trx, key.accountId);
-      const rows = await trx.selectFrom('signing_keys').select(['name', 'seq']).where('account_id', '=', key.accountId).execute();
+      const rows = await trx
+        .selectFrom('signing_keys')
+        .select(['name', 'seq'])
+        .where('account_id', '=', key.accountId)
+        .execute();
       if (rows.some((r) => r.name === key.name)) {
         if (opts.replaceValue) {
-          await trx.updateTable('signing_keys').set({ value: key.value }).where('account_id', '=', key.accountId).where('name', '=', key.name).execute();
+          await trx
+            .updateTable('signing_keys')
+            .set({ value: key.value })
+            .where('account_id', '=', key.accountId)
+            .where('name', '=', key.name)
+            .execute();
         }
         return;
       }
@@ -389,9 +519,17 @@ export class SqlMetadataStore implements MetadataStore {
   async deleteKey(accountId: string, name: string, replacement: SigningKey): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
       await this.lockAccount(trx, accountId);
-      const res = await trx.deleteFrom('signing_keys').where('account_id', '=', accountId).where('name', '=', name).executeTakeFirst();
+      const res = await trx
+        .deleteFrom('signing_keys')
+        .where('account_id', '=', accountId)
+        .where('name', '=', name)
+        .executeTakeFirst();
       if (Number(res.numDeletedRows) === 0) return false;
-      const left = await trx.selectFrom('signing_keys').select('name').where('account_id', '=', accountId).execute();
+      const left = await trx
+        .selectFrom('signing_keys')
+        .select('name')
+        .where('account_id', '=', accountId)
+        .execute();
       if (left.length === 0) await trx.insertInto('signing_keys').values(fromKey(replacement, 1)).execute();
       return true;
     });

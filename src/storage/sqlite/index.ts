@@ -2,7 +2,14 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection, type SqliteDialectConfig } from 'kysely';
+import {
+  CompiledQuery,
+  Kysely,
+  SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+  type SqliteDialectConfig,
+} from 'kysely';
 import type { MetadataStore } from '../types.js';
 import type { Database } from '../sql/schema.js';
 import { SqlMetadataStore } from '../sql/sql-metadata-store.js';
@@ -71,7 +78,9 @@ export function createSqliteMetadataStore(config: SqliteConfig): SqliteMetadataS
     },
     close: () => database.close(),
   };
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: cached as unknown as BetterSqlite3.Database }) });
+  const db = new Kysely<Database>({
+    dialect: new ImmediateSqliteDialect({ database: cached as unknown as BetterSqlite3.Database }),
+  });
   const dataVersion = database.prepare('PRAGMA data_version').pluck();
   let seen = dataVersion.get() as number;
   return Object.assign(new SqlMetadataStore(db, 'sqlite'), {

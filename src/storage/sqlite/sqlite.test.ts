@@ -89,7 +89,7 @@ describe('sqlite file store', () => {
     }
   });
 
-  it('two connections on one file: each sees the other\'s commits through changedElsewhere, never its own', async () => {
+  it("two connections on one file: each sees the other's commits through changedElsewhere, never its own", async () => {
     const filename = nextFile();
     const accountId = 'b'.repeat(32);
     const one = createSqliteMetadataStore({ filename });
@@ -100,7 +100,14 @@ describe('sqlite file store', () => {
       one.changedElsewhere();
       two.changedElsewhere();
       await one.createAccount(
-        { id: accountId, hash: 'BBBBBBBBBBBBBBBBBBBBBB', allowance: 10, flexibleVariants: false, browserTtl: 3600, createdAt: 1 },
+        {
+          id: accountId,
+          hash: 'BBBBBBBBBBBBBBBBBBBBBB',
+          allowance: 10,
+          flexibleVariants: false,
+          browserTtl: 3600,
+          createdAt: 1,
+        },
         { variants: [], keys: [] },
       );
       expect(one.changedElsewhere(), 'own commit').toBe(false);
