@@ -32,7 +32,10 @@ async function server(accountId: string) {
   return {
     base: `${s.url}/client/v4`,
     accountId,
-    close: async () => (await s.close(), rmSync(dataDir, { recursive: true, force: true })),
+    close: async () => {
+      await s.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
   };
 }
 
@@ -122,7 +125,10 @@ for (const n of sizes.length > 0 ? sizes : [1000, 5000]) {
   await Promise.all([a.close(), b.close()]);
 }
 process.stdout.write(
-  ['| images | migrate s | images/s | CLI peak RSS MiB | seeding s |', '|---|---|---|---|---|', ...rows].join(
-    '\n',
-  ) + '\n',
+  [
+    '| images | migrate s | images/s | CLI peak RSS MiB | seeding s |',
+    '|---|---|---|---|---|',
+    ...rows,
+    '',
+  ].join('\n'),
 );

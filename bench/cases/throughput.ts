@@ -252,7 +252,9 @@ async function measureAll(
     for (const srv of servers) {
       const rs = runs.get(srv.name) ?? [];
       const ok = rs.reduce((a, x) => a + x.ok, 0);
-      (out[srv.name] ??= {})[f] = {
+      const row = out[srv.name] ?? {};
+      out[srv.name] = row;
+      row[f] = {
         rps: Math.max(...rs.map((x) => x.rps)),
         rounds: rs.map((x) => x.rps),
         ok,
@@ -278,7 +280,9 @@ export const throughput: Benchmark = {
     mkdirSync(dir, { recursive: true });
     const sources = await sourceSet(photos);
     for (const src of SOURCES)
-      sources[src].forEach((b, i) => writeFileSync(join(dir, `photo-${i}.${src}`), b));
+      sources[src].forEach((b, i) => {
+        writeFileSync(join(dir, `photo-${i}.${src}`), b);
+      });
     // Both servers up at once (an idle server costs nothing), measured in turn, round after round.
     const p = await startPictor();
     let all: Record<string, Record<string, Result>>;

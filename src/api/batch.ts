@@ -39,8 +39,7 @@ function batchAuth(ctx: ApiContext) {
         detail: 'The batch API takes a batch token (Authorization: Bearer)',
       });
     const credential = await ctx.accounts.findToken(presented.token);
-    if (!credential || credential.kind !== 'batch' || ctx.accounts.expired(credential))
-      throw new AppError('invalidToken');
+    if (credential?.kind !== 'batch' || ctx.accounts.expired(credential)) throw new AppError('invalidToken');
     const account = await ctx.accounts.get(credential.accountIds[0] ?? '');
     if (!account) throw new AppError('invalidToken');
     req.account = account;

@@ -2,7 +2,7 @@
  * The Cloudflare response envelope, and the one place errors become wire bodies. Internal causes are
  * logged by the caller and never serialised.
  */
-import { AppError } from '../core/errors.js';
+import type { AppError } from '../core/errors.js';
 
 export interface Envelope<T> {
   result: T;

@@ -27,9 +27,8 @@ export function metadataPath(name: string): string[] | undefined {
   const rest = name.slice('metadata'.length);
   const path: string[] = [];
   const re = /\[([^\]]*)\]|\.([^.[\]]+)/gy;
-  let m: RegExpExecArray | null;
   let consumed = 0;
-  while ((m = re.exec(rest)) !== null) {
+  for (let m = re.exec(rest); m !== null; m = re.exec(rest)) {
     path.push(m[1] ?? m[2] ?? '');
     consumed = re.lastIndex;
   }
@@ -142,8 +141,10 @@ export async function readUploadForm(req: FastifyRequest, maxFileBytes: number):
         const path = metadataPath(name);
         if (path && path.length > MAX_JSON_DEPTH)
           throw appError('badRequest', `Metadata nests deeper than ${MAX_JSON_DEPTH} levels`);
-        if (path) setPath((folded ??= {}), path, value);
-        else form.fields.set(name, value);
+        if (path) {
+          folded ??= {};
+          setPath(folded, path, value);
+        } else form.fields.set(name, value);
       }
     }
   } catch (e) {

@@ -77,7 +77,7 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const { command, rest } = found;
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
       args: rest,

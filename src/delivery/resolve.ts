@@ -51,7 +51,8 @@ export function renditionKey(r: Resolved, accept: string | undefined): Rendition
     [r.account.id, r.image.id, r.image.blobKey, r.image.version, r.variantKey, acceptClass].join('\n'),
   );
   const key: RenditionKey = { digest, etag: `"${digest.slice(0, 32)}"`, cacheControl: r.cacheControl, svg };
-  (r.keys ??= new Map()).set(acceptClass, key);
+  r.keys ??= new Map();
+  r.keys.set(acceptClass, key);
   return key;
 }
 

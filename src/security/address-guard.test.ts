@@ -367,7 +367,7 @@ describe('guardedLookup', () => {
   it('checks every call afresh (a rebinding resolver is caught on the second answer)', async () => {
     let n = 0;
     const flipping = ((
-      hostname: string,
+      _hostname: string,
       _options: unknown,
       cb: (err: Error | null, a?: LookupAddress[]) => void,
     ) => {

@@ -28,7 +28,7 @@ function malformed(code: number, message: string): AppError {
  * @example readCredential({ authorization: 'Bearer abc' }) // { kind: 'token', token: 'abc' }
  */
 export function readCredential(headers: Record<string, HeaderValue>): PresentedCredential {
-  const authorization = one(headers['authorization']);
+  const authorization = one(headers.authorization);
   const email = one(headers['x-auth-email']);
   const key = one(headers['x-auth-key']);
   if (authorization !== undefined) {

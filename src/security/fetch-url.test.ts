@@ -70,7 +70,8 @@ function handler(via: string): http.RequestListener {
     }
     if (path === '/text-lie') return sendPng(res, 'text/plain');
     // /chain/<n>/<name>?mode=abs|rel&status=302 → n redirects, then the PNG.
-    if ((m = path.match(/^\/chain\/(\d+)\/([^/]+)$/))) {
+    m = path.match(/^\/chain\/(\d+)\/([^/]+)$/);
+    if (m) {
       const n = Number(m[1]);
       if (n === 0) return sendPng(res);
       const mode = url.searchParams.get('mode') ?? 'rel';
@@ -86,7 +87,8 @@ function handler(via: string): http.RequestListener {
       return res.end();
     }
     // Each hop waits before redirecting (total timeout across redirects).
-    if ((m = path.match(/^\/slow-chain\/(\d+)$/))) {
+    m = path.match(/^\/slow-chain\/(\d+)$/);
+    if (m) {
       const n = Number(m[1]);
       setTimeout(() => {
         if (res.destroyed) return;
@@ -191,7 +193,8 @@ function handler(via: string): http.RequestListener {
       res.write(png.subarray(0, 64));
       return;
     }
-    if ((m = path.match(/^\/status\/(\d{3})$/))) {
+    m = path.match(/^\/status\/(\d{3})$/);
+    if (m) {
       res.writeHead(Number(m[1]), { 'content-type': 'text/plain' });
       return res.end(`status ${m[1]}`);
     }

@@ -170,7 +170,8 @@ export async function startServer(
           'Upload an image:',
           `  curl -X POST ${api} -H 'Authorization: Bearer ${shownToken}' -F file=@./image.jpg`,
           '',
-        ].join('\n') + '\n',
+          '',
+        ].join('\n'),
       );
     }
     logger.debug({ url: base }, 'listening');

@@ -10,7 +10,7 @@ import { invalid } from '../core/check.js';
 import { MAX_CREATOR_LENGTH } from '../core/limits.js';
 import { newBlobKey, newImageId } from '../core/ids.js';
 import type { ImageRecord, Metadata } from '../core/types.js';
-import type { BlobStore, MetadataStore } from '../storage/types.js';
+import type { BlobStore, CompleteDraftResult, MetadataStore } from '../storage/types.js';
 import { SVG_SANITIZER_VERSION } from '../pipeline/svg-sanitize.js';
 import { checkCustomId, checkMetadata, inspectUpload } from './images.js';
 
@@ -94,7 +94,7 @@ export class DirectUploadService {
   ): Promise<ImageRecord> {
     const { store, blobs, clock } = this.deps;
     const draft = await store.getImage(accountId, id);
-    if (!draft || !draft.draft)
+    if (!draft?.draft)
       throw appError('imageNotFound', 'This upload URL has already been used or does not exist');
     if (draft.expiresAt !== null && draft.expiresAt < clock.now())
       throw appError('imageNotFound', 'This upload URL has expired');
@@ -117,7 +117,7 @@ export class DirectUploadService {
       uploaded: clock.now(),
       svgSanitizer: info.format === 'svg' ? SVG_SANITIZER_VERSION : null,
     };
-    let result;
+    let result: CompleteDraftResult;
     try {
       result = await store.completeDraft(accountId, id, completion, clock.now());
     } catch (cause) {

@@ -16,7 +16,13 @@ import type { ImageFacts, ImageRecord, Metadata } from '../core/types.js';
 import { probe, type ProbeResult } from '../pipeline/probe.js';
 import { isComplete } from '../pipeline/integrity.js';
 import { sanitizeSvg, SVG_SANITIZER_VERSION } from '../pipeline/svg-sanitize.js';
-import type { BlobStore, ImagePatch, ListImagesV2Query, MetadataStore } from '../storage/types.js';
+import type {
+  BlobStore,
+  ImagePatch,
+  InsertImageResult,
+  ListImagesV2Query,
+  MetadataStore,
+} from '../storage/types.js';
 import { fetchUrl, FetchUrlError, type FetchUrlOptions } from '../security/fetch-url.js';
 
 export { MAX_CUSTOM_ID_LENGTH, MAX_METADATA_BYTES } from '../core/limits.js';
@@ -62,7 +68,7 @@ export function checkCustomId(id: string): string | undefined {
   if (id.startsWith('/') || id.endsWith('/')) return 'Custom ID cannot start or end with a /';
   if (id.split('/').some((s) => s === '' || s === '.' || s === '..'))
     return 'Custom ID cannot contain empty, . or .. path segments';
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this rejects
   if (/[\u0000-\u001f\u007f]/.test(id)) return 'Custom ID cannot contain control characters';
   return undefined;
 }
@@ -165,7 +171,7 @@ export class ImagesService {
     } catch (cause) {
       throw new AppError('storageError', { cause });
     }
-    let result;
+    let result: InsertImageResult;
     try {
       result = await store.insertImage(record);
     } catch (cause) {

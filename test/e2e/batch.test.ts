@@ -141,7 +141,7 @@ interface CallOpts {
 
 async function request<T = unknown>(url: string, method: string, opts: CallOpts = {}): Promise<Res<T>> {
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
-  if (opts.token !== undefined && opts.token !== null) headers['authorization'] = `Bearer ${opts.token}`;
+  if (opts.token !== undefined && opts.token !== null) headers.authorization = `Bearer ${opts.token}`;
   let body = opts.body;
   if (opts.json !== undefined) {
     headers['content-type'] = 'application/json';

@@ -189,7 +189,8 @@ describe.skipIf(!available)('memoised delivery on PostgreSQL: LISTEN/NOTIFY betw
 
   it('the memo is on: a change the nodes never hear of is not seen by a node that memoised the URL', async () => {
     expect(await memoEnabled(b)).toBe(1);
-    await api(a, 'PATCH', '/v1/config', { browser_ttl: (ttl = 7200) });
+    ttl = 7200;
+    await api(a, 'PATCH', '/v1/config', { browser_ttl: ttl });
     await until('B to see 7200', async () => (await maxAge(url)) === 7200);
     expect(await maxAge(url)).toBe(7200);
     await silentTtl(9000);

@@ -117,7 +117,9 @@ function comparable(headers: Record<string, string | string[] | number | undefin
 
 function fetchHeaders(h: Headers): Record<string, string> {
   const out: Record<string, string> = {};
-  h.forEach((v, k) => (out[k] = v));
+  h.forEach((v, k) => {
+    out[k] = v;
+  });
   return comparable(out);
 }
 

@@ -155,7 +155,7 @@ async function call<T = unknown>(
 ): Promise<Res<T>> {
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   const token = opts.token === undefined ? srv.token : opts.token;
-  if (token !== null) headers['authorization'] = `Bearer ${token}`;
+  if (token !== null) headers.authorization = `Bearer ${token}`;
   let body = opts.body;
   if (opts.json !== undefined) {
     headers['content-type'] = 'application/json';

@@ -127,7 +127,7 @@ interface CallOpts {
 async function call(srv: Srv, method: string, path: string, opts: CallOpts = {}): Promise<Res> {
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   const token = opts.token === undefined ? srv.token : opts.token;
-  if (token !== null) headers['authorization'] = `Bearer ${token}`;
+  if (token !== null) headers.authorization = `Bearer ${token}`;
   let body = opts.body;
   if (opts.json !== undefined) {
     headers['content-type'] = 'application/json';
@@ -1268,7 +1268,7 @@ describe('variant validation', () => {
     expectError(res, 409, 5409);
     expect(res.headers.get('x-should-retry')).toBe('false');
     expect(await variants()).toEqual(before);
-    expect(before['thumb']?.options).toMatchObject({ fit: 'cover', width: 100, height: 100 });
+    expect(before.thumb?.options).toMatchObject({ fit: 'cover', width: 100, height: 100 });
     // `public` too.
     expectError(
       await call(srv, 'POST', '/variants', { json: { id: 'public', options: { width: 5 } } }),
@@ -1343,8 +1343,8 @@ describe('variant count limit (PICTOR_MAX_VARIANTS default 100)', () => {
     expect(e.message).toMatch(/100/);
     const list = (expectOk(await call(srv, 'GET', '/variants')) as VariantsMap).variants;
     expect(Object.keys(list)).toHaveLength(100);
-    expect(list['public']).toBeDefined();
-    expect(list['v100']).toBeUndefined();
+    expect(list.public).toBeDefined();
+    expect(list.v100).toBeUndefined();
     expectError(await call(srv, 'GET', '/variants/v100'), 404, 5401);
     // A duplicate at the limit still reports the duplicate, or the limit; never succeeds.
     const dup = await call(srv, 'POST', '/variants', { json: { id: 'v1', options: { width: 1 } } });

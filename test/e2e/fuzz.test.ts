@@ -75,7 +75,7 @@ let srv: TestServer;
 let port: number;
 let png: Buffer;
 let templates: string[];
-let imageIds: string[] = [];
+const imageIds: string[] = [];
 
 beforeAll(async () => {
   srv = await startTestServer();
@@ -182,7 +182,7 @@ function cases(rand: () => number) {
       json('{"metadata":"{\\"a\\":1}","requireSignedURLs":"maybe"}'),
       json('{"__proto__":{"polluted":true},"constructor":{"prototype":{"x":1}}}'),
       json('['.repeat(5000) + ']'.repeat(5000)),
-      json('{"a":'.repeat(3000) + '1' + '}'.repeat(3000)),
+      json(`${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}`),
       json('{"id":"x","options":{"fit":"nope","width":-1}}'),
       json('{"id":"v1","options":{"fit":"cover","width":1e400}}'),
       json('{"browser_ttl":1e308,"flexible_variants":"yes"}'),

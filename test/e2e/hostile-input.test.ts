@@ -1138,7 +1138,7 @@ describe('metadata limit', () => {
   });
 
   it('1025 bytes of multi-byte metadata (517 characters) → 5400/400', async () => {
-    const meta = JSON.stringify({ k: 'é'.repeat(508) + 'a' });
+    const meta = JSON.stringify({ k: `${'é'.repeat(508)}a` });
     expect(Buffer.byteLength(meta)).toBe(1025);
     expect(meta.length).toBeLessThan(1024);
     await refuses('meta-1025-utf8', { data: corpus.png, filename: 'm.png', type: 'image/png' }, 400, 5400, {

@@ -33,7 +33,7 @@ async function expect400(res: Response, message: RegExp): Promise<void> {
   expect(body.errors[0].message).toMatch(message);
 }
 
-const deep = (n: number) => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
+const deep = (n: number) => `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`;
 const deepArray = (n: number) => '['.repeat(n) + ']'.repeat(n);
 
 describe('JSON nesting depth', () => {

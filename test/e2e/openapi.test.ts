@@ -51,10 +51,6 @@ function operation(doc: JsonObject, path: string, method: Method): JsonObject {
   return obj(obj(obj(doc.paths, 'paths')[path], path)[method], `${method} ${path}`);
 }
 
-function schemas(doc: JsonObject): JsonObject {
-  return obj(obj(doc.components, 'components').schemas, 'components.schemas');
-}
-
 /**
  * The documented defects of the extract, each patched at exactly one fragment. `before` is the
  * value in the extract (checked, so a corrected spec makes this test fail loudly instead of silently

@@ -19,7 +19,7 @@ import { TEST_ACCOUNT_ID, TEST_TOKEN } from '../helpers/server.js';
 const available = await postgresAvailable();
 
 /** Forwards a loopback port to a target; `stop()` drops every connection and refuses new ones. */
-class Proxy {
+class TcpProxy {
   port = 0;
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
@@ -70,8 +70,8 @@ describe.skipIf(!available)(
   { timeout: 120_000 },
   () => {
     let s3: TestS3;
-    let pg: Proxy;
-    let s3Proxy: Proxy;
+    let pg: TcpProxy;
+    let s3Proxy: TcpProxy;
     let server: RunningServer;
     const schema = `pictor_ready_${randomBytes(6).toString('hex')}`;
     const dataDir = mkdtempSync(join(tmpdir(), 'pictor-ready-'));
@@ -79,10 +79,10 @@ describe.skipIf(!available)(
     beforeAll(async () => {
       s3 = await startTestS3();
       const pgUrl = new URL(TEST_DATABASE_URL);
-      pg = new Proxy({ host: pgUrl.hostname, port: Number(pgUrl.port || 5432) });
+      pg = new TcpProxy({ host: pgUrl.hostname, port: Number(pgUrl.port || 5432) });
       await pg.start();
       const s3Url = new URL(s3.endpoint);
-      s3Proxy = new Proxy({ host: s3Url.hostname, port: Number(s3Url.port) });
+      s3Proxy = new TcpProxy({ host: s3Url.hostname, port: Number(s3Url.port) });
       await s3Proxy.start();
       pgUrl.port = String(pg.port);
       server = await startServer(

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sanitizeSvg } from '../../src/pipeline/svg-sanitize.js';
 import Cloudflare, {
-  APIError,
+  type APIError,
   BadRequestError,
   ConflictError,
   NotFoundError,

@@ -15,7 +15,9 @@ import { makeImage } from '../helpers/images.js';
 import { TEST_ACCOUNT_ID, TEST_TOKEN } from '../helpers/server.js';
 
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 async function serve(env: Record<string, string>) {
   const dataDir = mkdtempSync(join(tmpdir(), 'pictor-shutdown-'));

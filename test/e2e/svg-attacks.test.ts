@@ -18,13 +18,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasChromium, launchChromium } from '../helpers/browser.js';
-import {
-  accountHashOf,
-  cdnUrl,
-  startDeliveryServer,
-  upload,
-  type DeliveryServer,
-} from '../helpers/delivery.js';
+import { accountHashOf, cdnUrl, startDeliveryServer, type DeliveryServer } from '../helpers/delivery.js';
 
 const DIR = join(import.meta.dirname, '..', 'fixtures', 'svg-attacks');
 const INDEX = JSON.parse(readFileSync(join(DIR, 'index.json'), 'utf8')) as Record<string, string>;

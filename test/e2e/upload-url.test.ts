@@ -52,7 +52,8 @@ const originHandler: http.RequestListener = (req, res) => {
     res.end(png.subarray(1000));
     return;
   }
-  if ((m = path.match(/^\/chain\/(\d+)\/([^/]+)$/))) {
+  m = path.match(/^\/chain\/(\d+)\/([^/]+)$/);
+  if (m) {
     const n = Number(m[1]);
     if (n === 0) return sendPng(res);
     res.writeHead(302, { location: `/chain/${n - 1}/${m[2]}` });
@@ -75,7 +76,8 @@ const originHandler: http.RequestListener = (req, res) => {
     res.writeHead(302, { location: `http://127.0.0.2:${originPort}/files/x.png` });
     return res.end();
   }
-  if ((m = path.match(/^\/status\/(\d{3})$/))) {
+  m = path.match(/^\/status\/(\d{3})$/);
+  if (m) {
     res.writeHead(Number(m[1]), { 'content-type': 'text/plain' });
     return res.end('nope');
   }

@@ -1,10 +1,10 @@
 /** Files on disk, for "nothing was stored" assertions against the embedded blob store. */
-import { readdirSync } from 'node:fs';
+import { type Dirent, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Regular files below `dir`, recursively (0 when it does not exist). */
 export function countFiles(dir: string): number {
-  let entries;
+  let entries: Dirent[];
   try {
     entries = readdirSync(dir, { withFileTypes: true });
   } catch {

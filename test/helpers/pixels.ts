@@ -154,7 +154,9 @@ export function luminanceTable(jpeg: Buffer): number[] {
         for (let k = 0; k < 64; k++) values.push(pq ? jpeg.readUInt16BE(j + 1 + 2 * k) : jpeg[j + 1 + k]!);
         if (tq === 0) {
           const natural = new Array<number>(64);
-          values.forEach((v, k) => (natural[ZIGZAG[k]!] = v));
+          values.forEach((v, k) => {
+            natural[ZIGZAG[k]!] = v;
+          });
           return natural;
         }
         j += 1 + 64 * (pq ? 2 : 1);

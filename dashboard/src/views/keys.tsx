@@ -51,13 +51,15 @@ export function KeysView() {
             {keys.map((k) => (
               <li key={k.name}>
                 <span class="key-name">{k.name}</span>
-                <code
-                  class="key-value"
-                  aria-label={
-                    shown.has(k.name) ? `Value of key ${k.name}` : `Value of key ${k.name} (hidden)`
-                  }
-                >
-                  {shown.has(k.name) ? k.value : '•'.repeat(16)}
+                <code class="key-value">
+                  {shown.has(k.name) ? (
+                    k.value
+                  ) : (
+                    <>
+                      <span aria-hidden="true">{'•'.repeat(16)}</span>
+                      <span class="sr-only">hidden</span>
+                    </>
+                  )}
                 </code>
                 <span class="row">
                   <button

@@ -130,7 +130,7 @@ function metaOfBytes(bytes: number): Record<string, unknown> {
     filler: '',
   };
   const used = Buffer.byteLength(JSON.stringify(base), 'utf8');
-  base['filler'] = 'x'.repeat(bytes - used);
+  base.filler = 'x'.repeat(bytes - used);
   return base;
 }
 
@@ -695,7 +695,7 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
         const got = await store.getImage(account.id, 'unicode');
         expect(got).toEqual(img);
         expect(got?.meta).toStrictEqual(meta);
-        expect((got?.meta as Record<string, unknown>)['combining']).toBe('e\u0301 vs \u00e9');
+        expect((got?.meta as Record<string, unknown> | undefined)?.combining).toBe('e\u0301 vs \u00e9');
         expect(await store.listImages(account.id, { offset: 0, limit: 1 })).toEqual([img]);
         const updated = await store.updateImage(account.id, 'unicode', { meta: { ...meta, extra: '🚀' } });
         expect(updated?.meta).toStrictEqual({ ...meta, extra: '🚀' });

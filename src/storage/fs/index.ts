@@ -3,8 +3,8 @@
  * renamed over the target, so a reader sees the whole object or nothing. Keys are confined to `root`.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, statSync } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { type Dirent, mkdirSync, statSync } from 'node:fs';
+import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { BlobObject, BlobStore, ByteRange } from '../types.js';
 
@@ -77,7 +77,7 @@ class FsBlobStore implements BlobStore {
   async get(key: string, opts: { range?: ByteRange } = {}): Promise<BlobObject | null> {
     const path = this.pathOf(key);
     // One open handle for size and bytes, so a concurrent rename or delete cannot mix versions.
-    let fh;
+    let fh: FileHandle;
     try {
       fh = await open(path, 'r');
     } catch (e) {
@@ -115,7 +115,7 @@ class FsBlobStore implements BlobStore {
 
   async *list(): AsyncIterable<string> {
     const walk = async function* (dir: string, root: string): AsyncIterable<string> {
-      let entries;
+      let entries: Dirent[];
       try {
         entries = await readdir(dir, { withFileTypes: true });
       } catch {
@@ -133,7 +133,7 @@ class FsBlobStore implements BlobStore {
   async sweepIncomplete(before: Date): Promise<number> {
     let removed = 0;
     const walk = async (dir: string): Promise<void> => {
-      let entries;
+      let entries: Dirent[];
       try {
         entries = await readdir(dir, { withFileTypes: true });
       } catch {

@@ -4,7 +4,7 @@
  * running them twice (or from two nodes at once on PostgreSQL) is safe.
  */
 import { flattenMeta } from './meta-index.js';
-import { type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
 
