@@ -67,17 +67,6 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Rejects after `t` ms with a message naming what timed out. */
-export function withTimeout<T>(p: Promise<T>, t: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: timed out after ${t} ms`)), t);
-    }),
-  ]);
-}
-
 /** Runs `worker` on `concurrency` loops until `durationMs` passes or `maxCount` jobs have started. */
 export async function closedLoop(
   concurrency: number,

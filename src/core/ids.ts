@@ -30,11 +30,6 @@ export function newApiToken(): string {
   return randomBytes(30).toString('base64url');
 }
 
-/** A 37-hex global API key, the shape of Cloudflare's X-Auth-Key. */
-export function newGlobalKey(): string {
-  return randomBytes(19).toString('hex').slice(0, 37);
-}
-
 /** A signing key value: 32 random bytes in base64, like the spec example `Oix0…5=`. */
 export function newSigningKeyValue(): string {
   return randomBytes(32).toString('base64url');

@@ -18,8 +18,8 @@ export const MAX_UPLOAD_BYTES_CEILING = 100 * 1024 * 1024;
 /** Largest source a transformation URL fetches (Cloudflare: 100 MB); `PICTOR_TRANSFORM_MAX_BYTES` defaults to it. */
 export const MAX_TRANSFORM_SOURCE_BYTES = 100 * 1024 * 1024;
 
-/** Largest SVG the sanitiser reads, in bytes (the upload limit). */
-export const MAX_SVG_BYTES = MAX_UPLOAD_BYTES;
+/** Largest SVG the sanitiser reads, in bytes: the default upload limit, stated apart so the two can differ. */
+export const MAX_SVG_BYTES = 10 * 1024 * 1024;
 
 /** User metadata, serialised as JSON, in UTF-8 bytes. */
 export const MAX_METADATA_BYTES = 1024;

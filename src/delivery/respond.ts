@@ -208,16 +208,6 @@ export function toDeliveryError(e: unknown, log: DeliveryLog | undefined, onBusy
 }
 
 /**
- * A flat header list as an object (for Fastify's `reply.headers`).
- * @example headerRecord(['etag', '"x"']) // { etag: '"x"' }
- */
-export function headerRecord(flat: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let i = 0; i < flat.length; i += 2) out[flat[i]!] = flat[i + 1]!;
-  return out;
-}
-
-/**
  * Writes a response on the raw Node response: the full route, the fast path and every other
  * delivery answer go through here, so what reaches the wire is `head()`'s head and nothing else.
  */

@@ -25,7 +25,6 @@ import type {
 } from '../storage/types.js';
 import { fetchUrl, FetchUrlError, type FetchUrlOptions } from '../security/fetch-url.js';
 
-export { MAX_CUSTOM_ID_LENGTH, MAX_METADATA_BYTES } from '../core/limits.js';
 /** First segments that would collide with fixed API paths under /images/v1/ when sent unencoded. */
 const RESERVED_IDS = new Set(['stats', 'keys', 'variants', 'config', 'batch_token', 'direct_upload']);
 

@@ -13,7 +13,7 @@ import { join, relative, sep } from 'node:path';
 import { createInterface } from 'node:readline';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { fileTypeFromBuffer } from 'file-type';
-import { runTransfer, type Outcome, type Page, type TransferReport, type TransferSource } from './engine.js';
+import { runTransfer, type Outcome, type TransferReport, type TransferSource } from './engine.js';
 import { MANIFEST, type ManifestLine } from './export.js';
 import type { ImagesApi, VariantJson } from './images-api.js';
 import type { Progress } from './progress.js';
@@ -385,5 +385,3 @@ export async function importImages(opts: ImportOptions): Promise<ImportReport> {
     close();
   }
 }
-
-export type { Page };

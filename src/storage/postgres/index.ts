@@ -6,13 +6,7 @@ import type { Database } from '../sql/schema.js';
 import { SqlMetadataStore } from '../sql/sql-metadata-store.js';
 import { CHANGE_CHANNEL } from './changes.js';
 
-export {
-  listenForChanges,
-  listenerApplicationName,
-  CHANGE_CHANNEL,
-  type ChangeListener,
-  type ChangeListenerOptions,
-} from './changes.js';
+export { listenForChanges, listenerApplicationName, type ChangeListener } from './changes.js';
 
 export interface PostgresConfig {
   /** postgres://user:password@host:port/database */
