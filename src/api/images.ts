@@ -4,6 +4,7 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import fresh from 'fresh';
 import { appError } from '../core/errors.js';
 import { invalid } from '../core/check.js';
 import type { ImagePatch } from '../services/images.js';
@@ -194,6 +195,10 @@ export const imagesRoutes: FastifyPluginAsync<{ ctx: ApiContext }> = async (app,
         .header('x-content-type-options', 'nosniff');
       if (isSvgContentType(b.contentType)) reply.headers(SVG_RESPONSE_HEADERS);
       if (disposition) reply.header('content-disposition', disposition);
+      // A conditional GET naming the stored ETag gets a 304 with the same headers. Only If-None-Match
+      // is compared: the blob has no Last-Modified, and RFC 9110 ignores If-Modified-Since beside it.
+      const inm = req.headers['if-none-match'];
+      if (inm && fresh({ 'if-none-match': inm }, { etag: b.etag })) return reply.code(304).send();
       return reply.send(b.data);
     },
   );

@@ -4,7 +4,13 @@
  * - one `metadata` part holding JSON text (curl, legacy Go SDK);
  * - `metadata[key]` / `metadata[a][b]` / `metadata[list][]` parts (TypeScript and Python SDKs);
  * - `metadata.key` / `metadata.a.b` parts (Go SDK v6).
- * The folding is hand-written because no multipart library maps these key grammars onto objects.
+ * The folding is hand-written rather than done by `qs` (tried: qs 6.15 with `allowDots`,
+ * `allowPrototypes: false`, `depth` and `parameterLimit` set), because qs would change answers:
+ * it turns `metadata[0]=z` into an array, drops `__proto__` keys silently where this answers 400,
+ * keeps a key past `depth` as one literal remainder (or throws a bare RangeError under
+ * `strictDepth`) where this answers the nesting error, and folds `metadata[a]=1` with
+ * `metadata[a][b]=2` into `['1', { b: '2' }]`. The grammar is two productions; `setPath` refuses
+ * prototype keys itself.
  */
 import type { FastifyRequest } from 'fastify';
 import { AppError, appError } from '../core/errors.js';

@@ -3,6 +3,7 @@
  * Cache-Control, through the memo for public images; and the rendition key (cache digest, ETag)
  * that a resolution and an Accept header select.
  */
+import fresh from 'fresh';
 import { AppError } from '../core/errors.js';
 import type { Account, ImageRecord, VariantRecord } from '../core/types.js';
 import { accepts } from '../pipeline/negotiate.js';
@@ -56,13 +57,14 @@ export function renditionKey(r: Resolved, accept: string | undefined): Rendition
   return key;
 }
 
-/** Whether an If-None-Match header names this ETag. */
+/**
+ * Whether an If-None-Match header names this ETag (weak comparison, or `*`), by `fresh`, the matcher
+ * express uses. Only If-None-Match is handed to it: when it is present If-Modified-Since is ignored
+ * (RFC 9110 §13.1.3), and renditions carry no Last-Modified.
+ */
 export function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
   if (!ifNoneMatch) return false;
-  return ifNoneMatch.split(',').some((t) => {
-    const tag = t.trim();
-    return tag === etag || tag === `W/${etag}` || tag === '*';
-  });
+  return fresh({ 'if-none-match': ifNoneMatch }, { etag });
 }
 
 /** resolve(), through the memo for public images (the generation is read before the database is). */

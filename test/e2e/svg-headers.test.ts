@@ -74,6 +74,24 @@ describe('SVG response headers', () => {
     expect(env.errors[0]!.message).toContain('disposition');
   });
 
+  it('blob: If-None-Match with its ETag (strong, weak or in a list) is a 304 with the SVG headers', async () => {
+    const first = await fetchBytes(blobUrl(svg.id), auth());
+    expect(first.status, show(first)).toBe(200);
+    const etag = first.headers.get('etag');
+    expect(etag).toMatch(/^(W\/)?"[^"]+"$/);
+    for (const inm of [etag!, `W/${etag!.replace(/^W\//, '')}`, `"other", ${etag!}`, '*']) {
+      const res = await fetchBytes(blobUrl(svg.id), { ...auth(), 'if-none-match': inm });
+      expect(res.status, `${inm}: ${show(res)}`).toBe(304);
+      expect(res.body.length).toBe(0);
+      expect(res.headers.get('etag')).toBe(etag);
+      expectSvgHeaders(res);
+    }
+    const other = await fetchBytes(blobUrl(svg.id), { ...auth(), 'if-none-match': '"other"' });
+    expect(other.status, show(other)).toBe(200);
+    expect(other.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
+    expect(other.body.length).toBeGreaterThan(0);
+  });
+
   it('blob of a raster image: no SVG policy, no Content-Disposition unless asked', async () => {
     const res = await fetchBytes(blobUrl(png.id), auth());
     expect(res.status, show(res)).toBe(200);
