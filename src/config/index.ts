@@ -226,7 +226,8 @@ export const descriptors = [
     format: '22 characters of A-Z a-z 0-9 _ -',
     defaultText: '(generated)',
     description:
-      "Hash (delivery URLs) of the account created on first start; give the source account's hash when migrating so its delivery URLs keep working. Ignored once the account exists.",
+      "Hash (delivery URLs) of the account created on first start; give the source account's hash when " +
+      'migrating so its delivery URLs keep working. Ignored once the account exists.',
     parse: (r) => {
       const v = optional(r);
       if (v !== undefined && !/^[A-Za-z0-9_-]{22}$/.test(v)) {
@@ -356,7 +357,8 @@ export const descriptors = [
     format: 'comma-separated host names',
     defaultText: '(none)',
     description:
-      'Host names (the `Host` header, without port) that get the bare imagedelivery.net URL form on the main port.',
+      'Host names (the `Host` header, without port) that get the bare imagedelivery.net URL form on the ' +
+      'main port.',
     parse: (r) =>
       (optional(r) ?? '')
         .split(',')
@@ -369,7 +371,8 @@ export const descriptors = [
     format: 'http(s) URL without trailing slash',
     defaultText: '<PICTOR_PUBLIC_URL>/upload',
     description:
-      'Base of direct-creator-upload URLs (`<base>/<account_hash>/<image_id>`), like upload.imagedelivery.net.',
+      'Base of direct-creator-upload URLs (`<base>/<account_hash>/<image_id>`), like ' +
+      'upload.imagedelivery.net.',
     parse: httpBase('PICTOR_UPLOAD_URL'),
   }),
   d({
@@ -378,7 +381,8 @@ export const descriptors = [
     format: 'comma-separated CIDRs or addresses',
     defaultText: '(none)',
     description:
-      'Non-public addresses that upload by URL may fetch from (e.g. `10.1.2.0/24` for a trusted internal origin). Everything else but public unicast is refused.',
+      'Non-public addresses that upload by URL may fetch from (e.g. `10.1.2.0/24` for a trusted internal ' +
+      'origin). Everything else but public unicast is refused.',
     parse: (r) => {
       const list = (optional(r) ?? '')
         .split(',')
@@ -420,7 +424,9 @@ export const descriptors = [
     format: '* or comma-separated http(s) origins',
     defaultText: '*',
     description:
-      'Who may read renditions and transformation-URL answers from scripts: `Access-Control-Allow-Origin: *` by default, or the listed origins (echoed back, with `Vary: Origin`).',
+      'Who may read renditions and transformation-URL answers from scripts: ' +
+      '`Access-Control-Allow-Origin: *` by default, or the listed origins (echoed back, with `Vary: ' +
+      'Origin`).',
     parse: (r) => {
       const v = optional(r) ?? '*';
       if (v.trim() === '*') return ['*'];
@@ -433,7 +439,9 @@ export const descriptors = [
     format: 'http(s)://host[:port]',
     defaultText: '(none)',
     description:
-      'Transformation URLs, path form: `/cdn-cgi/image/<options>/<path>` fetches `<origin>/<path>`. With neither this nor PICTOR_TRANSFORM_SOURCES, `/cdn-cgi/image/` answers 404. A loopback or private origin must also be in PICTOR_URL_ALLOWLIST. See docs/transformations.md.',
+      'Transformation URLs, path form: `/cdn-cgi/image/<options>/<path>` fetches `<origin>/<path>`. With ' +
+      'neither this nor PICTOR_TRANSFORM_SOURCES, `/cdn-cgi/image/` answers 404. A loopback or private ' +
+      'origin must also be in PICTOR_URL_ALLOWLIST. See docs/transformations.md.',
     parse: (r) => {
       const v = optional(r);
       return v === undefined ? undefined : origin('PICTOR_TRANSFORM_ORIGIN', v);
@@ -454,7 +462,8 @@ export const descriptors = [
     format: `integer 1..${MAX_TRANSFORM_SOURCE_BYTES * 10}`,
     defaultText: String(MAX_TRANSFORM_SOURCE_BYTES),
     description:
-      'Transformation URLs: largest source image fetched (Cloudflare: 100 MB); larger answers 413 with err=9402.',
+      'Transformation URLs: largest source image fetched (Cloudflare: 100 MB); larger answers 413 with ' +
+      'err=9402.',
     parse: intIn(
       'PICTOR_TRANSFORM_MAX_BYTES',
       1,
@@ -498,12 +507,15 @@ export const descriptors = [
     format: 'postgres://user:password@host:port/database',
     defaultText: '(DATABASE_URL)',
     description:
-      "With DATABASE_URL: the connection each node keeps open to LISTEN for other nodes' changes (memoised delivery is off while it is down). Set it when DATABASE_URL goes through a pooler in transaction mode (pgbouncer), which cannot LISTEN.",
+      "With DATABASE_URL: the connection each node keeps open to LISTEN for other nodes' changes " +
+      '(memoised delivery is off while it is down). Set it when DATABASE_URL goes through a pooler in ' +
+      'transaction mode (pgbouncer), which cannot LISTEN.',
     parse: (r) => {
       const v = optional(r);
       if (v !== undefined && !/^postgres(ql)?:\/\//.test(v))
         throw new ConfigError(
-          'invalid PICTOR_DATABASE_LISTEN_URL value (format: postgres://…), see docs/config.md#PICTOR_DATABASE_LISTEN_URL',
+          'invalid PICTOR_DATABASE_LISTEN_URL value (format: postgres://…), see ' +
+            'docs/config.md#PICTOR_DATABASE_LISTEN_URL',
         );
       return v;
     },
@@ -514,7 +526,10 @@ export const descriptors = [
     format: 'bucket name',
     defaultText: '(none: files in PICTOR_DATA_DIR/blobs)',
     description:
-      'S3-compatible blob storage for originals and renditions, shared by every node. With it: `S3_ENDPOINT` (URL; unset for AWS), `S3_REGION` (default us-east-1), `S3_ACCESS_KEY_ID`, `S3_SECRET_ACCESS_KEY` (unset: the AWS default chain), `S3_FORCE_PATH_STYLE` (true/false, default false; MinIO and s3rver need true), `S3_PREFIX` (key prefix, default none).',
+      'S3-compatible blob storage for originals and renditions, shared by every node. With it: ' +
+      '`S3_ENDPOINT` (URL; unset for AWS), `S3_REGION` (default us-east-1), `S3_ACCESS_KEY_ID`, ' +
+      '`S3_SECRET_ACCESS_KEY` (unset: the AWS default chain), `S3_FORCE_PATH_STYLE` (true/false, default ' +
+      'false; MinIO and s3rver need true), `S3_PREFIX` (key prefix, default none).',
     parse: (r, _p, env) => {
       const bucket = optional(r);
       if (bucket === undefined) {
@@ -550,7 +565,8 @@ export const descriptors = [
     format: 'integer 0..65535',
     defaultText: '(none: no metrics endpoint)',
     description:
-      'Port of the Prometheus `/metrics` endpoint, on HOST, apart from the API port. Unset: metrics are not served at all. Every series: docs/operations.md.',
+      'Port of the Prometheus `/metrics` endpoint, on HOST, apart from the API port. Unset: metrics are ' +
+      'not served at all. Every series: docs/operations.md.',
     parse: (r) => (optional(r) === undefined ? undefined : intIn('PICTOR_METRICS_PORT', 0, 65535, 0)(r)),
   }),
   d({
@@ -559,7 +575,9 @@ export const descriptors = [
     format: 'on|off',
     defaultText: 'on',
     description:
-      'One pino JSON line per request on stdout (request id, method, route template, status, duration, bytes, account, cache result; never a token, key, signature or metadata). Health probes log at debug.',
+      'One pino JSON line per request on stdout (request id, method, route template, status, duration, ' +
+      'bytes, account, cache result; never a token, key, signature or metadata). Health probes log at ' +
+      'debug.',
     parse: (r) => {
       const v = optional(r) ?? 'on';
       if (v !== 'on' && v !== 'off')
@@ -575,7 +593,8 @@ export const descriptors = [
     format: 'integer 1..3600 (seconds)',
     defaultText: '30',
     description:
-      'On SIGTERM/SIGINT: seconds in-flight requests may take to finish before they are cut (then the exit code is 1).',
+      'On SIGTERM/SIGINT: seconds in-flight requests may take to finish before they are cut (then the ' +
+      'exit code is 1).',
     parse: intIn('PICTOR_SHUTDOWN_TIMEOUT', 1, 3600, 30),
   }),
   d({
@@ -584,7 +603,8 @@ export const descriptors = [
     format: 'integer 50..60000',
     defaultText: '2000',
     description:
-      '`/readyz`: time each backend probe (metadata store, blob store) may take before the node reports not ready.',
+      '`/readyz`: time each backend probe (metadata store, blob store) may take before the node reports ' +
+      'not ready.',
     parse: intIn('PICTOR_READY_TIMEOUT_MS', 50, 60_000, 2000),
   }),
 ] as const;
@@ -607,7 +627,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 export function validate(config: Config): void {
   if ((config.authEmail === undefined) !== (config.authKey === undefined)) {
     throw new ConfigError(
-      'PICTOR_AUTH_EMAIL and PICTOR_AUTH_KEY go together: set both or neither, see docs/config.md#PICTOR_AUTH_EMAIL',
+      'PICTOR_AUTH_EMAIL and PICTOR_AUTH_KEY go together: set both or neither, see ' +
+        'docs/config.md#PICTOR_AUTH_EMAIL',
     );
   }
 }
