@@ -116,6 +116,13 @@ const MiB = (b: number) => (b / 1024 / 1024).toFixed(0);
 const rows: string[] = [];
 const load: string[] = [];
 const started = new Date();
+// The commit measured: read before the run, since the tree may move on while it lasts.
+let commit = 'unknown';
+try {
+  commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+} catch {
+  /* not a git checkout */
+}
 for (const n of sizes.length > 0 ? sizes : [1000, 5000]) {
   const a = await server('0123456789abcdef0123456789abcdef');
   const b = await server('fedcba9876543210fedcba9876543210');
@@ -140,12 +147,6 @@ const table = [
   ...rows,
 ].join('\n');
 process.stdout.write(`${table}\n`);
-let commit = 'unknown';
-try {
-  commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-} catch {
-  /* not a git checkout */
-}
 writeFileSync(
   join(ROOT, 'bench/results/migrate.md'),
   [
