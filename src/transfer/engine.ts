@@ -109,13 +109,18 @@ export async function runTransfer<T>(opts: TransferOptions<T>): Promise<Transfer
   opts.progress?.start(total);
 
   // Pages in flight, oldest first: a page is checkpointed once it and every older one is finished
-  // and the next page's cursor is known.
-  const open: Array<{ cursor: string | null; pending: number; dispatched: boolean }> = [];
+  // and the next page's cursor is known. Items of younger pages can finish (and be journaled) before
+  // an older page does, so the checkpoint repeats the keys the pages after it have finished: a
+  // resume from it must not do them again.
+  const open: Array<{ cursor: string | null; pending: number; dispatched: boolean; finished: string[] }> = [];
   const settle = () => {
     while (open.length > 0 && open[0]!.dispatched && open[0]!.pending === 0) {
       if (open.length < 2) break;
       open.shift();
-      journal?.checkpoint(open[0]!.cursor);
+      journal?.checkpoint(
+        open[0]!.cursor,
+        open.flatMap((p) => p.finished),
+      );
     }
   };
 
@@ -143,6 +148,7 @@ export async function runTransfer<T>(opts: TransferOptions<T>): Promise<Transfer
         report.ignored.length < MAX_LISTED && report.ignored.push({ key, reason: outcome.note ?? 'ignored' });
       report.bytes += outcome.result === 'copied' ? outcome.bytes : 0;
       journal?.item(key, outcome.result, outcome.result === 'copied' ? outcome.bytes : 0);
+      page.finished.push(key);
       opts.onItem?.(key, outcome);
     } catch (e) {
       const reason = e instanceof Error ? e.message : String(e);
@@ -156,7 +162,7 @@ export async function runTransfer<T>(opts: TransferOptions<T>): Promise<Transfer
 
   try {
     for await (const p of opts.source.pages(resume.cursor)) {
-      const page = { cursor: p.cursor, pending: 0, dispatched: false };
+      const page = { cursor: p.cursor, pending: 0, dispatched: false, finished: [] as string[] };
       open.push(page);
       settle();
       for (const item of p.items) {

@@ -46,6 +46,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
   if (value === null || value.trim() === '') return undefined;
   if (/^\d+(\.\d+)?$/.test(value.trim())) return Math.round(Number(value) * 1000);
+  // An HTTP-date starts with the day's name (RFC 9110 §5.6.7, all three forms); Date.parse alone
+  // would read `-1` or `120abc` as some date and so skip the backoff.
+  if (!/^\s*(mon|tue|wed|thu|fri|sat|sun)/i.test(value)) return undefined;
   const at = Date.parse(value);
   return Number.isFinite(at) ? Math.max(0, at - now) : undefined;
 }

@@ -5,7 +5,9 @@
  *
  * - `{"run": "<what>"}`: the first line, naming source and sink; a state file of another run is refused;
  * - `{"k": "<item>", "r": "copied" | "skipped" | "ignored", "b": <bytes>}`: one finished item;
- * - `{"cp": <cursor>}`: a checkpoint, every item before the source page at `cursor` is finished;
+ * - `{"cp": <cursor>, "keep": [<item>…]}`: a checkpoint, every item before the source page at `cursor`
+ *   is finished, and so are the `keep` items of later pages (journaled before the checkpoint, since
+ *   items of a younger page can finish before an older page does);
  * - `{"done": true}`: the pass finished; the next run starts a new pass (and finds everything present).
  *
  * Reading keeps only the items after the last checkpoint, so memory is bounded by the pages in flight,
@@ -54,8 +56,8 @@ export class Journal {
     this.write({ k: key, r: result, b: bytes });
   }
 
-  checkpoint(cursor: string | null): void {
-    this.write({ cp: cursor });
+  checkpoint(cursor: string | null, keep: string[] = []): void {
+    this.write(keep.length > 0 ? { cp: cursor, keep } : { cp: cursor });
   }
 
   done(): void {
@@ -107,7 +109,15 @@ async function readState(
   const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
   for await (const line of lines) {
     if (line.trim() === '') continue;
-    let rec: { run?: string; k?: string; r?: ItemResult; b?: number; cp?: string | null; done?: boolean };
+    let rec: {
+      run?: string;
+      k?: string;
+      r?: ItemResult;
+      b?: number;
+      cp?: string | null;
+      keep?: string[];
+      done?: boolean;
+    };
     try {
       rec = JSON.parse(line) as typeof rec;
       lastComplete = true;
@@ -123,7 +133,7 @@ async function readState(
       resume.earlier.bytes += rec.b ?? 0;
     } else if (rec.cp !== undefined) {
       resume.cursor = rec.cp;
-      resume.done.clear();
+      resume.done = new Set(rec.keep ?? []);
     } else if (rec.done) {
       resume.cursor = null;
       resume.done.clear();

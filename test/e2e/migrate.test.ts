@@ -38,6 +38,7 @@ let target: TestServer;
 let other: TestServer;
 let small: TestServer;
 let conflictTarget: TestServer;
+let fresh: TestServer;
 let proxy: CountingProxy;
 let src: Api;
 let dst: Api;
@@ -62,6 +63,7 @@ beforeAll(async () => {
   other = await startTestServer();
   small = await startTestServer();
   conflictTarget = await startTestServer();
+  fresh = await startTestServer({ PICTOR_ACCOUNT_HASH: sourceHash });
   await parallel([0, 1, 2, 3], 4, async (i) =>
     uploadImage(apiOf(small), { id: `small/${i}`, data: await tinyPng(5000 + i), metadata: { i } }),
   );
@@ -75,6 +77,7 @@ afterAll(async () => {
     other?.close(),
     small?.close(),
     conflictTarget?.close(),
+    fresh?.close(),
   ]);
   rmSync(dir, { recursive: true, force: true });
 });
@@ -89,6 +92,71 @@ const migrateArgs = (extra: string[] = []) => [
 ];
 
 describe('pictor migrate', () => {
+  it('the source stands in for a real Cloudflare account', async () => {
+    // What the issue asks the source to hold, checked on the server rather than taken from the seed.
+    expect((await call(src, 'GET', '/images/v1/stats')).count.current).toBeGreaterThanOrEqual(300);
+    const images = await readAccount(src);
+    expect(images).toHaveLength(COUNT);
+    const ids = images.map((i) => i.id);
+    expect(ids.filter((id) => id.includes('/')).length).toBeGreaterThan(100);
+    expect(ids.filter((id) => /[\u0080-\uffff]/.test(id)).length).toBeGreaterThan(10);
+    expect(ids.some((id) => id.includes('/') && /[\u0080-\uffff]/.test(id) && id.includes(' '))).toBe(true);
+    // Generated (UUID) ids too.
+    expect(ids.filter((id) => /^[0-9a-f-]{36}$/.test(id)).length).toBe(COUNT / 5);
+    expect(images.filter((i) => i.requireSignedURLs).length).toBe(COUNT / 10);
+    expect(new Set(images.map((i) => i.creator).filter(Boolean))).toEqual(
+      new Set(['user-0', 'user-1', 'user-2']),
+    );
+    // Metadata in every shape: none, strings, numbers, booleans, null, nesting, arrays, unicode, empties.
+    const metas = images.map((i) => JSON.stringify(i.meta));
+    expect(metas).toContain('{}');
+    for (const shape of [
+      '"owner":"alice"',
+      '"f":1.5',
+      '"neg":-3',
+      '"yes":true',
+      '"nothing":null',
+      '"deep":{"deeper":{"value":"x"}}',
+      '"list":[1,"two",{"three":3}]',
+      '"unicode":"Grüße 🖼️ 图像"',
+      '"emptyObject":{}',
+      '"emptyList":[]',
+    ])
+      expect(
+        metas.some((m) => m.includes(shape)),
+        shape,
+      ).toBe(true);
+    const variants = Object.values((await call(src, 'GET', '/images/v1/variants')).variants) as Array<{
+      id: string;
+      neverRequireSignedURLs?: boolean;
+    }>;
+    expect(variants).toHaveLength(5);
+    expect(variants.filter((v) => v.neverRequireSignedURLs).map((v) => v.id)).toEqual(['open']);
+    expect((await call(src, 'GET', '/images/v1/config')).flexible_variants).toBe(true);
+    expect((await call(src, 'GET', '/images/v1/keys')).keys).toHaveLength(2);
+  }, 60_000);
+
+  it('a full migrate with --verify passes and leaves both sides the same', async () => {
+    const to = apiOf(fresh);
+    const res = await cli([
+      'migrate',
+      ...apiArgs('from', src),
+      ...apiArgs('to', to),
+      '--state',
+      join(dir, 'full.jsonl'),
+      '--verify',
+    ]);
+    expect(res.code, res.stderr + res.stdout).toBe(0);
+    expect(res.stdout).toMatch(
+      new RegExp(
+        `^pictor migrate: copied ${COUNT} \\([\\d.]+ KB\\), skipped 0 already present, ignored 0, failed 0, in `,
+      ),
+    );
+    expect(res.stdout).toContain(`verify: ok (${COUNT} images compared)`);
+    expect(res.stdout).not.toContain('not preserved');
+    expect(await readAccount(to)).toEqual(await readAccount(src));
+  }, 240_000);
+
   it('killed with SIGKILL mid-way, resumed: every image copied exactly once; the re-run copies nothing and --verify passes', async () => {
     // Injected 429 and 503 answers (Retry-After in seconds) are retried, not reported.
     proxy.failNext(2, 429, '0');
@@ -113,6 +181,11 @@ describe('pictor migrate', () => {
     const report = JSON.parse(resumed.stdout);
     expect(report.failed).toEqual([]);
     expect(report.resumed).not.toBeNull();
+    // The journal skips what the killed run had finished: only the uploads in flight at the kill
+    // (at most --concurrency) are found on the target and skipped; nothing is compared twice.
+    expect(report.skipped).toBeLessThanOrEqual(4);
+    expect(report.resumed.copied + report.copied + report.skipped).toBe(COUNT);
+    expect(report.resumed.copied).toBeGreaterThanOrEqual(60 - 4);
     // Each image uploaded exactly once over both runs.
     expect(proxy.uploads).toHaveLength(COUNT);
     expect(new Set(proxy.uploads).size).toBe(COUNT);
@@ -214,6 +287,14 @@ describe('pictor migrate', () => {
     );
     expect(res.stdout).toContain('copied 4');
     expect((await readAccount(to)).find((i) => i.id === 'conflict/här')!.sha256).toBe(sha256(theirs));
+    // Verification sees the kept conflict as a difference in bytes.
+    const kept = await verify(
+      new ImagesApi(from.base, from.accountId, from.token),
+      new ImagesApi(to.base, to.accountId, to.token),
+      4,
+    );
+    expect(kept.ok).toBe(false);
+    expect(kept.differences).toEqual([{ key: 'conflict/här', reason: expect.stringMatching(/^sha256 /) }]);
 
     const overwrite = await cli(args(['--overwrite', '--json', '--verify']));
     expect(overwrite.code, overwrite.stdout).toBe(0);
