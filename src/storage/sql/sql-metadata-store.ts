@@ -68,9 +68,6 @@ export class SqlMetadataStore implements MetadataStore {
 
   async migrate(): Promise<void> {
     await this.prepare();
-    // Nothing to apply: no write at all (Kysely's Migrator takes its lock row with an UPDATE even then,
-    // which fails on a full disk, and a full disk must still start and serve reads).
-    if (await this.upToDate()) return;
     const migrator = new Migrator({
       db: this.db,
       provider: migrationProvider(this.dialect),
@@ -86,23 +83,6 @@ export class SqlMetadataStore implements MetadataStore {
       if (this.dialect !== 'postgres' || (code !== '3F000' && code !== '42P01') || attempt >= 5) throw error;
       await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
     }
-  }
-
-  /** Whether every migration is recorded in Kysely's `kysely_migration` table (false when it is missing). */
-  private async upToDate(): Promise<boolean> {
-    const wanted = Object.keys(await migrationProvider(this.dialect).getMigrations());
-    let applied: Set<string>;
-    try {
-      const db = this.schema ? this.db.withSchema(this.schema) : this.db;
-      const rows = await (db as unknown as Kysely<{ kysely_migration: { name: string } }>)
-        .selectFrom('kysely_migration')
-        .select('name')
-        .execute();
-      applied = new Set(rows.map((r) => r.name));
-    } catch {
-      return false;
-    }
-    return wanted.every((name) => applied.has(name));
   }
 
   async close(): Promise<void> {

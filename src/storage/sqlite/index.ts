@@ -170,9 +170,6 @@ export function createSqliteMetadataStore(config: SqliteConfig): SqliteMetadataS
       database.pragma('synchronous = NORMAL');
       database.pragma('busy_timeout = 5000');
       database.pragma('foreign_keys = ON');
-      // The WAL keeps the size it grew to after a checkpoint (journal_size_limit -1, SQLite's default,
-      // stated here because a limit would give blocks back that a later write on a full disk needs).
-      database.pragma('journal_size_limit = -1');
       return database;
     } catch (e) {
       database.close();
@@ -227,19 +224,6 @@ export function createSqliteMetadataStore(config: SqliteConfig): SqliteMetadataS
       };
       Object.defineProperty(store, name, { value: freeing, configurable: true, writable: true });
     }
-    const migrate = store.migrate.bind(store);
-    store.migrate = async () => {
-      try {
-        await migrate();
-      } catch (e) {
-        if (!isStorageFull(e) || !headroom.release()) throw e;
-        try {
-          await migrate();
-        } finally {
-          headroom.restore();
-        }
-      }
-    };
     const close = store.close.bind(store);
     store.close = async () => {
       await close();
