@@ -36,8 +36,12 @@ import { makeImage } from '../helpers/images.js';
 import { startTestServer, TEST_ACCOUNT_ID, TEST_TOKEN, type TestServer } from '../helpers/server.js';
 
 const mountPoint = mkdtempSync(join(tmpdir(), 'pictor-diskfull-'));
+const backend = process.env.PICTOR_TEST_BACKEND;
 /** Why the suite cannot run here (not root, no tmpfs), or undefined when the tmpfs is mounted. */
 const cannotMount: string | undefined = (() => {
+  // The disk that fills is PICTOR_DATA_DIR's: SQLite and the fs blob store live there.
+  if (backend && backend !== 'sqlite')
+    return `PICTOR_TEST_BACKEND=${backend}: the full disk is the embedded backend's (SQLite + files)`;
   if (process.getuid?.() !== 0) return 'not running as root, so no tmpfs can be mounted';
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=32m,mode=0700', 'tmpfs', mountPoint], {
