@@ -7,7 +7,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, appError, isAppError } from '../core/errors.js';
-import { isBackendUnavailable } from '../core/backend-errors.js';
+import { backendErrorName } from '../core/backend-errors.js';
 import { is, jsonDepth, MAX_JSON_DEPTH, parseBool } from '../core/check.js';
 import type { DraftInput } from '../services/direct-upload.js';
 import type { ApiContext } from './context.js';
@@ -129,10 +129,7 @@ export const uploadUrlRoutes: FastifyPluginAsync<{ ctx: ApiContext }> = async (a
     } catch (e) {
       if (isAppError(e)) return textError(reply, e);
       req.log.error({ err: e }, 'direct upload failed');
-      return textError(
-        reply,
-        new AppError(isBackendUnavailable(e) ? 'unavailable' : 'internal', { cause: e }),
-      );
+      return textError(reply, new AppError(backendErrorName(e) ?? 'internal', { cause: e }));
     }
   });
 };

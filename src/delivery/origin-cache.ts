@@ -148,12 +148,23 @@ export class OriginCache {
       format: info?.format ?? null,
       facts: info?.facts ?? null,
     };
-    if (record.noStore || !this.opts.disk) {
+    const hold = () => {
       // Held only while renditions are produced from it; the next request fetches again.
       this.transient.set(record.version, got.data);
       setTimeout(() => this.transient.delete(record.version), 60_000).unref();
+    };
+    if (record.noStore || !this.opts.disk) {
+      hold();
     } else {
-      await this.opts.disk.put(dataKey(url), got.data);
+      try {
+        await this.opts.disk.put(dataKey(url), got.data);
+      } catch {
+        // The disk refused the copy (full, say): serve this request from memory and keep no record,
+        // so the next request fetches again instead of finding a record without its bytes.
+        this.records.delete(url);
+        hold();
+        return { record, data: got.data };
+      }
     }
     await this.store(record);
     return { record, data: got.data };

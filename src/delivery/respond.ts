@@ -8,7 +8,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { AppError, isAppError } from '../core/errors.js';
-import { isBackendUnavailable } from '../core/backend-errors.js';
+import { backendErrorName } from '../core/backend-errors.js';
 import { GateFullError } from '../pipeline/gate.js';
 import { isDecodeError, isPlanError } from '../pipeline/index.js';
 import { SVG_CONTENT_SECURITY_POLICY } from '../security/svg-headers.js';
@@ -199,9 +199,10 @@ export function toDeliveryError(e: unknown, log: DeliveryLog | undefined, onBusy
   }
   if (isPlanError(e)) return new AppError('invalidResizing', { detail: e.message });
   if (isDecodeError(e)) return new AppError('unsupportedSource', { cause: e.cause });
-  if (isBackendUnavailable(e)) {
+  const backend = backendErrorName(e);
+  if (backend) {
     log?.error({ err: e }, 'delivery failed: backend unavailable');
-    return new AppError('unavailable', { cause: e });
+    return new AppError(backend, { cause: e });
   }
   log?.error({ err: e }, 'delivery failed with an unexpected error');
   return new AppError('internal', { cause: e });

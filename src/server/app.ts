@@ -11,7 +11,7 @@ import Fastify, {
 } from 'fastify';
 import multipart from '@fastify/multipart';
 import { AppError, appError, isAppError } from '../core/errors.js';
-import { isBackendUnavailable } from '../core/backend-errors.js';
+import { backendErrorName } from '../core/backend-errors.js';
 import { jsonDepth, MAX_JSON_DEPTH } from '../core/check.js';
 import { apiRoutes, type ApiContext } from '../api/index.js';
 import { noRoute } from '../api/auth.js';
@@ -52,8 +52,10 @@ export function toAppError(err: FastifyError | Error): AppError {
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return appError('badRequest', 'Request body is too large');
   if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError)
     return appError('badRequest', 'Request body is not valid JSON');
+  // A full disk (ENOSPC, EDQUOT, SQLITE_FULL, ...) is checked first: it answers 5540 wherever it surfaces.
+  const backend = backendErrorName(err);
+  if (backend) return new AppError(backend, { cause: err });
   if (status >= 400 && status < 500) return new AppError('badRequest', { detail: err.message, cause: err });
-  if (isBackendUnavailable(err)) return new AppError('unavailable', { cause: err });
   return new AppError('internal', { cause: err });
 }
 

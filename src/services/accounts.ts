@@ -126,6 +126,10 @@ export class AccountsService {
       createdAt: this.deps.clock.now(),
       expiresAt: null,
     };
+    // A given token that is already stored as asked (the bootstrap token on every restart) is not
+    // written again: a start on a full disk must not need a write.
+    const existing = await this.unchanged(credential);
+    if (existing) return { token, credential: existing };
     await this.deps.store.putCredential(credential);
     return { token, credential };
   }
@@ -162,7 +166,7 @@ export class AccountsService {
 
   /** Registers an X-Auth-Email / X-Auth-Key pair with write access to some accounts. */
   async registerGlobalKey(opts: { email: string; key: string; accountIds: string[] }): Promise<void> {
-    await this.deps.store.putCredential({
+    const credential: ApiCredential = {
       secretHash: hashSecret(`${opts.email.toLowerCase()}\n${opts.key}`),
       kind: 'global',
       email: opts.email.toLowerCase(),
@@ -171,7 +175,23 @@ export class AccountsService {
       label: `global key of ${opts.email}`,
       createdAt: this.deps.clock.now(),
       expiresAt: null,
-    });
+    };
+    if (await this.unchanged(credential)) return;
+    await this.deps.store.putCredential(credential);
+  }
+
+  /** The stored credential with this secret when it already says everything `c` says (bar its creation time). */
+  private async unchanged(c: ApiCredential): Promise<ApiCredential | null> {
+    const stored = await this.deps.store.findCredential(c.secretHash);
+    if (!stored) return null;
+    const same =
+      stored.kind === c.kind &&
+      stored.email === c.email &&
+      stored.label === c.label &&
+      stored.expiresAt === c.expiresAt &&
+      JSON.stringify(stored.permissions) === JSON.stringify(c.permissions) &&
+      JSON.stringify(stored.accountIds) === JSON.stringify(c.accountIds);
+    return same ? stored : null;
   }
 
   /**

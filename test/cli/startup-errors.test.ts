@@ -75,6 +75,23 @@ describe('start-up errors name their cause', { timeout: 120_000 }, () => {
     );
   });
 
+  it.each(['/proc/pictor', '/proc/self/x', '/proc/self/x/y'])(
+    'PICTOR_DATA_DIR=%s: `pictor serve` exits 3 at once (before a 10 s watchdog), one line naming it',
+    async (dir) => {
+      // The watchdog (runCli's timeout) fails the test if the child is still running after 10 s; the
+      // time itself is reported, not asserted (spawn and tsx loading dominate it on a busy machine).
+      const r = await runCli(['serve'], { PORT: '0', HOST: '127.0.0.1', PICTOR_DATA_DIR: dir }, 10_000);
+      expect(r.code, r.stderr).toBe(3);
+      const line = oneLine(r);
+      expect(line).toContain(`PICTOR_DATA_DIR=${dir}: cannot create /proc/`);
+      expect(line).toContain('point PICTOR_DATA_DIR at a writable directory');
+      const floor = await runCli(['--version'], {}, 10_000);
+      process.stdout.write(
+        `startup-errors: PICTOR_DATA_DIR=${dir} exited ${r.code} after ${r.ms} ms; \`pictor --version\` took ${floor.ms} ms\n`,
+      );
+    },
+  );
+
   it('PICTOR_DATA_DIR under a regular file → exit 3', async () => {
     const r = await serve({ PICTOR_DATA_DIR: '/etc/hostname/pictor' });
     expect(r.code, r.stderr).toBe(3);

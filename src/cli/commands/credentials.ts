@@ -6,10 +6,13 @@
  * server from its next request on.
  */
 import { loadConfig } from '../../config/index.js';
-import { compose, type Composition } from '../../server/compose.js';
+import type { Composition } from '../../server/compose.js';
 import { FlagError, str, type Options, type Values } from './transfer-output.js';
 
 async function withStore<T>(fn: (c: Composition) => Promise<T>): Promise<T> {
+  // Loaded on use: the composition pulls in sharp, the SQL drivers and the AWS SDK, which every other
+  // command (and a failing `pictor serve`) would otherwise wait for.
+  const { compose } = await import('../../server/compose.js');
   const c = await compose(loadConfig());
   try {
     return await fn(c);

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { loadConfig, type S3Config } from '../../config/index.js';
 import { ImagesApi } from '../../transfer/images-api.js';
-import { importImages, type S3Location } from '../../transfer/import.js';
+import type { S3Location } from '../../transfer/import.js';
 import {
   baseUrl,
   concurrency,
@@ -74,6 +74,8 @@ export const importCommand = {
       .replace(/[^A-Za-z0-9]+/g, '-')
       .replace(/^-|-$/g, '')
       .slice(0, 60);
+    // Loaded on use (it brings the AWS SDK).
+    const { importImages } = await import('../../transfer/import.js');
     const report = await importImages({
       to,
       from,

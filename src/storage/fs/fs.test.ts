@@ -93,6 +93,20 @@ describe('fs blob store', () => {
     expect(walk(root)).toEqual([key]);
   });
 
+  it('removes its temporary file when a put fails half-way', async () => {
+    await store.put('kept', Buffer.from('old'));
+    // A write that throws after the temporary file was opened (as ENOSPC does mid-write).
+    await expect(store.put('kept', 42 as unknown as Buffer)).rejects.toThrow();
+    await expect(store.put('a/new', 42 as unknown as Buffer)).rejects.toThrow();
+    expect(
+      walk(root)
+        .filter((f) => f !== 'a' && !f.startsWith('a/'))
+        .sort(),
+    ).toEqual(['kept']);
+    expect(walk(root).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    expect(fs.readFileSync(path.join(root, 'kept'), 'utf8')).toBe('old');
+  });
+
   it('stores a key at the matching path under the root', async () => {
     await store.put('x/y/z', Buffer.from('hello'));
     expect(fs.readFileSync(path.join(root, 'x', 'y', 'z'), 'utf8')).toBe('hello');

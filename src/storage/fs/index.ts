@@ -59,14 +59,16 @@ class FsBlobStore implements BlobStore {
     const target = this.pathOf(key);
     await mkdir(dirname(target), { recursive: true });
     const tmp = `${target}${TMP_SUFFIX}${randomBytes(6).toString('hex')}`;
-    const fh = await open(tmp, 'w');
+    // Any failure (ENOSPC half-way through the write, a failed fsync or rename) removes the temporary
+    // file: on a full disk its blocks are the last free ones.
     try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    try {
+      const fh = await open(tmp, 'w');
+      try {
+        await fh.writeFile(data);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
       await rename(tmp, target);
     } catch (e) {
       await rm(tmp, { force: true });

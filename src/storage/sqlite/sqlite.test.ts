@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it, expect, afterAll } from 'vitest';
 import { metadataStoreContract } from '../contract/metadata.contract.js';
-import { createSqliteMetadataStore } from './index.js';
+import { createSqliteMetadataStore, Headroom, HEADROOM_BYTES } from './index.js';
 
 metadataStoreContract({
   name: 'sqlite :memory:',
@@ -123,5 +123,45 @@ describe('sqlite file store', () => {
       await one.close();
       await two.close();
     }
+  });
+});
+
+describe('sqlite full-disk headroom', () => {
+  it('a file store keeps a 1 MiB reserve beside the database; :memory: none', async () => {
+    const filename = nextFile();
+    const store = createSqliteMetadataStore({ filename });
+    await store.migrate();
+    expect(fs.statSync(`${filename}-headroom`).size).toBe(HEADROOM_BYTES);
+    await store.close();
+    fs.unlinkSync(`${filename}-headroom`);
+    const again = createSqliteMetadataStore({ filename });
+    expect(fs.statSync(`${filename}-headroom`).size).toBe(HEADROOM_BYTES);
+    await again.close();
+  });
+
+  it('release gives the blocks back once; restore tops the reserve up', () => {
+    const h = new Headroom(path.join(dir, `reserve-${++n}`), 10_000);
+    expect(h.release()).toBe(false);
+    h.restore();
+    expect(h.size()).toBe(10_000);
+    h.restore();
+    expect(h.size()).toBe(10_000);
+    expect(h.release()).toBe(true);
+    expect(h.size()).toBe(0);
+    expect(h.release()).toBe(false);
+  });
+
+  it('a second start writes nothing: migrations already applied, nothing to lock', async () => {
+    const filename = nextFile();
+    const first = createSqliteMetadataStore({ filename });
+    await first.migrate();
+    await first.close();
+    // The file change counter (header offset 24) moves with every committed write once checkpointed
+    // (the close checkpoints): a start on a full disk must not need one.
+    const counter = fs.readFileSync(filename).readUInt32BE(24);
+    const second = createSqliteMetadataStore({ filename });
+    await second.migrate();
+    await second.close();
+    expect(fs.readFileSync(filename).readUInt32BE(24)).toBe(counter);
   });
 });
