@@ -7,12 +7,28 @@
 import { AppError } from '../core/errors.js';
 import { exceedsDimensions } from '../core/limits.js';
 import type { ImageFacts, ImageRecord } from '../core/types.js';
-import { decodeFacts, planTransform, runTransform, sourceOf, type RasterFormat } from '../pipeline/index.js';
+import {
+  decodeFacts,
+  MASTER_VERSION,
+  masterContentType,
+  masterFor,
+  parseMaster,
+  planTransform,
+  runMaster,
+  runTransform,
+  sourceOf,
+  type Master,
+  type MasterSize,
+  type RasterFormat,
+} from '../pipeline/index.js';
 import { negotiate } from '../pipeline/negotiate.js';
 import { sanitizeSvg } from '../pipeline/svg-sanitize.js';
 import type { TransformOptions } from '../transform/options.js';
-import type { Rendition } from './cache.js';
+import { digestKey, type Rendition } from './cache.js';
 import type { DeliveryContext } from './context.js';
+
+/** Bumped with pipeline/master.ts's MASTER_VERSION: part of every master's cache key. */
+const MASTER_KEY_VERSION = `v${MASTER_VERSION}`;
 
 export const MIME: Record<RasterFormat | 'svg', string> = {
   jpeg: 'image/jpeg',
@@ -54,7 +70,9 @@ export async function produceHosted(
   return ctx.gate.run(async () => {
     const facts = await factsOf(ctx, image, original);
     if (!image.format) throw new AppError('unsupportedSource');
-    return transform(ctx, original, image.format, facts, options, accept);
+    // A master depends on the stored bytes alone: the blob key names them (a new upload gets a new one).
+    const masterKey = `${image.accountId}\n${image.id}\n${image.blobKey}`;
+    return transform(ctx, original, image.format, facts, options, accept, masterKey);
   });
 }
 
@@ -66,7 +84,11 @@ export function svgRendition(ctx: DeliveryContext, original: Buffer): Rendition 
   return { body: clean, contentType: MIME.svg };
 }
 
-/** Checks the limits, negotiates, plans and runs one transform (the caller holds a gate slot). */
+/**
+ * Checks the limits, negotiates, plans and runs one transform (the caller holds a gate slot). With a
+ * `masterKey` (what names the source's bytes), a plan that masterFor allows runs on the source's
+ * intermediate master, made on the first such miss and kept in the rendition cache.
+ */
 export async function transform(
   ctx: DeliveryContext,
   original: Buffer,
@@ -74,6 +96,7 @@ export async function transform(
   facts: ImageFacts,
   options: TransformOptions,
   accept: string | undefined,
+  masterKey?: string,
 ): Promise<Rendition> {
   if (format === 'svg') throw new AppError('unsupportedSource');
   if (exceedsDimensions(facts.width, facts.height, facts.frames)) throw new AppError('sourceTooLarge');
@@ -81,11 +104,35 @@ export async function transform(
   const out = negotiate(accept, options.format, source, options.anim);
   const plan = planTransform(source, options, out);
   const started = performance.now();
-  const body = await runTransform(original, plan, {
+  const size = masterKey === undefined ? undefined : masterFor(source, plan);
+  const master = size ? await masterOf(ctx, masterKey!, original, size) : undefined;
+  const body = await runTransform(master ?? original, plan, {
     copyright: facts.copyright ?? undefined,
     timeoutSeconds: ctx.transformTimeout,
   });
   ctx.metrics.transforms.inc({ format: out });
   ctx.metrics.transformSeconds.observe({ format: out }, (performance.now() - started) / 1000);
   return { body, contentType: MIME[out] };
+}
+
+/**
+ * The source's intermediate master of `size`: from the rendition cache, or made once (single-flight:
+ * concurrent renditions of one image wait for the same one) and stored there like a rendition.
+ */
+async function masterOf(
+  ctx: DeliveryContext,
+  key: string,
+  original: Buffer,
+  size: MasterSize,
+): Promise<Master | undefined> {
+  const digest = digestKey(['master', MASTER_KEY_VERSION, size.width, size.height, key].join('\n'));
+  const { rendition } = await ctx.cache.getOrProduce(digest, async () => {
+    const m = await runMaster(original, size, ctx.transformTimeout);
+    ctx.metrics.masters.inc({ event: 'made' });
+    return { body: m.pixels, contentType: masterContentType(m) };
+  });
+  // An entry that is not a whole master (a damaged disk file) costs only the shortcut.
+  const master = parseMaster(rendition.body, rendition.contentType);
+  if (master) ctx.metrics.masters.inc({ event: 'used' });
+  return master;
 }
