@@ -9,10 +9,12 @@
  *   (one with transparency) and WebP sources, several sizes, fits, gravities, a rotation, a flip,
  *   sharpening and the three lossy outputs. `pictor_masters_total{event="used"}` proves each was made
  *   from the master.
- * - A master is made once per image, however many renditions (concurrent or not) need it.
+ * - A master is made once per image, however many renditions (concurrent or not) need it; transformation
+ *   URLs' origin images get one too.
  * - Cases the rules exclude (trim, gamma, metadata=keep, PNG output, a rendition less than 2× smaller
  *   than the master, a small source) never touch a master.
  */
+import { createServer, type Server } from 'node:http';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { negotiate } from '../../src/pipeline/negotiate.js';
@@ -106,11 +108,25 @@ interface Source {
 let srv: DeliveryServer;
 const sources: Source[] = [];
 let hash = '';
+/** A transformation URLs origin on 127.0.0.1 serving one large PNG. */
+let origin: Server;
+let originPng: Buffer;
 
 const url = (s: Source, last: string) => cdnUrl(srv, hash, s.image!.id, last);
 
 beforeAll(async () => {
-  srv = await startDeliveryServer();
+  originPng = await textured(1500, 1100).png().toBuffer();
+  origin = createServer((req, res) => {
+    if (req.url !== '/big.png') return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': 'image/png', 'cache-control': 'max-age=3600' }).end(originPng);
+  });
+  await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
+  const address = origin.address();
+  if (!address || typeof address === 'string') throw new Error('no origin port');
+  srv = await startDeliveryServer({
+    PICTOR_TRANSFORM_ORIGIN: `http://127.0.0.1:${address.port}`,
+    PICTOR_URL_ALLOWLIST: '127.0.0.1/32',
+  });
   await patchConfig(srv, { flexible_variants: true });
   const made: Array<Omit<Source, 'image'>> = [
     { name: 'JPEG 3000×2000', bytes: await textured(3000, 2000).jpeg({ quality: 92 }).toBuffer() },
@@ -129,6 +145,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await srv?.close();
+  await new Promise((resolve) => origin?.close(resolve));
 });
 
 /** Renditions that the rules send to the master (each ≥ 2× smaller than every source's master). */
@@ -207,6 +224,22 @@ describe('a master is made once per image', () => {
     expect(await mastersCount(srv, 'made')).toBe(made + 1);
     expect(await mastersCount(srv, 'used')).toBe(used + 12);
   }, 120_000);
+});
+
+describe('transformation URLs', () => {
+  it('an origin image gets one master, and its renditions match the full-source ones', async () => {
+    const made = await mastersCount(srv, 'made');
+    const used = await mastersCount(srv, 'used');
+    for (const options of ['w=300,f=jpeg', 'w=320,h=320,fit=cover,f=webp', 'w=280,f=avif']) {
+      const res = await fetchBytes(`${srv.url}/cdn-cgi/image/${options.replaceAll('w=', 'width=')}/big.png`);
+      expect(res.status, show(res)).toBe(200);
+      const reference = await fromFullSource(originPng, options);
+      expect(await dHashDistance(res.body, reference)).toBeLessThanOrEqual(MAX_DHASH);
+      expect(await meanDiff(res.body, reference)).toBeLessThanOrEqual(MAX_MEAN_DIFF);
+    }
+    expect(await mastersCount(srv, 'made')).toBe(made + 1);
+    expect(await mastersCount(srv, 'used')).toBe(used + 3);
+  }, 60_000);
 });
 
 describe('when the full source is used instead', () => {
