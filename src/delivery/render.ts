@@ -58,22 +58,48 @@ async function factsOf(ctx: DeliveryContext, image: ImageRecord, original: Buffe
   return facts;
 }
 
-/** Produces a hosted image's rendition: reads the original, plans from the row, transforms in a gate slot. */
+/**
+ * Produces a hosted image's rendition: reads the original, plans from the row, transforms in a gate
+ * slot. A rendition that will come from the image's master (its facts are on the row and masterFor
+ * allows it) reads the original only if the master has to be made: a 10 MB original is not read (from
+ * disk, or S3 in scale-out) for every thumbnail. Any other reads it before taking a slot, as I/O.
+ */
 export async function produceHosted(
   ctx: DeliveryContext,
   image: ImageRecord,
   options: TransformOptions,
   accept: string | undefined,
 ): Promise<Rendition> {
-  const original = await ctx.images.original(image);
-  if (image.format === 'svg') return svgRendition(ctx, original);
+  if (image.format === 'svg') return svgRendition(ctx, await ctx.images.original(image));
+  let read: Promise<Buffer> | undefined;
+  const original = () => (read ??= ctx.images.original(image));
+  if (!fromMaster(image, options, accept)) await original();
   return ctx.gate.run(async () => {
-    const facts = await factsOf(ctx, image, original);
+    const facts = image.facts ?? (await factsOf(ctx, image, await original()));
     if (!image.format) throw new AppError('unsupportedSource');
     // A master depends on the stored bytes alone: the blob key names them (a new upload gets a new one).
     const masterKey = `${image.accountId}\n${image.id}\n${image.blobKey}`;
     return transform(ctx, original, image.format, facts, options, accept, masterKey);
   });
+}
+
+/** Whether the rendition would be made from the image's master, judged from the row alone (planning is numbers only). */
+function fromMaster(image: ImageRecord, options: TransformOptions, accept: string | undefined): boolean {
+  const { format, facts } = image;
+  if (!facts || !format || format === 'svg' || exceedsDimensions(facts.width, facts.height, facts.frames))
+    return false;
+  const source = sourceOf(format, facts);
+  try {
+    return (
+      masterFor(
+        source,
+        planTransform(source, options, negotiate(accept, options.format, source, options.anim)),
+      ) !== undefined
+    );
+  } catch {
+    // A plan error is answered by transform(), in the slot, as before.
+    return false;
+  }
 }
 
 /** The sanitised SVG (delivery never rasterises SVG). */
@@ -91,7 +117,7 @@ export function svgRendition(ctx: DeliveryContext, original: Buffer): Rendition 
  */
 export async function transform(
   ctx: DeliveryContext,
-  original: Buffer,
+  original: Buffer | (() => Promise<Buffer>),
   format: NonNullable<ImageRecord['format']>,
   facts: ImageFacts,
   options: TransformOptions,
@@ -104,9 +130,10 @@ export async function transform(
   const out = negotiate(accept, options.format, source, options.anim);
   const plan = planTransform(source, options, out);
   const started = performance.now();
+  const bytes = typeof original === 'function' ? original : async () => original;
   const size = masterKey === undefined ? undefined : masterFor(source, plan);
-  const master = size ? await masterOf(ctx, masterKey!, original, size) : undefined;
-  const body = await runTransform(master ?? original, plan, {
+  const master = size ? await masterOf(ctx, masterKey!, bytes, size) : undefined;
+  const body = await runTransform(master ?? (await bytes()), plan, {
     copyright: facts.copyright ?? undefined,
     timeoutSeconds: ctx.transformTimeout,
   });
@@ -122,12 +149,12 @@ export async function transform(
 async function masterOf(
   ctx: DeliveryContext,
   key: string,
-  original: Buffer,
+  original: () => Promise<Buffer>,
   size: MasterSize,
 ): Promise<Master | undefined> {
   const digest = digestKey(['master', MASTER_KEY_VERSION, size.width, size.height, key].join('\n'));
   const { rendition } = await ctx.cache.getOrProduce(digest, async () => {
-    const m = await runMaster(original, size, ctx.transformTimeout);
+    const m = await runMaster(await original(), size, ctx.transformTimeout);
     ctx.metrics.masters.inc({ event: 'made' });
     return { body: m.pixels, contentType: masterContentType(m) };
   });

@@ -75,6 +75,15 @@ async function mastersCount(srv: DeliveryServer, event: 'made' | 'used'): Promis
   return m ? Number(m[1]) : 0;
 }
 
+/** Reads of stored originals (blob store `get`s), from the store series on /metrics. */
+async function blobReads(srv: DeliveryServer): Promise<number> {
+  const text = await (await fetch(`${srv.metricsUrl}/metrics`)).text();
+  const m = /^pictor_store_operation_duration_seconds_count\{store="blobs",op="get"\}\s+([0-9.eE+-]+)$/m.exec(
+    text,
+  );
+  return m ? Number(m[1]) : 0;
+}
+
 /** Mean absolute difference per channel of two images' RGB pixels (same size). */
 async function meanDiff(a: Buffer, b: Buffer): Promise<number> {
   const rgb = (x: Buffer) =>
@@ -209,7 +218,7 @@ describe('renditions from an intermediate master', () => {
 });
 
 describe('a master is made once per image', () => {
-  it('eight concurrent renditions of a fresh image, then four more: one master made, twelve uses', async () => {
+  it('eight concurrent renditions of a fresh image, then four more: one master made, twelve uses, and the four read no original', async () => {
     const bytes = await textured(1700, 1300).png().toBuffer();
     const s: Source = { name: 'fresh PNG', bytes, image: await upload(srv, bytes) };
     const made = await mastersCount(srv, 'made');
@@ -217,10 +226,13 @@ describe('a master is made once per image', () => {
     const boxes = [300, 310, 320, 330, 340, 350, 360, 370];
     const first = await Promise.all(boxes.map((w) => fetchBytes(url(s, `w=${w},f=jpeg`))));
     for (const r of first) expect(r.status, show(r)).toBe(200);
+    // Once the master exists, renditions from it do not read the original at all.
+    const reads = await blobReads(srv);
     for (const w of [200, 210, 220, 230]) {
       const r = await fetchBytes(url(s, `w=${w},h=${w},fit=cover,f=webp`));
       expect(r.status, show(r)).toBe(200);
     }
+    expect(await blobReads(srv)).toBe(reads);
     expect(await mastersCount(srv, 'made')).toBe(made + 1);
     expect(await mastersCount(srv, 'used')).toBe(used + 12);
   }, 120_000);
