@@ -9,6 +9,8 @@ export interface DeliveryMetrics {
   /** Seconds per transform (decode, resize, encode), by output format. */
   transformSeconds: Histogram<'format'>;
   cache: Counter<'result'>;
+  /** Intermediate masters (pipeline/master.ts): `made` from a full source, `used` for a rendition. */
+  masters: Counter<'event'>;
   rejected: Counter;
   /** Feeds the per-tier cache series; given to the RenditionCache. */
   cacheObserver: CacheObserver;
@@ -32,6 +34,12 @@ export function createDeliveryMetrics(
     help: 'Time to produce a rendition (decode, resize, encode), by output format',
     labelNames: ['format'],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const masters = new Counter({
+    name: 'pictor_masters_total',
+    help: 'Intermediate masters: made (one full decode of a large source) and used (a rendition made from one)',
+    labelNames: ['event'],
     registers: [registry],
   });
   const cacheCounter = new Counter({
@@ -109,5 +117,5 @@ export function createDeliveryMetrics(
     tierLookups.inc({ tier, result: hit ? 'hit' : 'miss' });
     if (hit) tierBytes.inc({ tier }, bytes);
   };
-  return { registry, transforms, transformSeconds, cache: cacheCounter, rejected, cacheObserver };
+  return { registry, transforms, transformSeconds, cache: cacheCounter, masters, rejected, cacheObserver };
 }

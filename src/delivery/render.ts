@@ -7,12 +7,28 @@
 import { AppError } from '../core/errors.js';
 import { exceedsDimensions } from '../core/limits.js';
 import type { ImageFacts, ImageRecord } from '../core/types.js';
-import { decodeFacts, planTransform, runTransform, sourceOf, type RasterFormat } from '../pipeline/index.js';
+import {
+  decodeFacts,
+  MASTER_VERSION,
+  masterContentType,
+  masterFor,
+  parseMaster,
+  planTransform,
+  runMaster,
+  runTransform,
+  sourceOf,
+  type Master,
+  type MasterSize,
+  type RasterFormat,
+} from '../pipeline/index.js';
 import { negotiate } from '../pipeline/negotiate.js';
 import { sanitizeSvg } from '../pipeline/svg-sanitize.js';
 import type { TransformOptions } from '../transform/options.js';
-import type { Rendition } from './cache.js';
+import { digestKey, type Rendition } from './cache.js';
 import type { DeliveryContext } from './context.js';
+
+/** Bumped with pipeline/master.ts's MASTER_VERSION: part of every master's cache key. */
+const MASTER_KEY_VERSION = `v${MASTER_VERSION}`;
 
 export const MIME: Record<RasterFormat | 'svg', string> = {
   jpeg: 'image/jpeg',
@@ -42,20 +58,48 @@ async function factsOf(ctx: DeliveryContext, image: ImageRecord, original: Buffe
   return facts;
 }
 
-/** Produces a hosted image's rendition: reads the original, plans from the row, transforms in a gate slot. */
+/**
+ * Produces a hosted image's rendition: reads the original, plans from the row, transforms in a gate
+ * slot. A rendition that will come from the image's master (its facts are on the row and masterFor
+ * allows it) reads the original only if the master has to be made: a 10 MB original is not read (from
+ * disk, or S3 in scale-out) for every thumbnail. Any other reads it before taking a slot, as I/O.
+ */
 export async function produceHosted(
   ctx: DeliveryContext,
   image: ImageRecord,
   options: TransformOptions,
   accept: string | undefined,
 ): Promise<Rendition> {
-  const original = await ctx.images.original(image);
-  if (image.format === 'svg') return svgRendition(ctx, original);
+  if (image.format === 'svg') return svgRendition(ctx, await ctx.images.original(image));
+  let read: Promise<Buffer> | undefined;
+  const original = () => (read ??= ctx.images.original(image));
+  if (!fromMaster(image, options, accept)) await original();
   return ctx.gate.run(async () => {
-    const facts = await factsOf(ctx, image, original);
+    const facts = image.facts ?? (await factsOf(ctx, image, await original()));
     if (!image.format) throw new AppError('unsupportedSource');
-    return transform(ctx, original, image.format, facts, options, accept);
+    // A master depends on the stored bytes alone: the blob key names them (a new upload gets a new one).
+    const masterKey = `${image.accountId}\n${image.id}\n${image.blobKey}`;
+    return transform(ctx, original, image.format, facts, options, accept, masterKey);
   });
+}
+
+/** Whether the rendition would be made from the image's master, judged from the row alone (planning is numbers only). */
+function fromMaster(image: ImageRecord, options: TransformOptions, accept: string | undefined): boolean {
+  const { format, facts } = image;
+  if (!facts || !format || format === 'svg' || exceedsDimensions(facts.width, facts.height, facts.frames))
+    return false;
+  const source = sourceOf(format, facts);
+  try {
+    return (
+      masterFor(
+        source,
+        planTransform(source, options, negotiate(accept, options.format, source, options.anim)),
+      ) !== undefined
+    );
+  } catch {
+    // A plan error is answered by transform(), in the slot, as before.
+    return false;
+  }
 }
 
 /** The sanitised SVG (delivery never rasterises SVG). */
@@ -66,14 +110,19 @@ export function svgRendition(ctx: DeliveryContext, original: Buffer): Rendition 
   return { body: clean, contentType: MIME.svg };
 }
 
-/** Checks the limits, negotiates, plans and runs one transform (the caller holds a gate slot). */
+/**
+ * Checks the limits, negotiates, plans and runs one transform (the caller holds a gate slot). With a
+ * `masterKey` (what names the source's bytes), a plan that masterFor allows runs on the source's
+ * intermediate master, made on the first such miss and kept in the rendition cache.
+ */
 export async function transform(
   ctx: DeliveryContext,
-  original: Buffer,
+  original: Buffer | (() => Promise<Buffer>),
   format: NonNullable<ImageRecord['format']>,
   facts: ImageFacts,
   options: TransformOptions,
   accept: string | undefined,
+  masterKey?: string,
 ): Promise<Rendition> {
   if (format === 'svg') throw new AppError('unsupportedSource');
   if (exceedsDimensions(facts.width, facts.height, facts.frames)) throw new AppError('sourceTooLarge');
@@ -81,11 +130,36 @@ export async function transform(
   const out = negotiate(accept, options.format, source, options.anim);
   const plan = planTransform(source, options, out);
   const started = performance.now();
-  const body = await runTransform(original, plan, {
+  const bytes = typeof original === 'function' ? original : async () => original;
+  const size = masterKey === undefined ? undefined : masterFor(source, plan);
+  const master = size ? await masterOf(ctx, masterKey!, bytes, size) : undefined;
+  const body = await runTransform(master ?? (await bytes()), plan, {
     copyright: facts.copyright ?? undefined,
     timeoutSeconds: ctx.transformTimeout,
   });
   ctx.metrics.transforms.inc({ format: out });
   ctx.metrics.transformSeconds.observe({ format: out }, (performance.now() - started) / 1000);
   return { body, contentType: MIME[out] };
+}
+
+/**
+ * The source's intermediate master of `size`: from the rendition cache, or made once (single-flight:
+ * concurrent renditions of one image wait for the same one) and stored there like a rendition.
+ */
+async function masterOf(
+  ctx: DeliveryContext,
+  key: string,
+  original: () => Promise<Buffer>,
+  size: MasterSize,
+): Promise<Master | undefined> {
+  const digest = digestKey(['master', MASTER_KEY_VERSION, size.width, size.height, key].join('\n'));
+  const { rendition } = await ctx.cache.getOrProduce(digest, async () => {
+    const m = await runMaster(await original(), size, ctx.transformTimeout);
+    ctx.metrics.masters.inc({ event: 'made' });
+    return { body: m.pixels, contentType: masterContentType(m) };
+  });
+  // An entry that is not a whole master (a damaged disk file) costs only the shortcut.
+  const master = parseMaster(rendition.body, rendition.contentType);
+  if (master) ctx.metrics.masters.inc({ event: 'used' });
+  return master;
 }

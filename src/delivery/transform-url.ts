@@ -234,7 +234,10 @@ async function answer(
   const { rendition, hit } = await render(ctx, key.digest, async () => {
     const original = await t.cache.bytes(record);
     if (format === 'svg') return svgRendition(ctx, original);
-    return ctx.gate.run(() => transform(ctx, original, format, facts, options, req.accept));
+    // A master depends on the bytes alone (the record's version is their sha256); a `no-store` origin's
+    // bytes are not kept, so neither is a master of them.
+    const masterKey = record.noStore ? undefined : `t\n${record.version}`;
+    return ctx.gate.run(() => transform(ctx, original, format, facts, options, req.accept, masterKey));
   });
   const h = head(
     {

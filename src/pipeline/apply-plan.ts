@@ -6,6 +6,7 @@
  */
 import sharp, { type Sharp } from 'sharp';
 import { MAX_PIXELS } from '../core/limits.js';
+import { isMaster, type Master } from './master.js';
 import type { TransformPlan } from './plan.js';
 
 export interface ApplyOptions {
@@ -15,12 +16,21 @@ export interface ApplyOptions {
   timeoutSeconds: number;
 }
 
-export function applyPlan(input: Buffer, plan: TransformPlan, opts: ApplyOptions): Sharp {
-  let img = sharp(input, {
-    animated: plan.output.animated,
-    limitInputPixels: MAX_PIXELS,
-    failOn: 'error',
-  }).autoOrient();
+/**
+ * `input` is the encoded source, or its intermediate master (master.ts: raw pixels, already upright
+ * and sRGB, so nothing to orient or decode); the plan is the same numbers for both.
+ */
+export function applyPlan(input: Buffer | Master, plan: TransformPlan, opts: ApplyOptions): Sharp {
+  let img = isMaster(input)
+    ? sharp(input.pixels, {
+        raw: { width: input.width, height: input.height, channels: input.channels },
+        limitInputPixels: MAX_PIXELS,
+      })
+    : sharp(input, {
+        animated: plan.output.animated,
+        limitInputPixels: MAX_PIXELS,
+        failOn: 'error',
+      }).autoOrient();
   if (plan.rotate) img = img.rotate(plan.rotate);
   if (plan.flip) img = img.flip();
   if (plan.flop) img = img.flop();

@@ -7,9 +7,18 @@ import type { TransformOptions } from '../transform/options.js';
 import { readFacts } from './probe.js';
 export { readFacts };
 import { applyPlan } from './apply-plan.js';
+import { makeMaster, type Master, type MasterSize } from './master.js';
 import { PlanError, planContext, type RasterFormat, type SourceInfo, type TransformPlan } from './plan.js';
 import { steps } from './steps/index.js';
 
+export {
+  MASTER_VERSION,
+  masterContentType,
+  masterFor,
+  parseMaster,
+  type Master,
+  type MasterSize,
+} from './master.js';
 export { PlanError } from './plan.js';
 export type { RasterFormat, SourceInfo, TransformPlan } from './plan.js';
 
@@ -54,9 +63,12 @@ export function isDecodeError(e: unknown): e is DecodeError {
   return e instanceof DecodeError;
 }
 
-/** Runs a plan and returns the encoded bytes; a failure inside libvips rejects with DecodeError. */
+/**
+ * Runs a plan on the source (or on its master, when masterFor allowed it) and returns the encoded
+ * bytes; a failure inside libvips rejects with DecodeError.
+ */
 export async function runTransform(
-  input: Buffer,
+  input: Buffer | Master,
   plan: TransformPlan,
   opts: { copyright?: string | undefined; timeoutSeconds?: number } = {},
 ): Promise<Buffer> {
@@ -67,6 +79,15 @@ export async function runTransform(
   });
   try {
     return await pipeline.toBuffer();
+  } catch (e) {
+    throw new DecodeError(e);
+  }
+}
+
+/** Makes a source's intermediate master (master.ts); a failure inside libvips rejects with DecodeError. */
+export async function runMaster(input: Buffer, size: MasterSize, timeoutSeconds = 30): Promise<Master> {
+  try {
+    return await makeMaster(input, size, timeoutSeconds);
   } catch (e) {
     throw new DecodeError(e);
   }
