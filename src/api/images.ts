@@ -99,14 +99,10 @@ export const imagesRoutes: FastifyPluginAsync<{ ctx: ApiContext }> = async (app,
     },
     async (req) => {
       const form = await readUploadForm(req, ctx.maxUploadBytes);
-      if (form.url !== undefined && form.file !== undefined) {
-        throw appError('badRequest', 'The file and url fields are mutually exclusive');
-      }
-      const file = form.url !== undefined ? { url: form.url } : form.file;
-      if (file === undefined) throw appError('badRequest', 'A file or url field with the image is required');
       const record = await ctx.images.upload({
         accountId: req.account.id,
-        file,
+        file: form.file,
+        url: form.url,
         id: form.id,
         metadata: form.metadata,
         requireSignedURLs: form.requireSignedURLs,
