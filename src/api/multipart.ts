@@ -232,8 +232,15 @@ function readCapped(
     const target = taken?.buf;
     const chunks: Buffer[] = [];
     let length = 0;
-    const tooLarge = () => reject(tooLargeError(maxFileBytes));
+    // Once settled, the buffer may go back to the pool: nothing more is copied into it.
+    let settled = false;
+    const fail = (e: unknown) => {
+      settled = true;
+      reject(e);
+    };
+    const tooLarge = () => fail(tooLargeError(maxFileBytes));
     stream.on('data', (chunk: Buffer) => {
+      if (settled) return;
       if (!target) {
         chunks.push(chunk);
         return;
@@ -247,11 +254,13 @@ function readCapped(
       length += chunk.length;
     });
     stream.once('limit', tooLarge);
-    stream.once('error', reject);
+    stream.once('error', fail);
     stream.once('end', () => {
+      if (settled) return;
       if (stream.truncated || length > maxFileBytes) return tooLarge();
       if (target && length > target.length)
-        return reject(appError('badRequest', 'The file is longer than the request'));
+        return fail(appError('badRequest', 'The file is longer than the request'));
+      settled = true;
       resolve(target ? target.subarray(0, length) : Buffer.concat(chunks));
     });
   });
