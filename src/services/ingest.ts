@@ -12,13 +12,16 @@
  * Inspection runs in the image gate (`PICTOR_WORKERS` slots, `PICTOR_QUEUE` waiting), so uploads and
  * transforms share one bound on libvips work; a full queue answers 9503 with Retry-After.
  *
- * Database round trips (SQLite, counted by src/services/ingest.test.ts; the HTTP layer adds its own
- * two for the credential and the account, and one for the variant list of the Image JSON):
- * - upload with a generated id: 1 (the insert transaction: begin, one select for the id, allowance
- *   and count, insert, commit); a custom id adds one pre-check read so a taken id writes no blob.
- *   Before this path: 2 round trips, 7 statements.
+ * Database round trips (SQLite; store calls counted by src/services/ingest.test.ts, which also counts
+ * the SQL statements):
+ * - upload with a generated id: 1 store call (the insert transaction: begin, one read of the id,
+ *   allowance and count, insert, commit); a custom id adds one read first, so a taken id writes no
+ *   blob. Before this path: 2 calls, 8 statements.
  * - direct upload completion: 2 (the draft read that names why a URL is refused, then the complete
- *   transaction, which returns the finished row). Before: 3 round trips, 11 statements.
+ *   transaction, which returns the finished row). Before: 3 calls, 11 statements.
+ * Over HTTP (pictor_store_operation_duration_seconds_count on /metrics, one request each): POST
+ * /images/v1 makes 4 store calls with a generated id, 5 with a custom id (before: 5 and 5), adding the
+ * credential, the account and the variant list of the Image JSON; the upload URL 4 (before: 5).
  */
 import { AppError, appError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
