@@ -13,7 +13,7 @@ import type { DraftInput } from '../services/direct-upload.js';
 import type { ApiContext } from './context.js';
 import { ok } from './envelope.js';
 import { encodeImageIdPath, toImageJson } from './image-json.js';
-import { readUploadForm } from './multipart.js';
+import { withUploadForm } from './multipart.js';
 import { DirectUploadBody, envelope, ImageJson } from './schemas.js';
 
 /** The one-time upload URL of a draft. */
@@ -26,7 +26,7 @@ async function readDraftInput(
   ctx: ApiContext,
 ): Promise<DraftInput> {
   if (req.isMultipart()) {
-    const form = await readUploadForm(req, ctx.maxUploadBytes);
+    const form = await withUploadForm(req, ctx.maxUploadBytes, async (f) => f);
     if (form.file)
       throw appError(
         'badRequest',
@@ -122,9 +122,10 @@ export const uploadUrlRoutes: FastifyPluginAsync<{ ctx: ApiContext }> = async (a
       } catch {
         throw appError('badRequest', 'Malformed upload URL');
       }
-      const form = await readUploadForm(req, ctx.maxUploadBytes);
-      if (!form.file) throw appError('badRequest', 'A file field with the image is required');
-      const image = await ctx.directUploads.complete(account.id, id, form.file);
+      const image = await withUploadForm(req, ctx.maxUploadBytes, (form) => {
+        if (!form.file) throw appError('badRequest', 'A file field with the image is required');
+        return ctx.directUploads.complete(account.id, id, form.file);
+      });
       return ok(toImageJson(image, account, await ctx.variants.list(account.id), ctx.publicUrl));
     } catch (e) {
       if (isAppError(e)) return textError(reply, e);

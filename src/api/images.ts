@@ -14,7 +14,7 @@ import type { ApiContext } from './context.js';
 import { ok } from './envelope.js';
 import { toImageJson } from './image-json.js';
 import { clampPerPage, encodeToken, parseListV2Query } from './list-query.js';
-import { readUploadForm } from './multipart.js';
+import { withUploadForm } from './multipart.js';
 import { envelope, ImageJson, ListV1Query, ListV2Query, PatchImageBody, UploadForm } from './schemas.js';
 
 /** v1 list paging: SPEC says per_page 10..10000, default 1000; out-of-range values are clamped. */
@@ -99,21 +99,18 @@ export const imagesRoutes: FastifyPluginAsync<{ ctx: ApiContext }> = async (app,
       },
     },
     async (req) => {
-      const form = await readUploadForm(req, ctx.maxUploadBytes);
-      if (form.url !== undefined && form.file !== undefined) {
-        throw appError('badRequest', 'The file and url fields are mutually exclusive');
-      }
-      const file = form.url !== undefined ? { url: form.url } : form.file;
-      if (file === undefined) throw appError('badRequest', 'A file or url field with the image is required');
-      const record = await ctx.images.upload({
-        accountId: req.account.id,
-        file,
-        id: form.id,
-        metadata: form.metadata,
-        requireSignedURLs: form.requireSignedURLs,
-        creator: form.creator,
-        uploaded: uploadedField(form.fields.get('uploaded')),
-      });
+      const record = await withUploadForm(req, ctx.maxUploadBytes, (form) =>
+        ctx.images.upload({
+          accountId: req.account.id,
+          file: form.file,
+          url: form.url,
+          id: form.id,
+          metadata: form.metadata,
+          requireSignedURLs: form.requireSignedURLs,
+          creator: form.creator,
+          uploaded: uploadedField(form.fields.get('uploaded')),
+        }),
+      );
       return ok(await serialise(req, record));
     },
   );

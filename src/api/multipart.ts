@@ -27,6 +27,58 @@ export interface UploadForm {
   fields: Map<string, string>;
 }
 
+/**
+ * Buffers that file parts are read into, kept for the next upload. A multipart file arrives as
+ * ~64 KiB socket chunks; joining them into a fresh buffer per upload cost, for 8 MB uploads, more
+ * main-thread time than anything else (the copy into never-touched pages, and the full garbage
+ * collections that V8 runs as external memory grows; bench/README.md, benchmark 5). A reused buffer
+ * is warm and is not garbage. Hand-written: Node has no pool for large buffers (its own pool serves
+ * allocations under 4 KiB). At most POOL_BYTES stay pooled, so a large PICTOR_MAX_UPLOAD_BYTES pools
+ * nothing and falls back to a buffer of the request's Content-Length.
+ */
+const POOL_BYTES = 64 * 1024 * 1024;
+const pool: Buffer[] = [];
+
+function takeBuffer(
+  capacity: number,
+  hint: number | undefined,
+): { buf: Buffer; pooled: boolean } | undefined {
+  const pooled = pool.pop();
+  if (pooled && pooled.length === capacity) return { buf: pooled, pooled: true };
+  if (capacity <= POOL_BYTES) return { buf: Buffer.allocUnsafeSlow(capacity), pooled: true };
+  // Too large to pool: exactly the body's size when the client declared it, else chunks are joined.
+  return hint === undefined
+    ? undefined
+    : { buf: Buffer.allocUnsafe(Math.min(hint, capacity)), pooled: false };
+}
+
+function giveBack(buf: Buffer): void {
+  if (pool.length < Math.floor(POOL_BYTES / buf.length)) pool.push(buf);
+}
+
+/** Pooled buffers waiting in the pool (for tests). */
+export function pooledUploadBuffers(): number {
+  return pool.length;
+}
+
+/**
+ * Reads the upload form, runs `use` with it and then returns the file's buffer to the pool: the
+ * file's bytes are valid only until `use` settles (nothing may keep them: they are copied into the
+ * blob store).
+ */
+export async function withUploadForm<T>(
+  req: FastifyRequest,
+  maxFileBytes: number,
+  use: (form: UploadForm) => Promise<T>,
+): Promise<T> {
+  const leases: Buffer[] = [];
+  try {
+    return await use(await readForm(req, maxFileBytes, leases));
+  } finally {
+    for (const b of leases) giveBack(b);
+  }
+}
+
 /** Splits `metadata[a][b]`, `metadata.a.b` and `metadata[a].b` into ['a','b']; `[]` becomes ''. */
 export function metadataPath(name: string): string[] | undefined {
   if (!name.startsWith('metadata') || name === 'metadata') return undefined;
@@ -87,10 +139,10 @@ function parseMetadataJson(text: string): Record<string, unknown> {
 }
 
 /**
- * Reads the whole form. The file is buffered while streaming and refused with 5413 as soon as it
- * passes `maxFileBytes`.
+ * Reads the whole form. The file is buffered while streaming (into a pooled buffer, put in `leases`
+ * for the caller to give back) and refused with 5413 as soon as it passes `maxFileBytes`.
  */
-export async function readUploadForm(req: FastifyRequest, maxFileBytes: number): Promise<UploadForm> {
+async function readForm(req: FastifyRequest, maxFileBytes: number, leases: Buffer[]): Promise<UploadForm> {
   if (!req.isMultipart()) throw appError('notMultipart');
   const form: UploadForm = {
     file: undefined,
@@ -126,7 +178,13 @@ export async function readUploadForm(req: FastifyRequest, maxFileBytes: number):
             `Unexpected file field ${part.fieldname}; the image goes in the field named file`,
           );
         }
-        const data = await readCapped(part.file, maxFileBytes);
+        const length = Number(req.headers['content-length']);
+        const data = await readCapped(
+          part.file,
+          maxFileBytes,
+          Number.isSafeInteger(length) && length > 0 ? length : undefined,
+          leases,
+        );
         form.file = { data, filename: part.filename ? part.filename.slice(0, 255) : null };
         continue;
       }
@@ -166,19 +224,52 @@ export async function readUploadForm(req: FastifyRequest, maxFileBytes: number):
 
 /**
  * Buffers a file part, failing the moment it passes the cap instead of reading to the end of the
- * part (toBuffer() waits for the end, so a client could keep sending forever).
+ * part (toBuffer() waits for the end, so a client could keep sending forever). The bytes go into one
+ * buffer of `maxFileBytes` (pooled, see takeBuffer) as they come; `hint` is the body's declared size.
  */
 function readCapped(
   stream: NodeJS.ReadableStream & { truncated?: boolean },
   maxFileBytes: number,
+  hint: number | undefined,
+  leases: Buffer[],
 ): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    const taken = takeBuffer(maxFileBytes, hint);
+    if (taken?.pooled) leases.push(taken.buf);
+    const target = taken?.buf;
     const chunks: Buffer[] = [];
-    const tooLarge = () => reject(tooLargeError(maxFileBytes));
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    let length = 0;
+    // Once settled, the buffer may go back to the pool: nothing more is copied into it.
+    let settled = false;
+    const fail = (e: unknown) => {
+      settled = true;
+      reject(e);
+    };
+    const tooLarge = () => fail(tooLargeError(maxFileBytes));
+    stream.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      if (!target) {
+        chunks.push(chunk);
+        return;
+      }
+      if (length + chunk.length > target.length) {
+        // Beyond the buffer: past the cap (busboy's 'limit' follows), or past a declared length.
+        length = target.length + 1;
+        return;
+      }
+      chunk.copy(target, length);
+      length += chunk.length;
+    });
     stream.once('limit', tooLarge);
-    stream.once('error', reject);
-    stream.once('end', () => (stream.truncated ? tooLarge() : resolve(Buffer.concat(chunks))));
+    stream.once('error', fail);
+    stream.once('end', () => {
+      if (settled) return;
+      if (stream.truncated || length > maxFileBytes) return tooLarge();
+      if (target && length > target.length)
+        return fail(appError('badRequest', 'The file is longer than the request'));
+      settled = true;
+      resolve(target ? target.subarray(0, length) : Buffer.concat(chunks));
+    });
   });
 }
 

@@ -323,7 +323,8 @@ export const descriptors = [
     env: 'PICTOR_QUEUE',
     format: 'integer 0..100000',
     defaultText: '64',
-    description: 'Image jobs that may wait for a slot; beyond that delivery answers 503 with Retry-After.',
+    description:
+      'Image jobs (upload inspections and transforms) that may wait for a slot; beyond that delivery and uploads answer 503 with Retry-After.',
     parse: intIn('PICTOR_QUEUE', 0, 100_000, 64),
   }),
   d({

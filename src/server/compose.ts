@@ -11,6 +11,7 @@ import { ImagesService } from '../services/images.js';
 import { KeysService } from '../services/keys.js';
 import { VariantsService } from '../services/variants.js';
 import { DirectUploadService } from '../services/direct-upload.js';
+import { Ingest } from '../services/ingest.js';
 import { createFsBlobStore } from '../storage/fs/index.js';
 import { createSqliteMetadataStore } from '../storage/sqlite/index.js';
 import {
@@ -130,10 +131,12 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     totalTimeoutMs: config.urlTotalTimeoutMs,
     ...(overrides.resolve ? { resolve: overrides.resolve } : {}),
   };
-  const images = new ImagesService({ store, blobs, clock, onPurge: bump, urlFetch });
+  // One gate per process for all image work: upload inspection and delivery transforms.
+  const gate = new Gate(config.workerSlots, config.queueLimit);
+  const ingest = new Ingest({ store, blobs, clock, gate, urlFetch });
+  const images = new ImagesService({ store, blobs, clock, ingest, onPurge: bump });
   const variants = new VariantsService({ store, clock, maxVariants: config.maxVariants, onPurge: bump });
   const keys = new KeysService({ store, clock });
-  const gate = new Gate(config.workerSlots, config.queueLimit);
   let cache: RenditionCache | undefined;
   const deliveryMetrics = createDeliveryMetrics(
     gate,
@@ -187,7 +190,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     images,
     variants,
     keys,
-    directUploads: new DirectUploadService({ store, blobs, clock }),
+    directUploads: new DirectUploadService({ store, clock, ingest }),
     uploadBase: config.uploadUrl,
     publicUrl: config.publicUrl ?? `http://127.0.0.1:${config.port}`,
     maxUploadBytes: config.maxUploadBytes,

@@ -1,200 +1,34 @@
 /**
- * Image use cases: upload, list, details, edit, delete and the original blob. An upload writes the
- * blob first and then inserts the row in one transaction (which also checks the id and the quota);
- * when the row cannot be written the blob is removed, so no failure leaves a visible half-image.
+ * Image use cases: upload (through the one ingest path, services/ingest.ts), list, details, edit,
+ * delete and the original blob.
  */
 import { AppError, appError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
-import {
-  MAX_CREATOR_LENGTH,
-  MAX_CUSTOM_ID_LENGTH,
-  MAX_METADATA_BYTES,
-  exceedsDimensions,
-} from '../core/limits.js';
-import { isUuid, newBlobKey, newImageId } from '../core/ids.js';
-import type { ImageFacts, ImageRecord, Metadata } from '../core/types.js';
-import { probe, type ProbeResult } from '../pipeline/probe.js';
-import { isComplete } from '../pipeline/integrity.js';
+import { MAX_CREATOR_LENGTH } from '../core/limits.js';
+import { isUuid, newBlobKey } from '../core/ids.js';
+import type { ImageFacts, ImageRecord } from '../core/types.js';
 import { sanitizeSvg, SVG_SANITIZER_VERSION } from '../pipeline/svg-sanitize.js';
-import type {
-  BlobStore,
-  ImagePatch,
-  InsertImageResult,
-  ListImagesV2Query,
-  MetadataStore,
-} from '../storage/types.js';
-import { fetchUrl, FetchUrlError, type FetchUrlOptions } from '../security/fetch-url.js';
+import type { BlobStore, ImagePatch, ListImagesV2Query, MetadataStore } from '../storage/types.js';
+import { checkMetadata, type Ingest, type UploadInput } from './ingest.js';
 
-/** First segments that would collide with fixed API paths under /images/v1/ when sent unencoded. */
-const RESERVED_IDS = new Set(['stats', 'keys', 'variants', 'config', 'batch_token', 'direct_upload']);
+export type { UploadInput } from './ingest.js';
 
 export interface ImagesDeps {
   store: MetadataStore;
   blobs: BlobStore;
   clock: Clock;
+  /** The ingest path every upload takes. */
+  ingest: Ingest;
   /** Called after the row is gone (or changed) so caches can drop the image's renditions. */
   onPurge?: (accountId: string, imageId: string) => void;
-  /** Rules for upload by URL. */
-  urlFetch: FetchUrlOptions;
-}
-
-export interface UploadInput {
-  accountId: string;
-  /** The image: bytes, or a URL to fetch them from. */
-  file: { data: Buffer; filename: string | null } | { url: string };
-  id?: string | undefined;
-  metadata?: Metadata | undefined;
-  requireSignedURLs?: boolean | undefined;
-  creator?: string | undefined;
-  /** The original upload time (ms), for migrations; default now. */
-  uploaded?: number | undefined;
-}
-
-/**
- * Checks a custom id: 1..MAX_CUSTOM_ID_LENGTH characters, not a UUID, no leading or trailing `/`, no empty path
- * segment, no control characters.
- * @example checkCustomId('products/shoe.png') // undefined (valid)
- */
-export function checkCustomId(id: string): string | undefined {
-  if (id.length === 0 || id.length > MAX_CUSTOM_ID_LENGTH)
-    return `Custom ID must be 1 to ${MAX_CUSTOM_ID_LENGTH} characters long`;
-  if (isUuid(id)) return 'Custom ID cannot be a UUID';
-  const segments = id.split('/');
-  if (RESERVED_IDS.has(segments[0]!))
-    return `Custom ID cannot start with ${segments[0]}: the API uses that path`;
-  if (segments.length > 1 && segments[segments.length - 1] === 'blob')
-    return 'Custom ID cannot end with /blob: the API uses that path';
-  if (id.startsWith('/') || id.endsWith('/')) return 'Custom ID cannot start or end with a /';
-  if (id.split('/').some((s) => s === '' || s === '.' || s === '..'))
-    return 'Custom ID cannot contain empty, . or .. path segments';
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this rejects
-  if (/[\u0000-\u001f\u007f]/.test(id)) return 'Custom ID cannot contain control characters';
-  return undefined;
-}
-
-/**
- * Checks user metadata: a JSON object of at most MAX_METADATA_BYTES bytes once serialised.
- * @example checkMetadata({ a: 1 }) // undefined (valid)
- */
-export function checkMetadata(meta: unknown): string | undefined {
-  if (typeof meta !== 'object' || meta === null || Array.isArray(meta))
-    return 'Metadata must be a JSON object';
-  const bytes = Buffer.byteLength(JSON.stringify(meta), 'utf8');
-  if (bytes > MAX_METADATA_BYTES)
-    return `Metadata must not exceed ${MAX_METADATA_BYTES} bytes (received ${bytes})`;
-  return undefined;
-}
-
-/**
- * Checks uploaded bytes: the real format, the size limits from the header (before any decoding), a
- * decode that fails on truncated or corrupt data, and SVG sanitising. Returns the bytes to store
- * (an SVG's sanitised form) with what the probe found.
- */
-export async function inspectUpload(data: Buffer): Promise<ProbeResult & { data: Buffer }> {
-  const info = await probe(data);
-  if (!info) throw appError('unsupportedFormat');
-  if (info.width !== null && info.height !== null) {
-    if (exceedsDimensions(info.width, info.height, info.pages)) {
-      throw appError('imageTooLarge');
-    }
-  }
-  if (info.format === 'svg') {
-    const clean = sanitizeSvg(data);
-    if (!clean)
-      throw appError(
-        'unsupportedFormat',
-        'The SVG is malformed or declares entities and cannot be made safe',
-      );
-    return { ...info, data: clean };
-  }
-  // Truncation is found from the container's structure, without decoding pixels.
-  if (!isComplete(data, info.format)) {
-    throw appError('unsupportedFormat', 'The image data is corrupt or truncated');
-  }
-  return { ...info, data };
 }
 
 export class ImagesService {
   constructor(private readonly deps: ImagesDeps) {}
 
-  /** Validates, probes and stores an upload. */
-  async upload(input: UploadInput): Promise<ImageRecord> {
-    const id = input.id ?? newImageId();
-    // Pictor extension (docs/compat.md): a migrated upload (one that carries its `uploaded` time) may
-    // keep a generated, UUID-shaped id from the source, private or not.
-    const migratedGeneratedId = input.id !== undefined && input.uploaded !== undefined && isUuid(input.id);
-    if (input.id !== undefined && !migratedGeneratedId) {
-      const why = checkCustomId(input.id);
-      if (why) throw appError('badRequest', why);
-      if (input.requireSignedURLs) {
-        throw appError('badRequest', 'Custom IDs cannot be combined with requireSignedURLs=true');
-      }
-    }
-    if (input.metadata !== undefined) {
-      const why = checkMetadata(input.metadata);
-      if (why) throw appError('badRequest', why);
-    }
-    if (input.creator !== undefined && input.creator.length > MAX_CREATOR_LENGTH) {
-      throw appError('badRequest', `Creator must not exceed ${MAX_CREATOR_LENGTH} characters`);
-    }
-    const fetched = 'url' in input.file ? await this.fetchFromUrl(input.file.url) : input.file;
-    const info = await inspectUpload(fetched.data);
-    const file = { data: info.data, filename: fetched.filename };
-    // Cheap pre-checks so a doomed upload does not write a blob; the transaction re-checks both.
-    const { store, blobs, clock } = this.deps;
-    if (await store.getImage(input.accountId, id)) throw duplicate();
-    const blobKey = `originals/${newBlobKey()}`;
-    const record: ImageRecord = {
-      accountId: input.accountId,
-      id,
-      // Cloudflare's schema types filename as a string: a part without one is named after the id.
-      filename: file.filename ?? id.split('/').pop()!,
-      meta: input.metadata ?? null,
-      creator: input.creator ?? null,
-      requireSignedURLs: input.requireSignedURLs ?? false,
-      uploaded: input.uploaded ?? clock.now(),
-      blobKey,
-      contentType: info.contentType,
-      format: info.format,
-      size: file.data.length,
-      width: info.width,
-      height: info.height,
-      facts: info.facts,
-      draft: false,
-      expiresAt: null,
-      version: 1,
-      svgSanitizer: info.format === 'svg' ? SVG_SANITIZER_VERSION : null,
-    };
-    try {
-      await blobs.put(blobKey, file.data);
-    } catch (cause) {
-      throw new AppError('storageError', { cause });
-    }
-    let result: InsertImageResult;
-    try {
-      result = await store.insertImage(record);
-    } catch (cause) {
-      await blobs.delete(blobKey).catch(() => undefined);
-      throw new AppError('storageError', { cause });
-    }
-    if (result !== 'ok') {
-      await blobs.delete(blobKey).catch(() => undefined);
-      throw result === 'exists' ? duplicate() : appError('quotaReached');
-    }
-    return record;
-  }
-
-  /** Fetches an upload's bytes from a URL, mapping every failure onto a 4xx that names its cause. */
-  private async fetchFromUrl(url: string): Promise<{ data: Buffer; filename: string | null }> {
-    try {
-      return await fetchUrl(url, this.deps.urlFetch);
-    } catch (e) {
-      if (e instanceof FetchUrlError) {
-        if (e.failure.kind === 'too-large') throw appError('fileTooLarge', e.message);
-        throw appError('badRequest', e.message);
-      }
-      throw new AppError('receiveError', { cause: e, detail: 'Fetching the URL failed' });
-    }
+  /** Stores an upload from a file or a URL (services/ingest.ts does the work). */
+  upload(input: UploadInput): Promise<ImageRecord> {
+    return this.deps.ingest.upload(input);
   }
 
   /** The image row or null (delivery uses this; it maps absence onto its own error). */
@@ -329,9 +163,5 @@ export class ImagesService {
   async stats(accountId: string, allowed: number): Promise<{ count: { current: number; allowed: number } }> {
     return { count: { current: await this.deps.store.countImages(accountId), allowed } };
   }
-}
-
-function duplicate(): AppError {
-  return new AppError('alreadyExists');
 }
 export type { ImagePatch, ListImagesV2Query, MetaFilter } from '../storage/types.js';

@@ -13,7 +13,8 @@ import type {
 
 export type InsertImageResult = 'ok' | 'exists' | 'quota';
 export type InsertVariantResult = 'ok' | 'exists' | 'limit';
-export type CompleteDraftResult = 'ok' | 'gone' | 'quota';
+/** The completed image, or why nothing was written. */
+export type CompleteDraftResult = ImageRecord | 'gone' | 'quota';
 
 /** What an upload to a one-time URL adds to its draft. */
 export type BlobReplacement = Pick<ImageRecord, 'size' | 'svgSanitizer'> & { blobKey: string };
@@ -136,8 +137,9 @@ export interface MetadataStore {
   /** Deletes the row and returns it (so its blob can be removed), or null when absent. */
   deleteImage(accountId: string, id: string): Promise<ImageRecord | null>;
   /**
-   * Turns a draft into an image, atomically and once: `gone` when no unexpired draft has that id
-   * (never existed, already completed, expired at `now`), `quota` when the account is full.
+   * Turns a draft into an image, atomically and once, and returns the image as written: `gone` when
+   * no unexpired draft has that id (never existed, already completed, expired at `now`), `quota` when
+   * the account is full.
    */
   completeDraft(
     accountId: string,

@@ -1050,7 +1050,10 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
           facts: { width: 1, height: 1, frames: 1, alpha: false, copyright: null },
           uploaded: T0 + 10,
         };
-        expect(await store.completeDraft(account.id, 'd1', completion, T0 + 5)).toBe('ok');
+        const done = await store.completeDraft(account.id, 'd1', completion, T0 + 5);
+        // The completed row comes back as written, so callers need no second read.
+        expect(done).toEqual(await store.getImage(account.id, 'd1'));
+        expect(done).toMatchObject({ draft: false, expiresAt: null, blobKey: 'blob-d1', version: 2 });
         expect(await list(account.id, { order: 'asc' })).toContain('d1');
         expect(await list(account.id, { filters: [f('status', 'eq', 'auto', 'active')] })).toContain('d1');
         expect(await list(account.id, { creator: 'c1' })).toContain('d1');
@@ -1073,7 +1076,10 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
           facts: { width: 1, height: 1, frames: 1, alpha: false, copyright: null },
           uploaded: T0 + 4,
         };
-        expect(await store.completeDraft(account.id, 'draft', completion, T0 + 4)).toBe('ok');
+        expect(await store.completeDraft(account.id, 'draft', completion, T0 + 4)).toMatchObject({
+          id: 'draft',
+          draft: false,
+        });
         expect((await store.getImage(account.id, 'draft'))?.uploaded).toBe(T0 + 4);
         expect((await store.getImage(account.id, 'draft'))?.facts).toEqual(completion.facts);
         // Upload order: the bytes of `draft` arrived last.

@@ -40,14 +40,19 @@ export function flattenMeta(
   return rows;
 }
 
-/** Replaces the index rows of one image (inside the caller's transaction). */
+/**
+ * Replaces the index rows of one image (inside the caller's transaction). `fresh`: the row was just
+ * inserted, so it has none to delete (positions are never reused: AUTOINCREMENT, bigserial, and every
+ * delete of a row removes its index rows in the same transaction).
+ */
 export async function writeMetaIndex(
   trx: Kysely<Database> | Transaction<Database>,
   accountId: string,
   imageSeq: number,
   meta: Record<string, unknown> | null,
+  fresh = false,
 ): Promise<void> {
-  await trx.deleteFrom('image_meta').where('image_seq', '=', imageSeq).execute();
+  if (!fresh) await trx.deleteFrom('image_meta').where('image_seq', '=', imageSeq).execute();
   const rows = flattenMeta(accountId, imageSeq, meta);
   if (rows.length > 0) await trx.insertInto('image_meta').values(rows).execute();
 }

@@ -183,38 +183,102 @@ export class SqlMetadataStore implements MetadataStore {
     return Number(res.numDeletedRows) > 0;
   }
 
+  /**
+   * One read for everything a write of an image row checks: the account's allowance and (when
+   * `count`) its number of images, and the row already holding `id`. On PostgreSQL the account row
+   * is locked first, by a statement of its own: in READ COMMITTED a `FOR UPDATE` on this read would
+   * wait for the lock but keep the subqueries' older snapshot (a count that misses the writer it
+   * waited for). Undefined when the account does not exist.
+   */
+  private async admission(
+    trx: Transaction<Database>,
+    accountId: string,
+    id: string,
+    count: boolean,
+  ): Promise<
+    | {
+        allowance: number;
+        count: number;
+        taken: { seq: number; draft: boolean; expiresAt: number | null } | null;
+      }
+    | undefined
+  > {
+    const taken = (column: 'seq' | 'draft' | 'expires_at') =>
+      trx
+        .selectFrom('images')
+        .select(column)
+        .where('account_id', '=', accountId)
+        .where('id', '=', id)
+        .as(`taken_${column}`);
+    await this.lockAccount(trx, accountId);
+    const row = await trx
+      .selectFrom('accounts')
+      .select((eb) => [
+        'allowance',
+        taken('seq'),
+        taken('draft'),
+        taken('expires_at'),
+        (count
+          ? eb
+              .selectFrom('images')
+              .select(eb.fn.countAll().as('n'))
+              .where('account_id', '=', accountId)
+              .where('draft', '=', 0)
+          : eb.val(0)
+        ).as('n'),
+      ])
+      .where('id', '=', accountId)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      allowance: Number(row.allowance),
+      count: Number(row.n ?? 0),
+      taken:
+        row.taken_seq === null || row.taken_seq === undefined
+          ? null
+          : {
+              seq: Number(row.taken_seq),
+              draft: Number(row.taken_draft) === 1,
+              expiresAt: row.taken_expires_at === null ? null : Number(row.taken_expires_at),
+            },
+    };
+  }
+
+  /** Statements on SQLite: begin, the admission read, the insert, the index rows (if any), commit. */
   async insertImage(image: ImageRecord): Promise<InsertImageResult> {
     return this.db.transaction().execute(async (trx) => {
-      await this.lockAccount(trx, image.accountId);
-      const taken = await trx
-        .selectFrom('images')
-        .select(['seq', 'draft', 'expires_at'])
-        .where('account_id', '=', image.accountId)
-        .where('id', '=', image.id)
-        .executeTakeFirst();
+      const admitted = await this.admission(trx, image.accountId, image.id, !image.draft);
+      let taken = admitted?.taken ?? null;
+      if (!admitted) {
+        // No account row (the store does not enforce it): only the id can be checked.
+        const row = await trx
+          .selectFrom('images')
+          .select(['seq', 'draft', 'expires_at'])
+          .where('account_id', '=', image.accountId)
+          .where('id', '=', image.id)
+          .executeTakeFirst();
+        taken = row
+          ? {
+              seq: Number(row.seq),
+              draft: Number(row.draft) === 1,
+              expiresAt: row.expires_at === null ? null : Number(row.expires_at),
+            }
+          : null;
+      }
       if (taken) {
         // An expired draft no longer holds its id, even before the sweeper removes it.
-        const expired =
-          Number(taken.draft) === 1 && taken.expires_at !== null && Number(taken.expires_at) < image.uploaded;
+        const expired = taken.draft && taken.expiresAt !== null && taken.expiresAt < image.uploaded;
         if (!expired) return 'exists';
         await trx.deleteFrom('image_meta').where('image_seq', '=', taken.seq).execute();
         await trx.deleteFrom('images').where('seq', '=', taken.seq).execute();
       }
-      if (!image.draft) {
-        const account = await trx
-          .selectFrom('accounts')
-          .select('allowance')
-          .where('id', '=', image.accountId)
-          .executeTakeFirst();
-        const count = await countIn(trx, image.accountId);
-        if (account && count >= Number(account.allowance)) return 'quota';
-      }
+      if (!image.draft && admitted && admitted.count >= admitted.allowance) return 'quota';
       const inserted = await trx
         .insertInto('images')
         .values(fromImage(image))
         .returning('seq')
         .executeTakeFirstOrThrow();
-      await writeMetaIndex(trx, image.accountId, Number(inserted.seq), image.meta);
+      await writeMetaIndex(trx, image.accountId, Number(inserted.seq), image.meta, true);
       return 'ok';
     });
   }
@@ -333,6 +397,10 @@ export class SqlMetadataStore implements MetadataStore {
     );
   }
 
+  /**
+   * Statements on SQLite: begin, one read of the draft with the account's allowance and count, the
+   * draft's index rows and row deleted, the insert, the index rows (if any), commit.
+   */
   async completeDraft(
     accountId: string,
     id: string,
@@ -344,19 +412,24 @@ export class SqlMetadataStore implements MetadataStore {
       const draft = await trx
         .selectFrom('images')
         .selectAll()
+        .select((eb) => [
+          eb.selectFrom('accounts').select('allowance').where('id', '=', accountId).as('account_allowance'),
+          eb
+            .selectFrom('images as counted')
+            .select(eb.fn.countAll().as('n'))
+            .where('counted.account_id', '=', accountId)
+            .where('counted.draft', '=', 0)
+            .as('account_images'),
+        ])
         .where('account_id', '=', accountId)
         .where('id', '=', id)
         .where('draft', '=', 1)
         .executeTakeFirst();
       if (!draft || (draft.expires_at !== null && Number(draft.expires_at) < now)) return 'gone';
-      const account = await trx
-        .selectFrom('accounts')
-        .select('allowance')
-        .where('id', '=', accountId)
-        .executeTakeFirst();
-      if (account && (await countIn(trx, accountId)) >= Number(account.allowance)) return 'quota';
+      if (draft.account_allowance !== null && Number(draft.account_images) >= Number(draft.account_allowance))
+        return 'quota';
       // The completed image takes a fresh position, so lists (ordered by position) follow upload time.
-      const image = {
+      const image: ImageRecord = {
         ...toImage(draft),
         ...c,
         draft: false,
@@ -365,13 +438,11 @@ export class SqlMetadataStore implements MetadataStore {
       };
       await trx.deleteFrom('image_meta').where('image_seq', '=', draft.seq).execute();
       await trx.deleteFrom('images').where('seq', '=', draft.seq).execute();
-      const inserted = await trx
-        .insertInto('images')
-        .values(fromImage(image))
-        .returning('seq')
-        .executeTakeFirstOrThrow();
-      await writeMetaIndex(trx, accountId, Number(inserted.seq), image.meta);
-      return 'ok';
+      const row = fromImage(image);
+      const inserted = await trx.insertInto('images').values(row).returning('seq').executeTakeFirstOrThrow();
+      await writeMetaIndex(trx, accountId, Number(inserted.seq), image.meta, true);
+      // Through the row mapping, so the answer is exactly what a read would give.
+      return toImage({ ...row, seq: inserted.seq });
     });
   }
 
