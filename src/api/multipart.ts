@@ -6,6 +6,7 @@
  * - `metadata.key` / `metadata.a.b` parts (Go SDK v6).
  * The folding is hand-written because no multipart library maps these key grammars onto objects.
  */
+import type { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { AppError, appError } from '../core/errors.js';
 import { invalid, jsonDepth, MAX_JSON_DEPTH, parseBool } from '../core/check.js';
@@ -161,16 +162,21 @@ export async function readUploadForm(req: FastifyRequest, maxFileBytes: number):
  * Buffers a file part, failing the moment it passes the cap instead of reading to the end of the
  * part (toBuffer() waits for the end, so a client could keep sending forever).
  */
-function readCapped(
-  stream: NodeJS.ReadableStream & { truncated?: boolean },
-  maxFileBytes: number,
-): Promise<Buffer> {
+function readCapped(stream: Readable & { truncated?: boolean }, maxFileBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     const tooLarge = () => reject(tooLargeError(maxFileBytes));
+    // A part can end without 'end' or 'error': on a body cut short, @fastify/multipart destroys the part
+    // with no error. When the whole body had arrived before the handler ran (an auth hook awaiting
+    // PostgreSQL), that happened before these listeners existed, and the request hung for ever.
+    const cutShort = () => reject(new AppError('receiveError', { cause: new Error('file part cut short') }));
+    if (stream.destroyed && !stream.readableEnded) return cutShort();
     stream.on('data', (chunk: Buffer) => chunks.push(chunk));
     stream.once('limit', tooLarge);
     stream.once('error', reject);
+    stream.once('close', () => {
+      if (!stream.readableEnded) cutShort();
+    });
     stream.once('end', () => (stream.truncated ? tooLarge() : resolve(Buffer.concat(chunks))));
   });
 }
