@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BATCH_TOKEN_TTL_MS } from '../../src/services/accounts.js';
-import { type Envelope, type ErrorEntry, type ImageJson, type Res, toRes } from '../helpers/api.js';
+import { type Envelope, expectError, expectOk, type ImageJson, type Res, toRes } from '../helpers/api.js';
 import { makeImage } from '../helpers/images.js';
 import { startServer, TEST_ACCOUNT_ID, type TestServer } from '../helpers/server.js';
 
@@ -95,30 +95,6 @@ function account<T = unknown>(srv: Srv, method: string, path: string, opts: Call
     ...opts,
     token: opts.token === undefined ? srv.token : opts.token,
   });
-}
-
-function expectOk<T>(res: Res<T>): T {
-  const ctx = `${res.status} ${res.text.slice(0, 300)}`;
-  expect(res.status, ctx).toBe(200);
-  expect(res.headers.get('content-type') ?? '', ctx).toMatch(/^application\/json/);
-  expect(res.body?.success, ctx).toBe(true);
-  expect(res.body.errors, ctx).toEqual([]);
-  expect(res.body.messages, ctx).toEqual([]);
-  return res.body.result;
-}
-
-function expectError(res: Res, status: number, code: number): ErrorEntry {
-  const ctx = `${res.status} ${res.text.slice(0, 300)}`;
-  expect(res.body, `body is not JSON: ${ctx}`).toBeTypeOf('object');
-  expect(res.status, ctx).toBe(status);
-  expect(res.body.success, ctx).toBe(false);
-  expect(res.body.result, ctx).toBeNull();
-  expect(res.body.errors.length, ctx).toBeGreaterThanOrEqual(1);
-  const e = res.body.errors[0]!;
-  expect(e.code, ctx).toBe(code);
-  if (code >= 5000 && code < 6000) expect(e.message.startsWith(`ERROR ${code}: `), ctx).toBe(true);
-  else expect(e.message, ctx).not.toMatch(/^ERROR \d+:/);
-  return e;
 }
 
 function fileForm(

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Cloudflare, { BadRequestError, ConflictError } from 'cloudflare';
 import { loadConfig } from '../../src/config/index.js';
 import { compose, type Composition } from '../../src/server/compose.js';
-import { type ErrorEntry, type ImageJson, type Res, toRes } from '../helpers/api.js';
+import { expectError, expectOk, type ImageJson, type Res, toRes } from '../helpers/api.js';
 import { makeImage } from '../helpers/images.js';
 import {
   startBackend,
@@ -103,28 +103,6 @@ async function call<T = unknown>(
     ...(body === undefined ? {} : { body }),
   });
   return toRes<T>(res);
-}
-
-function expectOk<T>(res: Res<T>): T {
-  const ctx = `${res.status} ${res.text.slice(0, 300)}`;
-  expect(res.status, ctx).toBe(200);
-  expect(res.headers.get('content-type') ?? '', ctx).toMatch(/^application\/json/);
-  expect(res.body?.success, ctx).toBe(true);
-  expect(res.body.errors, ctx).toEqual([]);
-  expect(res.body.messages, ctx).toEqual([]);
-  return res.body.result;
-}
-
-function expectError(res: Res, status: number, code: number): ErrorEntry {
-  const ctx = `${res.status} ${res.text.slice(0, 300)}`;
-  expect(res.body, `body is not JSON: ${ctx}`).toBeTypeOf('object');
-  expect(res.status, ctx).toBe(status);
-  expect(res.body.success, ctx).toBe(false);
-  expect(res.body.result, ctx).toBeNull();
-  const e = res.body.errors[0]!;
-  expect(e.code, ctx).toBe(code);
-  if (code >= 5000 && code < 6000) expect(e.message.startsWith(`ERROR ${code}: `), ctx).toBe(true);
-  return e;
 }
 
 /** The upload URL answers errors as plain text `ERROR <code>: <message>` (digest §1.2). */
