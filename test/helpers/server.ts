@@ -161,8 +161,11 @@ export interface StartOptions {
   name?: string;
 }
 
-/** Env every test server starts from. */
-function baseEnv(dataDir: string): Record<string, string> {
+/**
+ * The env of a server on `dataDir` with the test account and token, on an ephemeral loopback port, silent:
+ * for suites that start `src/server/main.ts` themselves (restarts on one directory, proxies in between).
+ */
+export function serverEnv(dataDir: string): Record<string, string> {
   return {
     PORT: '0',
     HOST: '127.0.0.1',
@@ -170,6 +173,13 @@ function baseEnv(dataDir: string): Record<string, string> {
     PICTOR_ACCOUNT_ID: TEST_ACCOUNT_ID,
     PICTOR_API_TOKEN: TEST_TOKEN,
     LOG_LEVEL: 'silent',
+  };
+}
+
+/** Env every test server starts from. */
+function baseEnv(dataDir: string): Record<string, string> {
+  return {
+    ...serverEnv(dataDir),
     PICTOR_METRICS_PORT: '0',
     // A request a test leaves hanging (the fuzz suite's half-sent bodies) must not hold close() for the
     // default 30 s drain, which is the hook timeout.
