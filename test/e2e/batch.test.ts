@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BATCH_TOKEN_TTL_MS } from '../../src/services/accounts.js';
 import { type Envelope, expectError, expectOk, type ImageJson, type Res, toRes } from '../helpers/api.js';
 import { makeImage } from '../helpers/images.js';
-import { startServer, TEST_ACCOUNT_ID, type TestServer } from '../helpers/server.js';
+import { issueReadToken, startServer, TEST_ACCOUNT_ID, type TestServer } from '../helpers/server.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Harness
@@ -45,13 +45,7 @@ async function start(): Promise<Srv> {
     name: 'pictor-batch',
     seed: async (c, clock) => {
       seeded.accountHash = (await c.api.accounts.get(TEST_ACCOUNT_ID))!.hash;
-      seeded.readToken = (
-        await c.api.accounts.issueToken({
-          accountIds: [TEST_ACCOUNT_ID],
-          permissions: ['read'],
-          label: 'read-only',
-        })
-      ).token;
+      seeded.readToken = await issueReadToken(c);
       clock.t = Date.now() - 2 * HOUR;
       const expired = await c.api.accounts.issueBatchToken(TEST_ACCOUNT_ID);
       expect(expired.expiresAt).toBeLessThan(Date.now() - HOUR + 60_000);

@@ -20,6 +20,7 @@ import { compose, type Composition } from '../../src/server/compose.js';
 import { expectError, expectOk, type ImageJson, type Res, toRes } from '../helpers/api.js';
 import { makeImage } from '../helpers/images.js';
 import {
+  issueReadToken,
   startBackend,
   startServer,
   TEST_ACCOUNT_ID,
@@ -56,13 +57,7 @@ async function start(
     name: 'pictor-direct',
     seed: async (c, clock) => {
       seeded.accountHash = (await c.api.accounts.get(TEST_ACCOUNT_ID))!.hash;
-      seeded.readToken = (
-        await c.api.accounts.issueToken({
-          accountIds: [TEST_ACCOUNT_ID],
-          permissions: ['read'],
-          label: 'read-only',
-        })
-      ).token;
+      seeded.readToken = await issueReadToken(c);
       if (seed) await seed(c, clock);
     },
   });

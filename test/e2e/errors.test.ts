@@ -12,7 +12,13 @@ import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ErrorEntry, type ImageJson, type Res, toRes } from '../helpers/api.js';
 import { makeImage } from '../helpers/images.js';
-import { startServer, TEST_ACCOUNT_ID, TEST_TOKEN, type TestServer } from '../helpers/server.js';
+import {
+  issueReadToken,
+  startServer,
+  TEST_ACCOUNT_ID,
+  TEST_TOKEN,
+  type TestServer,
+} from '../helpers/server.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Harness
@@ -38,13 +44,7 @@ async function start(env: Record<string, string> = {}): Promise<Srv> {
     seed: async (c) => {
       const other = await c.api.accounts.create();
       seeded.otherAccountId = other.id;
-      seeded.readToken = (
-        await c.api.accounts.issueToken({
-          accountIds: [TEST_ACCOUNT_ID],
-          permissions: ['read'],
-          label: 'read-only',
-        })
-      ).token;
+      seeded.readToken = await issueReadToken(c);
       seeded.otherToken = (
         await c.api.accounts.issueToken({
           accountIds: [other.id],

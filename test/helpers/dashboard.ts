@@ -13,7 +13,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { compose } from '../../src/server/compose.js';
 import { startServer } from '../../src/server/main.js';
 import type { ImageRecord } from '../../src/core/types.js';
-import { serverEnv, TEST_ACCOUNT_ID, TEST_TOKEN } from './server.js';
+import { issueReadToken, serverEnv, TEST_ACCOUNT_ID, TEST_TOKEN } from './server.js';
 import { makeImage } from './images.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -54,13 +54,7 @@ export async function startDashboardServer(opts: { seed?: number } = {}): Promis
   let readToken: string;
   try {
     await c.api.accounts.create({ id: TEST_ACCOUNT_ID });
-    readToken = (
-      await c.api.accounts.issueToken({
-        accountIds: [TEST_ACCOUNT_ID],
-        permissions: ['read'],
-        label: 'read-only',
-      })
-    ).token;
+    readToken = await issueReadToken(c);
     if (opts.seed) await seed(c.store, c.blobs, opts.seed);
   } finally {
     await c.close();

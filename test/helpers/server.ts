@@ -187,6 +187,16 @@ function baseEnv(dataDir: string): Record<string, string> {
   };
 }
 
+/** Issues an Images Read token on the test account (from a `seed`). */
+export async function issueReadToken(c: Composition): Promise<string> {
+  const issued = await c.api.accounts.issueToken({
+    accountIds: [TEST_ACCOUNT_ID],
+    permissions: ['read'],
+    label: 'read-only',
+  });
+  return issued.token;
+}
+
 /** Starts a server (and its backend, unless one is given); `close()` removes everything it made. */
 export async function startServer(opts: StartOptions = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), `${opts.name ?? 'pictor-test'}-`));
