@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDeflate } from 'node:zlib';
 import sharp from 'sharp';
+import { prng } from '../../test/helpers/random.js';
 
 const CACHE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '.cache');
 
@@ -25,18 +26,6 @@ export interface PhotoSpec {
   /** JPEG quality of the source. */
   quality: number;
   seed: number;
-}
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The photo as raw RGB pixels (before JPEG encoding). */

@@ -12,6 +12,7 @@
  * `metadata[a][b]=2` into `['1', { b: '2' }]`. The grammar is two productions; `setPath` refuses
  * prototype keys itself.
  */
+import type { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { AppError, appError } from '../core/errors.js';
 import { invalid, jsonDepth, MAX_JSON_DEPTH, parseBool } from '../core/check.js';
@@ -228,7 +229,7 @@ async function readForm(req: FastifyRequest, maxFileBytes: number, leases: Buffe
  * buffer of `maxFileBytes` (pooled, see takeBuffer) as they come; `hint` is the body's declared size.
  */
 function readCapped(
-  stream: NodeJS.ReadableStream & { truncated?: boolean },
+  stream: Readable & { truncated?: boolean },
   maxFileBytes: number,
   hint: number | undefined,
   leases: Buffer[],
@@ -246,6 +247,11 @@ function readCapped(
       reject(e);
     };
     const tooLarge = () => fail(tooLargeError(maxFileBytes));
+    // A part can end without 'end' or 'error': on a body cut short, @fastify/multipart destroys the part
+    // with no error. When the whole body had arrived before the handler ran (an auth hook awaiting
+    // PostgreSQL), that happened before these listeners existed, and the request hung for ever.
+    const cutShort = () => fail(new AppError('receiveError', { cause: new Error('file part cut short') }));
+    if (stream.destroyed && !stream.readableEnded) return cutShort();
     stream.on('data', (chunk: Buffer) => {
       if (settled) return;
       if (!target) {
@@ -262,6 +268,9 @@ function readCapped(
     });
     stream.once('limit', tooLarge);
     stream.once('error', fail);
+    stream.once('close', () => {
+      if (!settled && !stream.readableEnded) cutShort();
+    });
     stream.once('end', () => {
       if (settled) return;
       if (stream.truncated || length > maxFileBytes) return tooLarge();

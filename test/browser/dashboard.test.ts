@@ -13,14 +13,8 @@ import {
   startDashboardServer,
   type DashboardServer,
 } from '../helpers/dashboard.js';
+import type { ImageJson } from '../helpers/api.js';
 import { makeImage } from '../helpers/images.js';
-
-interface ImageJson {
-  id: string;
-  meta?: Record<string, unknown>;
-  requireSignedURLs: boolean;
-  variants: string[];
-}
 
 let browser: Browser;
 let srv: DashboardServer;

@@ -7,16 +7,11 @@
  * the account API. Batch tokens work only there, and only batch tokens work there; expired ones are
  * refused; variants, keys, stats and config are out of reach.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/index.js';
-import { compose } from '../../src/server/compose.js';
-import { startServer } from '../../src/server/main.js';
 import { BATCH_TOKEN_TTL_MS } from '../../src/services/accounts.js';
-import { TEST_ACCOUNT_ID, TEST_TOKEN } from '../helpers/server.js';
+import { type Envelope, expectError, expectOk, type ImageJson, type Res, toRes } from '../helpers/api.js';
 import { makeImage } from '../helpers/images.js';
+import { issueReadToken, startServer, TEST_ACCOUNT_ID, type TestServer } from '../helpers/server.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Harness
@@ -26,109 +21,42 @@ const HOUR = 3600_000;
 const AUTH_EMAIL = 'owner@example.com';
 const AUTH_KEY = 'global-key-0123456789abcdef';
 
-interface Srv {
-  url: string;
-  apiBase: string;
-  dataDir: string;
-  accountId: string;
+interface Srv extends TestServer {
   accountHash: string;
-  token: string;
   readToken: string;
   /** A batch token issued two hours ago (expired one hour ago). */
   expiredBatchToken: string;
   /** A second account and a valid batch token for it. */
   otherAccountId: string;
   otherBatchToken: string;
-  close(): Promise<void>;
 }
 
-/** Seeds the data dir through the composition root (with a clock that can be moved), then starts the server. */
+/** A test server seeded first (with a clock that can be moved) through the composition root. */
 async function start(): Promise<Srv> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'pictor-batch-'));
-  const env: Record<string, string> = {
-    PORT: '0',
-    HOST: '127.0.0.1',
-    PICTOR_DATA_DIR: dataDir,
-    PICTOR_ACCOUNT_ID: TEST_ACCOUNT_ID,
-    PICTOR_API_TOKEN: TEST_TOKEN,
-    PICTOR_AUTH_EMAIL: AUTH_EMAIL,
-    PICTOR_AUTH_KEY: AUTH_KEY,
-    LOG_LEVEL: 'silent',
+  const seeded = {
+    accountHash: '',
+    readToken: '',
+    expiredBatchToken: '',
+    otherAccountId: '',
+    otherBatchToken: '',
   };
-  const clock = { t: Date.now() };
-  const c = await compose(loadConfig(env), { clock: { now: () => clock.t } });
-  let accountHash: string;
-  let readToken: string;
-  let expiredBatchToken: string;
-  let otherAccountId: string;
-  let otherBatchToken: string;
-  try {
-    const account = await c.api.accounts.create({ id: TEST_ACCOUNT_ID });
-    accountHash = account.hash;
-    readToken = (
-      await c.api.accounts.issueToken({
-        accountIds: [TEST_ACCOUNT_ID],
-        permissions: ['read'],
-        label: 'read-only',
-      })
-    ).token;
-    clock.t = Date.now() - 2 * HOUR;
-    const expired = await c.api.accounts.issueBatchToken(TEST_ACCOUNT_ID);
-    expect(expired.expiresAt).toBeLessThan(Date.now() - HOUR + 60_000);
-    expiredBatchToken = expired.token;
-    clock.t = Date.now();
-    const other = await c.api.accounts.create();
-    otherAccountId = other.id;
-    otherBatchToken = (await c.api.accounts.issueBatchToken(other.id)).token;
-  } finally {
-    await c.close();
-  }
-  const server = await startServer(loadConfig(env), { quiet: true });
-  return {
-    url: server.url,
-    apiBase: `${server.url}/client/v4`,
-    dataDir,
-    accountId: TEST_ACCOUNT_ID,
-    accountHash,
-    token: TEST_TOKEN,
-    readToken,
-    expiredBatchToken,
-    otherAccountId,
-    otherBatchToken,
-    async close() {
-      await server.close();
-      rmSync(dataDir, { recursive: true, force: true });
+  const server = await startServer({
+    env: { PICTOR_AUTH_EMAIL: AUTH_EMAIL, PICTOR_AUTH_KEY: AUTH_KEY },
+    name: 'pictor-batch',
+    seed: async (c, clock) => {
+      seeded.accountHash = (await c.api.accounts.get(TEST_ACCOUNT_ID))!.hash;
+      seeded.readToken = await issueReadToken(c);
+      clock.t = Date.now() - 2 * HOUR;
+      const expired = await c.api.accounts.issueBatchToken(TEST_ACCOUNT_ID);
+      expect(expired.expiresAt).toBeLessThan(Date.now() - HOUR + 60_000);
+      seeded.expiredBatchToken = expired.token;
+      clock.t = Date.now();
+      const other = await c.api.accounts.create();
+      seeded.otherAccountId = other.id;
+      seeded.otherBatchToken = (await c.api.accounts.issueBatchToken(other.id)).token;
     },
-  };
-}
-
-interface ErrorEntry {
-  code: number;
-  message: string;
-}
-interface Envelope<T = unknown> {
-  success: boolean;
-  result: T;
-  result_info?: unknown;
-  errors: ErrorEntry[];
-  messages: unknown[];
-}
-interface Res<T = unknown> {
-  status: number;
-  headers: Headers;
-  text: string;
-  bytes: Buffer;
-  body: Envelope<T>;
-}
-interface ImageJson {
-  id: string;
-  filename: string | null;
-  meta?: Record<string, unknown>;
-  creator: string | null;
-  requireSignedURLs: boolean;
-  uploaded: string;
-  variants: string[];
-  draft?: boolean;
+  });
+  return Object.assign(server, seeded);
 }
 
 interface CallOpts {
@@ -147,16 +75,7 @@ async function request<T = unknown>(url: string, method: string, opts: CallOpts 
     headers['content-type'] = 'application/json';
     body = JSON.stringify(opts.json);
   }
-  const res = await fetch(url, { method, headers, ...(body === undefined ? {} : { body }) });
-  const bytes = Buffer.from(await res.arrayBuffer());
-  const text = bytes.toString('utf8');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, bytes, body: parsed as Envelope<T> };
+  return toRes<T>(await fetch(url, { method, headers, ...(body === undefined ? {} : { body }) }));
 }
 
 /** The batch host: `path` at the root of the server (e.g. '/images/v1'). */
@@ -170,30 +89,6 @@ function account<T = unknown>(srv: Srv, method: string, path: string, opts: Call
     ...opts,
     token: opts.token === undefined ? srv.token : opts.token,
   });
-}
-
-function expectOk<T>(res: Res<T>): T {
-  const ctx = `${res.status} ${res.text.slice(0, 300)}`;
-  expect(res.status, ctx).toBe(200);
-  expect(res.headers.get('content-type') ?? '', ctx).toMatch(/^application\/json/);
-  expect(res.body?.success, ctx).toBe(true);
-  expect(res.body.errors, ctx).toEqual([]);
-  expect(res.body.messages, ctx).toEqual([]);
-  return res.body.result;
-}
-
-function expectError(res: Res, status: number, code: number): ErrorEntry {
-  const ctx = `${res.status} ${res.text.slice(0, 300)}`;
-  expect(res.body, `body is not JSON: ${ctx}`).toBeTypeOf('object');
-  expect(res.status, ctx).toBe(status);
-  expect(res.body.success, ctx).toBe(false);
-  expect(res.body.result, ctx).toBeNull();
-  expect(res.body.errors.length, ctx).toBeGreaterThanOrEqual(1);
-  const e = res.body.errors[0]!;
-  expect(e.code, ctx).toBe(code);
-  if (code >= 5000 && code < 6000) expect(e.message.startsWith(`ERROR ${code}: `), ctx).toBe(true);
-  else expect(e.message, ctx).not.toMatch(/^ERROR \d+:/);
-  return e;
 }
 
 function fileForm(

@@ -15,15 +15,9 @@
  *
  * Skips with the helper's one-line message when PostgreSQL does not answer (fails under CI).
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/index.js';
-import { startServer } from '../../src/server/main.js';
 import { listenerApplicationName } from '../../src/storage/postgres/index.js';
 import {
   accountHashOf,
@@ -32,38 +26,17 @@ import {
   fetchBytes,
   makeScene,
   show,
+  startDeliveryServer,
   upload,
   type DeliveryServer,
 } from '../helpers/delivery.js';
-import { dropSchema, postgresAvailable, TEST_DATABASE_URL } from '../helpers/postgres.js';
-import { startTestS3, type TestS3 } from '../helpers/s3.js';
-import { TEST_ACCOUNT_ID, TEST_TOKEN } from '../helpers/server.js';
+import { postgresAvailable, TEST_DATABASE_URL } from '../helpers/postgres.js';
+import { startBackend, TEST_ACCOUNT_ID, type TestBackend } from '../helpers/server.js';
 
 const available = await postgresAvailable();
 
 /** The bound docs/deploy.md states for a change to reach another node whose listener is up. */
 const PROPAGATION_BOUND_MS = 1000;
-
-async function startNode(name: string, env: Record<string, string>): Promise<DeliveryServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), `pictor-notify-${name}-`));
-  const server = await startServer(
-    loadConfig({ PICTOR_METRICS_PORT: '0', ...env, PICTOR_DATA_DIR: dataDir }),
-    { quiet: true },
-  );
-  return {
-    url: server.url,
-    metricsUrl: server.metricsUrl!,
-    images: `${server.url}/client/v4/accounts/${TEST_ACCOUNT_ID}/images`,
-    deliveryUrl: server.deliveryUrl,
-    accountId: TEST_ACCOUNT_ID,
-    token: TEST_TOKEN,
-    dataDir,
-    async close() {
-      await server.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
 
 async function maxAge(url: string): Promise<number> {
   const res = await fetchBytes(url);
@@ -135,9 +108,8 @@ async function startProxy(
 }
 
 describe.skipIf(!available)('memoised delivery on PostgreSQL: LISTEN/NOTIFY between nodes', () => {
-  let s3: TestS3;
+  let backend: TestBackend;
   let schema: string;
-  let shared: Record<string, string>;
   let db: pg.Client;
   let a: DeliveryServer;
   let b: DeliveryServer;
@@ -150,26 +122,10 @@ describe.skipIf(!available)('memoised delivery on PostgreSQL: LISTEN/NOTIFY betw
   };
 
   beforeAll(async () => {
-    s3 = await startTestS3();
-    schema = `pictor_nt_${randomBytes(6).toString('hex')}`;
-    shared = {
-      DATABASE_URL: TEST_DATABASE_URL,
-      PICTOR_DATABASE_SCHEMA: schema,
-      S3_ENDPOINT: s3.endpoint,
-      S3_BUCKET: s3.bucket,
-      S3_REGION: s3.region,
-      S3_ACCESS_KEY_ID: s3.accessKeyId,
-      S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-      S3_FORCE_PATH_STYLE: 'true',
-      S3_PREFIX: `notify-${randomBytes(6).toString('hex')}`,
-      PICTOR_ACCOUNT_ID: TEST_ACCOUNT_ID,
-      PICTOR_API_TOKEN: TEST_TOKEN,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      LOG_LEVEL: 'silent',
-    };
-    a = await startNode('a', shared);
-    b = await startNode('b', shared);
+    backend = await startBackend('scale-out');
+    schema = backend.schema!;
+    a = await startDeliveryServer({}, { backend, name: 'pictor-notify-a' });
+    b = await startDeliveryServer({}, { backend, name: 'pictor-notify-b' });
     db = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await db.connect();
     const img = await upload(a, await makeScene('jpeg', 320, 240), {
@@ -183,8 +139,7 @@ describe.skipIf(!available)('memoised delivery on PostgreSQL: LISTEN/NOTIFY betw
     await a?.close();
     await b?.close();
     await db?.end();
-    if (schema) await dropSchema(schema);
-    await s3?.close();
+    await backend?.close();
   });
 
   it('the memo is on: a change the nodes never hear of is not seen by a node that memoised the URL', async () => {
@@ -247,28 +202,15 @@ describe.skipIf(!available)('memoised delivery on PostgreSQL: LISTEN/NOTIFY betw
 
 describe.skipIf(!available)('memoised delivery on PostgreSQL: the listening connection held down', () => {
   it('memoisation is off while the listener cannot connect, and back on (starting empty) after it reconnects', async () => {
-    const s3 = await startTestS3();
-    const schema = `pictor_nt_${randomBytes(6).toString('hex')}`;
+    const backend = await startBackend('scale-out');
+    const schema = backend.schema!;
     const proxy = await startProxy(new URL(TEST_DATABASE_URL));
     const db = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await db.connect();
-    const node = await startNode('c', {
-      DATABASE_URL: TEST_DATABASE_URL,
-      PICTOR_DATABASE_LISTEN_URL: proxy.url,
-      PICTOR_DATABASE_SCHEMA: schema,
-      S3_ENDPOINT: s3.endpoint,
-      S3_BUCKET: s3.bucket,
-      S3_REGION: s3.region,
-      S3_ACCESS_KEY_ID: s3.accessKeyId,
-      S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-      S3_FORCE_PATH_STYLE: 'true',
-      S3_PREFIX: `notify-${randomBytes(6).toString('hex')}`,
-      PICTOR_ACCOUNT_ID: TEST_ACCOUNT_ID,
-      PICTOR_API_TOKEN: TEST_TOKEN,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      LOG_LEVEL: 'silent',
-    });
+    const node = await startDeliveryServer(
+      { PICTOR_DATABASE_LISTEN_URL: proxy.url },
+      { backend, name: 'pictor-notify-c' },
+    );
     const silentTtl = (value: number) =>
       db.query(`UPDATE ${schema}.accounts SET browser_ttl = $1 WHERE id = $2`, [value, TEST_ACCOUNT_ID]);
     try {
@@ -306,8 +248,7 @@ describe.skipIf(!available)('memoised delivery on PostgreSQL: the listening conn
       await node.close();
       await db.end();
       await proxy.close();
-      await dropSchema(schema);
-      await s3.close();
+      await backend.close();
     }
   });
 });

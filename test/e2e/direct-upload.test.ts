@@ -16,126 +16,57 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Cloudflare, { BadRequestError, ConflictError } from 'cloudflare';
 import { loadConfig } from '../../src/config/index.js';
-import type { Clock } from '../../src/core/clock.js';
 import { compose, type Composition } from '../../src/server/compose.js';
-import { startServer } from '../../src/server/main.js';
-import { TEST_ACCOUNT_ID, TEST_TOKEN } from '../helpers/server.js';
+import { expectError, expectOk, type ImageJson, type Res, toRes } from '../helpers/api.js';
 import { makeImage } from '../helpers/images.js';
-import { countFiles } from '../helpers/files.js';
+import {
+  issueReadToken,
+  startBackend,
+  startServer,
+  TEST_ACCOUNT_ID,
+  type TestBackend,
+  type TestClock,
+  testClock,
+  type TestServer,
+} from '../helpers/server.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Harness
 // ---------------------------------------------------------------------------------------------------
 
-interface Srv {
-  url: string;
-  apiBase: string;
-  dataDir: string;
-  accountId: string;
+interface Srv extends TestServer {
   accountHash: string;
-  token: string;
   /** Images Read only. */
   readToken: string;
-  close(): Promise<void>;
 }
 
 const HOUR = 3600_000;
 const MINUTE = 60_000;
 
 /**
- * Seeds a fresh data dir through the composition root (the test account and a read-only token; the
- * `seed` callback may add more, e.g. a draft created under a clock in the past), then starts the real
- * server on the same directory.
+ * A test server seeded first through the composition root (a read-only token; the `seed` callback may
+ * add more, e.g. a draft created under a clock in the past).
  */
 async function start(
   env: Record<string, string> = {},
-  seed?: (c: Composition, clock: { t: number }) => Promise<void>,
+  seed?: (c: Composition, clock: TestClock) => Promise<void>,
 ): Promise<Srv> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'pictor-direct-'));
-  const fullEnv: Record<string, string> = {
-    PORT: '0',
-    HOST: '127.0.0.1',
-    PICTOR_DATA_DIR: dataDir,
-    PICTOR_ACCOUNT_ID: TEST_ACCOUNT_ID,
-    PICTOR_API_TOKEN: TEST_TOKEN,
-    LOG_LEVEL: 'silent',
-    ...env,
-  };
-  const clockState = { t: Date.now() };
-  const c = await compose(loadConfig(fullEnv), { clock: { now: () => clockState.t } });
-  let readToken: string;
-  let accountHash: string;
-  try {
-    const account = await c.api.accounts.create({ id: TEST_ACCOUNT_ID });
-    accountHash = account.hash;
-    readToken = (
-      await c.api.accounts.issueToken({
-        accountIds: [TEST_ACCOUNT_ID],
-        permissions: ['read'],
-        label: 'read-only',
-      })
-    ).token;
-    if (seed) await seed(c, clockState);
-  } finally {
-    await c.close();
-  }
-  const server = await startServer(loadConfig(fullEnv), { quiet: true });
-  return {
-    url: server.url,
-    apiBase: `${server.url}/client/v4`,
-    dataDir,
-    accountId: TEST_ACCOUNT_ID,
-    accountHash,
-    token: TEST_TOKEN,
-    readToken,
-    async close() {
-      await server.close();
-      rmSync(dataDir, { recursive: true, force: true });
+  const seeded = { accountHash: '', readToken: '' };
+  const server = await startServer({
+    env,
+    name: 'pictor-direct',
+    seed: async (c, clock) => {
+      seeded.accountHash = (await c.api.accounts.get(TEST_ACCOUNT_ID))!.hash;
+      seeded.readToken = await issueReadToken(c);
+      if (seed) await seed(c, clock);
     },
-  };
+  });
+  return Object.assign(server, seeded);
 }
 
-interface ErrorEntry {
-  code: number;
-  message: string;
-}
-interface Envelope<T = unknown> {
-  success: boolean;
-  result: T;
-  result_info?: unknown;
-  errors: ErrorEntry[];
-  messages: unknown[];
-}
-interface Res<T = unknown> {
-  status: number;
-  headers: Headers;
-  text: string;
-  body: Envelope<T>;
-}
-interface ImageJson {
-  id: string;
-  filename: string | null;
-  meta?: Record<string, unknown>;
-  creator: string | null;
-  requireSignedURLs: boolean;
-  uploaded: string;
-  variants: string[];
-  draft?: boolean;
-}
 interface DirectUploadResult {
   id: string;
   uploadURL: string;
-}
-
-async function toRes<T>(res: Response): Promise<Res<T>> {
-  const text = await res.text();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, body: parsed as Envelope<T> };
 }
 
 interface CallOpts {
@@ -167,28 +98,6 @@ async function call<T = unknown>(
     ...(body === undefined ? {} : { body }),
   });
   return toRes<T>(res);
-}
-
-function expectOk<T>(res: Res<T>): T {
-  const ctx = `${res.status} ${res.text.slice(0, 300)}`;
-  expect(res.status, ctx).toBe(200);
-  expect(res.headers.get('content-type') ?? '', ctx).toMatch(/^application\/json/);
-  expect(res.body?.success, ctx).toBe(true);
-  expect(res.body.errors, ctx).toEqual([]);
-  expect(res.body.messages, ctx).toEqual([]);
-  return res.body.result;
-}
-
-function expectError(res: Res, status: number, code: number): ErrorEntry {
-  const ctx = `${res.status} ${res.text.slice(0, 300)}`;
-  expect(res.body, `body is not JSON: ${ctx}`).toBeTypeOf('object');
-  expect(res.status, ctx).toBe(status);
-  expect(res.body.success, ctx).toBe(false);
-  expect(res.body.result, ctx).toBeNull();
-  const e = res.body.errors[0]!;
-  expect(e.code, ctx).toBe(code);
-  if (code >= 5000 && code < 6000) expect(e.message.startsWith(`ERROR ${code}: `), ctx).toBe(true);
-  return e;
 }
 
 /** The upload URL answers errors as plain text `ERROR <code>: <message>` (digest §1.2). */
@@ -267,9 +176,9 @@ async function uploadImage(srv: Srv, id: string, data: Buffer): Promise<ImageJso
   return expectOk(await call<ImageJson>(srv, 'POST', '/images/v1', { body: fd }));
 }
 
-/** Regular files under `<dataDir>/blobs` (stored originals). */
-function countBlobFiles(srv: Srv): number {
-  return countFiles(join(srv.dataDir, 'blobs'));
+/** Stored blobs (files under `<dataDir>/blobs`, or S3 objects), counted below the API. */
+async function countBlobs(srv: Srv): Promise<number> {
+  return (await srv.stored()).blobs;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -558,7 +467,7 @@ describe('draft visibility and completion', () => {
 
   it('concurrent uploads to one URL: exactly one wins, the others 404 text, one blob stored', async () => {
     const { id, uploadURL } = await newDraft(srv);
-    const blobsBefore = countBlobFiles(srv);
+    const blobsBefore = await countBlobs(srv);
     const results = await Promise.all(
       [0, 1, 2, 3, 4].map(async (i) =>
         postUpload(uploadURL, fileForm(i === 0 ? png : jpeg, `racer-${i}.bin`, 'application/octet-stream')),
@@ -569,7 +478,7 @@ describe('draft visibility and completion', () => {
     for (const r of results.filter((x) => x.status !== 200)) expectTextError(r, 404, 5404);
     const d = expectOk(await details(srv, id));
     expect(d.filename).toBe(winners[0]!.body.result.filename);
-    expect(countBlobFiles(srv)).toBe(blobsBefore + 1);
+    expect(await countBlobs(srv)).toBe(blobsBefore + 1);
   });
 
   it('credentials on the upload URL are neither needed nor harmful', async () => {
@@ -879,7 +788,7 @@ describe('quota (PICTOR_IMAGE_ALLOWANCE=1)', () => {
     expect((await statsCount(q)).current).toBe(0);
     const a = await newDraft(q);
     const b = await newDraft(q);
-    const blobsBefore = countBlobFiles(q);
+    const blobsBefore = await countBlobs(q);
     const [ra, rb] = await Promise.all([
       postUpload(a.uploadURL, fileForm(png)),
       postUpload(b.uploadURL, fileForm(jpeg, 'b.jpg', 'image/jpeg')),
@@ -890,7 +799,7 @@ describe('quota (PICTOR_IMAGE_ALLOWANCE=1)', () => {
     const loser = ra.status === 403 ? a : b;
     expect(expectOk(await details(q, loser.id)).draft).toBe(true);
     expect(await statsCount(q)).toEqual({ current: 1, allowed: 1 });
-    expect(countBlobFiles(q)).toBe(blobsBefore + 1);
+    expect(await countBlobs(q)).toBe(blobsBefore + 1);
   });
 });
 
@@ -900,20 +809,23 @@ describe('quota (PICTOR_IMAGE_ALLOWANCE=1)', () => {
 
 describe('expiry under a fake clock (composition root)', () => {
   let dir: string;
+  let backend: TestBackend;
   let c: Composition;
   const T0 = Date.parse('2030-01-01T00:00:00.000Z');
-  const clock: Clock & { t: number } = { t: T0, now: () => clock.t };
+  const clock = testClock(T0);
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pictor-direct-clock-'));
+    backend = await startBackend();
     c = await compose(
-      loadConfig({ PICTOR_DATA_DIR: dir, LOG_LEVEL: 'silent', PORT: '0', HOST: '127.0.0.1' }),
+      loadConfig({ ...backend.env, PICTOR_DATA_DIR: dir, LOG_LEVEL: 'silent', PORT: '0', HOST: '127.0.0.1' }),
       { clock },
     );
     await c.api.accounts.create({ id: TEST_ACCOUNT_ID });
   });
   afterAll(async () => {
     await c?.close();
+    await backend?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

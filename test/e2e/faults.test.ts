@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { startServer, type RunningServer } from '../../src/server/main.js';
+import { childEnv } from '../helpers/cli.js';
 import { makeScene } from '../helpers/delivery.js';
 import { dropSchema, postgresAvailable, TEST_DATABASE_URL } from '../helpers/postgres.js';
 import { startTestS3, type TestS3 } from '../helpers/s3.js';
@@ -435,16 +436,6 @@ describe.skipIf(!available)('backend outages: 503 fast, recovery without a resta
 // ---------------------------------------------------------------------------------------------------
 // A real `pictor serve` process: a query in flight when PostgreSQL goes away
 // ---------------------------------------------------------------------------------------------------
-
-/** The environment of a child: this process's, without any Pictor, S3 or database settings. */
-function childEnv(env: Record<string, string>): Record<string, string> {
-  const base: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v === undefined || /^(PICTOR_|S3_|AWS_|DATABASE_URL$|PORT$|HOST$|LOG_LEVEL$)/.test(k)) continue;
-    base[k] = v;
-  }
-  return { ...base, ...env };
-}
 
 interface Child {
   url: string;

@@ -12,22 +12,11 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeImage } from '../helpers/images.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { prng } from '../helpers/random.js';
 
 const SEED = 0x5eed_0010;
 const REQUESTS = 3000;
 const CONCURRENCY = 6;
-
-/** mulberry32: a small seeded PRNG, so every run sends the same requests. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Req {
   method: string;

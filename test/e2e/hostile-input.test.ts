@@ -28,7 +28,8 @@
  * - a JPEG whose EXIF claims 100,000×100,000 while its frame is small (stored, real size reported).
  *
  * For every refusal: HTTP status, `errors[0].code`, the `ERROR <code>: ` prefix, the stats count
- * unchanged, the case's custom id → 404/5404 and no new file under `<dataDir>/blobs`. For every
+ * unchanged, the case's custom id → 404/5404 and no new blob (file under `<dataDir>/blobs`, or S3
+ * object) or image row. For every
  * acceptance: the count and the blob files grow by one and the blob is what a careful server
  * should store. A TCP canary on 127.0.0.1 stands for every external URL in the corpus and must
  * never see a connection; no response may ever contain `/etc/passwd` content.
@@ -38,14 +39,13 @@
  */
 import { request as httpRequest } from 'node:http';
 import { createServer, type Server as NetServer } from 'node:net';
-import { join } from 'node:path';
 import { crc32, createDeflate, deflateSync, gzipSync } from 'node:zlib';
 import exifReader from 'exif-reader';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ImageJson, type Res, toRes } from '../helpers/api.js';
 import { makeImage } from '../helpers/images.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { countFiles } from '../helpers/files.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Bounds
@@ -320,30 +320,6 @@ function zipWith(name: string, content: string): Buffer {
 // Harness
 // ---------------------------------------------------------------------------------------------------
 
-interface ErrorEntry {
-  code: number;
-  message: string;
-}
-interface Envelope {
-  success: boolean;
-  result: unknown;
-  errors: ErrorEntry[];
-  messages: unknown[];
-}
-interface Res {
-  status: number;
-  headers: Headers;
-  text: string;
-  bytes: Buffer;
-  body: Envelope | undefined;
-}
-interface ImageJson {
-  id: string;
-  filename: string;
-  variants: string[];
-  meta?: unknown;
-}
-
 let srv: TestServer;
 let canary: NetServer;
 let canaryPort = 0;
@@ -363,31 +339,21 @@ function sample(): void {
   if (rss > casePeakRss) casePeakRss = rss;
 }
 
-function blobsDir(): string {
-  return join(srv.dataDir, 'blobs');
-}
-
-/** Regular files under `dir`, recursively (0 when it does not exist yet). */
-
 function imagesUrl(path: string): string {
   return `${srv.apiBase}/accounts/${srv.accountId}/images/v1${path}`;
 }
 
-async function toRes(res: Response): Promise<Res> {
-  const bytes = Buffer.from(await res.arrayBuffer());
-  const text = bytes.toString('latin1');
-  seen.push(text);
-  let body: Envelope | undefined;
-  try {
-    body = JSON.parse(bytes.toString('utf8')) as Envelope;
-  } catch {
-    body = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, bytes, body };
+/** toRes, keeping the body (as latin1 text) for the `/etc/passwd` check. */
+async function received(res: Response): Promise<Res> {
+  const r = await toRes(res);
+  seen.push(r.bytes.toString('latin1'));
+  return r;
 }
 
 async function api(method: string, path: string): Promise<Res> {
-  return toRes(await fetch(imagesUrl(path), { method, headers: { authorization: `Bearer ${srv.token}` } }));
+  return received(
+    await fetch(imagesUrl(path), { method, headers: { authorization: `Bearer ${srv.token}` } }),
+  );
 }
 
 interface UploadFile {
@@ -400,7 +366,7 @@ async function upload(file: UploadFile | null, fields: Record<string, string>): 
   const form = new FormData();
   for (const [k, v] of Object.entries(fields)) form.append(k, v);
   if (file) form.append('file', new Blob([new Uint8Array(file.data)], { type: file.type }), file.filename);
-  return toRes(
+  return received(
     await fetch(imagesUrl(''), {
       method: 'POST',
       headers: { authorization: `Bearer ${srv.token}` },
@@ -455,22 +421,10 @@ function streamUpload(
         const parts: Buffer[] = [];
         res.on('data', (d: Buffer) => parts.push(d));
         res.on('end', () => {
-          const bytes = Buffer.concat(parts);
-          const text = bytes.toString('latin1');
-          seen.push(text);
-          let body: Envelope | undefined;
-          try {
-            body = JSON.parse(bytes.toString('utf8')) as Envelope;
-          } catch {
-            body = undefined;
-          }
           const headers = new Headers();
           for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers.set(k, v);
-          resolve({
-            res: { status: res.statusCode ?? 0, headers, text, bytes, body },
-            sentWhenAnswered,
-            finished,
-          });
+          const answer = new Response(Buffer.concat(parts), { status: res.statusCode ?? 0, headers });
+          received(answer).then((r) => resolve({ res: r, sentWhenAnswered, finished }), reject);
           req.destroy();
         });
       },
@@ -510,7 +464,9 @@ async function imageCount(): Promise<number> {
 
 interface Snapshot {
   count: number;
-  files: number;
+  /** Stored blobs (files under `<dataDir>/blobs`, or S3 objects) and image rows. */
+  blobs: number;
+  rows: number;
   rss: number;
   t: number;
 }
@@ -518,7 +474,7 @@ interface Snapshot {
 async function snapshot(): Promise<Snapshot> {
   const snap = {
     count: await imageCount(),
-    files: countFiles(blobsDir()),
+    ...(await srv.stored()),
     rss: process.memoryUsage().rss,
     t: Date.now(),
   };
@@ -551,7 +507,9 @@ async function expectRefused(
   expect(res.body!.errors[0]?.code, `${name}: code (${res.body!.errors[0]?.message})`).toBe(code);
   expect(res.body!.errors[0]?.message.startsWith(`ERROR ${code}: `), `${name}: message prefix`).toBe(true);
   expect(await imageCount(), `${name}: stats count`).toBe(before.count);
-  expect(countFiles(blobsDir()), `${name}: files under blobs/`).toBe(before.files);
+  const stored = await srv.stored();
+  expect(stored.blobs, `${name}: stored blobs`).toBe(before.blobs);
+  expect(stored.rows, `${name}: image rows`).toBe(before.rows);
   const got = await api('GET', `/${encodeURIComponent(id)}`);
   expect(got.status, `${name}: GET of the id`).toBe(404);
   expect(got.body?.errors[0]?.code).toBe(5404);
@@ -574,7 +532,9 @@ async function expectStored(
   const image = res.body!.result as ImageJson;
   expect(image.id).toBe(id);
   expect(await imageCount(), `${name}: stats count`).toBe(before.count + 1);
-  expect(countFiles(blobsDir()), `${name}: files under blobs/`).toBe(before.files + 1);
+  const stored = await srv.stored();
+  expect(stored.blobs, `${name}: stored blobs`).toBe(before.blobs + 1);
+  expect(stored.rows, `${name}: image rows`).toBe(before.rows + 1);
   const blob = await api('GET', `/${encodeURIComponent(id)}/blob`);
   expect(blob.status).toBe(200);
   expect(blob.headers.get('content-type')).toBe(contentType);

@@ -24,6 +24,7 @@ import { createPostgresMetadataStore } from '../../src/storage/postgres/index.js
 import { createS3BlobStore } from '../../src/storage/s3/index.js';
 import { createSqliteMetadataStore } from '../../src/storage/sqlite/index.js';
 import type { BlobStore, MetadataStore } from '../../src/storage/types.js';
+import { childEnv } from '../helpers/cli.js';
 import { dropSchema, postgresAvailable, TEST_DATABASE_URL } from '../helpers/postgres.js';
 import { startTestS3, type TestS3 } from '../helpers/s3.js';
 import { TEST_ACCOUNT_ID, TEST_TOKEN } from '../helpers/server.js';
@@ -39,16 +40,6 @@ const SIDE = 480;
 // ---------------------------------------------------------------------------------------------------
 // Child processes
 // ---------------------------------------------------------------------------------------------------
-
-/** This process's environment without any Pictor, S3 or database settings, plus `env`. */
-function childEnv(env: Record<string, string>): Record<string, string> {
-  const base: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v === undefined || /^(PICTOR_|S3_|AWS_|DATABASE_URL$|PORT$|HOST$|LOG_LEVEL$)/.test(k)) continue;
-    base[k] = v;
-  }
-  return { ...base, ...env };
-}
 
 interface Serve {
   url: string;

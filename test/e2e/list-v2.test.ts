@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Cloudflare from 'cloudflare';
+import { type Envelope, type ImageJson, type Res, toRes } from '../helpers/api.js';
 import { makeImage } from '../helpers/images.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -27,31 +28,7 @@ interface ModelImage {
   };
 }
 
-interface ImageJson {
-  id: string;
-  filename: string | null;
-  meta?: Record<string, unknown>;
-  creator: string | null;
-  requireSignedURLs: boolean;
-  uploaded: string;
-  variants: string[];
-  draft?: boolean;
-}
-
-interface Envelope<T> {
-  result: T;
-  success: boolean;
-  errors: Array<{ code: number; message: string }>;
-  messages: unknown[];
-}
-
 type ListResult = { images: ImageJson[]; continuation_token: string | null };
-
-interface Res<T> {
-  status: number;
-  headers: Headers;
-  body: Envelope<T>;
-}
 
 let server: TestServer;
 let png: Buffer;
@@ -79,15 +56,9 @@ const auth = (): Record<string, string> => ({ authorization: `Bearer ${server.to
 /** GET /images/v2 with a raw query string (sent as written: brackets and pipes unencoded). */
 async function listV2(query = ''): Promise<Res<ListResult>> {
   const url = `${server.apiBase}/accounts/${server.accountId}/images/v2${query === '' ? '' : `?${query}`}`;
-  const res = await fetch(url, { headers: auth() });
-  const text = await res.text();
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new Error(`not JSON (${res.status}): ${text}`);
-  }
-  return { status: res.status, headers: res.headers, body: body as Envelope<ListResult> };
+  const res = await toRes<ListResult>(await fetch(url, { headers: auth() }));
+  if (res.body === undefined) throw new Error(`not JSON (${res.status}): ${res.text}`);
+  return res;
 }
 
 /** A successful page: status 200 and the success envelope. */

@@ -14,7 +14,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { startServer, type RunningServer } from '../../src/server/main.js';
 import { dropSchema, postgresAvailable, TEST_DATABASE_URL } from '../helpers/postgres.js';
 import { startTestS3, type TestS3 } from '../helpers/s3.js';
-import { TEST_ACCOUNT_ID, TEST_TOKEN } from '../helpers/server.js';
+import { serverEnv } from '../helpers/server.js';
 
 const available = await postgresAvailable();
 
@@ -87,12 +87,7 @@ describe.skipIf(!available)(
       pgUrl.port = String(pg.port);
       server = await startServer(
         loadConfig({
-          PORT: '0',
-          HOST: '127.0.0.1',
-          PICTOR_DATA_DIR: dataDir,
-          PICTOR_ACCOUNT_ID: TEST_ACCOUNT_ID,
-          PICTOR_API_TOKEN: TEST_TOKEN,
-          LOG_LEVEL: 'silent',
+          ...serverEnv(dataDir),
           PICTOR_READY_TIMEOUT_MS: '1000',
           DATABASE_URL: pgUrl.toString(),
           PICTOR_DATABASE_SCHEMA: schema,

@@ -13,6 +13,7 @@ import Cloudflare, {
   PermissionDeniedError,
   toFile,
 } from 'cloudflare';
+import type { Envelope } from '../helpers/api.js';
 import { makeImage, SVG } from '../helpers/images.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -33,13 +34,6 @@ interface RawImage {
   requireSignedURLs: boolean;
   uploaded: string;
   variants: string[];
-}
-
-interface RawEnvelope<T> {
-  result: T;
-  success: boolean;
-  errors: Array<{ code: number; message: string }>;
-  messages: unknown[];
 }
 
 /**
@@ -92,7 +86,7 @@ async function upload(
 
 async function countAllImages(): Promise<number> {
   const res = await client.images.v1.list({ account_id, per_page: 10_000, page: 1 }).asResponse();
-  const body = (await res.json()) as RawEnvelope<{ images: RawImage[] }>;
+  const body = (await res.json()) as Envelope<{ images: RawImage[] }>;
   return body.result.images.length;
 }
 
@@ -290,7 +284,7 @@ describe('images: list (GET /images/v1)', () => {
         .list({ account_id, per_page: 10, page, creator: 'pager' })
         .asResponse();
       expect(res.status).toBe(200);
-      const body = (await res.json()) as RawEnvelope<{ images: RawImage[] }>;
+      const body = (await res.json()) as Envelope<{ images: RawImage[] }>;
       expect(body.success).toBe(true);
       return body.result.images;
     };
@@ -322,7 +316,7 @@ describe('images: list (GET /images/v1)', () => {
     const nobody = await upload(png, 'nobody.png');
     const list = async (creator: string) => {
       const res = await client.images.v1.list({ account_id, per_page: 1000, creator }).asResponse();
-      return ((await res.json()) as RawEnvelope<{ images: RawImage[] }>).result.images;
+      return ((await res.json()) as Envelope<{ images: RawImage[] }>).result.images;
     };
     const zed = await list('zed');
     expect(zed.map((i) => i.id).sort()).toEqual([mine.id, mine2.id].sort());
@@ -483,13 +477,13 @@ describe('account config (PATCH /images/v1/config, digest §2.14)', () => {
     const path = `/accounts/${account_id}/images/v1/config`;
     const patched = (await client.patch(path, {
       body: { flexible_variants: true, browser_ttl: 3600 },
-    })) as RawEnvelope<{
+    })) as Envelope<{
       flexible_variants: boolean;
       browser_ttl: number;
     }>;
     expect(patched.success).toBe(true);
     expect(patched.result).toEqual({ flexible_variants: true, browser_ttl: 3600 });
-    const read = (await client.get(path)) as RawEnvelope<{ flexible_variants: boolean; browser_ttl: number }>;
+    const read = (await client.get(path)) as Envelope<{ flexible_variants: boolean; browser_ttl: number }>;
     expect(read.result).toEqual({ flexible_variants: true, browser_ttl: 3600 });
 
     const err = await expectApiError(() => client.patch(path, { body: { browser_ttl: 5 } }), BadRequestError);
@@ -498,7 +492,7 @@ describe('account config (PATCH /images/v1/config, digest §2.14)', () => {
 
     const reset = (await client.patch(path, {
       body: { flexible_variants: false, browser_ttl: 172_800 },
-    })) as RawEnvelope<{
+    })) as Envelope<{
       flexible_variants: boolean;
       browser_ttl: number;
     }>;

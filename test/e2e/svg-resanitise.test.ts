@@ -25,7 +25,7 @@ import {
   type DeliveryServer,
   type ImageJson,
 } from '../helpers/delivery.js';
-import { TEST_ACCOUNT_ID, TEST_TOKEN } from '../helpers/server.js';
+import { serverEnv, TEST_ACCOUNT_ID, TEST_TOKEN } from '../helpers/server.js';
 
 const LEGACY = readFileSync(
   join(import.meta.dirname, '..', 'fixtures', 'svg-legacy', 'stored-by-sanitiser-v1.svg'),
@@ -49,12 +49,7 @@ describe('SVGs stored under an older sanitiser are cleaned again on first read',
 
   const start = async (): Promise<void> => {
     const config = loadConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      PICTOR_DATA_DIR: dataDir,
-      PICTOR_ACCOUNT_ID: TEST_ACCOUNT_ID,
-      PICTOR_API_TOKEN: TEST_TOKEN,
-      LOG_LEVEL: 'silent',
+      ...serverEnv(dataDir),
       PICTOR_METRICS_PORT: '0',
     });
     server = await startServer(config, { quiet: true });

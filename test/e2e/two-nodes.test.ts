@@ -12,14 +12,9 @@
  *
  * Skips with the helper's one-line message when PostgreSQL does not answer (fails under CI).
  */
-import { createHmac, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createHmac } from 'node:crypto';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/index.js';
-import { startServer, type RunningServer } from '../../src/server/main.js';
 import {
   accountHashOf,
   api,
@@ -29,15 +24,15 @@ import {
   listKeys,
   makeScene,
   show,
+  startDeliveryServer,
   upload,
   type DeliveryServer,
   type Envelope,
   type Fetched,
   type ImageJson,
 } from '../helpers/delivery.js';
-import { dropSchema, postgresAvailable, TEST_DATABASE_URL } from '../helpers/postgres.js';
-import { startTestS3, type TestS3 } from '../helpers/s3.js';
-import { TEST_ACCOUNT_ID, TEST_TOKEN } from '../helpers/server.js';
+import { postgresAvailable } from '../helpers/postgres.js';
+import { startBackend, type TestBackend } from '../helpers/server.js';
 
 const available = await postgresAvailable();
 
@@ -51,53 +46,9 @@ interface Node extends DeliveryServer {
   name: string;
 }
 
-/** The env both nodes share: one schema, one bucket and prefix, one account and token. */
-function sharedEnv(schema: string, s3: TestS3, prefix: string): Record<string, string> {
-  return {
-    DATABASE_URL: TEST_DATABASE_URL,
-    PICTOR_DATABASE_SCHEMA: schema,
-    S3_ENDPOINT: s3.endpoint,
-    S3_BUCKET: s3.bucket,
-    S3_REGION: s3.region,
-    S3_ACCESS_KEY_ID: s3.accessKeyId,
-    S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-    S3_FORCE_PATH_STYLE: 'true',
-    S3_PREFIX: prefix,
-    PICTOR_ACCOUNT_ID: TEST_ACCOUNT_ID,
-    PICTOR_API_TOKEN: TEST_TOKEN,
-    HOST: '127.0.0.1',
-    PORT: '0',
-    LOG_LEVEL: 'silent',
-    PICTOR_METRICS_PORT: '0',
-  };
-}
-
-async function startNode(name: string, shared: Record<string, string>): Promise<Node> {
-  const dataDir = mkdtempSync(join(tmpdir(), `pictor-2n-${name}-`));
-  let server: RunningServer;
-  try {
-    server = await startServer(
-      loadConfig({ PICTOR_METRICS_PORT: '0', ...shared, PICTOR_DATA_DIR: dataDir }),
-      { quiet: true },
-    );
-  } catch (e) {
-    rmSync(dataDir, { recursive: true, force: true });
-    throw e;
-  }
-  return {
-    name,
-    url: server.url,
-    metricsUrl: server.metricsUrl!,
-    images: `${server.url}/client/v4/accounts/${TEST_ACCOUNT_ID}/images`,
-    deliveryUrl: server.deliveryUrl,
-    accountId: TEST_ACCOUNT_ID,
-    token: TEST_TOKEN,
-    dataDir,
-    async close() {
-      await server.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+/** A node on the storage both share (one schema, one bucket and prefix), one account and token. */
+async function startNode(name: string, backend: TestBackend): Promise<Node> {
+  return { name, ...(await startDeliveryServer({}, { backend, name: `pictor-2n-${name}` })) };
 }
 
 /** A raw API call: status and parsed envelope (never throws on a failure envelope). */
@@ -161,8 +112,7 @@ async function warm(url: string, check: (res: Fetched) => void | Promise<void>):
 }
 
 describe.skipIf(!available)('two nodes on one PostgreSQL schema and one S3 bucket', () => {
-  let s3: TestS3;
-  let schema: string;
+  let backend: TestBackend;
   let a: Node;
   let b: Node;
   let hash: string;
@@ -173,20 +123,17 @@ describe.skipIf(!available)('two nodes on one PostgreSQL schema and one S3 bucke
   let otherId: string;
 
   beforeAll(async () => {
-    s3 = await startTestS3();
-    schema = `pictor_2n_${randomBytes(6).toString('hex')}`;
-    const shared = sharedEnv(schema, s3, `two-nodes-${randomBytes(6).toString('hex')}`);
+    backend = await startBackend('scale-out');
     // One after the other: the first start creates the schema, the account and the token.
-    a = await startNode('a', shared);
-    b = await startNode('b', shared);
+    a = await startNode('a', backend);
+    b = await startNode('b', backend);
     photo = await makeScene('jpeg', 900, 600);
   });
 
   afterAll(async () => {
     await a?.close();
     await b?.close();
-    if (schema) await dropSchema(schema);
-    await s3?.close();
+    await backend?.close();
   });
 
   it('the nodes listen on different ports', () => {
@@ -382,10 +329,8 @@ describe.skipIf(!available)('two nodes on one PostgreSQL schema and one S3 bucke
 
 describe.skipIf(!available)('two nodes starting at once on an empty schema', () => {
   it('both come up and serve the same account', async () => {
-    const s3 = await startTestS3();
-    const schema = `pictor_2n_${randomBytes(6).toString('hex')}`;
-    const shared = sharedEnv(schema, s3, `two-nodes-${randomBytes(6).toString('hex')}`);
-    const started = await Promise.allSettled([startNode('c', shared), startNode('d', shared)]);
+    const backend = await startBackend('scale-out');
+    const started = await Promise.allSettled([startNode('c', backend), startNode('d', backend)]);
     try {
       const failures = started
         .filter((s): s is PromiseRejectedResult => s.status === 'rejected')
@@ -399,8 +344,7 @@ describe.skipIf(!available)('two nodes starting at once on an empty schema', () 
       expectImage(await fetchBytes(cdnUrl(d, accountHashOf(img), img.id, 'public')));
     } finally {
       for (const s of started) if (s.status === 'fulfilled') await s.value.close();
-      await dropSchema(schema);
-      await s3.close();
+      await backend.close();
     }
   });
 });

@@ -11,11 +11,10 @@
 import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type ImageJson, type Res, toRes } from '../helpers/api.js';
 import { makeImage } from '../helpers/images.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { countFiles } from '../helpers/files.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Local origin
@@ -125,26 +124,6 @@ beforeEach(() => {
   seen = [];
 });
 
-interface Envelope {
-  success: boolean;
-  result: unknown;
-  errors: Array<{ code: number; message: string }>;
-  messages: unknown[];
-}
-interface Res {
-  status: number;
-  text: string;
-  body: Envelope;
-}
-interface ImageJson {
-  id: string;
-  filename: string;
-  uploaded: string;
-  requireSignedURLs: boolean;
-  variants: string[];
-  meta?: Record<string, unknown>;
-}
-
 const auth = (srv: TestServer) => ({ authorization: `Bearer ${srv.token}` });
 const imagesUrl = (srv: TestServer) => `${srv.apiBase}/accounts/${srv.accountId}/images/v1`;
 
@@ -154,15 +133,7 @@ async function upload(srv: TestServer, fields: Record<string, string | Blob>): P
     if (typeof v === 'string') form.append(k, v);
     else form.append(k, v, 'upload.png');
   }
-  const res = await fetch(imagesUrl(srv), { method: 'POST', headers: auth(srv), body: form });
-  const text = await res.text();
-  let body: Envelope;
-  try {
-    body = JSON.parse(text) as Envelope;
-  } catch {
-    body = undefined as unknown as Envelope;
-  }
-  return { status: res.status, text, body };
+  return toRes(await fetch(imagesUrl(srv), { method: 'POST', headers: auth(srv), body: form }));
 }
 
 function expectOk(res: Res): ImageJson {
@@ -198,7 +169,9 @@ async function blob(
 interface Snapshot {
   count: number;
   ids: string[];
-  blobFiles: number;
+  /** Stored blobs (files under `<dataDir>/blobs`, or S3 objects) and image rows. */
+  blobs: number;
+  rows: number;
 }
 
 async function snapshot(srv: TestServer): Promise<Snapshot> {
@@ -209,7 +182,7 @@ async function snapshot(srv: TestServer): Promise<Snapshot> {
   return {
     count: s.result.count.current,
     ids: l.result.images.map((i) => i.id).sort(),
-    blobFiles: countFiles(join(srv.dataDir, 'blobs')),
+    ...(await srv.stored()),
   };
 }
 
@@ -225,7 +198,8 @@ async function refusedUpload(
   const after = await snapshot(srv);
   expect(after.count, 'stats count changed').toBe(before.count);
   expect(after.ids, 'image list changed').toEqual(before.ids);
-  expect(after.blobFiles, 'files under <dataDir>/blobs changed').toBe(before.blobFiles);
+  expect(after.blobs, 'stored blobs changed').toBe(before.blobs);
+  expect(after.rows, 'image rows changed').toBe(before.rows);
   return message;
 }
 
@@ -255,7 +229,8 @@ describe('upload by URL: success (PICTOR_URL_ALLOWLIST=127.0.0.0/8)', () => {
 
     const after = await snapshot(open);
     expect(after.count).toBe(before.count + 1);
-    expect(after.blobFiles).toBe(before.blobFiles + 1);
+    expect(after.blobs).toBe(before.blobs + 1);
+    expect(after.rows).toBe(before.rows + 1);
   });
 
   it('detects the format from the bytes even when the origin says text/plain', async () => {
@@ -311,9 +286,7 @@ describe('upload by URL: success (PICTOR_URL_ALLOWLIST=127.0.0.0/8)', () => {
 });
 
 async function get(srv: TestServer, id: string): Promise<Res> {
-  const res = await fetch(`${imagesUrl(srv)}/${encodeURIComponent(id)}`, { headers: auth(srv) });
-  const text = await res.text();
-  return { status: res.status, text, body: JSON.parse(text) as Envelope };
+  return toRes(await fetch(`${imagesUrl(srv)}/${encodeURIComponent(id)}`, { headers: auth(srv) }));
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -14,9 +14,17 @@ export interface CliResult {
   ms: number;
 }
 
-/** Environment of a child: this process's PATH and HOME plus `env`, nothing else of ours (no DATABASE_URL leaking in). */
-export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'silent', ...env };
+/**
+ * Environment of a child: this process's without any Pictor, S3 or database settings (no DATABASE_URL
+ * or PICTOR_TEST_BACKEND leaking in), plus `env`.
+ */
+export function childEnv(env: Record<string, string>): Record<string, string> {
+  const base: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v === undefined || /^(PICTOR_|S3_|AWS_|DATABASE_URL$|PORT$|HOST$|LOG_LEVEL$)/.test(k)) continue;
+    base[k] = v;
+  }
+  return { ...base, ...env };
 }
 
 export function runCli(
@@ -28,7 +36,7 @@ export function runCli(
     const started = Date.now();
     const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
       cwd: ROOT,
-      env: childEnv(env),
+      env: childEnv({ LOG_LEVEL: 'silent', ...env }),
     });
     let stdout = '';
     let stderr = '';

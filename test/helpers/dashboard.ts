@@ -13,7 +13,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { compose } from '../../src/server/compose.js';
 import { startServer } from '../../src/server/main.js';
 import type { ImageRecord } from '../../src/core/types.js';
-import { TEST_ACCOUNT_ID, TEST_TOKEN } from './server.js';
+import { issueReadToken, serverEnv, TEST_ACCOUNT_ID, TEST_TOKEN } from './server.js';
 import { makeImage } from './images.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -49,25 +49,12 @@ export interface DashboardServer {
 /** A server with the bootstrap token and a read-only one; `seed` images go straight into the store. */
 export async function startDashboardServer(opts: { seed?: number } = {}): Promise<DashboardServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'pictor-dashboard-'));
-  const env = {
-    PORT: '0',
-    HOST: '127.0.0.1',
-    PICTOR_DATA_DIR: dataDir,
-    PICTOR_ACCOUNT_ID: TEST_ACCOUNT_ID,
-    PICTOR_API_TOKEN: TEST_TOKEN,
-    LOG_LEVEL: 'silent',
-  };
+  const env = serverEnv(dataDir);
   const c = await compose(loadConfig(env));
   let readToken: string;
   try {
     await c.api.accounts.create({ id: TEST_ACCOUNT_ID });
-    readToken = (
-      await c.api.accounts.issueToken({
-        accountIds: [TEST_ACCOUNT_ID],
-        permissions: ['read'],
-        label: 'read-only',
-      })
-    ).token;
+    readToken = await issueReadToken(c);
     if (opts.seed) await seed(c.store, c.blobs, opts.seed);
   } finally {
     await c.close();

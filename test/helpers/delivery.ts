@@ -5,7 +5,10 @@
  * Prometheus transform counter, and distinctive test pictures for perceptual comparison.
  */
 import sharp from 'sharp';
-import { startTestServer } from './server.js';
+import type { Envelope, ImageJson } from './api.js';
+import { type StartOptions, startServer } from './server.js';
+
+export type { Envelope, ImageJson } from './api.js';
 
 export interface DeliveryServer {
   /** http://127.0.0.1:<port> (API and /cdn-cgi/imagedelivery) */
@@ -22,9 +25,12 @@ export interface DeliveryServer {
   close(): Promise<void>;
 }
 
-/** startTestServer (SQLite, or PostgreSQL under PICTOR_TEST_BACKEND=postgres) with delivery helpers' shape. */
-export async function startDeliveryServer(env: Record<string, string> = {}): Promise<DeliveryServer> {
-  const server = await startTestServer(env);
+/** startServer (on the PICTOR_TEST_BACKEND backend, or on `opts.backend`) with delivery helpers' shape. */
+export async function startDeliveryServer(
+  env: Record<string, string> = {},
+  opts: Pick<StartOptions, 'backend' | 'name'> = {},
+): Promise<DeliveryServer> {
+  const server = await startServer({ env, ...opts });
   return {
     url: server.url,
     metricsUrl: server.metricsUrl!,
@@ -40,20 +46,6 @@ export async function startDeliveryServer(env: Record<string, string> = {}): Pro
 // ---------------------------------------------------------------------------------------------------
 // REST API
 // ---------------------------------------------------------------------------------------------------
-
-export interface Envelope<T = unknown> {
-  success: boolean;
-  result: T;
-  errors: Array<{ code: number; message: string }>;
-  messages: unknown[];
-}
-
-export interface ImageJson {
-  id: string;
-  filename: string | null;
-  requireSignedURLs: boolean;
-  variants: string[];
-}
 
 /** A JSON API call under `/images`; throws with the body when the envelope is not a success. */
 export async function api<T = unknown>(

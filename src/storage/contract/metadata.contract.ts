@@ -222,6 +222,45 @@ export function metadataStoreContract(opts: MetadataStoreContractOptions): void 
         expect(await store.listKeys(account.id)).toEqual(keysBefore);
       });
 
+      test('a key with a NUL names nothing (PostgreSQL cannot even take one as a parameter)', async () => {
+        const account = await seedAccount();
+        const nul = 'a\0b';
+        expect(await store.getAccount(nul)).toBeNull();
+        expect(await store.getAccountByHash(nul)).toBeNull();
+        expect(await store.getImage(account.id, nul)).toBeNull();
+        expect(await store.getImage(nul, 'x')).toBeNull();
+        expect(await store.updateImage(account.id, nul, { meta: { a: 1 } })).toBeNull();
+        const facts = { width: 1, height: 1, frames: 1, alpha: false, copyright: null };
+        expect(await store.setImageFacts(account.id, nul, 'k', facts)).toBe(false);
+        expect(await store.replaceImageBlob(account.id, nul, 'k', { blobKey: 'n', size: 1 })).toBeNull();
+        expect(await store.deleteImage(account.id, nul)).toBeNull();
+        expect(
+          await store.completeDraft(
+            account.id,
+            nul,
+            {
+              blobKey: 'k',
+              filename: null,
+              contentType: 'image/png',
+              format: 'png',
+              size: 1,
+              width: 1,
+              height: 1,
+              facts,
+              uploaded: Date.now(),
+              svgSanitizer: null,
+            },
+            Date.now(),
+          ),
+        ).toBe('gone');
+        expect(await store.getVariant(account.id, nul)).toBeNull();
+        expect(
+          await store.updateVariant(account.id, nul, { options: { fit: 'cover', metadata: 'keep' } }),
+        ).toBeNull();
+        expect(await store.deleteVariant(account.id, nul)).toBe(false);
+        expect(await store.deleteKey(account.id, nul, makeKey(account.id, 'replacement'))).toBe(false);
+      });
+
       test('an empty store lists nothing', async () => {
         const id = hex32();
         expect(await store.listAccounts()).toEqual([]);

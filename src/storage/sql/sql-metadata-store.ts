@@ -37,6 +37,15 @@ import type {
 import { filterCondition, writeMetaIndex } from './meta-index.js';
 import { factColumns, toAccount, toCredential, toImage, toKey, toVariant, fromImage } from './rows.js';
 
+/**
+ * Whether keys can name a row. No stored key holds a NUL: PostgreSQL's text cannot (it refuses such a
+ * parameter with an error, which reached clients as a 500 for `GET /images/v1/%00`), and the services
+ * refuse custom ids with control characters. So a lookup by one finds nothing, on every dialect alike.
+ */
+function nameable(...keys: string[]): boolean {
+  return !keys.some((k) => k.includes('\0'));
+}
+
 export class SqlMetadataStore implements MetadataStore {
   constructor(
     private readonly db: Kysely<Database>,
@@ -109,11 +118,13 @@ export class SqlMetadataStore implements MetadataStore {
   }
 
   async getAccount(id: string): Promise<Account | null> {
+    if (!nameable(id)) return null;
     const row = await this.db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
     return row ? toAccount(row) : null;
   }
 
   async getAccountByHash(hash: string): Promise<Account | null> {
+    if (!nameable(hash)) return null;
     const row = await this.db.selectFrom('accounts').selectAll().where('hash', '=', hash).executeTakeFirst();
     return row ? toAccount(row) : null;
   }
@@ -284,6 +295,7 @@ export class SqlMetadataStore implements MetadataStore {
   }
 
   async getImage(accountId: string, id: string): Promise<ImageRecord | null> {
+    if (!nameable(accountId, id)) return null;
     const row = await this.db
       .selectFrom('images')
       .selectAll()
@@ -325,6 +337,7 @@ export class SqlMetadataStore implements MetadataStore {
   }
 
   async updateImage(accountId: string, id: string, patch: ImagePatch): Promise<ImageRecord | null> {
+    if (!nameable(accountId, id)) return null;
     const values: Partial<Selectable<ImagesTable>> = {};
     if (patch.meta !== undefined) values.meta = patch.meta === null ? null : JSON.stringify(patch.meta);
     if (patch.creator !== undefined) values.creator = patch.creator;
@@ -347,6 +360,7 @@ export class SqlMetadataStore implements MetadataStore {
   }
 
   async setImageFacts(accountId: string, id: string, blobKey: string, facts: ImageFacts): Promise<boolean> {
+    if (!nameable(accountId, id, blobKey)) return false;
     const result = await this.db
       .updateTable('images')
       .set(factColumns(facts))
@@ -363,6 +377,7 @@ export class SqlMetadataStore implements MetadataStore {
     fromBlobKey: string,
     next: BlobReplacement,
   ): Promise<ImageRecord | null> {
+    if (!nameable(accountId, id, fromBlobKey)) return null;
     const updated = await this.db
       .updateTable('images')
       .set((eb) => ({
@@ -380,6 +395,7 @@ export class SqlMetadataStore implements MetadataStore {
   }
 
   async deleteImage(accountId: string, id: string): Promise<ImageRecord | null> {
+    if (!nameable(accountId, id)) return null;
     return this.changing(
       async (trx) => {
         const row = await trx
@@ -407,6 +423,7 @@ export class SqlMetadataStore implements MetadataStore {
     c: DraftCompletion,
     now: number,
   ): Promise<CompleteDraftResult> {
+    if (!nameable(accountId, id)) return 'gone';
     return this.db.transaction().execute(async (trx) => {
       await this.lockAccount(trx, accountId);
       const draft = await trx
@@ -494,6 +511,7 @@ export class SqlMetadataStore implements MetadataStore {
   }
 
   async getVariant(accountId: string, id: string): Promise<VariantRecord | null> {
+    if (!nameable(accountId, id)) return null;
     const row = await this.db
       .selectFrom('variants')
       .selectAll()
@@ -524,6 +542,7 @@ export class SqlMetadataStore implements MetadataStore {
     id: string,
     patch: Pick<VariantRecord, 'options'> & Partial<Pick<VariantRecord, 'neverRequireSignedURLs'>>,
   ): Promise<VariantRecord | null> {
+    if (!nameable(accountId, id)) return null;
     const values: Partial<VariantsTable> = { options: JSON.stringify(patch.options) };
     if (patch.neverRequireSignedURLs !== undefined)
       values.never_require_signed = patch.neverRequireSignedURLs ? 1 : 0;
@@ -541,6 +560,7 @@ export class SqlMetadataStore implements MetadataStore {
   }
 
   async deleteVariant(accountId: string, id: string): Promise<boolean> {
+    if (!nameable(accountId, id)) return false;
     const res = await this.changing(
       (trx) =>
         trx
@@ -588,6 +608,7 @@ export class SqlMetadataStore implements MetadataStore {
   }
 
   async deleteKey(accountId: string, name: string, replacement: SigningKey): Promise<boolean> {
+    if (!nameable(accountId, name)) return false;
     return this.db.transaction().execute(async (trx) => {
       await this.lockAccount(trx, accountId);
       const res = await trx
