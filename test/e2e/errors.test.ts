@@ -11,12 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ErrorEntry, type ImageJson, type Res, toRes } from '../helpers/api.js';
 import { makeImage } from '../helpers/images.js';
-import {
-  issueReadToken,
-  startServer,
-  TEST_TOKEN,
-  type TestServer,
-} from '../helpers/server.js';
+import { issueReadToken, startServer, TEST_TOKEN, type TestServer } from '../helpers/server.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Harness
