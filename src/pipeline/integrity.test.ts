@@ -175,6 +175,8 @@ describe('isComplete: ISO-BMFF boxes (AVIF, HEIC)', () => {
       return b;
     };
     expect(isComplete(bytes(ftyp, large(24, 24)), 'avif')).toBe(true);
+    // A header-only mdat with a 64-bit size, ending the file exactly.
+    expect(isComplete(bytes(ftyp, large(16, 16)), 'avif')).toBe(true);
     expect(isComplete(bytes(ftyp, large(24, 24), box('free', 0)), 'avif')).toBe(true);
     expect(isComplete(bytes(ftyp, large(40, 24)), 'avif')).toBe(false);
     expect(isComplete(bytes(ftyp, large(24, 12)), 'avif')).toBe(false);

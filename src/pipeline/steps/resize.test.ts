@@ -252,7 +252,17 @@ describe('resize step: transformation-URL fits (source 200×100)', () => {
     expect(size(run({ fit: 'aspect-crop', width: 100 }))).toEqual([100, 50]);
   });
 
-  it('aspect-crop inside the source is a cover to w×h', () => {
+  it('aspect-crop inside the source is a cover to w×h, scaled down', () => {
+    expect(run({ fit: 'aspect-crop', width: 50, height: 50 }).plan.resize).toStrictEqual({
+      width: 50,
+      height: 50,
+      fit: 'cover',
+      position: 'centre',
+    });
+    expect(size(run({ fit: 'aspect-crop', width: 40, height: 10 }))).toEqual([40, 10]);
+  });
+
+  it('aspect-crop with one side of the box equal to the source is a cover to w×h', () => {
     expect(run({ fit: 'aspect-crop', width: 100, height: 100 }).plan.resize).toStrictEqual({
       width: 100,
       height: 100,
