@@ -46,6 +46,13 @@ describe('negotiate', () => {
     expect(negotiate(AVIF, 'avif', anim, true)).toBe('webp');
   });
 
+  it('an explicit non-AVIF format on an animation is kept', () => {
+    const anim = src('gif', { pages: 3 });
+    expect(negotiate(AVIF, 'gif', anim, true)).toBe('gif');
+    expect(negotiate(AVIF, 'png', anim, true)).toBe('png');
+    expect(negotiate(AVIF, 'jpeg', anim, true)).toBe('jpeg');
+  });
+
   it('anim=false makes an animation a still, which may be AVIF', () => {
     const anim = src('gif', { pages: 3 });
     expect(negotiate(AVIF, 'auto', anim, false)).toBe('avif');

@@ -630,3 +630,59 @@ describe('FLEXIBLE_OPTION_NAMES and isOptionList', () => {
     expect(isOptionList('')).toBe(false);
   });
 });
+
+describe('parseFlexible: transformation URLs ({ transformation: true })', () => {
+  const T = { transformation: true };
+  const okT = (segment: string): TransformOptions => {
+    const r = parseFlexible(segment, T);
+    if (!r.ok) throw new Error(`expected ${segment} to parse, got: ${r.error}`);
+    return r.value;
+  };
+  const FIT_T = 'one of scale-down, contain, cover, crop, pad, squeeze, aspect-crop';
+  const FORMAT_T = 'one of auto, avif, webp, jpeg, png, gif, baseline-jpeg, json';
+
+  it('accepts fit=squeeze, fit=aspect-crop and format=json, which variants refuse', () => {
+    expect(okT('fit=squeeze').fit).toBe('squeeze');
+    expect(okT('fit=aspect-crop').fit).toBe('aspect-crop');
+    expect(okT('format=json').format).toBe('json');
+    expect(okT('f=webp,fit=cover')).toMatchObject({ format: 'webp', fit: 'cover' });
+    expect(err('fit=squeeze')).toBe(
+      invalid('fit', 'one of scale-down, contain, cover, crop, pad', 'squeeze'),
+    );
+    expect(err('format=json')).toBe(
+      invalid('format', 'one of auto, avif, webp, jpeg, png, gif, baseline-jpeg', 'json'),
+    );
+  });
+
+  it('names the longer lists in its sentences', () => {
+    const r = parseFlexible('fit=stretch', T);
+    expect(r).toStrictEqual({ ok: false, error: invalid('fit', FIT_T, 'stretch') });
+    const f = parseFlexible('format=tiff', T);
+    expect(f).toStrictEqual({ ok: false, error: invalid('format', FORMAT_T, 'tiff') });
+  });
+
+  it('records onerror=redirect; a variant accepts it and records nothing', () => {
+    expect(okT('onerror=redirect').onerror).toBe('redirect');
+    expect('onerror' in ok('onerror=redirect')).toBe(false);
+    expect(parseFlexible('onerror=ignore', T)).toStrictEqual({
+      ok: false,
+      error: invalid('onerror', 'redirect', 'ignore'),
+    });
+  });
+});
+
+describe('parseFlexible: item splitting edge cases', () => {
+  it('a comma inside nested parentheses stays in the item', () => {
+    expect(err('background=rgb((1,2),3),w=10')).toBe(invalid('background', COLOUR, 'rgb((1,2),3)'));
+  });
+
+  it('a stray closing parenthesis does not swallow the commas after it', () => {
+    expect(err('background=red),w=10')).toBe(invalid('background', COLOUR, 'red)'));
+    expect(err('w=10),h=5')).toBe(invalid('width', 'integer between 1 and 12000', '10)'));
+  });
+
+  it('a colour with spaces around it (percent-encoded) is trimmed', () => {
+    expect(ok('background=%20red%20').background).toStrictEqual({ r: 255, g: 0, b: 0, alpha: 1 });
+    expect(parseColour('  RebeccaPurple ')).toStrictEqual({ r: 102, g: 51, b: 153, alpha: 1 });
+  });
+});

@@ -474,6 +474,13 @@ describe('background', () => {
     expect(distance(at(p, 20, 20), [0, 255, 0])).toBeLessThan(6);
   });
 
+  it('transparency stays in PNG and WebP output: only JPEG is flattened', async () => {
+    for (const f of ['png', 'webp']) {
+      const p = await pixelsOf('clear', `f=${f}`);
+      expect(at(p, 20, 20)[3], f).toBe(0);
+    }
+  });
+
   it('transparency into JPEG without a background is white', async () => {
     const p = await pixelsOf('clear', 'f=jpeg');
     expect(distance(at(p, 20, 20), [255, 255, 255])).toBeLessThan(3);

@@ -216,3 +216,98 @@ describe('resize step: output limits', () => {
     expect(() => run({ fit: 'pad', width: 11000, height: 11000 })).toThrow(PlanError);
   });
 });
+
+describe('resize step: a fill when only one side changes', () => {
+  it('plans a resize when only the width changes (201×100 → 200×100)', () => {
+    expect(run({ fit: 'scale-down', width: 200 }, 201, 100).plan.resize).toStrictEqual({
+      width: 200,
+      height: 100,
+      fit: 'fill',
+    });
+  });
+
+  it('plans a resize when only the height changes (100×201 → 100×200)', () => {
+    expect(run({ fit: 'scale-down', height: 200 }, 100, 201).plan.resize).toStrictEqual({
+      width: 100,
+      height: 200,
+      fit: 'fill',
+    });
+  });
+});
+
+describe('resize step: transformation-URL fits (source 200×100)', () => {
+  it('squeeze stretches to exactly w×h, without keeping the aspect', () => {
+    const c = run({ fit: 'squeeze', width: 100, height: 100 });
+    expect(c.plan.resize).toStrictEqual({ width: 100, height: 100, fit: 'fill' });
+    expect(size(c)).toEqual([100, 100]);
+    expect(size(run({ fit: 'squeeze', width: 400, height: 50 }))).toEqual([400, 50]);
+  });
+
+  it('squeeze with one side is contain', () => {
+    expect(size(run({ fit: 'squeeze', width: 400 }))).toEqual([400, 200]);
+  });
+
+  it('aspect-crop with one side is scale-down (never enlarges)', () => {
+    expect(size(run({ fit: 'aspect-crop', width: 400 }))).toEqual([200, 100]);
+    expect(size(run({ fit: 'aspect-crop', width: 100 }))).toEqual([100, 50]);
+  });
+
+  it('aspect-crop inside the source is a cover to w×h, scaled down', () => {
+    expect(run({ fit: 'aspect-crop', width: 50, height: 50 }).plan.resize).toStrictEqual({
+      width: 50,
+      height: 50,
+      fit: 'cover',
+      position: 'centre',
+    });
+    expect(size(run({ fit: 'aspect-crop', width: 40, height: 10 }))).toEqual([40, 10]);
+  });
+
+  it('aspect-crop with one side of the box equal to the source is a cover to w×h', () => {
+    expect(run({ fit: 'aspect-crop', width: 100, height: 100 }).plan.resize).toStrictEqual({
+      width: 100,
+      height: 100,
+      fit: 'cover',
+      position: 'centre',
+    });
+  });
+
+  it('aspect-crop larger than the source cuts it to the box aspect at its own scale', () => {
+    // A wider box (4:1): full width, height cut to 50.
+    const wide = run({ fit: 'aspect-crop', width: 400, height: 100 });
+    expect(wide.plan.resize).toStrictEqual({ width: 200, height: 50, fit: 'cover', position: 'centre' });
+    // A taller box (1:4): full height, width cut to 25.
+    const tall = run({
+      fit: 'aspect-crop',
+      width: 100,
+      height: 400,
+      gravity: { kind: 'side', side: 'left' },
+    });
+    expect(tall.plan.resize).toStrictEqual({ width: 25, height: 100, fit: 'cover', position: 'left' });
+    // The documented example: 612×613 in a 1920×1120 box → 612×357.
+    expect(size(run({ fit: 'aspect-crop', width: 1920, height: 1120 }, 612, 613))).toEqual([612, 357]);
+    // Box and source taller than wide: 300×600 in a 400×1000 box → 240×600.
+    expect(size(run({ fit: 'aspect-crop', width: 400, height: 1000 }, 300, 600))).toEqual([240, 600]);
+  });
+
+  it('aspect-crop never cuts a side to zero', () => {
+    expect(size(run({ fit: 'aspect-crop', width: 12000, height: 1 }, 10, 10))).toEqual([10, 1]);
+    expect(size(run({ fit: 'aspect-crop', width: 1, height: 12000 }, 10, 10))).toEqual([1, 10]);
+  });
+});
+
+describe('resize step: crop keeping one full side', () => {
+  it('crop 200×50 on 200×100 covers (cuts the height), never squashes', () => {
+    expect(run({ fit: 'crop', width: 200, height: 50 }).plan.resize).toStrictEqual({
+      width: 200,
+      height: 50,
+      fit: 'cover',
+      position: 'centre',
+    });
+  });
+});
+
+describe('resize step: the side limit is inclusive for height too', () => {
+  it('allows a height of exactly 12000', () => {
+    expect(size(run({ fit: 'contain', height: MAX_OUTPUT_SIDE }, 10, 100))).toEqual([1200, 12000]);
+  });
+});

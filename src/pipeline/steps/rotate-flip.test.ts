@@ -147,6 +147,16 @@ describe('rotateAndFlip step', () => {
     }
   }
 
+  it('a lone flip=h keeps an off-centre trim at its own rows (200×100, top 20, bottom 50)', () => {
+    const c = ctx({ trim: { top: 20, right: 140, bottom: 50, left: 10 }, flip: 'h' }, 200, 100);
+    trim(c);
+    rotateAndFlip(c);
+    // Written as a top-bottom mirror and a half turn: rows come back, columns mirror.
+    expect(c.plan.flip).toBe(true);
+    expect(c.plan.rotate).toBe(180);
+    expect(c.plan.trim).toStrictEqual({ left: 140, top: 20, width: 50, height: 30 });
+  });
+
   it('the trimmed working size swaps with a quarter turn', () => {
     const c = ctx({ trim: { top: 0, right: 0, bottom: 30, left: 40 }, rotate: 90 });
     trim(c);
