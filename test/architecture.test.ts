@@ -100,10 +100,10 @@ describe('architecture (dependency-cruiser)', () => {
       put('src/core/ok-t1.ts', "import type { T2 } from './ok-t2.js';\nexport type T1 = { t: T2 };\n");
       put('src/core/ok-t2.ts', "import type { T1 } from './ok-t1.js';\nexport type T2 = { t?: T1 };\n");
       put('src/pipeline/probe.ts', "import sharp from 'sharp';\nexport const probe = sharp;\n");
-      put('src/pipeline/gate.ts', 'export const gate = 1;\n');
+      put('src/pipeline/apply-plan.ts', 'export const gate = 1;\n');
       put(
         'src/services/images.ts',
-        "import { probe } from '../pipeline/probe.js';\nimport { gate } from '../pipeline/gate.js';\nexport const s = [probe, gate];\n",
+        "import { probe } from '../pipeline/probe.js';\nimport { gate } from '../pipeline/apply-plan.js';\nexport const s = [probe, gate];\n",
       );
       put('src/services/resize.ts', "import sharp from 'sharp';\nexport const r = sharp;\n");
       put('src/storage/sqlite/index.ts', "import { Kysely } from 'kysely';\nexport const k = Kysely;\n");
@@ -127,7 +127,7 @@ describe('architecture (dependency-cruiser)', () => {
         [
           'src/core imports only itself: src/core/bad.ts',
           'no circular imports at run time: src/core/a.ts',
-          'src/services imports only core, storage/types.ts, pipeline/probe.ts, pipeline/integrity.ts, pipeline/svg-sanitize.ts, security, transform: src/services/images.ts',
+          'src/services imports only core, storage/types.ts, pipeline/probe.ts, pipeline/integrity.ts, pipeline/svg-sanitize.ts, pipeline/gate.ts, security, transform: src/services/images.ts',
           'sharp only from src/pipeline: src/services/resize.ts',
           'src/storage/fs imports only core, storage/types.ts: src/storage/fs/index.ts',
           'src/api imports only services, security, core, transform: src/api/lazy.ts',
