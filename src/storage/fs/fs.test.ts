@@ -95,9 +95,15 @@ describe('fs blob store', () => {
 
   it('removes its temporary file when a put fails half-way', async () => {
     await store.put('kept', Buffer.from('old'));
-    // A write that throws after the temporary file was opened (as ENOSPC does mid-write).
-    await expect(store.put('kept', 42 as unknown as Buffer)).rejects.toThrow();
-    await expect(store.put('a/new', 42 as unknown as Buffer)).rejects.toThrow();
+    // A write that throws after the temporary file was opened (as ENOSPC does mid-write): the data's
+    // length is read only once the file is open.
+    const failing = {
+      get length(): number {
+        throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+      },
+    } as unknown as Buffer;
+    await expect(store.put('kept', failing)).rejects.toThrow('no space left');
+    await expect(store.put('a/new', failing)).rejects.toThrow('no space left');
     expect(
       walk(root)
         .filter((f) => f !== 'a' && !f.startsWith('a/'))
