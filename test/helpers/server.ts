@@ -27,8 +27,16 @@ export interface TestServer {
   metricsUrl: string | undefined;
   /** DATABASE_URL, PICTOR_DATABASE_SCHEMA and S3_* of this server's backend (empty on SQLite + files), for CLI children. */
   backendEnv: Record<string, string>;
+  /** With PICTOR_PROCESSES > 1: the pids of the worker processes serving now. */
+  workers(): number[];
   close(): Promise<void>;
 }
+
+/**
+ * PICTOR_PROCESSES for servers the suites start: 1 unless PICTOR_TEST_PROCESSES says otherwise
+ * (`npm run test:processes` runs every end-to-end suite with 2).
+ */
+export const TEST_PROCESSES = process.env.PICTOR_TEST_PROCESSES || '1';
 
 export const TEST_ACCOUNT_ID = '023e105f4ecef8ad9ca31a8372d0c353';
 export const TEST_TOKEN = 'pictor-test-token-0123456789abcdefghij';
@@ -68,6 +76,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     // A request a test leaves hanging (the fuzz suite's half-sent bodies) must not hold close() for the
     // default 30 s drain, which is the hook timeout.
     PICTOR_SHUTDOWN_TIMEOUT: '5',
+    PICTOR_PROCESSES: TEST_PROCESSES,
     ...env,
   });
   const server = await startServer(config, { quiet: true });
@@ -81,6 +90,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     backendEnv: backend,
     deliveryUrl: server.deliveryUrl,
     metricsUrl: server.metricsUrl,
+    workers: () => server.workers(),
     async close() {
       await server.close();
       rmSync(dataDir, { recursive: true, force: true });
