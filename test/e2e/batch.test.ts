@@ -15,7 +15,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { compose } from '../../src/server/compose.js';
 import { startServer } from '../../src/server/main.js';
 import { BATCH_TOKEN_TTL_MS } from '../../src/services/accounts.js';
-import { TEST_ACCOUNT_ID, TEST_TOKEN } from '../helpers/server.js';
+import { TEST_ACCOUNT_ID, TEST_PROCESSES, TEST_TOKEN } from '../helpers/server.js';
 import { makeImage } from '../helpers/images.js';
 
 // ---------------------------------------------------------------------------------------------------
@@ -56,7 +56,7 @@ async function start(): Promise<Srv> {
     LOG_LEVEL: 'silent',
   };
   const clock = { t: Date.now() };
-  const c = await compose(loadConfig(env), { clock: { now: () => clock.t } });
+  const c = await compose(loadConfig({ PICTOR_PROCESSES: TEST_PROCESSES, ...env }), { clock: { now: () => clock.t } });
   let accountHash: string;
   let readToken: string;
   let expiredBatchToken: string;
@@ -83,7 +83,7 @@ async function start(): Promise<Srv> {
   } finally {
     await c.close();
   }
-  const server = await startServer(loadConfig(env), { quiet: true });
+  const server = await startServer(loadConfig({ PICTOR_PROCESSES: TEST_PROCESSES, ...env }), { quiet: true });
   return {
     url: server.url,
     apiBase: `${server.url}/client/v4`,

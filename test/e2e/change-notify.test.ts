@@ -37,7 +37,7 @@ import {
 } from '../helpers/delivery.js';
 import { dropSchema, postgresAvailable, TEST_DATABASE_URL } from '../helpers/postgres.js';
 import { startTestS3, type TestS3 } from '../helpers/s3.js';
-import { TEST_ACCOUNT_ID, TEST_TOKEN } from '../helpers/server.js';
+import { TEST_ACCOUNT_ID, TEST_PROCESSES, TEST_TOKEN } from '../helpers/server.js';
 
 const available = await postgresAvailable();
 
@@ -47,7 +47,7 @@ const PROPAGATION_BOUND_MS = 1000;
 async function startNode(name: string, env: Record<string, string>): Promise<DeliveryServer> {
   const dataDir = mkdtempSync(join(tmpdir(), `pictor-notify-${name}-`));
   const server = await startServer(
-    loadConfig({ PICTOR_METRICS_PORT: '0', ...env, PICTOR_DATA_DIR: dataDir }),
+    loadConfig({ PICTOR_PROCESSES: TEST_PROCESSES, PICTOR_METRICS_PORT: '0', ...env, PICTOR_DATA_DIR: dataDir }),
     { quiet: true },
   );
   return {

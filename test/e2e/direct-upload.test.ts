@@ -19,7 +19,7 @@ import { loadConfig } from '../../src/config/index.js';
 import type { Clock } from '../../src/core/clock.js';
 import { compose, type Composition } from '../../src/server/compose.js';
 import { startServer } from '../../src/server/main.js';
-import { TEST_ACCOUNT_ID, TEST_TOKEN } from '../helpers/server.js';
+import { TEST_ACCOUNT_ID, TEST_PROCESSES, TEST_TOKEN } from '../helpers/server.js';
 import { makeImage } from '../helpers/images.js';
 import { countFiles } from '../helpers/files.js';
 
@@ -62,7 +62,7 @@ async function start(
     ...env,
   };
   const clockState = { t: Date.now() };
-  const c = await compose(loadConfig(fullEnv), { clock: { now: () => clockState.t } });
+  const c = await compose(loadConfig({ PICTOR_PROCESSES: TEST_PROCESSES, ...fullEnv }), { clock: { now: () => clockState.t } });
   let readToken: string;
   let accountHash: string;
   try {
@@ -79,7 +79,7 @@ async function start(
   } finally {
     await c.close();
   }
-  const server = await startServer(loadConfig(fullEnv), { quiet: true });
+  const server = await startServer(loadConfig({ PICTOR_PROCESSES: TEST_PROCESSES, ...fullEnv }), { quiet: true });
   return {
     url: server.url,
     apiBase: `${server.url}/client/v4`,
@@ -907,7 +907,7 @@ describe('expiry under a fake clock (composition root)', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pictor-direct-clock-'));
     c = await compose(
-      loadConfig({ PICTOR_DATA_DIR: dir, LOG_LEVEL: 'silent', PORT: '0', HOST: '127.0.0.1' }),
+      loadConfig({ PICTOR_PROCESSES: TEST_PROCESSES, PICTOR_DATA_DIR: dir, LOG_LEVEL: 'silent', PORT: '0', HOST: '127.0.0.1' }),
       { clock },
     );
     await c.api.accounts.create({ id: TEST_ACCOUNT_ID });

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { compose } from '../../src/server/compose.js';
 import { startServer } from '../../src/server/main.js';
-import { TEST_ACCOUNT_ID, TEST_TOKEN } from '../helpers/server.js';
+import { TEST_ACCOUNT_ID, TEST_PROCESSES, TEST_TOKEN } from '../helpers/server.js';
 import { makeImage } from '../helpers/images.js';
 import { countFiles } from '../helpers/files.js';
 
@@ -52,7 +52,7 @@ async function start(env: Record<string, string> = {}): Promise<Srv> {
     LOG_LEVEL: 'silent',
     ...env,
   };
-  const c = await compose(loadConfig(fullEnv));
+  const c = await compose(loadConfig({ PICTOR_PROCESSES: TEST_PROCESSES, ...fullEnv }));
   let readToken: string;
   let otherAccountId: string;
   let otherToken: string;
@@ -77,7 +77,7 @@ async function start(env: Record<string, string> = {}): Promise<Srv> {
   } finally {
     await c.close();
   }
-  const server = await startServer(loadConfig(fullEnv), { quiet: true });
+  const server = await startServer(loadConfig({ PICTOR_PROCESSES: TEST_PROCESSES, ...fullEnv }), { quiet: true });
   return {
     url: server.url,
     apiBase: `${server.url}/client/v4`,

@@ -28,7 +28,7 @@ import { startServer, type RunningServer } from '../../src/server/main.js';
 import { makeScene } from '../helpers/delivery.js';
 import { dropSchema, postgresAvailable, TEST_DATABASE_URL } from '../helpers/postgres.js';
 import { startTestS3, type TestS3 } from '../helpers/s3.js';
-import { TEST_ACCOUNT_ID, TEST_TOKEN } from '../helpers/server.js';
+import { TEST_ACCOUNT_ID, TEST_PROCESSES, TEST_TOKEN } from '../helpers/server.js';
 
 const available = await postgresAvailable();
 
@@ -277,7 +277,7 @@ describe.skipIf(!available)('backend outages: 503 fast, recovery without a resta
     schema = `pictor_fault_${randomBytes(6).toString('hex')}`;
     dataDir = mkdtempSync(join(tmpdir(), 'pictor-faults-'));
     server = await startServer(
-      loadConfig({
+      loadConfig({ PICTOR_PROCESSES: TEST_PROCESSES,
         DATABASE_URL: throughProxy(pgProxy),
         PICTOR_DATABASE_SCHEMA: schema,
         S3_ENDPOINT: `http://127.0.0.1:${s3Proxy.port}`,
@@ -443,7 +443,7 @@ function childEnv(env: Record<string, string>): Record<string, string> {
     if (v === undefined || /^(PICTOR_|S3_|AWS_|DATABASE_URL$|PORT$|HOST$|LOG_LEVEL$)/.test(k)) continue;
     base[k] = v;
   }
-  return { ...base, ...env };
+  return { ...base, PICTOR_PROCESSES: TEST_PROCESSES, ...env };
 }
 
 interface Child {

@@ -26,7 +26,7 @@ import { createSqliteMetadataStore } from '../../src/storage/sqlite/index.js';
 import type { BlobStore, MetadataStore } from '../../src/storage/types.js';
 import { dropSchema, postgresAvailable, TEST_DATABASE_URL } from '../helpers/postgres.js';
 import { startTestS3, type TestS3 } from '../helpers/s3.js';
-import { TEST_ACCOUNT_ID, TEST_TOKEN } from '../helpers/server.js';
+import { TEST_ACCOUNT_ID, TEST_PROCESSES, TEST_TOKEN } from '../helpers/server.js';
 
 const available = await postgresAvailable();
 
@@ -47,7 +47,7 @@ function childEnv(env: Record<string, string>): Record<string, string> {
     if (v === undefined || /^(PICTOR_|S3_|AWS_|DATABASE_URL$|PORT$|HOST$|LOG_LEVEL$)/.test(k)) continue;
     base[k] = v;
   }
-  return { ...base, ...env };
+  return { ...base, PICTOR_PROCESSES: TEST_PROCESSES, ...env };
 }
 
 interface Serve {

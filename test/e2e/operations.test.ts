@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { startServer, type RunningServer } from '../../src/server/main.js';
 import { makeImage } from '../helpers/images.js';
-import { TEST_ACCOUNT_ID, TEST_TOKEN } from '../helpers/server.js';
+import { TEST_ACCOUNT_ID, TEST_PROCESSES, TEST_TOKEN } from '../helpers/server.js';
 
 const SECRET_META = 'meta-value-that-must-not-be-logged-5f1c';
 const AUTH_KEY = 'global-key-that-must-not-be-logged-77ab';
@@ -30,7 +30,7 @@ log.on('data', (d: Buffer) => {
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'pictor-ops-'));
-  const config = loadConfig({
+  const config = loadConfig({ PICTOR_PROCESSES: TEST_PROCESSES,
     PORT: '0',
     HOST: '127.0.0.1',
     PICTOR_DATA_DIR: dataDir,

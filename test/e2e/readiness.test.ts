@@ -14,7 +14,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { startServer, type RunningServer } from '../../src/server/main.js';
 import { dropSchema, postgresAvailable, TEST_DATABASE_URL } from '../helpers/postgres.js';
 import { startTestS3, type TestS3 } from '../helpers/s3.js';
-import { TEST_ACCOUNT_ID, TEST_TOKEN } from '../helpers/server.js';
+import { TEST_ACCOUNT_ID, TEST_PROCESSES, TEST_TOKEN } from '../helpers/server.js';
 
 const available = await postgresAvailable();
 
@@ -86,7 +86,7 @@ describe.skipIf(!available)(
       await s3Proxy.start();
       pgUrl.port = String(pg.port);
       server = await startServer(
-        loadConfig({
+        loadConfig({ PICTOR_PROCESSES: TEST_PROCESSES,
           PORT: '0',
           HOST: '127.0.0.1',
           PICTOR_DATA_DIR: dataDir,

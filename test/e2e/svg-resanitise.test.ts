@@ -25,7 +25,7 @@ import {
   type DeliveryServer,
   type ImageJson,
 } from '../helpers/delivery.js';
-import { TEST_ACCOUNT_ID, TEST_TOKEN } from '../helpers/server.js';
+import { TEST_ACCOUNT_ID, TEST_PROCESSES, TEST_TOKEN } from '../helpers/server.js';
 
 const LEGACY = readFileSync(
   join(import.meta.dirname, '..', 'fixtures', 'svg-legacy', 'stored-by-sanitiser-v1.svg'),
@@ -48,7 +48,7 @@ describe('SVGs stored under an older sanitiser are cleaned again on first read',
   const images: Record<string, ImageJson> = {};
 
   const start = async (): Promise<void> => {
-    const config = loadConfig({
+    const config = loadConfig({ PICTOR_PROCESSES: TEST_PROCESSES,
       PORT: '0',
       HOST: '127.0.0.1',
       PICTOR_DATA_DIR: dataDir,

@@ -37,7 +37,7 @@ import {
 } from '../helpers/delivery.js';
 import { dropSchema, postgresAvailable, TEST_DATABASE_URL } from '../helpers/postgres.js';
 import { startTestS3, type TestS3 } from '../helpers/s3.js';
-import { TEST_ACCOUNT_ID, TEST_TOKEN } from '../helpers/server.js';
+import { TEST_ACCOUNT_ID, TEST_PROCESSES, TEST_TOKEN } from '../helpers/server.js';
 
 const available = await postgresAvailable();
 
@@ -77,7 +77,7 @@ async function startNode(name: string, shared: Record<string, string>): Promise<
   let server: RunningServer;
   try {
     server = await startServer(
-      loadConfig({ PICTOR_METRICS_PORT: '0', ...shared, PICTOR_DATA_DIR: dataDir }),
+      loadConfig({ PICTOR_PROCESSES: TEST_PROCESSES, PICTOR_METRICS_PORT: '0', ...shared, PICTOR_DATA_DIR: dataDir }),
       { quiet: true },
     );
   } catch (e) {

@@ -16,7 +16,13 @@ export interface CliResult {
 
 /** Environment of a child: this process's PATH and HOME plus `env`, nothing else of ours (no DATABASE_URL leaking in). */
 export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'silent', ...env };
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    LOG_LEVEL: 'silent',
+    PICTOR_PROCESSES: process.env.PICTOR_TEST_PROCESSES || '1',
+    ...env,
+  };
 }
 
 export function runCli(

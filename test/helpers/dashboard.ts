@@ -13,7 +13,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { compose } from '../../src/server/compose.js';
 import { startServer } from '../../src/server/main.js';
 import type { ImageRecord } from '../../src/core/types.js';
-import { TEST_ACCOUNT_ID, TEST_TOKEN } from './server.js';
+import { TEST_ACCOUNT_ID, TEST_PROCESSES, TEST_TOKEN } from './server.js';
 import { makeImage } from './images.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -57,7 +57,7 @@ export async function startDashboardServer(opts: { seed?: number } = {}): Promis
     PICTOR_API_TOKEN: TEST_TOKEN,
     LOG_LEVEL: 'silent',
   };
-  const c = await compose(loadConfig(env));
+  const c = await compose(loadConfig({ PICTOR_PROCESSES: TEST_PROCESSES, ...env }));
   let readToken: string;
   try {
     await c.api.accounts.create({ id: TEST_ACCOUNT_ID });
@@ -72,7 +72,7 @@ export async function startDashboardServer(opts: { seed?: number } = {}): Promis
   } finally {
     await c.close();
   }
-  const server = await startServer(loadConfig(env), { quiet: true });
+  const server = await startServer(loadConfig({ PICTOR_PROCESSES: TEST_PROCESSES, ...env }), { quiet: true });
   const base = `${server.url}/client/v4/accounts/${TEST_ACCOUNT_ID}`;
   return {
     url: server.url,
