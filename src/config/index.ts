@@ -316,7 +316,8 @@ export const descriptors = [
     env: 'PICTOR_WORKERS',
     format: 'integer 1..256',
     defaultText: '(number of cores)',
-    description: 'Concurrent image jobs (probe and transform).',
+    description:
+      'Concurrent image jobs (probe and transform) on this node; with PICTOR_PROCESSES > 1 each process gets its share, rounded up.',
     parse: intIn('PICTOR_WORKERS', 1, 256, availableParallelism()),
   }),
   d({

@@ -56,7 +56,9 @@ async function start(): Promise<Srv> {
     LOG_LEVEL: 'silent',
   };
   const clock = { t: Date.now() };
-  const c = await compose(loadConfig({ PICTOR_PROCESSES: TEST_PROCESSES, ...env }), { clock: { now: () => clock.t } });
+  const c = await compose(loadConfig({ PICTOR_PROCESSES: TEST_PROCESSES, ...env }), {
+    clock: { now: () => clock.t },
+  });
   let accountHash: string;
   let readToken: string;
   let expiredBatchToken: string;

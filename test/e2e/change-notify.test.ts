@@ -47,7 +47,12 @@ const PROPAGATION_BOUND_MS = 1000;
 async function startNode(name: string, env: Record<string, string>): Promise<DeliveryServer> {
   const dataDir = mkdtempSync(join(tmpdir(), `pictor-notify-${name}-`));
   const server = await startServer(
-    loadConfig({ PICTOR_PROCESSES: TEST_PROCESSES, PICTOR_METRICS_PORT: '0', ...env, PICTOR_DATA_DIR: dataDir }),
+    loadConfig({
+      PICTOR_PROCESSES: TEST_PROCESSES,
+      PICTOR_METRICS_PORT: '0',
+      ...env,
+      PICTOR_DATA_DIR: dataDir,
+    }),
     { quiet: true },
   );
   return {

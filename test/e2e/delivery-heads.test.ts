@@ -44,7 +44,8 @@ interface Node {
 
 async function startNode(env: Record<string, string> = {}): Promise<Node> {
   const dir = mkdtempSync(join(tmpdir(), 'pictor-heads-'));
-  const config = loadConfig({ PICTOR_PROCESSES: TEST_PROCESSES,
+  const config = loadConfig({
+    PICTOR_PROCESSES: TEST_PROCESSES,
     PORT: '0',
     HOST: '127.0.0.1',
     PICTOR_DATA_DIR: dir,

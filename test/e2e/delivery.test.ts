@@ -269,9 +269,7 @@ function renderTable(): string {
 // Helpers
 // ---------------------------------------------------------------------------------------------------
 
-async function dims(
-  buf: Buffer,
-): Promise<{
+async function dims(buf: Buffer): Promise<{
   format: string | undefined;
   compression: string | undefined;
   width: number;

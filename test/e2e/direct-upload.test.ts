@@ -62,7 +62,9 @@ async function start(
     ...env,
   };
   const clockState = { t: Date.now() };
-  const c = await compose(loadConfig({ PICTOR_PROCESSES: TEST_PROCESSES, ...fullEnv }), { clock: { now: () => clockState.t } });
+  const c = await compose(loadConfig({ PICTOR_PROCESSES: TEST_PROCESSES, ...fullEnv }), {
+    clock: { now: () => clockState.t },
+  });
   let readToken: string;
   let accountHash: string;
   try {
@@ -79,7 +81,9 @@ async function start(
   } finally {
     await c.close();
   }
-  const server = await startServer(loadConfig({ PICTOR_PROCESSES: TEST_PROCESSES, ...fullEnv }), { quiet: true });
+  const server = await startServer(loadConfig({ PICTOR_PROCESSES: TEST_PROCESSES, ...fullEnv }), {
+    quiet: true,
+  });
   return {
     url: server.url,
     apiBase: `${server.url}/client/v4`,
@@ -907,7 +911,13 @@ describe('expiry under a fake clock (composition root)', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pictor-direct-clock-'));
     c = await compose(
-      loadConfig({ PICTOR_PROCESSES: TEST_PROCESSES, PICTOR_DATA_DIR: dir, LOG_LEVEL: 'silent', PORT: '0', HOST: '127.0.0.1' }),
+      loadConfig({
+        PICTOR_PROCESSES: TEST_PROCESSES,
+        PICTOR_DATA_DIR: dir,
+        LOG_LEVEL: 'silent',
+        PORT: '0',
+        HOST: '127.0.0.1',
+      }),
       { clock },
     );
     await c.api.accounts.create({ id: TEST_ACCOUNT_ID });

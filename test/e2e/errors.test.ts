@@ -77,7 +77,9 @@ async function start(env: Record<string, string> = {}): Promise<Srv> {
   } finally {
     await c.close();
   }
-  const server = await startServer(loadConfig({ PICTOR_PROCESSES: TEST_PROCESSES, ...fullEnv }), { quiet: true });
+  const server = await startServer(loadConfig({ PICTOR_PROCESSES: TEST_PROCESSES, ...fullEnv }), {
+    quiet: true,
+  });
   return {
     url: server.url,
     apiBase: `${server.url}/client/v4`,

@@ -277,7 +277,8 @@ describe.skipIf(!available)('backend outages: 503 fast, recovery without a resta
     schema = `pictor_fault_${randomBytes(6).toString('hex')}`;
     dataDir = mkdtempSync(join(tmpdir(), 'pictor-faults-'));
     server = await startServer(
-      loadConfig({ PICTOR_PROCESSES: TEST_PROCESSES,
+      loadConfig({
+        PICTOR_PROCESSES: TEST_PROCESSES,
         DATABASE_URL: throughProxy(pgProxy),
         PICTOR_DATABASE_SCHEMA: schema,
         S3_ENDPOINT: `http://127.0.0.1:${s3Proxy.port}`,

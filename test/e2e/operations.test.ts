@@ -30,7 +30,8 @@ log.on('data', (d: Buffer) => {
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'pictor-ops-'));
-  const config = loadConfig({ PICTOR_PROCESSES: TEST_PROCESSES,
+  const config = loadConfig({
+    PICTOR_PROCESSES: TEST_PROCESSES,
     PORT: '0',
     HOST: '127.0.0.1',
     PICTOR_DATA_DIR: dataDir,

@@ -86,7 +86,8 @@ describe.skipIf(!available)(
       await s3Proxy.start();
       pgUrl.port = String(pg.port);
       server = await startServer(
-        loadConfig({ PICTOR_PROCESSES: TEST_PROCESSES,
+        loadConfig({
+          PICTOR_PROCESSES: TEST_PROCESSES,
           PORT: '0',
           HOST: '127.0.0.1',
           PICTOR_DATA_DIR: dataDir,

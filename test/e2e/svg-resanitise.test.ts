@@ -48,7 +48,8 @@ describe('SVGs stored under an older sanitiser are cleaned again on first read',
   const images: Record<string, ImageJson> = {};
 
   const start = async (): Promise<void> => {
-    const config = loadConfig({ PICTOR_PROCESSES: TEST_PROCESSES,
+    const config = loadConfig({
+      PICTOR_PROCESSES: TEST_PROCESSES,
       PORT: '0',
       HOST: '127.0.0.1',
       PICTOR_DATA_DIR: dataDir,

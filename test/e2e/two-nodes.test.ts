@@ -77,7 +77,12 @@ async function startNode(name: string, shared: Record<string, string>): Promise<
   let server: RunningServer;
   try {
     server = await startServer(
-      loadConfig({ PICTOR_PROCESSES: TEST_PROCESSES, PICTOR_METRICS_PORT: '0', ...shared, PICTOR_DATA_DIR: dataDir }),
+      loadConfig({
+        PICTOR_PROCESSES: TEST_PROCESSES,
+        PICTOR_METRICS_PORT: '0',
+        ...shared,
+        PICTOR_DATA_DIR: dataDir,
+      }),
       { quiet: true },
     );
   } catch (e) {
