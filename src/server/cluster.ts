@@ -54,14 +54,6 @@ export async function startCluster(config: Config, opts: StartOptions = {}): Pro
     ? pino({ level: config.logLevel }, opts.logStream)
     : pino({ level: config.logLevel });
   prepareDataDir(config.dataDir);
-  // Migrations and the first-start bootstrap run once, here, before any worker opens the database.
-  const composition = await compose(config);
-  let boot: Awaited<ReturnType<typeof bootstrap>>;
-  try {
-    boot = await bootstrap(config, composition.api.accounts);
-  } finally {
-    await composition.close();
-  }
 
   const wanted = config.processes;
   const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
@@ -108,10 +100,14 @@ export async function startCluster(config: Config, opts: StartOptions = {}): Pro
     w.on('message', (m: FromWorker) => {
       switch (m.pictor) {
         case 'hello':
-          // Sent once the worker listens for messages ('online' comes before its code has loaded).
-          // The same config for a replacement: the primary keys its shared listening sockets by the
-          // configured address and port (PORT=0 included), so a restarted worker joins the same ports.
-          send(w, { pictor: 'config', config });
+          // Sent once the worker listens for messages ('online' comes before its code has loaded);
+          // the config goes once the migrations and bootstrap are done. The same config for a
+          // replacement: the primary keys its shared listening sockets by the configured address and
+          // port (PORT=0 included), so a restarted worker joins the same ports.
+          void booted.then(
+            () => send(w, { pictor: 'config', config }),
+            () => undefined,
+          );
           break;
         case 'ready':
           ready.add(w.id);
@@ -182,7 +178,31 @@ export async function startCluster(config: Config, opts: StartOptions = {}): Pro
     ).then((all) => all.filter((x) => x !== undefined) as T[]);
   }
 
+  // The workers load their code while the primary runs the migrations and the first-start bootstrap,
+  // once, before any worker opens the database (they are told their config only then).
+  let bootDone!: () => void;
+  let bootFailed!: (e: unknown) => void;
+  const booted = new Promise<void>((resolve, reject) => {
+    bootDone = resolve;
+    bootFailed = reject;
+  });
+  booted.catch(() => undefined); // The failure is thrown below; workers waiting on it are killed.
   for (let i = 0; i < wanted; i++) fork();
+  let boot: Awaited<ReturnType<typeof bootstrap>>;
+  try {
+    const composition = await compose(config);
+    try {
+      boot = await bootstrap(config, composition.api.accounts);
+    } finally {
+      await composition.close();
+    }
+  } catch (e) {
+    shuttingDown = true;
+    bootFailed(e);
+    for (const w of live.values()) w.process.kill('SIGKILL');
+    throw e;
+  }
+  bootDone();
   const failed = await startup;
   if (failed || !first) {
     shuttingDown = true;

@@ -70,7 +70,7 @@ async function serve(env: Record<string, string>): Promise<Serve> {
     proc.once('exit', (code, signal) => resolve({ code, signal })),
   );
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`pictor serve did not start in 20 s:\n${out}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`pictor serve did not start in 60 s:\n${out}`)), 60_000);
     const check = () => {
       const m = /serving the Cloudflare Images API at (http:\/\/\S+)\/client\/v4/.exec(out);
       if (m) {
