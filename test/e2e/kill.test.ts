@@ -369,7 +369,7 @@ describe.skipIf(!available)('SIGKILL during 50 concurrent uploads, PostgreSQL + 
         await s3.close();
       },
     });
-  }, 60_000);
+  }, TEST_PROCESSES === '1' ? 60_000 : 180_000);
 });
 
 describe('SIGKILL during 50 concurrent uploads, SQLite + files (the embedded default)', () => {
@@ -397,5 +397,5 @@ describe('SIGKILL during 50 concurrent uploads, SQLite + files (the embedded def
         rmSync(dataDir, { recursive: true, force: true });
       },
     });
-  }, 60_000);
+  }, TEST_PROCESSES === '1' ? 60_000 : 180_000);
 });
