@@ -14,6 +14,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { Server } from 'node:http';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
@@ -24,7 +25,7 @@ import { bootstrap } from './bootstrap.js';
 import { compose } from './compose.js';
 import type { RunningServer, StartOptions } from './main.js';
 import { createMetricsServer } from './metrics.js';
-import { listen, prepareDataDir, StartupError } from './startup.js';
+import { listen, listenError, prepareDataDir, StartupError } from './startup.js';
 
 /** Primary → worker. */
 export type ToWorker =
@@ -49,7 +50,28 @@ export function restartDelay(crashesInLastMinute: number): number {
   return Math.min(30_000, 100 * 2 ** Math.max(0, crashesInLastMinute - 1));
 }
 
-export async function startCluster(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
+/** A port the OS picks for `host`, free a moment ago. */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createNetServer();
+    probe.once('error', (e) => reject(listenError('PORT', host, 0, e)));
+    probe.listen(0, host, () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startCluster(given: Config, opts: StartOptions = {}): Promise<RunningServer> {
+  // PORT=0 (or PICTOR_DELIVERY_PORT=0): the primary picks the port before forking. node:cluster keys
+  // the shared listening sockets by address and port as configured, so with 0 two primaries in one
+  // process (test suites) would share one socket, and workers restarted after all had died would get
+  // a new port.
+  const config: Config = {
+    ...given,
+    port: given.port === 0 ? await freePort(given.host) : given.port,
+    deliveryPort: given.deliveryPort === 0 ? await freePort(given.host) : given.deliveryPort,
+  };
   const logger = opts.logStream
     ? pino({ level: config.logLevel }, opts.logStream)
     : pino({ level: config.logLevel });
@@ -101,9 +123,8 @@ export async function startCluster(config: Config, opts: StartOptions = {}): Pro
       switch (m.pictor) {
         case 'hello':
           // Sent once the worker listens for messages ('online' comes before its code has loaded);
-          // the config goes once the migrations and bootstrap are done. The same config for a
-          // replacement: the primary keys its shared listening sockets by the configured address and
-          // port (PORT=0 included), so a restarted worker joins the same ports.
+          // the config goes once the migrations and bootstrap are done. The same config (and ports)
+          // for a replacement, which so joins the same listening sockets.
           void booted.then(
             () => send(w, { pictor: 'config', config }),
             () => undefined,
