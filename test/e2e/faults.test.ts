@@ -467,8 +467,8 @@ async function spawnServe(env: Record<string, string>): Promise<Child> {
   proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`pictor serve did not start in 20 s:\n${out}\n${err}`)),
-      20_000,
+      () => reject(new Error(`pictor serve did not start in 60 s:\n${out}\n${err}`)),
+      60_000,
     );
     const check = () => {
       // The banner is on stderr.
