@@ -145,6 +145,15 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   // PICTOR_WORKERS and PICTOR_CACHE_MEMORY_MB are per node: each of PICTOR_PROCESSES gets its share.
   const processes = Math.max(1, config.processes);
   const gate = new Gate(Math.max(1, Math.ceil(config.workerSlots / processes)), config.queueLimit);
+  // Several processes on this node: single-flight across them (renditions and origin fetches) through
+  // lock files in the cache dir.
+  const flightLock =
+    processes > 1 && renditions
+      ? createFileFlightLock({
+          dir: join(config.dataDir, 'cache', 'locks'),
+          staleMs: (config.transformTimeout + 30) * 1000,
+        })
+      : undefined;
   let cache: RenditionCache | undefined;
   const deliveryMetrics = createDeliveryMetrics(
     gate,
@@ -157,13 +166,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     disk: renditions ?? undefined,
     observe: deliveryMetrics.cacheObserver,
     // Several processes on this node: single-flight across them through lock files in the cache dir.
-    lock:
-      processes > 1 && renditions
-        ? createFileFlightLock({
-            dir: join(config.dataDir, 'cache', 'locks'),
-            staleMs: (config.transformTimeout + 30) * 1000,
-          })
-        : undefined,
+    lock: flightLock,
   });
   // Transformation URLs: built only when configured; their fetches go through the same address guard.
   let transformUrls: TransformUrls | undefined;
@@ -174,6 +177,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
       ...allowed,
       cache: new OriginCache({
         disk: renditions ?? undefined,
+        lock: flightLock,
         clock,
         fetch: {
           ...urlFetch,
