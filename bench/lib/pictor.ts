@@ -72,6 +72,8 @@ export async function startPictor(opts: PictorOptions = {}): Promise<Pictor> {
     LOG_LEVEL: 'silent',
     PICTOR_ACCESS_LOG: 'off',
     PICTOR_METRICS_PORT: '0',
+    // One process unless a benchmark asks for more (the default would be one per core).
+    PICTOR_PROCESSES: '1',
     ...opts.env,
   });
   const prof = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [];

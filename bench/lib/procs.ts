@@ -140,6 +140,21 @@ export function treeCpuTimeMs(pid: number): number | undefined {
   return sum;
 }
 
+/** The pids of a process's live children (a clustered Pictor's workers under its primary), from /proc. */
+export function childPids(pid: number): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(entry));
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  return out;
+}
+
 export function machineCpuMs(): { busy: number; total: number } {
   try {
     const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;

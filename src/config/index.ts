@@ -71,6 +71,8 @@ export interface Config {
   shutdownTimeout: number;
   /** Milliseconds each /readyz probe may take. */
   readyTimeoutMs: number;
+  /** Server processes on this node (node:cluster workers sharing the ports); 1: a single process. */
+  processes: number;
 }
 
 export interface S3Config {
@@ -315,7 +317,8 @@ export const descriptors = [
     env: 'PICTOR_WORKERS',
     format: 'integer 1..256',
     defaultText: '(number of cores)',
-    description: 'Concurrent image jobs (probe and transform).',
+    description:
+      'Concurrent image jobs (probe and transform) on this node; with PICTOR_PROCESSES > 1 each process gets its share, rounded up.',
     parse: intIn('PICTOR_WORKERS', 1, 256, availableParallelism()),
   }),
   d({
@@ -332,7 +335,8 @@ export const descriptors = [
     env: 'PICTOR_CACHE_MEMORY_MB',
     format: 'integer 0..65536',
     defaultText: '256',
-    description: 'Memory for hot renditions (MiB); the rest live on disk in `<PICTOR_DATA_DIR>/cache`.',
+    description:
+      'Memory for hot renditions (MiB) on this node, shared out equally among PICTOR_PROCESSES; the rest live on disk in `<PICTOR_DATA_DIR>/cache`.',
     parse: intIn('PICTOR_CACHE_MEMORY_MB', 0, 65_536, 256),
   }),
   d({
@@ -597,6 +601,15 @@ export const descriptors = [
       'On SIGTERM/SIGINT: seconds in-flight requests may take to finish before they are cut (then the ' +
       'exit code is 1).',
     parse: intIn('PICTOR_SHUTDOWN_TIMEOUT', 1, 3600, 30),
+  }),
+  d({
+    key: 'processes',
+    env: 'PICTOR_PROCESSES',
+    format: 'integer 1..256',
+    defaultText: '(number of cores)',
+    description:
+      'Server processes on this node: a primary forks this many workers (node:cluster) that share the ports, the SQLite database and the data directory; a change made through one is seen by every other on its next request, concurrent first requests for a rendition run one transform across all of them, and PICTOR_CACHE_MEMORY_MB is divided among them. A crashed worker is restarted with backoff. 1: one process, no primary.',
+    parse: intIn('PICTOR_PROCESSES', 1, 256, availableParallelism()),
   }),
   d({
     key: 'readyTimeoutMs',

@@ -16,10 +16,24 @@ export interface Rendition {
 /** Told of every lookup in a tier: hit or miss, and the bytes of a hit (metrics). */
 export type CacheObserver = (tier: 'memory' | 'disk', hit: boolean, bytes: number) => void;
 
+/**
+ * Single-flight across the processes of a node (PICTOR_PROCESSES > 1): one lock per rendition digest.
+ * The holder produces the rendition and releases the lock once it is in the disk tier, where the others
+ * then find it.
+ */
+export interface FlightLock {
+  /** The lock for `digest`, or null when a live holder has it (a dead or stale holder's lock is taken over). */
+  tryAcquire(digest: string): Promise<(() => Promise<void>) | null>;
+  /** Resolves once the lock for `digest` is free (released, or its holder died or went stale). */
+  released(digest: string): Promise<void>;
+}
+
 export interface RenditionCacheOptions {
   memoryBytes: number;
   disk?: BlobStore | undefined;
   observe?: CacheObserver | undefined;
+  /** Cross-process single-flight; needs `disk` (where the holder leaves the rendition for the others). */
+  lock?: FlightLock | undefined;
 }
 
 /** sha256 of the logical key: the disk name and (a prefix of) the ETag. */
@@ -95,12 +109,49 @@ export class RenditionCache {
       try {
         const onDisk = await this.diskGet(digest);
         if (onDisk) return onDisk.rendition;
-        produced = true;
-        const r = await produce();
-        this.memory?.set(digest, r);
-        // The disk write is not awaited by the response: a failed write only costs a later transform.
-        void this.opts.disk?.put(diskKey(digest), encode(r)).catch(() => undefined);
-        return r;
+        const lock = this.opts.disk ? this.opts.lock : undefined;
+        if (!lock) {
+          produced = true;
+          const r = await produce();
+          this.memory?.set(digest, r);
+          // The disk write is not awaited by the response: a failed write only costs a later transform.
+          void this.opts.disk?.put(diskKey(digest), encode(r)).catch(() => undefined);
+          return r;
+        }
+        // Another process of this node may be producing it: the lock's holder produces, the others wait
+        // for the lock to be released and read the disk tier.
+        for (;;) {
+          const release = await lock.tryAcquire(digest);
+          if (!release) {
+            await lock.released(digest);
+            const made = await this.diskGet(digest);
+            if (made) return made.rendition;
+            continue; // The holder failed (or its disk write did): try to produce it here.
+          }
+          let r: Rendition;
+          try {
+            // The previous holder may have finished between the first disk read and the lock.
+            const made = await this.diskGet(digest);
+            if (made) {
+              await release();
+              return made.rendition;
+            }
+            produced = true;
+            r = await produce();
+          } catch (e) {
+            await release();
+            throw e;
+          }
+          this.memory?.set(digest, r);
+          // The response does not wait for the disk write; the lock is held until it is done, so a
+          // waiting process finds the rendition there.
+          void this.opts
+            .disk!.put(diskKey(digest), encode(r))
+            .catch(() => undefined)
+            .then(release)
+            .catch(() => undefined);
+          return r;
+        }
       } finally {
         this.inflight.delete(digest);
       }

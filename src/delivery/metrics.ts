@@ -109,6 +109,8 @@ export function createDeliveryMetrics(
     name: 'pictor_memo_enabled',
     help: 'Whether memoised URL resolutions are in use (0 while changes made elsewhere cannot be heard)',
     registers: [registry],
+    // Added up over PICTOR_PROCESSES workers: 1 only while every worker memoises.
+    aggregator: 'min',
     collect() {
       this.set(memoTrusted() ? 1 : 0);
     },

@@ -14,6 +14,7 @@ import type { ImageFacts, ImageFormat } from '../core/types.js';
 import { probe } from '../pipeline/probe.js';
 import { fetchOrigin, FetchUrlError, type FetchUrlOptions } from '../security/fetch-url.js';
 import type { BlobStore } from '../storage/types.js';
+import type { FlightLock } from './cache.js';
 
 /** What is known about one cached source. */
 export interface SourceRecord {
@@ -62,6 +63,8 @@ export interface OriginCacheOptions {
   clock: Clock;
   /** Records kept in memory. */
   maxRecords?: number;
+  /** Single-flight across the processes of a node (PICTOR_PROCESSES > 1): one origin fetch per URL. */
+  lock?: FlightLock | undefined;
 }
 
 export class OriginCache {
@@ -85,10 +88,49 @@ export class OriginCache {
     if (known && known.expiresAt > this.opts.clock.now()) return { record: known };
     let flight = this.inflight.get(url);
     if (!flight) {
-      flight = this.revalidate(url, known).finally(() => this.inflight.delete(url));
+      flight = (
+        this.opts.lock && this.opts.disk
+          ? this.acrossProcesses(url, known, this.opts.lock)
+          : this.revalidate(url, known)
+      ).finally(() => this.inflight.delete(url));
       this.inflight.set(url, flight);
     }
     return flight;
+  }
+
+  /**
+   * revalidate() once across the node's processes: the lock's holder fetches and stores the record;
+   * the others wait for the lock to go and read the fresh record from disk (or fetch themselves when
+   * the holder could not store one: a failed fetch, a no-store source).
+   */
+  private async acrossProcesses(
+    url: string,
+    known: SourceRecord | undefined,
+    lock: FlightLock,
+  ): Promise<{ record: SourceRecord; data?: Buffer }> {
+    const key = `origin-${createHash('sha256').update(url).digest('hex')}`;
+    for (;;) {
+      const release = await lock.tryAcquire(key);
+      if (!release) {
+        await lock.released(key);
+        const stored = await this.readRecord(url);
+        if (stored && stored.expiresAt > this.opts.clock.now()) {
+          this.records.set(url, stored);
+          return { record: stored };
+        }
+        continue;
+      }
+      try {
+        const stored = await this.readRecord(url);
+        if (stored && stored.expiresAt > this.opts.clock.now()) {
+          this.records.set(url, stored);
+          return { record: stored };
+        }
+        return await this.revalidate(url, stored ?? known);
+      } finally {
+        await release();
+      }
+    }
   }
 
   /** The bytes of a record (from disk; refetched when the disk lost them). */

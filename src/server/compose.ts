@@ -34,6 +34,7 @@ import { corsPolicy } from '../delivery/respond.js';
 import { sourceRefusal, VIA_TOKEN, type TransformUrls } from '../delivery/transform-url.js';
 import { createServerMetrics, instrumentStore, type ServerMetrics } from './metrics.js';
 import { databaseError, s3Error } from './startup.js';
+import { createFileFlightLock } from './flight-lock.js';
 
 export interface Composition {
   config: Config;
@@ -66,11 +67,14 @@ export interface ComposeOverrides {
 export async function compose(config: Config, overrides: ComposeOverrides = {}): Promise<Composition> {
   const clock = overrides.clock ?? systemClock;
   const metrics = createServerMetrics();
+  const sqlite =
+    overrides.store || config.databaseUrl
+      ? undefined
+      : createSqliteMetadataStore({ filename: join(config.dataDir, 'pictor.sqlite') });
   const rawStore =
     overrides.store ??
-    (config.databaseUrl
-      ? createPostgresMetadataStore({ connectionString: config.databaseUrl, schema: config.databaseSchema })
-      : createSqliteMetadataStore({ filename: join(config.dataDir, 'pictor.sqlite') }));
+    sqlite ??
+    createPostgresMetadataStore({ connectionString: config.databaseUrl!, schema: config.databaseSchema });
   const s3 = config.s3 ? createS3BlobStore(config.s3) : undefined;
   const rawBlobs = overrides.blobs ?? s3 ?? createFsBlobStore({ root: join(config.dataDir, 'blobs') });
   // With S3 the renditions' second tier is the bucket too (keys under renditions/), shared by all nodes.
@@ -104,6 +108,11 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   // Every change that can alter what a delivery URL resolves to bumps the generation.
   const generation = new Generation();
   const bump = () => generation.bump();
+  // Changes committed by another process on the same SQLite file (the other workers of this node, or a
+  // CLI command): `PRAGMA data_version` is read on every memo lookup and moves on any other
+  // connection's commit, so a memoised resolution is never used after another process changed the
+  // database, from the very next request on.
+  if (sqlite) generation.watch(() => sqlite.changedElsewhere());
   // Changes made by other nodes on the same PostgreSQL database: LISTEN/NOTIFY. Memoisation is off
   // until the listening connection is up, and whenever it is down.
   let listener: ChangeListener | undefined;
@@ -131,12 +140,23 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     totalTimeoutMs: config.urlTotalTimeoutMs,
     ...(overrides.resolve ? { resolve: overrides.resolve } : {}),
   };
+  // PICTOR_WORKERS and PICTOR_CACHE_MEMORY_MB are per node: each of PICTOR_PROCESSES gets its share.
   // One gate per process for all image work: upload inspection and delivery transforms.
-  const gate = new Gate(config.workerSlots, config.queueLimit);
+  const processes = Math.max(1, config.processes);
+  const gate = new Gate(Math.max(1, Math.ceil(config.workerSlots / processes)), config.queueLimit);
   const ingest = new Ingest({ store, blobs, clock, gate, urlFetch });
   const images = new ImagesService({ store, blobs, clock, ingest, onPurge: bump });
   const variants = new VariantsService({ store, clock, maxVariants: config.maxVariants, onPurge: bump });
   const keys = new KeysService({ store, clock });
+  // Several processes on this node: single-flight across them (renditions and origin fetches) through
+  // lock files in the cache dir.
+  const flightLock =
+    processes > 1 && renditions
+      ? createFileFlightLock({
+          dir: join(config.dataDir, 'cache', 'locks'),
+          staleMs: (config.transformTimeout + 30) * 1000,
+        })
+      : undefined;
   let cache: RenditionCache | undefined;
   const deliveryMetrics = createDeliveryMetrics(
     gate,
@@ -145,9 +165,11 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
     () => generation.trusted,
   );
   cache = new RenditionCache({
-    memoryBytes: config.cacheMemoryMb * 1024 * 1024,
+    memoryBytes: Math.floor((config.cacheMemoryMb * 1024 * 1024) / processes),
     disk: renditions ?? undefined,
     observe: deliveryMetrics.cacheObserver,
+    // Several processes on this node: single-flight across them through lock files in the cache dir.
+    lock: flightLock,
   });
   // Transformation URLs: built only when configured; their fetches go through the same address guard.
   let transformUrls: TransformUrls | undefined;
@@ -158,6 +180,7 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
       ...allowed,
       cache: new OriginCache({
         disk: renditions ?? undefined,
+        lock: flightLock,
         clock,
         fetch: {
           ...urlFetch,

@@ -1,7 +1,8 @@
 /**
  * `GET /healthz` (liveness: the process answers) and `GET /readyz` (readiness: the metadata store and
  * the blob store each answer a cheap probe within PICTOR_READY_TIMEOUT_MS; 503 naming the failing
- * backend otherwise, and 503 from the moment shutdown begins so a load balancer drains the node).
+ * backend otherwise, and 503 from the moment shutdown begins so a load balancer drains the node; with
+ * several processes, 503 naming `processes` while fewer workers serve than PICTOR_PROCESSES).
  * Outside `/client/v4`, no credentials.
  */
 import type { FastifyInstance } from 'fastify';
@@ -15,6 +16,12 @@ export interface HealthDeps {
   timeoutMs: number;
   /** True once shutdown has begun. */
   draining(): boolean;
+  /**
+   * With PICTOR_PROCESSES > 1: how many of the node's worker processes are serving, against how many
+   * are configured (told by the primary). Fewer up than wanted (a worker crashed and is being
+   * restarted) answers 503 naming `processes`.
+   */
+  processes?: (() => { up: number; wanted: number }) | undefined;
 }
 
 type Check = { ok: true; ms: number } | { ok: false; ms: number; error: string };
@@ -55,7 +62,12 @@ export async function healthRoutes(app: FastifyInstance, deps: HealthDeps): Prom
       probe(() => deps.store.getAccount(NO_ACCOUNT), deps.timeoutMs),
       probe(() => (deps.blobs.check ? deps.blobs.check() : deps.blobs.get('readyz-probe')), deps.timeoutMs),
     ]);
-    const checks = { [deps.backends.metadata]: metadata, [deps.backends.blobs]: blobs };
+    const checks: Record<string, Check | { ok: boolean; up: number; wanted: number }> = {
+      [deps.backends.metadata]: metadata,
+      [deps.backends.blobs]: blobs,
+    };
+    const processes = deps.processes?.();
+    if (processes) checks.processes = { ok: processes.up >= processes.wanted, ...processes };
     const failing = Object.entries(checks)
       .filter(([, c]) => !c.ok)
       .map(([name]) => name);

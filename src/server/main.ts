@@ -3,9 +3,10 @@
  * ports), the banner on stderr; and `serveForever`, which drains and closes on SIGTERM/SIGINT within
  * PICTOR_SHUTDOWN_TIMEOUT.
  */
-import { readFileSync } from 'node:fs';
+import cluster from 'node:cluster';
 import { createServer, type Server } from 'node:http';
 import pino, { type Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { loadConfig, type Config } from '../config/index.js';
 import { buildApp, DELIVERY_REQUEST } from './app.js';
 import { bootstrap } from './bootstrap.js';
@@ -13,7 +14,10 @@ import { compose } from './compose.js';
 import { collectGarbage } from '../services/gc.js';
 import { systemClock } from '../core/clock.js';
 import { createRequestObserver } from './observe.js';
-import { listenError, prepareDataDir } from './startup.js';
+import { listen, listenError, prepareDataDir } from './startup.js';
+import { hostPort, packageVersion, printBanner } from './banner.js';
+import { startCluster } from './cluster.js';
+import { createMetricsServer } from './metrics.js';
 
 export interface RunningServer {
   url: string;
@@ -21,8 +25,14 @@ export interface RunningServer {
   deliveryUrl: string | undefined;
   /** http://host:port of the metrics endpoint (`/metrics`), when PICTOR_METRICS_PORT is set. */
   metricsUrl: string | undefined;
-  /** Requests that have arrived and not yet ended. */
+  /** Requests that have arrived and not yet ended (with several processes: as last counted). */
   inFlight(): number;
+  /** Requests that have arrived and not yet ended, counted now (across every process). */
+  countInFlight(): Promise<number>;
+  /** With PICTOR_PROCESSES > 1: the pids of the worker processes serving now; [] otherwise. */
+  workers(): number[];
+  /** This process's metrics registry (undefined in a primary, which only adds up its workers'). */
+  registry: Registry | undefined;
   /** Marks the node as draining: /readyz answers 503 from now on. */
   drain(): void;
   /**
@@ -37,35 +47,20 @@ export interface StartOptions {
   quiet?: boolean;
   /** Where log lines (the access log included) go; default stdout. */
   logStream?: NodeJS.WritableStream;
-}
-
-function packageVersion(): string {
-  try {
-    return (
-      JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-    ).version;
-  } catch {
-    return 'unknown';
-  }
-}
-
-const hostPort = (host: string, port: number) => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-
-function listen(server: Server, port: number, host: string, setting: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (e: unknown) => reject(listenError(setting, host, port, e));
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      resolve((server.address() as { port: number }).port);
-    });
-  });
+  /**
+   * Set in a cluster worker (cluster.ts): no bootstrap (the primary ran it before forking) and no
+   * metrics port (the primary serves every worker's series on it); `processes` feeds /readyz.
+   */
+  worker?: { processes(): { up: number; wanted: number } };
 }
 
 export async function startServer(
   config: Config = loadConfig(),
   opts: StartOptions = {},
 ): Promise<RunningServer> {
+  // Several processes: this one becomes the primary, which forks the workers (each of which comes
+  // back here with `opts.worker`).
+  if (config.processes > 1 && !opts.worker && cluster.isPrimary) return startCluster(config, opts);
   const logger: Logger = opts.logStream
     ? pino({ level: config.logLevel }, opts.logStream)
     : pino({ level: config.logLevel });
@@ -74,7 +69,7 @@ export async function startServer(
   let started = false;
   const servers: Server[] = [];
   try {
-    const boot = await bootstrap(config, composition.api.accounts);
+    const boot = opts.worker ? undefined : await bootstrap(config, composition.api.accounts);
     let draining = false;
     const observer = createRequestObserver({
       metrics: composition.metrics,
@@ -94,6 +89,7 @@ export async function startServer(
         backends: { metadata: config.databaseUrl ? 'postgres' : 'sqlite', blobs: config.s3 ? 's3' : 'fs' },
         timeoutMs: config.readyTimeoutMs,
         draining: () => draining,
+        processes: opts.worker?.processes,
       },
     });
     try {
@@ -117,21 +113,9 @@ export async function startServer(
       );
     }
     let metricsUrl: string | undefined;
-    if (config.metricsPort !== undefined) {
+    if (config.metricsPort !== undefined && !opts.worker) {
       const registry = composition.metrics.registry;
-      const server = createServer((req, res) => {
-        if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
-          res.writeHead(404, { 'content-type': 'text/plain' }).end('metrics are at /metrics\n');
-          return;
-        }
-        registry.metrics().then(
-          (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
-          (err: unknown) => {
-            logger.error({ err }, 'metrics collection failed');
-            res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics collection failed\n');
-          },
-        );
-      });
+      const server = createMetricsServer(() => registry.metrics(), registry.contentType, logger);
       servers.push(server);
       metricsUrl = hostPort(
         config.host,
@@ -144,35 +128,16 @@ export async function startServer(
       const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
       composition.api.publicUrl = hostPort(host, port);
     }
-    if (!opts.quiet) {
-      const api = `${base}/client/v4/accounts/${boot.account.id}/images/v1`;
-      // The banner goes to stderr (stdout carries the JSON log lines). A token appears only when this
-      // start created it; otherwise the banner says where it comes from.
-      const tokenLine = boot.tokenCreated
-        ? `${boot.token}   (Images Read + Write, created now; kept in ${config.dataDir}/credentials.json)`
-        : config.apiToken
-          ? '(from PICTOR_API_TOKEN)'
-          : `(in ${config.dataDir}/credentials.json)`;
-      const shownToken = boot.tokenCreated ? boot.token : '<token>';
-      process.stderr.write(
-        [
-          '',
-          `Pictor ${version} is serving the Cloudflare Images API at ${base}/client/v4`,
-          `  account id:   ${boot.account.id}${boot.created ? ' (created now)' : ''}`,
-          `  account hash: ${boot.account.hash}`,
-          `  API token:    ${tokenLine}`,
-          `  data:         ${config.databaseUrl ? 'PostgreSQL' : 'SQLite'} metadata, ${config.s3 ? `S3 bucket ${config.s3.bucket}` : 'local'} blobs, ${config.dataDir}`,
-          `  dashboard:    ${base}/dashboard/`,
-          `  delivery:     ${composition.api.publicUrl}/cdn-cgi/imagedelivery/${boot.account.hash}/<image_id>/<variant>${deliveryUrl ? ` and ${deliveryUrl}/${boot.account.hash}/<image_id>/<variant>` : ''}`,
-          `  health:       ${base}/healthz, ${base}/readyz`,
-          `  metrics:      ${metricsUrl ? `${metricsUrl}/metrics` : 'off (set PICTOR_METRICS_PORT to serve them)'}`,
-          '',
-          'Upload an image:',
-          `  curl -X POST ${api} -H 'Authorization: Bearer ${shownToken}' -F file=@./image.jpg`,
-          '',
-          '',
-        ].join('\n'),
-      );
+    if (!opts.quiet && boot) {
+      printBanner({
+        config,
+        boot,
+        version,
+        base,
+        publicUrl: composition.api.publicUrl,
+        deliveryUrl,
+        metricsUrl,
+      });
     }
     logger.debug({ url: base }, 'listening');
     // Expired direct-upload drafts are swept at start and every minute.
@@ -197,6 +162,9 @@ export async function startServer(
       deliveryUrl,
       metricsUrl,
       inFlight: () => observer.inFlight(),
+      countInFlight: async () => observer.inFlight(),
+      workers: () => [],
+      registry: composition.metrics.registry,
       drain() {
         draining = true;
       },
@@ -239,9 +207,9 @@ export async function serveForever(): Promise<void> {
   const config = loadConfig();
   const server = await startServer(config);
   const log = pino({ level: config.logLevel });
-  const stop = (signal: string) => {
+  const stop = async (signal: string) => {
     server.drain();
-    const inFlight = server.inFlight();
+    const inFlight = await server.countInFlight();
     log.info(
       { signal, inFlight, timeoutSeconds: config.shutdownTimeout },
       'shutting down: no new connections, waiting for requests in flight',
@@ -276,6 +244,6 @@ export async function serveForever(): Promise<void> {
       },
     );
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
 }

@@ -4,6 +4,7 @@
  * default process and Node.js metrics. Served only on PICTOR_METRICS_PORT (see main.ts); every series
  * is listed in docs/operations.md.
  */
+import { createServer, type Server } from 'node:http';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { BlobStore, MetadataStore } from '../storage/types.js';
 
@@ -115,5 +116,26 @@ export function instrumentStore<T extends MetadataStore | BlobStore>(
       }
       return fn;
     },
+  });
+}
+
+/** The `/metrics` endpoint (PICTOR_METRICS_PORT): `collect()` gives the text (one registry, or every worker's). */
+export function createMetricsServer(
+  collect: () => Promise<string>,
+  contentType: string,
+  logger: { error(obj: object, msg: string): void },
+): Server {
+  return createServer((req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('metrics are at /metrics\n');
+      return;
+    }
+    collect().then(
+      (text) => res.writeHead(200, { 'content-type': contentType }).end(text),
+      (err: unknown) => {
+        logger.error({ err }, 'metrics collection failed');
+        res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics collection failed\n');
+      },
+    );
   });
 }

@@ -13,6 +13,7 @@
 import { closeSync, mkdirSync, openSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
 
 export const EXIT = { config: 2, dataDir: 3, database: 4, s3: 5, port: 6 } as const;
 
@@ -157,4 +158,16 @@ export function listenError(setting: string, host: string, port: number, e: unkn
     EXIT.port,
     { cause: e },
   );
+}
+
+/** `server.listen(port, host)`, resolving to the bound port; a failure is the StartupError of `setting`. */
+export function listen(server: Server, port: number, host: string, setting: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: unknown) => reject(listenError(setting, host, port, e));
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve((server.address() as { port: number }).port);
+    });
+  });
 }

@@ -31,7 +31,7 @@ import {
   type DeliveryServer,
 } from '../helpers/delivery.js';
 import { postgresAvailable, TEST_DATABASE_URL } from '../helpers/postgres.js';
-import { startBackend, TEST_ACCOUNT_ID, type TestBackend } from '../helpers/server.js';
+import { startBackend, TEST_ACCOUNT_ID, TEST_PROCESSES, type TestBackend } from '../helpers/server.js';
 
 const available = await postgresAvailable();
 
@@ -160,13 +160,17 @@ describe.skipIf(!available)('memoised delivery on PostgreSQL: LISTEN/NOTIFY betw
           listenerApplicationName(schema),
         ])
       ).rows.map((r) => r.pid);
+    // One listening connection per process: PICTOR_TEST_PROCESSES of them per node.
+    const listeners = 2 * Number(TEST_PROCESSES);
     const before = await pids();
-    expect(before.length, 'both nodes listen').toBe(2);
+    expect(before.length, 'both nodes listen').toBe(listeners);
     // Terminate every listener of the schema: A's and B's.
     for (const pid of before) await db.query('SELECT pg_terminate_backend($1)', [pid]);
     await until('both listeners back', async () => {
       const now = await pids();
-      return now.length === 2 && now.every((p) => !before.includes(p)) && (await memoEnabled(b)) === 1;
+      return (
+        now.length === listeners && now.every((p) => !before.includes(p)) && (await memoEnabled(b)) === 1
+      );
     });
     // The silent change of the previous test (9000) is seen now: nothing memoised survived.
     expect(await maxAge(url)).toBe(9000);

@@ -31,7 +31,7 @@ import { buildApp } from '../../src/server/app.js';
 import { bootstrap } from '../../src/server/bootstrap.js';
 import { compose, type Composition } from '../../src/server/compose.js';
 import { SVG } from '../helpers/images.js';
-import { TEST_ACCOUNT_ID, TEST_TOKEN } from '../helpers/server.js';
+import { TEST_ACCOUNT_ID, TEST_PROCESSES, TEST_TOKEN } from '../helpers/server.js';
 
 interface Node {
   dir: string;
@@ -45,6 +45,7 @@ interface Node {
 async function startNode(env: Record<string, string> = {}): Promise<Node> {
   const dir = mkdtempSync(join(tmpdir(), 'pictor-heads-'));
   const config = loadConfig({
+    PICTOR_PROCESSES: TEST_PROCESSES,
     PORT: '0',
     HOST: '127.0.0.1',
     PICTOR_DATA_DIR: dir,

@@ -29,7 +29,7 @@ import { childEnv } from '../helpers/cli.js';
 import { makeScene } from '../helpers/delivery.js';
 import { dropSchema, postgresAvailable, TEST_DATABASE_URL } from '../helpers/postgres.js';
 import { startTestS3, type TestS3 } from '../helpers/s3.js';
-import { TEST_ACCOUNT_ID, TEST_TOKEN } from '../helpers/server.js';
+import { TEST_ACCOUNT_ID, TEST_PROCESSES, TEST_TOKEN } from '../helpers/server.js';
 
 const available = await postgresAvailable();
 
@@ -279,6 +279,7 @@ describe.skipIf(!available)('backend outages: 503 fast, recovery without a resta
     dataDir = mkdtempSync(join(tmpdir(), 'pictor-faults-'));
     server = await startServer(
       loadConfig({
+        PICTOR_PROCESSES: TEST_PROCESSES,
         DATABASE_URL: throughProxy(pgProxy),
         PICTOR_DATABASE_SCHEMA: schema,
         S3_ENDPOINT: `http://127.0.0.1:${s3Proxy.port}`,
@@ -457,8 +458,8 @@ async function spawnServe(env: Record<string, string>): Promise<Child> {
   proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`pictor serve did not start in 20 s:\n${out}\n${err}`)),
-      20_000,
+      () => reject(new Error(`pictor serve did not start in 60 s:\n${out}\n${err}`)),
+      60_000,
     );
     const check = () => {
       // The banner is on stderr.

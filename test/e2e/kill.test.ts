@@ -27,7 +27,7 @@ import type { BlobStore, MetadataStore } from '../../src/storage/types.js';
 import { childEnv } from '../helpers/cli.js';
 import { dropSchema, postgresAvailable, TEST_DATABASE_URL } from '../helpers/postgres.js';
 import { startTestS3, type TestS3 } from '../helpers/s3.js';
-import { TEST_ACCOUNT_ID, TEST_TOKEN } from '../helpers/server.js';
+import { TEST_ACCOUNT_ID, TEST_PROCESSES, TEST_TOKEN } from '../helpers/server.js';
 
 const available = await postgresAvailable();
 
@@ -61,7 +61,7 @@ async function serve(env: Record<string, string>): Promise<Serve> {
     proc.once('exit', (code, signal) => resolve({ code, signal })),
   );
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`pictor serve did not start in 20 s:\n${out}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`pictor serve did not start in 60 s:\n${out}`)), 60_000);
     const check = () => {
       const m = /serving the Cloudflare Images API at (http:\/\/\S+)\/client\/v4/.exec(out);
       if (m) {
@@ -317,76 +317,84 @@ async function killScenario(backend: Backend): Promise<void> {
 // ---------------------------------------------------------------------------------------------------
 
 describe.skipIf(!available)('SIGKILL during 50 concurrent uploads, PostgreSQL + S3', () => {
-  it('after a restart every listed image is complete and gc removes the orphans', async () => {
-    const s3: TestS3 = await startTestS3();
-    const schema = `pictor_kill_${randomBytes(6).toString('hex')}`;
-    const prefix = `kill-${randomBytes(6).toString('hex')}/`;
-    const dataDir = mkdtempSync(join(tmpdir(), 'pictor-kill-pg-'));
-    const s3Config = {
-      endpoint: s3.endpoint,
-      bucket: s3.bucket,
-      region: s3.region,
-      accessKeyId: s3.accessKeyId,
-      secretAccessKey: s3.secretAccessKey,
-      forcePathStyle: true,
-      prefix,
-    };
-    await killScenario({
-      env: {
-        DATABASE_URL: TEST_DATABASE_URL,
-        PICTOR_DATABASE_SCHEMA: schema,
-        S3_ENDPOINT: s3.endpoint,
-        S3_BUCKET: s3.bucket,
-        S3_REGION: s3.region,
-        S3_ACCESS_KEY_ID: s3.accessKeyId,
-        S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-        S3_FORCE_PATH_STYLE: 'true',
-        S3_PREFIX: prefix,
-        PICTOR_DATA_DIR: dataDir,
-        PICTOR_ACCOUNT_ID: TEST_ACCOUNT_ID,
-        PICTOR_API_TOKEN: TEST_TOKEN,
-        HOST: '127.0.0.1',
-        PORT: '0',
-        LOG_LEVEL: 'error',
-      },
-      openStores: async () => ({
-        store: createPostgresMetadataStore({ connectionString: TEST_DATABASE_URL, schema, max: 2 }),
-        blobs: createS3BlobStore(s3Config),
-      }),
-      leftovers: () => [],
-      cleanup: async () => {
-        rmSync(dataDir, { recursive: true, force: true });
-        await dropSchema(schema);
-        await s3.close();
-      },
-    });
-  }, 60_000);
+  it(
+    'after a restart every listed image is complete and gc removes the orphans',
+    async () => {
+      const s3: TestS3 = await startTestS3();
+      const schema = `pictor_kill_${randomBytes(6).toString('hex')}`;
+      const prefix = `kill-${randomBytes(6).toString('hex')}/`;
+      const dataDir = mkdtempSync(join(tmpdir(), 'pictor-kill-pg-'));
+      const s3Config = {
+        endpoint: s3.endpoint,
+        bucket: s3.bucket,
+        region: s3.region,
+        accessKeyId: s3.accessKeyId,
+        secretAccessKey: s3.secretAccessKey,
+        forcePathStyle: true,
+        prefix,
+      };
+      await killScenario({
+        env: {
+          DATABASE_URL: TEST_DATABASE_URL,
+          PICTOR_DATABASE_SCHEMA: schema,
+          S3_ENDPOINT: s3.endpoint,
+          S3_BUCKET: s3.bucket,
+          S3_REGION: s3.region,
+          S3_ACCESS_KEY_ID: s3.accessKeyId,
+          S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+          S3_FORCE_PATH_STYLE: 'true',
+          S3_PREFIX: prefix,
+          PICTOR_DATA_DIR: dataDir,
+          PICTOR_ACCOUNT_ID: TEST_ACCOUNT_ID,
+          PICTOR_API_TOKEN: TEST_TOKEN,
+          HOST: '127.0.0.1',
+          PORT: '0',
+          LOG_LEVEL: 'error',
+        },
+        openStores: async () => ({
+          store: createPostgresMetadataStore({ connectionString: TEST_DATABASE_URL, schema, max: 2 }),
+          blobs: createS3BlobStore(s3Config),
+        }),
+        leftovers: () => [],
+        cleanup: async () => {
+          rmSync(dataDir, { recursive: true, force: true });
+          await dropSchema(schema);
+          await s3.close();
+        },
+      });
+    },
+    TEST_PROCESSES === '1' ? 60_000 : 180_000,
+  );
 });
 
 describe('SIGKILL during 50 concurrent uploads, SQLite + files (the embedded default)', () => {
-  it('after a restart every listed image is complete and gc removes the orphans', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'pictor-kill-sqlite-'));
-    const blobRoot = join(dataDir, 'blobs');
-    await killScenario({
-      env: {
-        PICTOR_DATA_DIR: dataDir,
-        PICTOR_ACCOUNT_ID: TEST_ACCOUNT_ID,
-        PICTOR_API_TOKEN: TEST_TOKEN,
-        HOST: '127.0.0.1',
-        PORT: '0',
-        LOG_LEVEL: 'error',
-      },
-      openStores: async () => ({
-        store: createSqliteMetadataStore({ filename: join(dataDir, 'pictor.sqlite') }),
-        blobs: createFsBlobStore({ root: blobRoot }),
-      }),
-      leftovers: () =>
-        readdirSync(join(blobRoot, 'originals'), { recursive: true, withFileTypes: true })
-          .filter((e) => e.isFile() && e.name.includes('.tmp-'))
-          .map((e) => relative(blobRoot, join(e.parentPath, e.name))),
-      cleanup: async () => {
-        rmSync(dataDir, { recursive: true, force: true });
-      },
-    });
-  }, 60_000);
+  it(
+    'after a restart every listed image is complete and gc removes the orphans',
+    async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'pictor-kill-sqlite-'));
+      const blobRoot = join(dataDir, 'blobs');
+      await killScenario({
+        env: {
+          PICTOR_DATA_DIR: dataDir,
+          PICTOR_ACCOUNT_ID: TEST_ACCOUNT_ID,
+          PICTOR_API_TOKEN: TEST_TOKEN,
+          HOST: '127.0.0.1',
+          PORT: '0',
+          LOG_LEVEL: 'error',
+        },
+        openStores: async () => ({
+          store: createSqliteMetadataStore({ filename: join(dataDir, 'pictor.sqlite') }),
+          blobs: createFsBlobStore({ root: blobRoot }),
+        }),
+        leftovers: () =>
+          readdirSync(join(blobRoot, 'originals'), { recursive: true, withFileTypes: true })
+            .filter((e) => e.isFile() && e.name.includes('.tmp-'))
+            .map((e) => relative(blobRoot, join(e.parentPath, e.name))),
+        cleanup: async () => {
+          rmSync(dataDir, { recursive: true, force: true });
+        },
+      });
+    },
+    TEST_PROCESSES === '1' ? 60_000 : 180_000,
+  );
 });

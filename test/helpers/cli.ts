@@ -24,7 +24,8 @@ export function childEnv(env: Record<string, string>): Record<string, string> {
     if (v === undefined || /^(PICTOR_|S3_|AWS_|DATABASE_URL$|PORT$|HOST$|LOG_LEVEL$)/.test(k)) continue;
     base[k] = v;
   }
-  return { ...base, ...env };
+  // Servers a child starts run one process unless PICTOR_TEST_PROCESSES says otherwise.
+  return { ...base, PICTOR_PROCESSES: process.env.PICTOR_TEST_PROCESSES || '1', ...env };
 }
 
 export function runCli(

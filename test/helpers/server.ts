@@ -132,6 +132,8 @@ export interface TestServer {
   backendEnv: Record<string, string>;
   /** What the server has stored, counted in its files, bucket and tables. */
   stored(): Promise<Stored>;
+  /** With PICTOR_PROCESSES > 1: the pids of the worker processes serving now. */
+  workers(): number[];
   close(): Promise<void>;
 }
 
@@ -139,6 +141,12 @@ export interface TestServer {
 export interface TestClock extends Clock {
   t: number;
 }
+
+/**
+ * PICTOR_PROCESSES for servers the suites start: 1 unless PICTOR_TEST_PROCESSES says otherwise
+ * (`npm run test:processes` runs every end-to-end suite with 2).
+ */
+export const TEST_PROCESSES = process.env.PICTOR_TEST_PROCESSES || '1';
 
 export function testClock(t = Date.now()): TestClock {
   const clock: TestClock = { t, now: () => clock.t };
@@ -173,6 +181,7 @@ export function serverEnv(dataDir: string): Record<string, string> {
     PICTOR_ACCOUNT_ID: TEST_ACCOUNT_ID,
     PICTOR_API_TOKEN: TEST_TOKEN,
     LOG_LEVEL: 'silent',
+    PICTOR_PROCESSES: TEST_PROCESSES,
   };
 }
 
@@ -236,6 +245,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     deliveryUrl: server.deliveryUrl,
     metricsUrl: server.metricsUrl,
     stored: () => backend.stored(dataDir),
+    workers: () => server.workers(),
     async close() {
       await server.close();
       await release();
