@@ -6,6 +6,10 @@
  * - 64 concurrent first requests spread over both workers run exactly one transform;
  * - the in-memory rendition caches together stay within PICTOR_CACHE_MEMORY_MB;
  * - a worker killed with SIGKILL is replaced, and /readyz answers 503 until it is.
+ *
+ * `npm test` and `npm run test:scale-out` run this suite on its own after the others: with every other
+ * suite in parallel on two cores, the restart check once saw no 503 in 60 s of polling (1 of 1,881 tests
+ * in one full run; it passes alone), not yet understood.
  */
 import { get } from 'node:http';
 import sharp from 'sharp';
