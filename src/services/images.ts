@@ -4,12 +4,11 @@
  */
 import { AppError, appError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
-import { MAX_CREATOR_LENGTH } from '../core/limits.js';
 import { isUuid, newBlobKey } from '../core/ids.js';
 import type { ImageFacts, ImageRecord } from '../core/types.js';
 import { sanitizeSvg, SVG_SANITIZER_VERSION } from '../pipeline/svg-sanitize.js';
 import type { BlobStore, ImagePatch, ListImagesV2Query, MetadataStore } from '../storage/types.js';
-import { checkMetadata, type Ingest, type UploadInput } from './ingest.js';
+import { checkCreator, checkMetadata, type Ingest, type UploadInput } from './ingest.js';
 
 export type { UploadInput } from './ingest.js';
 
@@ -131,8 +130,9 @@ export class ImagesService {
     if (patch.requireSignedURLs === true && !isUuid(image.id)) {
       throw appError('badRequest', 'Images with a custom ID cannot require signed URLs');
     }
-    if (patch.creator !== undefined && patch.creator !== null && patch.creator.length > MAX_CREATOR_LENGTH) {
-      throw appError('badRequest', `Creator must not exceed ${MAX_CREATOR_LENGTH} characters`);
+    if (patch.creator !== undefined && patch.creator !== null) {
+      const why = checkCreator(patch.creator);
+      if (why) throw appError('badRequest', why);
     }
     const updated = await this.deps.store.updateImage(accountId, id, patch);
     if (!updated) throw appError('imageNotFound');

@@ -108,7 +108,15 @@ export function checkCustomId(id: string): string | undefined {
 export function checkMetadata(meta: unknown): string | undefined {
   if (typeof meta !== 'object' || meta === null || Array.isArray(meta))
     return 'Metadata must be a JSON object';
-  const bytes = Buffer.byteLength(JSON.stringify(meta), 'utf8');
+  // NUL (U+0000) anywhere, in a key or a string: PostgreSQL's jsonb cannot store it, so it is refused
+  // on every backend alike (docs/compat.md); found in the same pass that measures the size.
+  let nul = false;
+  const json = JSON.stringify(meta, (key: string, value: unknown) => {
+    if (key.includes('\0') || (typeof value === 'string' && value.includes('\0'))) nul = true;
+    return value;
+  });
+  if (nul) return 'Metadata cannot contain the NUL character (U+0000)';
+  const bytes = Buffer.byteLength(json, 'utf8');
   if (bytes > MAX_METADATA_BYTES)
     return `Metadata must not exceed ${MAX_METADATA_BYTES} bytes (received ${bytes})`;
   return undefined;
@@ -130,8 +138,31 @@ export function checkImageFields(fields: ImageFields, keepsGeneratedId = false):
     const why = checkMetadata(fields.metadata);
     if (why) throw appError('badRequest', why);
   }
-  if (fields.creator !== undefined && fields.creator.length > MAX_CREATOR_LENGTH)
-    throw appError('badRequest', `Creator must not exceed ${MAX_CREATOR_LENGTH} characters`);
+  if (fields.creator !== undefined) {
+    const why = checkCreator(fields.creator);
+    if (why) throw appError('badRequest', why);
+  }
+}
+
+/**
+ * Checks a creator: at most MAX_CREATOR_LENGTH characters and no NUL (PostgreSQL's text cannot hold
+ * it; refused on every backend alike, docs/compat.md).
+ * @example checkCreator('user-1') // undefined (valid)
+ */
+export function checkCreator(creator: string): string | undefined {
+  if (creator.length > MAX_CREATOR_LENGTH) return `Creator must not exceed ${MAX_CREATOR_LENGTH} characters`;
+  if (creator.includes('\0')) return 'Creator cannot contain the NUL character (U+0000)';
+  return undefined;
+}
+
+/**
+ * An upload's filename as stored: control characters (NUL included, which PostgreSQL's text cannot
+ * hold) are dropped; a part without a filename is named after the id.
+ * @example storedFilename('a\u0000.png', 'x') // 'a.png'
+ */
+function storedFilename(name: string | null, id: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this drops
+  return name === null ? lastSegment(id) : name.replace(/[\u0000-\u001f\u007f]/g, '');
 }
 
 /**
@@ -182,7 +213,7 @@ export class Ingest {
       accountId: input.accountId,
       id,
       // Cloudflare's schema types filename as a string: a part without one is named after the id.
-      filename: fetched.filename ?? lastSegment(id),
+      filename: storedFilename(fetched.filename, id),
       meta: input.metadata ?? null,
       creator: input.creator ?? null,
       requireSignedURLs: input.requireSignedURLs ?? false,
@@ -223,7 +254,7 @@ export class Ingest {
         accountId,
         id,
         {
-          filename: file.filename ?? lastSegment(id),
+          filename: storedFilename(file.filename, id),
           blobKey,
           contentType: info.contentType,
           format: info.format,

@@ -132,3 +132,53 @@ describe('upload by URL', () => {
     await expect400(await call('POST', '/images/v1', form), /^ERROR 5400: The url field is not a valid URL/);
   });
 });
+
+describe('NUL (U+0000) in stored text', () => {
+  // PostgreSQL's text and jsonb cannot hold a NUL: it answered 503 5540 there and stored it on SQLite.
+  // Now every backend refuses it in metadata and creators, and drops it from filenames.
+  const png = async () => new Blob([new Uint8Array(await makeImage('png', 8, 8))]);
+
+  it('metadata with a NUL in a value or a key is a 400 on upload, PATCH and direct upload', async () => {
+    for (const meta of [{ a: 'x\u0000y' }, { 'k\u0000': 1 }, { a: { b: ['\u0000'] } }]) {
+      const form = new FormData();
+      form.set('file', await png(), 'a.png');
+      form.set('metadata', JSON.stringify(meta));
+      await expect400(await call('POST', '/images/v1', form), /^ERROR 5400: Metadata cannot contain the NUL/);
+      await expect400(
+        await call('PATCH', `/images/v1/${imageId}`, JSON.stringify({ metadata: meta }), 'application/json'),
+        /Metadata cannot contain the NUL/,
+      );
+      const draft = new FormData();
+      draft.set('metadata', JSON.stringify(meta));
+      await expect400(
+        await call('POST', '/images/v2/direct_upload', draft),
+        /Metadata cannot contain the NUL/,
+      );
+    }
+  });
+
+  it('a creator with a NUL is a 400 on upload and PATCH', async () => {
+    const form = new FormData();
+    form.set('file', await png(), 'a.png');
+    form.set('creator', 'a\u0000b');
+    await expect400(await call('POST', '/images/v1', form), /^ERROR 5400: Creator cannot contain the NUL/);
+    await expect400(
+      await call(
+        'PATCH',
+        `/images/v1/${imageId}`,
+        JSON.stringify({ creator: 'a\u0000b' }),
+        'application/json',
+      ),
+      /Creator cannot contain the NUL/,
+    );
+  });
+
+  it('a filename with control characters is stored without them', async () => {
+    const form = new FormData();
+    form.set('file', await png(), 'a\u0000b\u001f.png');
+    const res = await call('POST', '/images/v1', form);
+    const body = await res.json();
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(body.result.filename).toBe('ab.png');
+  });
+});
