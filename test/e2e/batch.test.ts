@@ -9,7 +9,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BATCH_TOKEN_TTL_MS } from '../../src/services/accounts.js';
-import { type Envelope, expectError, expectOk, type ImageJson, type Res, toRes } from '../helpers/api.js';
+import {
+  type CallOpts,
+  type Envelope,
+  expectError,
+  expectOk,
+  type ImageJson,
+  type Res,
+  request,
+} from '../helpers/api.js';
 import { makeImage } from '../helpers/images.js';
 import { issueReadToken, startServer, TEST_ACCOUNT_ID, type TestServer } from '../helpers/server.js';
 
@@ -57,25 +65,6 @@ async function start(): Promise<Srv> {
     },
   });
   return Object.assign(server, seeded);
-}
-
-interface CallOpts {
-  /** Bearer token; null sends none. */
-  token?: string | null;
-  headers?: Record<string, string>;
-  body?: BodyInit;
-  json?: unknown;
-}
-
-async function request<T = unknown>(url: string, method: string, opts: CallOpts = {}): Promise<Res<T>> {
-  const headers: Record<string, string> = { ...(opts.headers ?? {}) };
-  if (opts.token !== undefined && opts.token !== null) headers.authorization = `Bearer ${opts.token}`;
-  let body = opts.body;
-  if (opts.json !== undefined) {
-    headers['content-type'] = 'application/json';
-    body = JSON.stringify(opts.json);
-  }
-  return toRes<T>(await fetch(url, { method, headers, ...(body === undefined ? {} : { body }) }));
 }
 
 /** The batch host: `path` at the root of the server (e.g. '/images/v1'). */

@@ -9,7 +9,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ErrorEntry, type ImageJson, type Res, toRes } from '../helpers/api.js';
+import {
+  type CallOpts as BaseCallOpts,
+  type ErrorEntry,
+  type ImageJson,
+  type Res,
+  request,
+  toRes,
+} from '../helpers/api.js';
 import { makeImage } from '../helpers/images.js';
 import { issueReadToken, startServer, TEST_TOKEN, type TestServer } from '../helpers/server.js';
 
@@ -50,33 +57,15 @@ async function start(env: Record<string, string> = {}): Promise<Srv> {
   return Object.assign(server, seeded);
 }
 
-interface CallOpts {
-  /** Bearer token; null sends no Authorization header. Defaults to the write token. */
-  token?: string | null;
-  headers?: Record<string, string>;
-  body?: BodyInit;
-  /** JSON body (sets content-type). */
-  json?: unknown;
-  /** Account id in the path; defaults to the test account. */
+interface CallOpts extends BaseCallOpts {
+  /** Account id in the path; defaults to the test account. Token: the write token unless told otherwise. */
   account?: string;
 }
 
 /** `path` is relative to `/client/v4/accounts/{account}/images/v1` (e.g. '' or '/stats'). */
 async function call(srv: Srv, method: string, path: string, opts: CallOpts = {}): Promise<Res> {
-  const headers: Record<string, string> = { ...(opts.headers ?? {}) };
-  const token = opts.token === undefined ? srv.token : opts.token;
-  if (token !== null) headers.authorization = `Bearer ${token}`;
-  let body = opts.body;
-  if (opts.json !== undefined) {
-    headers['content-type'] = 'application/json';
-    body = JSON.stringify(opts.json);
-  }
-  const res = await fetch(`${srv.apiBase}/accounts/${opts.account ?? srv.accountId}/images/v1${path}`, {
-    method,
-    headers,
-    ...(body === undefined ? {} : { body }),
-  });
-  return toRes(res);
+  const url = `${srv.apiBase}/accounts/${opts.account ?? srv.accountId}/images/v1${path}`;
+  return request(url, method, { ...opts, token: opts.token === undefined ? srv.token : opts.token });
 }
 
 /** Raw request to any path under the server (for routing tests). */

@@ -24,10 +24,9 @@ import { createPostgresMetadataStore } from '../../src/storage/postgres/index.js
 import { createS3BlobStore } from '../../src/storage/s3/index.js';
 import { createSqliteMetadataStore } from '../../src/storage/sqlite/index.js';
 import type { BlobStore, MetadataStore } from '../../src/storage/types.js';
-import { childEnv } from '../helpers/cli.js';
-import { dropSchema, postgresAvailable, TEST_DATABASE_URL } from '../helpers/postgres.js';
-import { startTestS3, type TestS3 } from '../helpers/s3.js';
-import { TEST_ACCOUNT_ID, TEST_PROCESSES, TEST_TOKEN } from '../helpers/server.js';
+import { childEnv, runCli } from '../helpers/cli.js';
+import { postgresAvailable } from '../helpers/postgres.js';
+import { startBackend, TEST_ACCOUNT_ID, TEST_PROCESSES, TEST_TOKEN } from '../helpers/server.js';
 
 const available = await postgresAvailable();
 
@@ -77,31 +76,6 @@ async function serve(env: Record<string, string>): Promise<Serve> {
     });
   });
   return { url, proc, output: () => out, exited };
-}
-
-/** `pictor <args>` to completion. */
-function runCli(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: ROOT,
-      env: childEnv(env),
-    });
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      proc.kill('SIGKILL');
-      reject(new Error(`pictor ${args.join(' ')} did not finish in 30 s:\n${stdout}\n${stderr}`));
-    }, 30_000);
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -320,30 +294,13 @@ describe.skipIf(!available)('SIGKILL during 50 concurrent uploads, PostgreSQL + 
   it(
     'after a restart every listed image is complete and gc removes the orphans',
     async () => {
-      const s3: TestS3 = await startTestS3();
-      const schema = `pictor_kill_${randomBytes(6).toString('hex')}`;
-      const prefix = `kill-${randomBytes(6).toString('hex')}/`;
+      // PostgreSQL (a schema of its own) and s3rver (a prefix of its own), as every scale-out suite.
+      const backend = await startBackend('scale-out');
+      const e = backend.env;
       const dataDir = mkdtempSync(join(tmpdir(), 'pictor-kill-pg-'));
-      const s3Config = {
-        endpoint: s3.endpoint,
-        bucket: s3.bucket,
-        region: s3.region,
-        accessKeyId: s3.accessKeyId,
-        secretAccessKey: s3.secretAccessKey,
-        forcePathStyle: true,
-        prefix,
-      };
       await killScenario({
         env: {
-          DATABASE_URL: TEST_DATABASE_URL,
-          PICTOR_DATABASE_SCHEMA: schema,
-          S3_ENDPOINT: s3.endpoint,
-          S3_BUCKET: s3.bucket,
-          S3_REGION: s3.region,
-          S3_ACCESS_KEY_ID: s3.accessKeyId,
-          S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-          S3_FORCE_PATH_STYLE: 'true',
-          S3_PREFIX: prefix,
+          ...e,
           PICTOR_DATA_DIR: dataDir,
           PICTOR_ACCOUNT_ID: TEST_ACCOUNT_ID,
           PICTOR_API_TOKEN: TEST_TOKEN,
@@ -352,14 +309,25 @@ describe.skipIf(!available)('SIGKILL during 50 concurrent uploads, PostgreSQL + 
           LOG_LEVEL: 'error',
         },
         openStores: async () => ({
-          store: createPostgresMetadataStore({ connectionString: TEST_DATABASE_URL, schema, max: 2 }),
-          blobs: createS3BlobStore(s3Config),
+          store: createPostgresMetadataStore({
+            connectionString: e.DATABASE_URL!,
+            schema: e.PICTOR_DATABASE_SCHEMA!,
+            max: 2,
+          }),
+          blobs: createS3BlobStore({
+            endpoint: e.S3_ENDPOINT!,
+            bucket: e.S3_BUCKET!,
+            region: e.S3_REGION!,
+            accessKeyId: e.S3_ACCESS_KEY_ID!,
+            secretAccessKey: e.S3_SECRET_ACCESS_KEY!,
+            forcePathStyle: true,
+            prefix: e.S3_PREFIX!,
+          }),
         }),
         leftovers: () => [],
         cleanup: async () => {
           rmSync(dataDir, { recursive: true, force: true });
-          await dropSchema(schema);
-          await s3.close();
+          await backend.close();
         },
       });
     },

@@ -12,14 +12,13 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  accountHashOf,
   cdnUrl,
   createVariant,
   fetchBytes,
   patchConfig,
   show,
   startDeliveryServer,
-  upload,
+  uploadAll,
   type DeliveryServer,
   type Fetched,
 } from '../helpers/delivery.js';
@@ -105,11 +104,9 @@ beforeAll(async () => {
       sharp(b).resize(200, 160, { kernel: 'nearest' }).png().toBuffer(),
     ),
   };
-  for (const [name, bytes] of Object.entries(sources)) {
-    const img = await upload(srv, bytes, { filename: `${name}.png` });
-    ids[name] = img.id;
-    hash ??= accountHashOf(img);
-  }
+  const uploaded = await uploadAll(srv, sources, '.png');
+  Object.assign(ids, uploaded.ids);
+  hash = uploaded.hash;
 });
 
 afterAll(async () => {

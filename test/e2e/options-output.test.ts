@@ -14,14 +14,13 @@ import { fileTypeFromBuffer } from 'file-type';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  accountHashOf,
   cdnUrl,
   createVariant,
   fetchBytes,
   patchConfig,
   show,
   startDeliveryServer,
-  upload,
+  uploadAll,
   type DeliveryServer,
   type Fetched,
 } from '../helpers/delivery.js';
@@ -54,11 +53,9 @@ beforeAll(async () => {
       .gif({ loop: 0, delay: [100, 100, 100] })
       .toBuffer(),
   };
-  for (const [name, bytes] of Object.entries(sources)) {
-    const img = await upload(srv, bytes, { filename: name });
-    ids[name] = img.id;
-    hash ??= accountHashOf(img);
-  }
+  const uploaded = await uploadAll(srv, sources);
+  Object.assign(ids, uploaded.ids);
+  hash = uploaded.hash;
   for (const metadata of ['keep', 'copyright', 'none'])
     await createVariant(srv, `meta${metadata}`, { fit: 'scale-down', width: 64, metadata });
 });

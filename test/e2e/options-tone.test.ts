@@ -11,13 +11,12 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  accountHashOf,
   cdnUrl,
   fetchBytes,
   patchConfig,
   show,
   startDeliveryServer,
-  upload,
+  uploadAll,
   type DeliveryServer,
 } from '../helpers/delivery.js';
 import { chroma, decode, distance, energy, labToRgb, mean, rgbToLab, type Rgb } from '../helpers/pixels.js';
@@ -60,11 +59,9 @@ beforeAll(async () => {
       .png()
       .toBuffer(),
   };
-  for (const [name, bytes] of Object.entries(sources)) {
-    const img = await upload(srv, bytes, { filename: `${name}.png` });
-    ids[name] = img.id;
-    hash ??= accountHashOf(img);
-  }
+  const uploaded = await uploadAll(srv, sources, '.png');
+  Object.assign(ids, uploaded.ids);
+  hash = uploaded.hash;
 });
 
 afterAll(async () => {

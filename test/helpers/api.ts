@@ -67,3 +67,29 @@ export function expectError(res: Res, status: number, code: number): ErrorEntry 
   else expect(e.message, ctx).not.toMatch(/^ERROR \d+:/);
   return e;
 }
+
+/** A request's credentials and body, for `request`. */
+export interface CallOpts {
+  /** Bearer token; null (or leaving it out) sends no Authorization header. */
+  token?: string | null;
+  headers?: Record<string, string>;
+  body?: BodyInit;
+  /** JSON body (sets content-type). */
+  json?: unknown;
+}
+
+/** `method url` with the token, headers and body of `opts`, read into a `Res`. */
+export async function request<T = unknown>(
+  url: string,
+  method: string,
+  opts: CallOpts = {},
+): Promise<Res<T>> {
+  const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+  if (opts.token !== undefined && opts.token !== null) headers.authorization = `Bearer ${opts.token}`;
+  let body = opts.body;
+  if (opts.json !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(opts.json);
+  }
+  return toRes<T>(await fetch(url, { method, headers, ...(body === undefined ? {} : { body }) }));
+}

@@ -81,6 +81,26 @@ export interface UploadOpts {
 }
 
 /** POST /images/v1 with a multipart `file` part. */
+/**
+ * Uploads each named source (filename `<name><ext>`), one after another; their ids by name, and the
+ * account hash.
+ */
+export async function uploadAll(
+  srv: DeliveryServer,
+  sources: Record<string, Buffer>,
+  ext = '',
+): Promise<{ ids: Record<string, string>; hash: string }> {
+  const ids: Record<string, string> = {};
+  let hash: string | undefined;
+  for (const [name, bytes] of Object.entries(sources)) {
+    const img = await upload(srv, bytes, { filename: `${name}${ext}` });
+    ids[name] = img.id;
+    hash ??= accountHashOf(img);
+  }
+  if (hash === undefined) throw new Error('uploadAll: no sources');
+  return { ids, hash };
+}
+
 export async function upload(srv: DeliveryServer, data: Buffer, opts: UploadOpts = {}): Promise<ImageJson> {
   const form = new FormData();
   form.append(
