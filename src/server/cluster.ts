@@ -91,12 +91,15 @@ export async function startCluster(given: Config, opts: StartOptions = {}): Prom
   let nextId = 0;
   const replies = new Map<number, (m: FromWorker) => void>();
 
+  // A worker that is going away (killed, crashed) can still look connected for a moment: the write
+  // to its channel then fails with EPIPE, reported to the callback (without one, as an 'error' event
+  // on the worker, which would end the primary). Either way its exit is handled below.
   const send = (w: Worker, m: ToWorker) => {
     if (w.isConnected()) {
       try {
-        w.send(m);
+        w.send(m, undefined, undefined, () => undefined);
       } catch {
-        // The worker is going away; its exit is handled below.
+        // Thrown when the channel closed between the check and the write.
       }
     }
   };
@@ -119,6 +122,8 @@ export async function startCluster(given: Config, opts: StartOptions = {}): Prom
       w.process.stderr.pipe(process.stderr, { end: false });
     }
     let failure: StartupError | undefined;
+    // A failed send or kill on a dying worker: logged, never fatal to the primary (the exit follows).
+    w.on('error', (e: Error) => logger.warn({ pid: w.process.pid, err: e }, 'worker process error'));
     w.on('message', (m: FromWorker) => {
       switch (m.pictor) {
         case 'hello':

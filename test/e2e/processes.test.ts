@@ -5,7 +5,8 @@
  * - a change made through one worker is seen by the next request on every worker (no stale memo);
  * - 64 concurrent first requests spread over both workers run exactly one transform;
  * - the in-memory rendition caches together stay within PICTOR_CACHE_MEMORY_MB;
- * - a worker killed with SIGKILL is replaced, and /readyz answers 503 until it is.
+ * - a worker killed with SIGKILL is replaced, and /readyz answers 503 until it is;
+ * - both killed at once: the primary survives (a write to a dead worker fails with EPIPE) and replaces both.
  *
  * `npm test` and `npm run test:scale-out` run this suite on its own after the others, so that its
  * polling of the restart window is not slowed by the parallel suites. (The restart check once failed
@@ -201,4 +202,38 @@ describe('PICTOR_PROCESSES=2', () => {
     for (let i = 0; i < 4; i++) statuses.push((await getFresh(`${srv.url}/healthz`)).status);
     expect(statuses).toEqual([200, 200, 200, 200]);
   }, 120_000);
+
+  it('both workers killed at once: the primary lives (no EPIPE from writing to a dead worker) and starts two more', async () => {
+    // The first exit makes the primary tell the workers left how many are up; the other one is already
+    // dead but may still look connected, so that write fails with EPIPE. Unhandled, that error ended
+    // the primary (here: the test process) once in CI.
+    const errors: unknown[] = [];
+    const onError = (e: unknown) => errors.push(e);
+    process.on('uncaughtException', onError);
+    try {
+      for (let round = 0; round < 3; round++) {
+        const before = server.workers();
+        expect(before).toHaveLength(2);
+        for (const pid of before) process.kill(pid, 'SIGKILL');
+        const deadline = Date.now() + 60_000;
+        let now = server.workers();
+        while (Date.now() < deadline) {
+          now = server.workers();
+          if (now.length === 2 && !now.some((p) => before.includes(p))) {
+            const a = await getFresh(`${srv.url}/readyz`, 1000).catch(() => undefined);
+            if (a?.status === 200) break;
+          }
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        expect(
+          now.some((p) => before.includes(p)),
+          `round ${round}: replaced`,
+        ).toBe(false);
+        expect((await getFresh(`${srv.url}/readyz`)).status).toBe(200);
+      }
+      expect(errors).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onError);
+    }
+  }, 240_000);
 });
