@@ -73,6 +73,8 @@ export interface Config {
   readyTimeoutMs: number;
   /** Server processes on this node (node:cluster workers sharing the ports); 1: a single process. */
   processes: number;
+  /** Milliseconds one check for other processes' commits to the SQLite file is reused (core/generation.ts). */
+  changeWindowMs: number;
 }
 
 export interface S3Config {
@@ -610,6 +612,15 @@ export const descriptors = [
     description:
       'Server processes on this node: a primary forks this many workers (node:cluster) that share the ports, the SQLite database and the data directory; a change made through one is seen by every other on its next request, concurrent first requests for a rendition run one transform across all of them, and PICTOR_CACHE_MEMORY_MB is divided among them. A crashed worker is restarted with backoff. 1: one process, no primary.',
     parse: intIn('PICTOR_PROCESSES', 1, 256, availableParallelism()),
+  }),
+  d({
+    key: 'changeWindowMs',
+    env: 'PICTOR_CHANGE_WINDOW_MS',
+    format: 'integer 1..1000 (milliseconds)',
+    defaultText: '1',
+    description:
+      "SQLite only. How long one check for commits by other processes on the same file (`PRAGMA data_version`) is reused by cached deliveries; in return, an answer to a change waits until this long after it, and a CLI command that changed anything exits this long after its last commit, so the next request anywhere sees the change. Every process on one file must use the same value. The default keeps the check off the hot path; a larger value only lengthens every change's answer.",
+    parse: intIn('PICTOR_CHANGE_WINDOW_MS', 1, 1000, 1),
   }),
   d({
     key: 'readyTimeoutMs',

@@ -16,6 +16,8 @@ export function tryFastPath(
   url: string,
   req: IncomingMessage,
   res: ServerResponse,
+  /** Echoed as `X-Request-Id` (server/observe.ts), in the one header array `writeHead` is given. */
+  requestId?: string,
 ): boolean {
   const method = req.method;
   if (method !== 'GET' && method !== 'HEAD') return false;
@@ -27,7 +29,9 @@ export function tryFastPath(
   const origin = req.headers.origin;
   const inm = req.headers['if-none-match'];
   if (inm !== undefined && matchesEtag(inm, key.etag)) {
-    writeResponse(res, { ...head({ kind: 'not-modified', key }, ctx.cors, origin), body: '' }, method);
+    const h = head({ kind: 'not-modified', key }, ctx.cors, origin);
+    if (requestId !== undefined) h.headers.push('x-request-id', requestId);
+    writeResponse(res, { ...h, body: '' }, method);
     return true;
   }
   const hit = ctx.cache.peek(key.digest);
@@ -38,6 +42,7 @@ export function tryFastPath(
     ctx.cors,
     origin,
   );
+  if (requestId !== undefined) h.headers.push('x-request-id', requestId);
   writeResponse(res, { ...h, body: hit.body }, method);
   return true;
 }

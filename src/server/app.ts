@@ -20,7 +20,7 @@ import { JSON_NULL, SchemaValidationError, validatorCompiler } from '../api/vali
 import { CDN_PREFIX, deliveryRoutes, TRANSFORM_PREFIX, type DeliveryContext } from '../delivery/index.js';
 import { errorResponse, writeResponse } from '../delivery/respond.js';
 import { tryFastPath } from '../delivery/fast-path.js';
-import { ACCOUNT, REQUEST_ID, ROUTE, type RequestObserver } from './observe.js';
+import { ACCOUNT, CACHE_STATUS, REQUEST_ID, ROUTE, requestIdOf, type RequestObserver } from './observe.js';
 import { healthRoutes, type HealthDeps } from './health.js';
 import { dashboardRoutes } from './dashboard.js';
 import { createServer, STATUS_CODES, type IncomingMessage } from 'node:http';
@@ -87,10 +87,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     serverFactory: (handler) => {
       const route = (req: IncomingMessage, res: Parameters<typeof handler>[1]) => {
         const url = effectiveUrl(req);
-        if (url.startsWith(`${CDN_PREFIX}/`) && tryFastPath(deps.delivery, url, req, res)) {
-          (req as unknown as Record<symbol, string>)[ROUTE] = `${CDN_PREFIX}/*`;
+        const id = requestIdOf(req);
+        if (url.startsWith(`${CDN_PREFIX}/`) && tryFastPath(deps.delivery, url, req, res, id)) {
+          const marked = req as unknown as Record<symbol, string>;
+          marked[ROUTE] = `${CDN_PREFIX}/*`;
+          // Its head went to writeHead as an array, which getHeader does not see.
+          if (res.statusCode === 200) marked[CACHE_STATUS] = 'HIT';
           return;
         }
+        if (id !== undefined) res.setHeader('x-request-id', id);
         handler(req, res);
       };
       const server = createServer(deps.observer ? deps.observer.wrap(route) : route);
@@ -142,6 +147,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     raw[ROUTE] = req.routeOptions.url;
     const account = (req.params as { account_id?: unknown } | undefined)?.account_id;
     if (typeof account === 'string' && /^[0-9a-f]{32}$/.test(account)) raw[ACCOUNT] = account;
+  });
+  // A change is answered once every other process on the SQLite file sees it (core/generation.ts:
+  // their probe of `data_version` is reused for a millisecond), so no request that follows the answer
+  // is served a stale memoised resolution anywhere. Only answers within that millisecond of a change wait.
+  app.addHook('onSend', (_req, _reply, payload, done) => {
+    const visible = deps.delivery.generation.visibleElsewhere();
+    if (!visible) return done(null, payload);
+    void visible.then(() => done(null, payload));
   });
   app.setValidatorCompiler(validatorCompiler);
   await app.register(multipart);

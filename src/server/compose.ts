@@ -70,7 +70,10 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const sqlite =
     overrides.store || config.databaseUrl
       ? undefined
-      : createSqliteMetadataStore({ filename: join(config.dataDir, 'pictor.sqlite') });
+      : createSqliteMetadataStore({
+          filename: join(config.dataDir, 'pictor.sqlite'),
+          changeWindowMs: config.changeWindowMs,
+        });
   const rawStore =
     overrides.store ??
     sqlite ??
@@ -109,10 +112,15 @@ export async function compose(config: Config, overrides: ComposeOverrides = {}):
   const generation = new Generation();
   const bump = () => generation.bump();
   // Changes committed by another process on the same SQLite file (the other workers of this node, or a
-  // CLI command): `PRAGMA data_version` is read on every memo lookup and moves on any other
-  // connection's commit, so a memoised resolution is never used after another process changed the
-  // database, from the very next request on.
-  if (sqlite) generation.watch(() => sqlite.changedElsewhere());
+  // CLI command): `PRAGMA data_version` moves on any other connection's commit. A memo lookup reads
+  // it when the last read is PICTOR_CHANGE_WINDOW_MS old; every writer answers a change (app.ts, onSend) or
+  // exits (the store's close) only after that window, so a memoised resolution is never used after
+  // another process changed the database, from the very next request on (core/generation.ts).
+  if (sqlite)
+    generation.watch(() => sqlite.changedElsewhere(), {
+      windowMs: config.changeWindowMs,
+      othersMemoise: true,
+    });
   // Changes made by other nodes on the same PostgreSQL database: LISTEN/NOTIFY. Memoisation is off
   // until the listening connection is up, and whenever it is down.
   let listener: ChangeListener | undefined;

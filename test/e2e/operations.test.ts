@@ -189,6 +189,23 @@ describe('metrics and access log after a mixed workload', () => {
     expect(text).toMatch(/^nodejs_heap_size_used_bytes /m);
   });
 
+  it('every answer carries X-Request-Id, the one sent or a fresh one: the API, a miss and a cached hit', async () => {
+    const ids = new Set<string>();
+    for (const url of [`${images()}/v1/ops-one`, deliveredUrl, deliveredUrl]) {
+      const sent = await fetch(url, { headers: { ...auth, accept: 'image/png', 'x-request-id': 'mine-1' } });
+      expect(sent.headers.get('x-request-id'), url).toBe('mine-1');
+      const fresh = await fetch(url, { headers: { ...auth, accept: 'image/png' } });
+      const id = fresh.headers.get('x-request-id');
+      expect(id, url).toMatch(/^[0-9a-f-]{36}$/);
+      ids.add(id!);
+    }
+    expect(ids.size).toBe(3);
+    // The last two were answered from the memory cache (the fast path).
+    const hit = await fetch(deliveredUrl, { headers: { accept: 'image/png' } });
+    expect(hit.headers.get('cf-cache-status')).toBe('HIT');
+    expect(hit.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it('the access log has one line per request with the fields, and no secret', async () => {
     const requests = lines.filter((l) => l.msg === 'request');
     const find = (pred: (l: Record<string, unknown>) => boolean) => requests.find(pred);

@@ -18,6 +18,11 @@ import { SqlMetadataStore } from '../sql/sql-metadata-store.js';
 export interface SqliteConfig {
   /** Path of the database file, or ':memory:'. */
   filename: string;
+  /**
+   * How long other processes reuse a check of `data_version` (PICTOR_CHANGE_WINDOW_MS, default 1):
+   * `close()` after a change waits this long, so a CLI command's change is seen once it has returned.
+   */
+  changeWindowMs?: number;
 }
 
 export interface SqliteMetadataStore extends MetadataStore {
@@ -230,6 +235,16 @@ export function createSqliteMetadataStore(config: SqliteConfig): SqliteMetadataS
       headroom.restore();
     };
   }
+  // Other processes reuse a check of `data_version` for `changeWindowMs` (core/generation.ts): a
+  // connection that changed anything closes (a CLI command returns) only once that has passed.
+  const totalChanges = database.prepare('SELECT total_changes()').pluck();
+  const closeNow = store.close.bind(store);
+  store.close = async () => {
+    if (database.open && (totalChanges.get() as number) > 0)
+      // (A timer may fire up to a millisecond early.)
+      await new Promise((r) => setTimeout(r, (config.changeWindowMs ?? 1) + 2));
+    await closeNow();
+  };
   return Object.assign(store, {
     changedElsewhere(): boolean {
       if (!database.open) return false;

@@ -126,6 +126,20 @@ describe('sqlite file store', () => {
   });
 });
 
+describe('sqlite close after a change', () => {
+  it('waits out changeWindowMs after a change (other processes reuse a data_version check that long), not otherwise', async () => {
+    const idle = createSqliteMetadataStore({ filename: nextFile(), changeWindowMs: 300 });
+    let started = performance.now();
+    await idle.close();
+    expect(performance.now() - started, 'nothing changed: no wait').toBeLessThan(300);
+    const store = createSqliteMetadataStore({ filename: nextFile(), changeWindowMs: 300 });
+    await store.migrate();
+    started = performance.now();
+    await store.close();
+    expect(performance.now() - started, 'changed: the window passes first').toBeGreaterThanOrEqual(300);
+  });
+});
+
 describe('sqlite full-disk headroom', () => {
   it('a file store keeps a 1 MiB reserve beside the database; :memory: none', async () => {
     const filename = nextFile();
