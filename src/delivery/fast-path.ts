@@ -9,8 +9,6 @@ import type { DeliveryContext } from './context.js';
 import { matchesEtag, renditionKey, type Resolved } from './resolve.js';
 import { head, writeResponse } from './respond.js';
 
-const HIT = { result: 'hit' } as const;
-
 export function tryFastPath(
   ctx: DeliveryContext,
   url: string,
@@ -36,7 +34,7 @@ export function tryFastPath(
   }
   const hit = ctx.cache.peek(key.digest);
   if (!hit) return false;
-  ctx.metrics.cache.inc(HIT);
+  ctx.metrics.hit();
   const h = head(
     { kind: 'rendition', key, contentType: hit.contentType, length: hit.body.length, cache: 'HIT' },
     ctx.cors,

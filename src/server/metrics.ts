@@ -7,6 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { BlobStore, MetadataStore } from '../storage/types.js';
+import { RequestSeries } from './request-series.js';
 
 /** Seconds: from a fast cached answer to a slow upload or transform. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -15,8 +16,8 @@ const BYTE_BUCKETS = [1024, 4096, 16_384, 65_536, 262_144, 1_048_576, 4_194_304,
 
 export interface ServerMetrics {
   registry: Registry;
-  requests: Counter<'route' | 'method' | 'status'>;
-  requestSeconds: Histogram<'route' | 'method' | 'status'>;
+  /** http_requests_total and http_request_duration_seconds (request-series.ts). */
+  requests: RequestSeries;
   uploadBytes: Histogram;
   uploadSeconds: Histogram;
   storeSeconds: Histogram<'store' | 'op'>;
@@ -25,22 +26,9 @@ export interface ServerMetrics {
 
 export function createServerMetrics(registry = new Registry()): ServerMetrics {
   collectDefaultMetrics({ register: registry });
-  const labels = ['route', 'method', 'status'] as const;
   return {
     registry,
-    requests: new Counter({
-      name: 'http_requests_total',
-      help: 'HTTP requests answered, by route template, method and status class',
-      labelNames: labels,
-      registers: [registry],
-    }),
-    requestSeconds: new Histogram({
-      name: 'http_request_duration_seconds',
-      help: 'Time from the request arriving to the response ending, by route template, method and status class',
-      labelNames: labels,
-      buckets: LATENCY_BUCKETS,
-      registers: [registry],
-    }),
+    requests: new RequestSeries(LATENCY_BUCKETS, registry),
     uploadBytes: new Histogram({
       name: 'pictor_upload_bytes',
       help: 'Bytes received for each successful upload (API upload and one-time upload URLs), request headers included',
@@ -70,7 +58,9 @@ export function createServerMetrics(registry = new Registry()): ServerMetrics {
 }
 
 /** `2xx`, `4xx`, … */
-export const statusClass = (status: number): string => `${Math.floor(status / 100)}xx`;
+const CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
+export const statusClass = (status: number): string =>
+  CLASSES[Math.floor(status / 100)] ?? `${Math.floor(status / 100)}xx`;
 
 /**
  * The store with every method timed into `pictor_store_operation_*{store}`. A Proxy rather than a

@@ -79,9 +79,7 @@ export function createRequestObserver(opts: {
         const method = req.method ?? 'GET';
         const status = res.statusCode;
         const completed = res.writableFinished;
-        const labels = { route, method, status: completed ? statusClass(status) : 'aborted' };
-        metrics.requests.inc(labels);
-        metrics.requestSeconds.observe(labels, seconds);
+        metrics.requests.record(route, method, completed ? statusClass(status) : 'aborted', seconds);
         const bytesIn = socket.bytesRead - (socket[READ_UP_TO] ?? 0);
         const bytesOut = socket.bytesWritten - (socket[WRITTEN_UP_TO] ?? 0);
         socket[READ_UP_TO] = socket.bytesRead;

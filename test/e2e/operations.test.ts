@@ -149,6 +149,9 @@ describe('metrics and access log after a mixed workload', () => {
     expect(value(/^pictor_upload_duration_seconds_count (\S+)$/gm)).toBe(2);
     expect(value(/^pictor_transform_duration_seconds_count\{format="webp"\} (\S+)$/gm)).toBe(1);
     expect(value(/^pictor_transforms_total\{format="webp"\} (\S+)$/gm)).toBe(1);
+    // The two repeats were hits (with one process, answered by the fast path, which counts them apart).
+    expect(value(/^pictor_rendition_cache_total\{result="hit"\} (\S+)$/gm)).toBeGreaterThanOrEqual(2);
+    expect(value(/^pictor_rendition_cache_total\{result="miss"\} (\S+)$/gm)).toBeGreaterThanOrEqual(1);
     // One process: the repeats are memory hits. Several: a repeat that lands on another worker finds
     // the rendition in the shared disk tier instead (each worker has its own memory).
     expect(
