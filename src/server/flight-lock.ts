@@ -10,10 +10,12 @@
  *
  * A stale lock taken over by two processes at the same moment can, at worst, let both produce the
  * rendition: one extra transform, never a wrong answer (renditions are immutable under their digest).
+ * On a full disk no lock can be written, and delivery goes on without one, with the same worst case.
  */
 import { mkdirSync } from 'node:fs';
 import { readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isStorageFull } from '../core/backend-errors.js';
 import type { FlightLock } from '../delivery/cache.js';
 
 export interface FileFlightLockOptions {
@@ -71,6 +73,14 @@ export function createFileFlightLock(opts: FileFlightLockOptions): FlightLock {
           };
         } catch (e) {
           const code = (e as NodeJS.ErrnoException).code;
+          if (isStorageFull(e)) {
+            // A full disk (the lock's inode made, its pid refused a block): go on without the lock
+            // across processes, as the rendition's disk copy will. At worst another process makes the
+            // same rendition too; refusing the delivery would turn a full disk into 503s for reads.
+            // The file `wx` may have made is ours (it did not exist before), half-written: remove it.
+            await unlink(path).catch(() => undefined);
+            return async () => undefined;
+          }
           if (code === 'ENOENT') {
             mkdirSync(opts.dir, { recursive: true });
             continue;

@@ -2,6 +2,9 @@
  * File parts are read into reused buffers (src/api/multipart.ts): every upload stores exactly its own
  * bytes, whatever the buffer held before and however many uploads run at once, and the buffer goes
  * back to the pool whether the upload is stored or refused.
+ *
+ * One process always (even under `npm run test:processes`): the pool is looked at in this process,
+ * where the server must run for that.
  */
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +15,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 let s: TestServer;
 
 beforeAll(async () => {
-  s = await startTestServer();
+  s = await startTestServer({ PICTOR_PROCESSES: '1' });
 });
 
 afterAll(async () => {
