@@ -10,6 +10,8 @@ import type { BlobStore, MetadataStore } from '../storage/types.js';
 
 export const ORIGINALS_PREFIX = 'originals/';
 export const DEFAULT_GC_GRACE_MS = 3600_000;
+/** Unreferenced blobs checked (read, then deleted) at once. */
+export const GC_CONCURRENCY = 8;
 
 export interface GcResult {
   scanned: number;
@@ -35,10 +37,8 @@ export async function collectGarbage(
   const result: GcResult = { scanned: 0, deleted: 0, young: 0, partial: 0, failed: 0 };
   const cutoff = deps.clock.now() - graceMs;
   if (deps.blobs.sweepIncomplete) result.partial = await deps.blobs.sweepIncomplete(new Date(cutoff));
-  for await (const key of deps.blobs.list()) {
-    if (!key.startsWith(ORIGINALS_PREFIX)) continue;
-    result.scanned++;
-    if (referenced.has(key)) continue;
+  /** Reads one unreferenced blob's age and deletes it when old enough; never throws. */
+  const check = async (key: string): Promise<void> => {
     // One unreadable object must not stop the collection: count it and go on.
     try {
       // A one-byte range read gives the object's age without fetching it; an empty object (a write
@@ -46,16 +46,28 @@ export async function collectGarbage(
       const head = await deps.blobs
         .get(key, { range: { start: 0, end: 0 } })
         .catch(() => deps.blobs.get(key));
-      if (!head) continue;
+      if (!head) return;
       if (head.lastModified.getTime() > cutoff) {
         result.young++;
-        continue;
+        return;
       }
       await deps.blobs.delete(key);
       result.deleted++;
     } catch {
       result.failed++;
     }
+  };
+  // GC_CONCURRENCY checks at a time: on S3 each is a round trip (and an object that does not answer
+  // costs the client's timeouts), so one at a time made a run's length the sum of them all.
+  const running = new Set<Promise<void>>();
+  for await (const key of deps.blobs.list()) {
+    if (!key.startsWith(ORIGINALS_PREFIX)) continue;
+    result.scanned++;
+    if (referenced.has(key)) continue;
+    const p: Promise<void> = check(key).finally(() => running.delete(p));
+    running.add(p);
+    if (running.size >= GC_CONCURRENCY) await Promise.race(running);
   }
+  await Promise.all(running);
   return result;
 }
