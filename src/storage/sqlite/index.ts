@@ -1,5 +1,14 @@
 /** MetadataStore on SQLite (better-sqlite3, WAL), through the shared Kysely store. */
-import { closeSync, mkdirSync, openSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { isStorageFull } from '../../core/backend-errors.js';
 import BetterSqlite3 from 'better-sqlite3';
@@ -113,24 +122,39 @@ export class Headroom {
 
   /** Grows the reserve towards its full size; stops quietly when the disk is full. */
   restore(): void {
+    // Several processes share the reserve: another's release may unlink the file while this one
+    // writes to it, and the blocks written would come free when this one closes it. So the file
+    // written is checked to be still the one at the path, and the top-up is made again if not.
+    for (let attempt = 0; attempt < 3; attempt++) if (this.topUp()) return;
+  }
+
+  /** One top-up of the file at the path; false when that file was unlinked meanwhile. */
+  private topUp(): boolean {
     let have = this.size();
-    if (have >= this.bytes) return;
+    if (have >= this.bytes) return true;
     let fd: number;
     try {
-      fd = openSync(this.path, 'a');
+      // Not O_APPEND: two processes topping up at once write the same offsets (appending, each would
+      // add its own missing part, and the reserve grew past its size).
+      fd = openSync(this.path, constants.O_WRONLY | constants.O_CREAT);
     } catch {
-      return;
+      return true;
     }
     try {
       // Real zeros, not a sparse file (truncate): the blocks must be allocated to be given back.
       const chunk = Buffer.alloc(4096);
       while (have < this.bytes) {
-        const n = writeSync(fd, chunk, 0, Math.min(chunk.length, this.bytes - have));
+        const n = writeSync(fd, chunk, 0, Math.min(chunk.length, this.bytes - have), have);
         if (n <= 0) break;
         have += n;
       }
     } catch {
       // ENOSPC (or EDQUOT): keep what was written; it is reserve too.
+    }
+    try {
+      return fstatSync(fd).ino === statSync(this.path).ino;
+    } catch {
+      return false;
     } finally {
       closeSync(fd);
     }
@@ -188,8 +212,11 @@ export function createSqliteMetadataStore(config: SqliteConfig): SqliteMetadataS
     // Opening needs the -shm file's blocks; on a full disk, give the headroom back and try again.
     if (!isStorageFull(e) || !headroom?.release()) throw e;
     database = open();
-    headroom.restore();
   }
+  // Topped up after every open, not only after this one's release: the processes of a node share the
+  // reserve, and another's release (or its last close removing -wal and -shm) may free blocks while
+  // this one opens, which would otherwise stay free on a full disk.
+  headroom?.restore();
   // Kysely prepares every query anew; better-sqlite3 statements are reusable (the driver is
   // synchronous, so one statement is never in use twice at once), so keep them by SQL text.
   const statements = new Map<string, ReturnType<typeof database.prepare>>();
