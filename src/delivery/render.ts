@@ -4,6 +4,7 @@
  * header once and records them), the limits checked, the format negotiated, the transform planned
  * and run. SVGs are sanitised, never rasterised.
  */
+import { BufferPool } from '../core/buffer-pool.js';
 import { AppError } from '../core/errors.js';
 import { exceedsDimensions } from '../core/limits.js';
 import type { ImageFacts, ImageRecord } from '../core/types.js';
@@ -71,17 +72,32 @@ export async function produceHosted(
   accept: string | undefined,
 ): Promise<Rendition> {
   if (image.format === 'svg') return svgRendition(ctx, await ctx.images.original(image));
+  // The original is read into a pooled buffer, given back once the rendition (and any master) is
+  // made; after a failure (a transform cut by its timeout may still be reading it) it is left to GC.
+  let lease: Buffer | undefined;
+  const into = (size: number) => {
+    lease = ORIGINALS.take(size);
+    return lease;
+  };
   let read: Promise<Buffer> | undefined;
-  const original = () => (read ??= ctx.images.original(image));
+  const original = () => (read ??= ctx.images.original(image, into));
   if (!fromMaster(image, options, accept)) await original();
-  return ctx.gate.run(async () => {
+  const rendition = await ctx.gate.run(async () => {
     const facts = image.facts ?? (await factsOf(ctx, image, await original()));
     if (!image.format) throw new AppError('unsupportedSource');
     // A master depends on the stored bytes alone: the blob key names them (a new upload gets a new one).
     const masterKey = `${image.accountId}\n${image.id}\n${image.blobKey}`;
     return transform(ctx, original, image.format, facts, options, accept, masterKey);
   });
+  if (lease) ORIGINALS.give(lease);
+  return rendition;
 }
+
+/** Buffers originals are read into (core/buffer-pool.ts): at most 32 MiB kept between transforms. */
+const ORIGINALS = new BufferPool(32 * 1024 * 1024);
+
+/** Bytes of pooled original buffers kept now (for tests). */
+export const pooledOriginalBytes = (): number => ORIGINALS.bytes;
 
 /** Whether the rendition would be made from the image's master, judged from the row alone (planning is numbers only). */
 function fromMaster(image: ImageRecord, options: TransformOptions, accept: string | undefined): boolean {

@@ -47,10 +47,11 @@ export class ImagesService {
   }
 
   /** The original bytes of a stored (non-draft) image (an SVG cleaned by the current rules first). */
-  async original(image: ImageRecord): Promise<Buffer> {
+  /** The stored bytes; `into` as for BlobStore.get (a pooled buffer they may be read into). */
+  async original(image: ImageRecord, into?: (size: number) => Buffer): Promise<Buffer> {
     const current = await this.upToDate(image);
     if (!current.blobKey) throw appError('imageNotFound');
-    const obj = await this.deps.blobs.get(current.blobKey);
+    const obj = await this.deps.blobs.get(current.blobKey, into ? { into } : undefined);
     if (!obj) throw appError('storageError', 'The original of this image is missing from the blob store');
     return obj.body;
   }

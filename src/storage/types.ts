@@ -204,7 +204,11 @@ export interface BlobObject {
  */
 export interface BlobStore {
   put(key: string, data: Buffer): Promise<void>;
-  get(key: string, opts?: { range?: ByteRange }): Promise<BlobObject | null>;
+  /**
+   * `into`: where the bytes may go (a pooled buffer of at least `size` bytes; the body is then a view
+   * of it). Stores that read into memory themselves (the files store) use it; others may ignore it.
+   */
+  get(key: string, opts?: { range?: ByteRange; into?: (size: number) => Buffer }): Promise<BlobObject | null>;
   delete(key: string): Promise<void>;
   /** Every key in the store (for garbage collection). */
   list(): AsyncIterable<string>;

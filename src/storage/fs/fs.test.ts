@@ -56,6 +56,23 @@ describe('fs blob store', () => {
     await store.close();
   });
 
+  it('get into a larger given buffer answers a view of exactly the blob, ranges included', async () => {
+    const data = randomBytes(5000);
+    await store.put('k', data);
+    const given = Buffer.alloc(9000, 0xee);
+    const sizes: number[] = [];
+    const into = (size: number) => {
+      sizes.push(size);
+      return given;
+    };
+    const whole = await store.get('k', { into });
+    expect(whole!.body.equals(data)).toBe(true);
+    expect(whole!.body.buffer).toBe(given.buffer);
+    const part = await store.get('k', { range: { start: 10, end: 19 }, into });
+    expect(part!.body.equals(data.subarray(10, 20))).toBe(true);
+    expect(sizes).toEqual([5000, 10]);
+  });
+
   it('leaves no temporary files in the root after puts and overwrites', async () => {
     await store.put('one', randomBytes(1024));
     await store.put('a/b/c', randomBytes(3 * 1024 * 1024));

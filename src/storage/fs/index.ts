@@ -85,7 +85,10 @@ class FsBlobStore implements BlobStore {
     }
   }
 
-  async get(key: string, opts: { range?: ByteRange } = {}): Promise<BlobObject | null> {
+  async get(
+    key: string,
+    opts: { range?: ByteRange; into?: (size: number) => Buffer } = {},
+  ): Promise<BlobObject | null> {
     const path = this.pathOf(key);
     // One open handle for size and bytes, so a concurrent rename or delete cannot mix versions.
     let fh: FileHandle;
@@ -102,7 +105,8 @@ class FsBlobStore implements BlobStore {
       const start = opts.range ? opts.range.start : 0;
       const last = opts.range ? Math.min(opts.range.end, st.size - 1) : st.size - 1;
       const length = Math.max(0, last - start + 1);
-      const body = Buffer.allocUnsafe(length);
+      // Into the caller's (pooled) buffer when given: a view of exactly this blob's bytes.
+      const body = opts.into ? opts.into(length).subarray(0, length) : Buffer.allocUnsafe(length);
       let read = 0;
       while (read < length) {
         const { bytesRead } = await fh.read(body, read, length - read, start + read);
