@@ -16,10 +16,12 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { AggregatorRegistry, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import type { Config } from '../config/index.js';
+import { createSqliteMetadataStore } from '../storage/sqlite/index.js';
 import { hostPort, packageVersion, printBanner } from './banner.js';
 import { bootstrap } from './bootstrap.js';
 import { compose } from './compose.js';
@@ -323,6 +325,16 @@ export async function startCluster(given: Config, opts: StartOptions = {}): Prom
               }),
           ),
         );
+        // Workers closing at once may each find the other still open, and none removes SQLite's -wal
+        // and -shm files (only the last connection does): open and close once more, alone, so the
+        // node stops as a single process would (no WAL left to replay, nothing to create on a full disk).
+        if (!config.databaseUrl) {
+          try {
+            await createSqliteMetadataStore({ filename: join(config.dataDir, 'pictor.sqlite') }).close();
+          } catch (e) {
+            logger.warn({ err: e }, 'could not tidy the SQLite files after the workers stopped');
+          }
+        }
         return cuts.reduce((a, b) => a + b, 0);
       })();
       return closing;

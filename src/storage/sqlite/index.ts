@@ -271,6 +271,9 @@ export function createSqliteMetadataStore(config: SqliteConfig): SqliteMetadataS
       // (A timer may fire up to a millisecond early.)
       await new Promise((r) => setTimeout(r, (config.changeWindowMs ?? 1) + 2));
     await closeNow();
+    // Kysely closes the driver only if a query ever ran; a store opened and closed unused kept its
+    // handle (and so SQLite's -wal and -shm files) until the process ended.
+    if (database.open) database.close();
   };
   return Object.assign(store, {
     changedElsewhere(): boolean {

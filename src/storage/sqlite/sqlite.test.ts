@@ -126,6 +126,20 @@ describe('sqlite file store', () => {
   });
 });
 
+describe('sqlite close', () => {
+  it('a store opened and closed without a query closes its file (no -wal or -shm left)', async () => {
+    const filename = nextFile();
+    const first = createSqliteMetadataStore({ filename });
+    await first.migrate();
+    await first.close();
+    const unused = createSqliteMetadataStore({ filename });
+    expect(fs.existsSync(`${filename}-wal`), 'opened').toBe(true);
+    await unused.close();
+    expect(fs.existsSync(`${filename}-wal`)).toBe(false);
+    expect(fs.existsSync(`${filename}-shm`)).toBe(false);
+  });
+});
+
 describe('sqlite close after a change', () => {
   it('waits out changeWindowMs after a change (other processes reuse a data_version check that long), not otherwise', async () => {
     const idle = createSqliteMetadataStore({ filename: nextFile(), changeWindowMs: 300 });
