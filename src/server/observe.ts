@@ -41,8 +41,11 @@ type Counted = IncomingMessage['socket'] & { [READ_UP_TO]?: number; [WRITTEN_UP_
 
 /** Routes probed by load balancers: their lines are logged at debug, not info. */
 const QUIET = new Set(['/healthz', '/readyz']);
-/** Upload routes measured by pictor_upload_*. */
-const UPLOADS = new Set(['POST /client/v4/accounts/:account_id/images/v1', 'POST /upload/:hash/*']);
+/** Upload routes (template → method) measured by pictor_upload_*. */
+const UPLOADS = new Map([
+  ['/client/v4/accounts/:account_id/images/v1', 'POST'],
+  ['/upload/:hash/*', 'POST'],
+]);
 const SANE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export interface RequestObserver {
@@ -84,7 +87,7 @@ export function createRequestObserver(opts: {
         const bytesOut = socket.bytesWritten - (socket[WRITTEN_UP_TO] ?? 0);
         socket[READ_UP_TO] = socket.bytesRead;
         socket[WRITTEN_UP_TO] = socket.bytesWritten;
-        if (completed && status < 300 && UPLOADS.has(`${method} ${route}`)) {
+        if (completed && status < 300 && UPLOADS.get(route) === method) {
           metrics.uploadBytes.observe(bytesIn);
           metrics.uploadSeconds.observe(seconds);
         }
