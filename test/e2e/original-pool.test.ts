@@ -7,27 +7,15 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pooledOriginalBytes } from '../../src/delivery/render.js';
-import { accountHashOf, upload, type DeliveryServer } from '../helpers/delivery.js';
+import { accountHashOf, startDeliveryServer, upload, type DeliveryServer } from '../helpers/delivery.js';
 import { dHashDistance } from '../helpers/phash.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
 
-let server: TestServer;
 let srv: DeliveryServer;
 
 beforeAll(async () => {
-  server = await startTestServer({ PICTOR_PROCESSES: '1' });
-  srv = {
-    url: server.url,
-    metricsUrl: server.metricsUrl!,
-    images: `${server.apiBase}/accounts/${server.accountId}/images`,
-    deliveryUrl: server.deliveryUrl,
-    accountId: server.accountId,
-    token: server.token,
-    dataDir: server.dataDir,
-    close: () => server.close(),
-  };
+  srv = await startDeliveryServer({ PICTOR_PROCESSES: '1' });
 }, 60_000);
-afterAll(() => server?.close());
+afterAll(() => srv?.close());
 
 /** A noisy picture of its own (a seed per image), so renditions of two images never look alike. */
 async function picture(format: 'jpeg' | 'png' | 'webp', w: number, h: number, seed: number): Promise<Buffer> {

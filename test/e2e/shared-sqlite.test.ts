@@ -13,30 +13,26 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { type RunningServer, startServer as startPictor } from '../../src/server/main.js';
-import { accountHashOf, api, createVariant, upload, type DeliveryServer } from '../helpers/delivery.js';
+import {
+  accountHashOf,
+  api,
+  createVariant,
+  startDeliveryServer,
+  upload,
+  type DeliveryServer,
+} from '../helpers/delivery.js';
 import { makeImage } from '../helpers/images.js';
-import { serverEnv, startBackend, startServer, type TestServer } from '../helpers/server.js';
+import { serverEnv, startBackend } from '../helpers/server.js';
 
 const WINDOW = { PICTOR_CHANGE_WINDOW_MS: '200' };
-let a: TestServer;
+let a: DeliveryServer;
 let b: RunningServer;
-let srvA: DeliveryServer;
 
 beforeAll(async () => {
-  a = await startServer({
-    backend: await startBackend('embedded'),
-    env: { PICTOR_PROCESSES: '1', ...WINDOW },
-  });
-  srvA = {
-    url: a.url,
-    metricsUrl: a.metricsUrl!,
-    images: `${a.apiBase}/accounts/${a.accountId}/images`,
-    deliveryUrl: a.deliveryUrl,
-    accountId: a.accountId,
-    token: a.token,
-    dataDir: a.dataDir,
-    close: () => a.close(),
-  };
+  a = await startDeliveryServer(
+    { PICTOR_PROCESSES: '1', ...WINDOW },
+    { backend: await startBackend('embedded') },
+  );
   b = await startPictor(loadConfig({ ...serverEnv(a.dataDir), PICTOR_PROCESSES: '1', ...WINDOW }), {
     quiet: true,
   });
@@ -65,8 +61,8 @@ function get(url: string): Promise<Buffer> {
 
 describe('two servers on one SQLite file', () => {
   it('the request right after a change is answered, on the other server, never gets the memoised resolution', async () => {
-    const image = await upload(srvA, await makeImage('png', 400, 300), { filename: 'a.png' });
-    await createVariant(srvA, 'shared', { fit: 'scale-down', width: 200 });
+    const image = await upload(a, await makeImage('png', 400, 300), { filename: 'a.png' });
+    await createVariant(a, 'shared', { fit: 'scale-down', width: 200 });
     const url = `${b.url}/cdn-cgi/imagedelivery/${accountHashOf(image)}/${image.id}/shared`;
     const widthOf = async (body: Buffer) => (await sharp(body).metadata()).width;
     expect(await widthOf(await get(url))).toBe(200);
@@ -87,7 +83,7 @@ describe('two servers on one SQLite file', () => {
       // Widths a resize of the 400 px source can give and that differ each round.
       for (let round = 1; round <= 8; round++) {
         const width = 200 - round * 10;
-        await api(srvA, 'PATCH', '/v1/variants/shared', { options: { fit: 'scale-down', width } });
+        await api(a, 'PATCH', '/v1/variants/shared', { options: { fit: 'scale-down', width } });
         expect(await widthOf(await get(url)), `round ${round}: the first request after the answer`).toBe(
           width,
         );
