@@ -2,13 +2,14 @@
  * Originals are read into pooled buffers (delivery/render.ts, core/buffer-pool.ts): a buffer that held
  * a larger original before is reused for the next, so each rendition must come from its own bytes
  * only (a view of exactly its length), whatever the buffer held. One process (the pool is looked at
- * in this one).
+ * in this one). On S3 (scale-out) the renditions are checked, not the pool: that store ignores it.
  */
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pooledOriginalBytes } from '../../src/delivery/render.js';
 import { accountHashOf, startDeliveryServer, upload, type DeliveryServer } from '../helpers/delivery.js';
 import { dHashDistance } from '../helpers/phash.js';
+import { backendKind } from '../helpers/server.js';
 
 let srv: DeliveryServer;
 
@@ -61,6 +62,8 @@ describe('pooled original buffers', () => {
         expect(await dHashDistance(body, reference), `image ${i}: its own pixels`).toBeLessThanOrEqual(3);
       }
     }
-    expect(pooledOriginalBytes(), 'buffers went back to the pool').toBeGreaterThan(0);
+    // Only the files store reads into the given buffer (S3 answers with the SDK's own).
+    if (backendKind() !== 'scale-out')
+      expect(pooledOriginalBytes(), 'buffers went back to the pool').toBeGreaterThan(0);
   }, 60_000);
 });
