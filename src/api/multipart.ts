@@ -15,6 +15,7 @@
 import type { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { AppError, appError } from '../core/errors.js';
+import { BufferPool } from '../core/buffer-pool.js';
 import { invalid, jsonDepth, MAX_JSON_DEPTH, parseBool } from '../core/check.js';
 
 export interface UploadForm {
@@ -29,37 +30,29 @@ export interface UploadForm {
 }
 
 /**
- * Buffers that file parts are read into, kept for the next upload. A multipart file arrives as
- * ~64 KiB socket chunks; joining them into a fresh buffer per upload cost, for 8 MB uploads, more
- * main-thread time than anything else (the copy into never-touched pages, and the full garbage
- * collections that V8 runs as external memory grows; bench/README.md, benchmark 5). A reused buffer
- * is warm and is not garbage. Hand-written: Node has no pool for large buffers (its own pool serves
- * allocations under 4 KiB). At most POOL_BYTES stay pooled, so a large PICTOR_MAX_UPLOAD_BYTES pools
- * nothing and falls back to a buffer of the request's Content-Length.
+ * Buffers that file parts are read into, kept for the next upload (core/buffer-pool.ts). A multipart
+ * file arrives as ~64 KiB socket chunks; joining them into a fresh buffer per upload cost, for 8 MB
+ * uploads, more main-thread time than anything else (the copy into never-touched pages, and the full
+ * garbage collections that V8 runs as external memory grows; bench/README.md, benchmark 5). A reused
+ * buffer is warm and is not garbage. At most POOL_BYTES stay pooled, so a large
+ * PICTOR_MAX_UPLOAD_BYTES pools nothing and falls back to a buffer of the request's Content-Length.
  */
 const POOL_BYTES = 64 * 1024 * 1024;
-const pool: Buffer[] = [];
+const pool = new BufferPool(POOL_BYTES);
 
-function takeBuffer(
-  capacity: number,
-  hint: number | undefined,
-): { buf: Buffer; pooled: boolean } | undefined {
-  const pooled = pool.pop();
-  if (pooled && pooled.length === capacity) return { buf: pooled, pooled: true };
-  if (capacity <= POOL_BYTES) return { buf: Buffer.allocUnsafeSlow(capacity), pooled: true };
+/** `buf` is exactly `capacity` long (reading past it is how the cap is found); `lease` goes back to the pool. */
+function takeBuffer(capacity: number, hint: number | undefined): { buf: Buffer; lease?: Buffer } | undefined {
+  if (capacity <= POOL_BYTES) {
+    const lease = pool.take(capacity);
+    return { buf: lease.subarray(0, capacity), lease };
+  }
   // Too large to pool: exactly the body's size when the client declared it, else chunks are joined.
-  return hint === undefined
-    ? undefined
-    : { buf: Buffer.allocUnsafe(Math.min(hint, capacity)), pooled: false };
-}
-
-function giveBack(buf: Buffer): void {
-  if (pool.length < Math.floor(POOL_BYTES / buf.length)) pool.push(buf);
+  return hint === undefined ? undefined : { buf: Buffer.allocUnsafe(Math.min(hint, capacity)) };
 }
 
 /** Pooled buffers waiting in the pool (for tests). */
 export function pooledUploadBuffers(): number {
-  return pool.length;
+  return pool.count;
 }
 
 /**
@@ -76,7 +69,7 @@ export async function withUploadForm<T>(
   try {
     return await use(await readForm(req, maxFileBytes, leases));
   } finally {
-    for (const b of leases) giveBack(b);
+    for (const b of leases) pool.give(b);
   }
 }
 
@@ -236,7 +229,7 @@ function readCapped(
 ): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const taken = takeBuffer(maxFileBytes, hint);
-    if (taken?.pooled) leases.push(taken.buf);
+    if (taken?.lease) leases.push(taken.lease);
     const target = taken?.buf;
     const chunks: Buffer[] = [];
     let length = 0;

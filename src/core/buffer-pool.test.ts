@@ -13,6 +13,7 @@ describe('BufferPool', () => {
     pool.give(a);
     pool.give(b);
     expect(pool.bytes).toBe(5 * MiB);
+    expect(pool.count).toBe(2);
     expect(pool.take(100)).toBe(b);
     expect(pool.take(2 * MiB)).toBe(a);
     expect(pool.bytes).toBe(0);

@@ -1,5 +1,6 @@
 /**
- * Large buffers kept for reuse. Reading an 8 MB original into a fresh buffer cost 4–5 ms here, most
+ * Large buffers kept for reuse: the file parts of uploads (api/multipart.ts) and the originals that
+ * renditions are made from (delivery/render.ts). Reading an 8 MB original into a fresh buffer cost 4–5 ms here, most
  * of it the page faults of never-touched memory; into a reused one, under 1 ms (the first hit of a
  * 24 MP image, bench/README.md benchmark 2). Hand-written: Node pools only allocations under 4 KiB.
  *
@@ -39,5 +40,10 @@ export class BufferPool {
   /** Bytes kept now (for tests). */
   get bytes(): number {
     return this.keptBytes;
+  }
+
+  /** Buffers kept now (for tests). */
+  get count(): number {
+    return this.kept.length;
   }
 }
