@@ -16,15 +16,13 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { AggregatorRegistry, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import type { Config } from '../config/index.js';
-import { createSqliteMetadataStore } from '../storage/sqlite/index.js';
 import { hostPort, packageVersion, printBanner } from './banner.js';
 import { bootstrap } from './bootstrap.js';
-import { compose } from './compose.js';
+import { compose, openSqlite } from './compose.js';
 import type { RunningServer, StartOptions } from './main.js';
 import { createMetricsServer } from './metrics.js';
 import { listen, listenError, prepareDataDir, StartupError } from './startup.js';
@@ -330,7 +328,7 @@ export async function startCluster(given: Config, opts: StartOptions = {}): Prom
         // node stops as a single process would (no WAL left to replay, nothing to create on a full disk).
         if (!config.databaseUrl) {
           try {
-            await createSqliteMetadataStore({ filename: join(config.dataDir, 'pictor.sqlite') }).close();
+            await openSqlite(config).close();
           } catch (e) {
             logger.warn({ err: e }, 'could not tidy the SQLite files after the workers stopped');
           }

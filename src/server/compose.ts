@@ -13,7 +13,7 @@ import { VariantsService } from '../services/variants.js';
 import { DirectUploadService } from '../services/direct-upload.js';
 import { Ingest } from '../services/ingest.js';
 import { createFsBlobStore } from '../storage/fs/index.js';
-import { createSqliteMetadataStore } from '../storage/sqlite/index.js';
+import { createSqliteMetadataStore, type SqliteMetadataStore } from '../storage/sqlite/index.js';
 import {
   createPostgresMetadataStore,
   listenForChanges,
@@ -64,16 +64,18 @@ export interface ComposeOverrides {
  * `<dataDir>/pictor.sqlite` and blob files in `<dataDir>/blobs`.
  * @example const c = await compose(loadConfig()); const app = await buildApp({ api: c.api });
  */
+/** The embedded metadata store, `<dataDir>/pictor.sqlite` (call `migrate()` before use). */
+export function openSqlite(config: Config): SqliteMetadataStore {
+  return createSqliteMetadataStore({
+    filename: join(config.dataDir, 'pictor.sqlite'),
+    changeWindowMs: config.changeWindowMs,
+  });
+}
+
 export async function compose(config: Config, overrides: ComposeOverrides = {}): Promise<Composition> {
   const clock = overrides.clock ?? systemClock;
   const metrics = createServerMetrics();
-  const sqlite =
-    overrides.store || config.databaseUrl
-      ? undefined
-      : createSqliteMetadataStore({
-          filename: join(config.dataDir, 'pictor.sqlite'),
-          changeWindowMs: config.changeWindowMs,
-        });
+  const sqlite = overrides.store || config.databaseUrl ? undefined : openSqlite(config);
   const rawStore =
     overrides.store ??
     sqlite ??
