@@ -26,7 +26,7 @@ import { createSqliteMetadataStore } from '../../src/storage/sqlite/index.js';
 import type { BlobStore, MetadataStore } from '../../src/storage/types.js';
 import { childEnv, runCli } from '../helpers/cli.js';
 import { postgresAvailable } from '../helpers/postgres.js';
-import { startBackend, TEST_ACCOUNT_ID, TEST_PROCESSES, TEST_TOKEN } from '../helpers/server.js';
+import { serverEnv, startBackend, TEST_ACCOUNT_ID, TEST_PROCESSES, TEST_TOKEN } from '../helpers/server.js';
 
 const available = await postgresAvailable();
 
@@ -299,15 +299,7 @@ describe.skipIf(!available)('SIGKILL during 50 concurrent uploads, PostgreSQL + 
       const e = backend.env;
       const dataDir = mkdtempSync(join(tmpdir(), 'pictor-kill-pg-'));
       await killScenario({
-        env: {
-          ...e,
-          PICTOR_DATA_DIR: dataDir,
-          PICTOR_ACCOUNT_ID: TEST_ACCOUNT_ID,
-          PICTOR_API_TOKEN: TEST_TOKEN,
-          HOST: '127.0.0.1',
-          PORT: '0',
-          LOG_LEVEL: 'error',
-        },
+        env: { ...e, ...serverEnv(dataDir), LOG_LEVEL: 'error' },
         openStores: async () => ({
           store: createPostgresMetadataStore({
             connectionString: e.DATABASE_URL!,
@@ -342,14 +334,7 @@ describe('SIGKILL during 50 concurrent uploads, SQLite + files (the embedded def
       const dataDir = mkdtempSync(join(tmpdir(), 'pictor-kill-sqlite-'));
       const blobRoot = join(dataDir, 'blobs');
       await killScenario({
-        env: {
-          PICTOR_DATA_DIR: dataDir,
-          PICTOR_ACCOUNT_ID: TEST_ACCOUNT_ID,
-          PICTOR_API_TOKEN: TEST_TOKEN,
-          HOST: '127.0.0.1',
-          PORT: '0',
-          LOG_LEVEL: 'error',
-        },
+        env: { ...serverEnv(dataDir), LOG_LEVEL: 'error' },
         openStores: async () => ({
           store: createSqliteMetadataStore({ filename: join(dataDir, 'pictor.sqlite') }),
           blobs: createFsBlobStore({ root: blobRoot }),
