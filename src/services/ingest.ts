@@ -188,6 +188,19 @@ export async function inspect(data: Buffer): Promise<Inspected> {
   return { ...info, data };
 }
 
+/** What an image row keeps of the inspected bytes (a new image and a completed draft alike). */
+function storedFacts(info: Inspected) {
+  return {
+    contentType: info.contentType,
+    format: info.format,
+    size: info.data.length,
+    width: info.width,
+    height: info.height,
+    facts: info.facts,
+    svgSanitizer: info.format === 'svg' ? SVG_SANITIZER_VERSION : null,
+  };
+}
+
 export class Ingest {
   constructor(private readonly deps: IngestDeps) {}
 
@@ -219,16 +232,10 @@ export class Ingest {
       requireSignedURLs: input.requireSignedURLs ?? false,
       uploaded: input.uploaded ?? clock.now(),
       blobKey: '',
-      contentType: info.contentType,
-      format: info.format,
-      size: info.data.length,
-      width: info.width,
-      height: info.height,
-      facts: info.facts,
+      ...storedFacts(info),
       draft: false,
       expiresAt: null,
       version: 1,
-      svgSanitizer: info.format === 'svg' ? SVG_SANITIZER_VERSION : null,
     };
     return this.commit(info.data, async (blobKey) => {
       record.blobKey = blobKey;
@@ -256,14 +263,8 @@ export class Ingest {
         {
           filename: storedFilename(file.filename, id),
           blobKey,
-          contentType: info.contentType,
-          format: info.format,
-          size: info.data.length,
-          width: info.width,
-          height: info.height,
-          facts: info.facts,
+          ...storedFacts(info),
           uploaded: now,
-          svgSanitizer: info.format === 'svg' ? SVG_SANITIZER_VERSION : null,
         },
         now,
       );
