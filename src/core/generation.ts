@@ -41,14 +41,11 @@ export class Generation {
 
   get value(): number {
     if (this.probe) {
-      if (this.windowMs === 0) {
+      // With a window of 0 every read checks.
+      const t = this.now();
+      if (t - this.checkedAt >= this.windowMs) {
+        this.checkedAt = t;
         if (this.probe()) this.current++;
-      } else {
-        const t = this.now();
-        if (t - this.checkedAt >= this.windowMs) {
-          this.checkedAt = t;
-          if (this.probe()) this.current++;
-        }
       }
     }
     if (this.suspended) return ++this.current;
