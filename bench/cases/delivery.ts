@@ -13,7 +13,7 @@ import { http } from '../lib/http.js';
 import { dimensions, photoForRendition } from '../lib/images.js';
 import { startBareNode, startNginx, type PeerServer } from '../lib/peers.js';
 import { startPictor, type Pictor } from '../lib/pictor.js';
-import { treeCpuTimeMs } from '../lib/procs.js';
+import { treeCpuTimeMs, wakeupIpis } from '../lib/procs.js';
 import { postgresUnavailable, startScaleOut } from '../lib/scale-out.js';
 import { bucketText, busyPerRequestUs, pictorTop, profiled } from '../lib/profile.js';
 import { atLeast, info, type Row } from '../lib/report.js';
@@ -52,6 +52,11 @@ type Settings = ReturnType<typeof settings>;
 interface Measured extends WrkResult {
   /** The server's CPU time (all threads) per 1,000 requests. */
   cpuMsPerKReq: number;
+  /**
+   * The machine's wake-up IPIs (CAL + RES, every CPU) per 1,000 requests during the run: how often a
+   * write woke a sleeping wrk thread on the other core. NaN where /proc/interrupts has no such rows.
+   */
+  ipisPerKReq: number;
 }
 
 /** One measured wrk run against a server, with its CPU time. */
@@ -63,6 +68,7 @@ async function measured(
 ): Promise<Measured> {
   win?.begin();
   const cpu0 = treeCpuTimeMs(pid) ?? NaN;
+  const ipi0 = wakeupIpis() ?? NaN;
   const r = await runWrk(url, {
     connections: s.connections,
     threads: s.threads,
@@ -70,8 +76,13 @@ async function measured(
     headers: ACCEPT,
   });
   const cpu1 = treeCpuTimeMs(pid) ?? NaN;
+  const ipi1 = wakeupIpis() ?? NaN;
   win?.end();
-  return { ...r, cpuMsPerKReq: ((cpu1 - cpu0) / r.requests) * 1000 };
+  return {
+    ...r,
+    cpuMsPerKReq: ((cpu1 - cpu0) / r.requests) * 1000,
+    ipisPerKReq: ((ipi1 - ipi0) / r.requests) * 1000,
+  };
 }
 
 /** A short warm-up run (JIT, page cache, socket buffers). */
@@ -98,6 +109,20 @@ interface Target {
   url: string;
   pid: number;
   runs: Measured[];
+}
+
+/**
+ * The wake-up sentence of the explanation, when the IPI counts show Pictor's answers waking wrk far
+ * more often than bare node's do (empty otherwise, or where /proc/interrupts has no such rows).
+ */
+function wakeups(pictor: Measured, bare: Measured): string {
+  if (!Number.isFinite(pictor.ipisPerKReq) || !Number.isFinite(bare.ipisPerKReq)) return '';
+  const ratio = pictor.ipisPerKReq / Math.max(1, bare.ipisPerKReq);
+  if (ratio < 2) return '';
+  return (
+    `Wake-up IPIs: ${pictor.ipisPerKReq.toFixed(0)} per 1,000 Pictor requests against ${bare.ipisPerKReq.toFixed(0)} for bare node (${ratio.toFixed(1)}×). ` +
+    'A server that answers a little slower than wrk reads leaves wrk’s threads asleep, and each answer then wakes one on the other core through an inter-processor interrupt, paid in the sender’s system time (dearly in a virtual machine); bare node keeps wrk busy and pays almost none. Part of Pictor’s extra CPU per request is that wake-up, which grows as the gap does. '
+  );
 }
 
 /** The target name of Pictor with PICTOR_PROCESSES = `n`. */
@@ -190,8 +215,10 @@ export const delivery: Benchmark = {
       if (!check.body.equals(rendition)) throw new Error('bare node does not serve the same bytes');
       targets.push({ name: 'bare node:http', url: `${bare.url}/r.jpg`, pid: bare.child.pid, runs: [] });
       for (const t of targets) await warmUp(t.url, s);
+      // In turn, reversed every other round (A B C, C B A): a server measured first in a round gets a
+      // few per cent more than one measured last, so each server takes an early and a late turn.
       for (let round = 0; round < s.rounds; round++) {
-        for (const t of targets) {
+        for (const t of round % 2 === 0 ? targets : [...targets].reverse()) {
           ctx.log(`delivery: round ${round + 1}/${s.rounds}, wrk on ${t.name} (${s.seconds} s)`);
           t.runs.push(await measured(t.url, s, t.pid));
         }
@@ -216,7 +243,7 @@ export const delivery: Benchmark = {
     notes.push(
       `Source: photo-like JPEG ${srcDims.width}×${srcDims.height}, ${size(src.data.length)} (noise amplitude ${src.amplitude.toFixed(3)}, tuned so the rendition lands near ${size(s.target)}). ` +
         `Rendition served: the \`public\` variant with \`Accept: */*\`, JPEG ${dims.width}×${dims.height}, ${size(rendition.length)}. ` +
-        `wrk with ${s.threads} thread${s.threads === 1 ? '' : 's'} (with one, wrk itself caps nginx on this machine), ${s.connections} keep-alive connections. All servers were up together and measured one at a time: a ${s.warm} s warm-up each, then ${s.rounds} round${s.rounds === 1 ? '' : 's'} of ${s.seconds} s per server in turn; the figure is each server's best round (other processes' load only ever lowers requests/s). ` +
+        `wrk with ${s.threads} thread${s.threads === 1 ? '' : 's'} (with one, wrk itself caps nginx on this machine), ${s.connections} keep-alive connections. All servers were up together and measured one at a time: a ${s.warm} s warm-up each, then ${s.rounds} round${s.rounds === 1 ? '' : 's'} of ${s.seconds} s per server in turn (every other round in reverse order); the figure is each server's best round (other processes' load only ever lowers requests/s). ` +
         `nginx as its users run it: a master and \`worker_processes auto\` (one worker per core, ${availableParallelism()} here), and once more as one process (\`master_process off\`, \`worker_processes 1\`); both with sendfile, open_file_cache, access log off. Bare node: \`http.createServer\` answering the Buffer. ` +
         (scaleWrk
           ? 'Pictor on PostgreSQL + S3: the local PostgreSQL server (a schema of its own) and s3rver in the harness process, both on 127.0.0.1.'
@@ -301,7 +328,7 @@ export const delivery: Benchmark = {
       `wrk totals and the server's CPU time (user + system, all threads, from /proc/<pid>/stat) per 1,000 requests: ${results
         .map(([name, r, why]) =>
           r
-            ? `${name} ${r.requests} requests, ${r.transferPerSec}/s, ${r.cpuMsPerKReq.toFixed(0)} ms CPU per 1k requests`
+            ? `${name} ${r.requests} requests, ${r.transferPerSec}/s, ${r.cpuMsPerKReq.toFixed(0)} ms CPU per 1k requests${Number.isFinite(r.ipisPerKReq) ? `, ${r.ipisPerKReq.toFixed(0)} wake-up IPIs per 1k requests` : ''}`
             : `${name} ${why}`,
         )
         .join('; ')}.`,
@@ -346,6 +373,7 @@ export const delivery: Benchmark = {
               ? `Each server is one event loop sharing two cores with wrk, so requests/s follows CPU per request: the CPU ratio predicts ${predicted.toFixed(2)}× bare node's requests/s, ${actual.toFixed(2)}× was measured. `
               : `CPU per request does not account for the whole gap: it predicts ${predicted.toFixed(2)}× bare node's requests/s, ${actual.toFixed(2)}× was measured (wrk latency p99: Pictor ${pictorWrk.latencyP99Ms.toFixed(1)} ms, bare node ${bareWrk.latencyP99Ms.toFixed(1)} ms), so part of it is waiting, not work — stalls of the event loop (garbage collection pauses) or other processes' load in Pictor's rounds. `;
           })() +
+          wakeups(pictorWrk, bareWrk) +
           (pb !== undefined && bb !== undefined
             ? `The profiles put Pictor's main thread at ${pb.toFixed(1)} µs per request against ${bb.toFixed(1)} µs for bare node (${(pb / bb).toFixed(2)}×); both spend most of it in the socket write (\`writev\` of ~${Math.round(rendition.length / 1024)} KiB: ${bucketText(pp.summary, 0.02).split(', ')[0]} for Pictor, ${bucketText(bp.summary, 0.02).split(', ')[0]} for bare node). ` +
               `The rest of Pictor's is ${bucketText(pp.summary, 0.02, ['socket writes and HTTP serialisation'])}; its own functions at the top: ${pictorTop(pp.summary)}.` +

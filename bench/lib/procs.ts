@@ -229,3 +229,26 @@ export function rssSampler(
     },
   };
 }
+
+/**
+ * The machine's inter-processor interrupts so far, summed over CPUs, from /proc/interrupts:
+ * `CAL` (function-call IPIs, which carry remote wake-ups on x86) plus `RES` (rescheduling IPIs).
+ * Undefined where the file or the rows are missing (not Linux, another architecture).
+ */
+export function wakeupIpis(): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync('/proc/interrupts', 'utf8');
+  } catch {
+    return undefined;
+  }
+  let sum = 0;
+  let found = false;
+  for (const line of text.split('\n')) {
+    const m = /^\s*(CAL|RES):\s+([\d\s]+)/.exec(line);
+    if (!m) continue;
+    found = true;
+    for (const n of m[2]!.trim().split(/\s+/)) sum += Number(n);
+  }
+  return found ? sum : undefined;
+}

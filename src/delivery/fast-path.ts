@@ -29,7 +29,7 @@ export function tryFastPath(
   if (inm !== undefined && matchesEtag(inm, key.etag)) {
     const h = head({ kind: 'not-modified', key }, ctx.cors, origin);
     if (requestId !== undefined) h.headers.push('x-request-id', requestId);
-    writeResponse(res, { ...h, body: '' }, method);
+    writeResponse(res, h, '', method);
     return true;
   }
   const hit = ctx.cache.peek(key.digest);
@@ -41,6 +41,6 @@ export function tryFastPath(
     origin,
   );
   if (requestId !== undefined) h.headers.push('x-request-id', requestId);
-  writeResponse(res, { ...h, body: hit.body }, method);
+  writeResponse(res, h, hit.body, method);
   return true;
 }

@@ -31,13 +31,13 @@ export async function deliveryRoutes(app: FastifyInstance, ctx: DeliveryContext)
   app.get(`${CDN_PREFIX}/*`, async (req, reply) => {
     const res = await deliver(ctx, common(req));
     reply.hijack();
-    writeResponse(reply.raw, res, req.method);
+    writeResponse(reply.raw, res, res.body, req.method);
   });
 
   app.get(`${TRANSFORM_PREFIX}/*`, async (req, reply) => {
     const res = await transformUrl(ctx, { ...common(req), via: one(req.headers.via) });
     reply.hijack();
-    writeResponse(reply.raw, res, req.method);
+    writeResponse(reply.raw, res, res.body, req.method);
   });
 
   for (const prefix of [CDN_PREFIX, TRANSFORM_PREFIX]) {
@@ -48,7 +48,7 @@ export async function deliveryRoutes(app: FastifyInstance, ctx: DeliveryContext)
         req.headers.origin,
       );
       reply.hijack();
-      writeResponse(reply.raw, { ...h, body: '' }, req.method);
+      writeResponse(reply.raw, h, '', req.method);
     });
   }
 }

@@ -91,20 +91,21 @@ function base(key: RenditionKey, policy: CorsPolicy): string[] {
 export function head(input: HeadInput, policy: CorsPolicy, origin: string | undefined): Head {
   switch (input.kind) {
     case 'rendition': {
-      const h = [
-        ...base(input.key, policy),
+      // slice + push, not an array spread: this runs on every cached delivery.
+      const h = base(input.key, policy).slice();
+      h.push(
         'content-type',
         input.contentType,
         'content-length',
         String(input.length),
         'cf-cache-status',
         input.cache,
-      ];
+      );
       cors(policy, origin, h);
       return { status: 200, headers: h };
     }
     case 'not-modified': {
-      const h = [...base(input.key, policy)];
+      const h = base(input.key, policy).slice();
       cors(policy, origin, h);
       return { status: 304, headers: h };
     }
@@ -211,8 +212,15 @@ export function toDeliveryError(e: unknown, log: DeliveryLog | undefined, onBusy
 /**
  * Writes a response on the raw Node response: the full route, the fast path and every other
  * delivery answer go through here, so what reaches the wire is `head()`'s head and nothing else.
+ * The head and the body come apart (a `DeliveryResponse` is passed as both): on the fast path,
+ * joining them into one object cost a quarter of the requests/s (an object spread per request).
  */
-export function writeResponse(res: ServerResponse, r: DeliveryResponse, method: string | undefined): void {
-  res.writeHead(r.status, r.headers);
-  res.end(method === 'HEAD' || r.status === 304 || r.status === 204 ? undefined : r.body);
+export function writeResponse(
+  res: ServerResponse,
+  h: Head,
+  body: Buffer | string,
+  method: string | undefined,
+): void {
+  res.writeHead(h.status, h.headers);
+  res.end(method === 'HEAD' || h.status === 304 || h.status === 204 ? undefined : body);
 }

@@ -133,7 +133,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           req.headers.origin,
         );
         reply.hijack();
-        writeResponse(reply.raw, r, req.method);
+        writeResponse(reply.raw, r, r.body, req.method);
         return;
       }
       const e = err.code === 'FST_ERR_BAD_URL' ? noRoute() : toAppError(err);
