@@ -20,7 +20,7 @@ import { JSON_NULL, SchemaValidationError, validatorCompiler } from '../api/vali
 import { CDN_PREFIX, deliveryRoutes, TRANSFORM_PREFIX, type DeliveryContext } from '../delivery/index.js';
 import { errorResponse, writeResponse } from '../delivery/respond.js';
 import { tryFastPath } from '../delivery/fast-path.js';
-import { ACCOUNT, CACHE_STATUS, REQUEST_ID, ROUTE, requestIdOf, type RequestObserver } from './observe.js';
+import { attachMark, markOf, type RequestMark, type RequestObserver } from './observe.js';
 import { healthRoutes, type HealthDeps } from './health.js';
 import { dashboardRoutes } from './dashboard.js';
 import { createServer, STATUS_CODES, type IncomingMessage } from 'node:http';
@@ -59,6 +59,9 @@ export function toAppError(err: FastifyError | Error): AppError {
   return new AppError('internal', { cause: err });
 }
 
+/** The route template the fast path's answers are counted and logged under. */
+const FAST_ROUTE = `${CDN_PREFIX}/*`;
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const deliveryHosts = new Set((deps.deliveryHosts ?? []).map((h) => h.toLowerCase()));
   /** The bare imagedelivery.net form (`/<hash>/<id>/<variant>`) on delivery hosts and the delivery port. */
@@ -82,20 +85,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 8192 },
     logController: new LogController({ disableRequestLogging: true }),
     rewriteUrl: (req) => effectiveUrl(req),
-    genReqId: (req) => (req as unknown as Record<symbol, string | undefined>)[REQUEST_ID] ?? 'none',
+    genReqId: (req) => markOf(req)?.id ?? 'none',
     // Hot renditions are answered before routing (delivery/fast-path.ts); everything else goes to Fastify.
     serverFactory: (handler) => {
-      const route = (req: IncomingMessage, res: Parameters<typeof handler>[1]) => {
+      const route = (req: IncomingMessage, res: Parameters<typeof handler>[1], mark?: RequestMark) => {
         const url = effectiveUrl(req);
-        const id = requestIdOf(req);
-        if (url.startsWith(`${CDN_PREFIX}/`) && tryFastPath(deps.delivery, url, req, res, id)) {
-          const marked = req as unknown as Record<symbol, string>;
-          marked[ROUTE] = `${CDN_PREFIX}/*`;
-          // Its head went to writeHead as an array, which getHeader does not see.
-          if (res.statusCode === 200) marked[CACHE_STATUS] = 'HIT';
+        if (url.startsWith(`${CDN_PREFIX}/`) && tryFastPath(deps.delivery, url, req, res, mark?.id)) {
+          if (mark) {
+            mark.route = FAST_ROUTE;
+            // Its head went to writeHead as an array, which getHeader does not see.
+            if (res.statusCode === 200) mark.cache = 'HIT';
+          }
           return;
         }
-        if (id !== undefined) res.setHeader('x-request-id', id);
+        if (mark) {
+          attachMark(req, mark);
+          res.setHeader('x-request-id', mark.id);
+        }
         handler(req, res);
       };
       const server = createServer(deps.observer ? deps.observer.wrap(route) : route);
@@ -143,10 +149,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // The route template and account id, for the access log and metrics (observe.ts).
   app.addHook('onRequest', async (req) => {
-    const raw = req.raw as unknown as Record<symbol, string | undefined>;
-    raw[ROUTE] = req.routeOptions.url;
+    const mark = markOf(req.raw);
+    if (!mark) return;
+    mark.route = req.routeOptions.url;
     const account = (req.params as { account_id?: unknown } | undefined)?.account_id;
-    if (typeof account === 'string' && /^[0-9a-f]{32}$/.test(account)) raw[ACCOUNT] = account;
+    if (typeof account === 'string' && /^[0-9a-f]{32}$/.test(account)) mark.account = account;
   });
   // A change is answered once every other process on the SQLite file sees it (core/generation.ts:
   // their probe of `data_version` is reused for a millisecond), so no request that follows the answer

@@ -1,13 +1,17 @@
 /**
  * One place every request passes, on the raw Node server (so the delivery fast path, which answers
  * before Fastify routes, is seen too): the request id (`X-Request-Id` when sent and sane, else a fresh
- * UUID; the route echoes it in the response, see `requestIdOf`), the HTTP metrics, the access log
+ * UUID, kept in the request's `RequestMark`; the route echoes it in the response), the HTTP metrics, the access log
  * line, and the count of requests in flight that shutdown waits for.
  *
  * It runs on every cached delivery, so it allocates little: no header is set here (a `setHeader`
  * before the fast path's `writeHead(status, array)` sends Node down its slow path, every header
  * validated and copied again), times are `performance.now()` numbers, not BigInts, and a
  * connection's byte counts so far are properties on the socket rather than WeakMap entries.
+ * What the route learns (its template, the account, the cache result) goes into one `RequestMark`
+ * handed to the handler, not into properties added to the request: in a process as large as the
+ * server, adding a property to an object per request took V8's slow path (a runtime call each), and
+ * so did `once` (a bound function per request); a cached delivery adds no property at all.
  *
  * The access line carries the route TEMPLATE, never the URL: query strings hold signatures
  * (`?sig=`), and paths hold one-time upload ids. No header, no body field, no metadata is logged.
@@ -17,22 +21,28 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { statusClass, type ServerMetrics } from './metrics.js';
 
-/** Set on the raw request by the app's onRequest hook (route template, account id) or the fast path. */
-export const ROUTE = Symbol('pictor.route');
-export const ACCOUNT = Symbol('pictor.account');
-export const REQUEST_ID = Symbol('pictor.requestId');
-/** `CF-Cache-Status` of an answer whose head `getHeader` cannot see (the fast path's `writeHead(array)`). */
-export const CACHE_STATUS = Symbol('pictor.cacheStatus');
+/** What the observer knows of one request: its id, and what the route fills in. */
+export class RequestMark {
+  /** The route template (set by the app's onRequest hook, or the fast path). */
+  route: string | undefined = undefined;
+  /** The account id in the path, when it is one. */
+  account: string | undefined = undefined;
+  /** `CF-Cache-Status` of an answer whose head `getHeader` cannot see (the fast path's `writeHead(array)`). */
+  cache: string | undefined = undefined;
+  constructor(readonly id: string) {}
+}
 
-type Marked = IncomingMessage & {
-  [ROUTE]?: string;
-  [ACCOUNT]?: string;
-  [REQUEST_ID]?: string;
-  [CACHE_STATUS]?: string;
-};
+/** Where a request that goes on to Fastify carries its mark (Fastify's hooks see only the request). */
+const MARK = Symbol('pictor.mark');
+type Marked = IncomingMessage & { [MARK]?: RequestMark };
 
-/** The request's id, for the route to echo as `X-Request-Id` (undefined when no observer runs). */
-export const requestIdOf = (req: IncomingMessage): string | undefined => (req as Marked)[REQUEST_ID];
+/** Hands a request's mark on to the hooks that see only the request (the full route's). */
+export function attachMark(req: IncomingMessage, mark: RequestMark): void {
+  (req as Marked)[MARK] = mark;
+}
+
+/** The request's mark, once attached (undefined when no observer runs). */
+export const markOf = (req: IncomingMessage): RequestMark | undefined => (req as Marked)[MARK];
 
 /** Bytes read and written on a connection up to the end of its previous request. */
 const READ_UP_TO = Symbol('pictor.readUpTo');
@@ -49,9 +59,9 @@ const UPLOADS = new Map([
 const SANE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export interface RequestObserver {
-  /** Wraps the server's request handler. */
+  /** Wraps the server's request handler, which is given the request's mark to fill in. */
   wrap(
-    handler: (req: IncomingMessage, res: ServerResponse) => void,
+    handler: (req: IncomingMessage, res: ServerResponse, mark: RequestMark) => void,
   ): (req: IncomingMessage, res: ServerResponse) => void;
   /** Requests that have arrived and not yet ended. */
   inFlight(): number;
@@ -71,14 +81,14 @@ export function createRequestObserver(opts: {
       const started = performance.now();
       const sent = req.headers['x-request-id'];
       const id = typeof sent === 'string' && SANE_ID.test(sent) ? sent : randomUUID();
-      (req as Marked)[REQUEST_ID] = id;
+      const mark = new RequestMark(id);
       const socket = req.socket as Counted;
       inFlight++;
-      res.once('close', () => {
+      // 'close' comes once per response: `on`, not `once` (which binds a wrapper per request).
+      res.on('close', () => {
         inFlight--;
         const seconds = (performance.now() - started) / 1000;
-        const marked = req as Marked;
-        const route = marked[ROUTE] ?? '(no route)';
+        const route = mark.route ?? '(no route)';
         const method = req.method ?? 'GET';
         const status = res.statusCode;
         const completed = res.writableFinished;
@@ -92,7 +102,7 @@ export function createRequestObserver(opts: {
           metrics.uploadSeconds.observe(seconds);
         }
         if (!accessLog) return;
-        const cache = marked[CACHE_STATUS] ?? res.getHeader('cf-cache-status');
+        const cache = mark.cache ?? res.getHeader('cf-cache-status');
         const line = {
           reqId: id,
           method,
@@ -102,13 +112,13 @@ export function createRequestObserver(opts: {
           ms: Math.round(seconds * 10_000) / 10,
           bytesIn,
           bytesOut,
-          ...(marked[ACCOUNT] ? { account: marked[ACCOUNT] } : {}),
+          ...(mark.account ? { account: mark.account } : {}),
           ...(typeof cache === 'string' ? { cache } : {}),
         };
         if (QUIET.has(route)) accessLog.debug(line, 'request');
         else accessLog.info(line, 'request');
       });
-      handler(req, res);
+      handler(req, res, mark);
     },
   };
 }
