@@ -24,5 +24,6 @@ VOLUME ["/data"]
 EXPOSE 8787
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8787)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-ENTRYPOINT ["node", "dist/cli/main.js"]
+# The heap flags of src/server/node-flags.ts (V8 reads them only at start).
+ENTRYPOINT ["node", "--min-semi-space-size=16", "--max-semi-space-size=32", "dist/cli/main.js"]
 CMD ["serve"]

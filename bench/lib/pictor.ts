@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { agent, http, multipart, type Response } from './http.js';
 import { spawnChild, waitFor, type Child } from './procs.js';
+import { HEAP_FLAGS } from '../../src/server/node-flags.js';
 
 export const ACCOUNT_ID = '5e1ec7ed0ddba11cafef00d0b5e55ed0';
 export const TOKEN = 'pictor-bench-token-0123456789abcdef';
@@ -77,10 +78,11 @@ export async function startPictor(opts: PictorOptions = {}): Promise<Pictor> {
     ...opts.env,
   });
   const prof = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
+  // With the heap flags every way of starting the server gives it (npm start, the bin, the Dockerfile).
   const args =
     command.kind === 'dist'
-      ? [...prof, command.main, 'serve']
-      : [...prof, '--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'serve'];
+      ? [...prof, ...HEAP_FLAGS, command.main, 'serve']
+      : [...prof, ...HEAP_FLAGS, '--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'serve'];
   const child = spawnChild(process.execPath, args, { cwd: ROOT, env });
   let url = '';
   let accountHash = '';

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --min-semi-space-size=16 --max-semi-space-size=32
 /**
  * The `pictor` command: a small dispatcher over `commands/` (one file per command). `pictor` alone
  * serves; `pictor --version`, `pictor help [command]`, `pictor <command> --help`; an unknown command or

@@ -25,6 +25,7 @@ import { bootstrap } from './bootstrap.js';
 import { compose, openSqlite } from './compose.js';
 import type { RunningServer, StartOptions } from './main.js';
 import { createMetricsServer } from './metrics.js';
+import { withHeapFlags } from './node-flags.js';
 import { listen, listenError, prepareDataDir, StartupError } from './startup.js';
 
 /** Primary → worker. */
@@ -81,7 +82,8 @@ export async function startCluster(given: Config, opts: StartOptions = {}): Prom
   const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
   const exec = fileURLToPath(new URL(`./worker${ext}`, import.meta.url));
   // From source (tests, `npm run dev`) the worker needs tsx's loader; built, the primary's own flags.
-  const execArgv = ext === '.ts' ? ['--import', 'tsx'] : process.execArgv;
+  // Either way with the heap flags (node-flags.ts), even when the primary was started without them.
+  const execArgv = withHeapFlags(ext === '.ts' ? ['--import', 'tsx'] : process.execArgv);
   const live = new Map<number, Worker>();
   const ready = new Set<number>();
   const crashes: number[] = [];

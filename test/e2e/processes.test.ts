@@ -13,6 +13,7 @@
  * because its first poll went to the dying worker and hung for its 5 s timeout, longer than the
  * replacement takes to start, so the 503 window passed unseen; it now polls with a 300 ms timeout.)
  */
+import { readFileSync } from 'node:fs';
 import { get } from 'node:http';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +28,7 @@ import {
 } from '../helpers/delivery.js';
 import { makeImage } from '../helpers/images.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { HEAP_FLAGS } from '../../src/server/node-flags.js';
 
 interface Answer {
   status: number;
@@ -83,6 +85,17 @@ describe('PICTOR_PROCESSES=2', () => {
   it('runs two worker processes under the primary', () => {
     expect(server.workers()).toHaveLength(2);
     expect(server.workers()).not.toContain(process.pid);
+  });
+
+  it('every worker runs with the heap flags (node-flags.ts): a young generation of at least 16 MiB each', async () => {
+    for (const pid of server.workers()) {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      for (const flag of HEAP_FLAGS) expect(argv, `worker ${pid}`).toContain(flag);
+    }
+    // Summed over the workers by the aggregated registry; V8's default would be 1 MiB each.
+    const text = await (await fetch(`${srv.metricsUrl}/metrics`)).text();
+    const m = /^nodejs_heap_space_size_total_bytes\{space="new"\}\s+(\d+)$/m.exec(text);
+    expect(Number(m?.[1])).toBeGreaterThanOrEqual(2 * 16 * 1024 * 1024);
   });
 
   it('a change made through one worker is seen at once by every worker: no stale memoised resolution', async () => {
