@@ -57,17 +57,39 @@ export function createDeliveryMetrics(
       pendingHits = 0;
     },
   });
-  const tierLookups = new Counter({
+  // The per-tier lookups and bytes likewise: two `inc(labels)` per cached answer cost 0.4 µs of its
+  // main thread (about 1.5%).
+  const pendingTier = {
+    memory: { hit: 0, miss: 0, bytes: 0 },
+    disk: { hit: 0, miss: 0, bytes: 0 },
+  };
+  new Counter({
     name: 'pictor_rendition_cache_lookups_total',
     help: 'Rendition cache lookups by tier (memory, disk) and result (hit, miss)',
     labelNames: ['tier', 'result'],
     registers: [registry],
+    collect() {
+      for (const tier of ['memory', 'disk'] as const) {
+        const p = pendingTier[tier];
+        if (p.hit > 0) this.inc({ tier, result: 'hit' }, p.hit);
+        if (p.miss > 0) this.inc({ tier, result: 'miss' }, p.miss);
+        p.hit = 0;
+        p.miss = 0;
+      }
+    },
   });
-  const tierBytes = new Counter({
+  new Counter({
     name: 'pictor_rendition_cache_hit_bytes_total',
     help: 'Bytes of renditions served from each cache tier',
     labelNames: ['tier'],
     registers: [registry],
+    collect() {
+      for (const tier of ['memory', 'disk'] as const) {
+        const p = pendingTier[tier];
+        if (p.bytes > 0) this.inc({ tier }, p.bytes);
+        p.bytes = 0;
+      }
+    },
   });
   const rejected = new Counter({
     name: 'pictor_gate_rejected_total',
@@ -125,8 +147,11 @@ export function createDeliveryMetrics(
     },
   });
   const cacheObserver: CacheObserver = (tier, hit, bytes) => {
-    tierLookups.inc({ tier, result: hit ? 'hit' : 'miss' });
-    if (hit) tierBytes.inc({ tier }, bytes);
+    const p = pendingTier[tier];
+    if (hit) {
+      p.hit++;
+      p.bytes += bytes;
+    } else p.miss++;
   };
   return {
     registry,
