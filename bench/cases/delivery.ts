@@ -125,6 +125,9 @@ function wakeups(pictor: Measured, bare: Measured): string {
   );
 }
 
+/** The bare node:http target that sends the head of a cached Pictor answer. */
+const BARE_HEADERS = "bare node:http (Pictor's headers)";
+
 /** The target name of Pictor with PICTOR_PROCESSES = `n`. */
 const PROCESSES_NAME = (n: number) => `Pictor (${n} processes)`;
 
@@ -214,6 +217,10 @@ export const delivery: Benchmark = {
       const check = await http(`${bare.url}/r.jpg`);
       if (!check.body.equals(rendition)) throw new Error('bare node does not serve the same bytes');
       targets.push({ name: 'bare node:http', url: `${bare.url}/r.jpg`, pid: bare.child.pid, runs: [] });
+      // The same with the head a cached Pictor answer carries (nine headers, not three).
+      const bareH = await startBareNode(file, [], true);
+      stops.push(() => bareH.stop());
+      targets.push({ name: BARE_HEADERS, url: `${bareH.url}/r.jpg`, pid: bareH.child.pid, runs: [] });
       for (const t of targets) await warmUp(t.url, s);
       // In turn, reversed every other round (A B C, C B A): a server measured first in a round gets a
       // few per cent more than one measured last, so each server takes an early and a late turn.
@@ -238,6 +245,7 @@ export const delivery: Benchmark = {
     const nginx1Wrk = nginx1T ? best(nginx1T) : undefined;
     const scaleWrk = scaleT ? best(scaleT) : undefined;
     const bareWrk = best(bareT);
+    const bareHWrk = best(targets.find((t) => t.name === BARE_HEADERS)!);
     const dims = await dimensions(rendition);
     const srcDims = await dimensions(src.data);
     notes.push(
@@ -257,6 +265,7 @@ export const delivery: Benchmark = {
       ['nginx', nginxWrk, ctx.tools.nginx ? undefined : 'not installed'],
       ['nginx (1 process)', nginx1Wrk, ctx.tools.nginx ? undefined : 'not installed'],
       ['bare node:http', bareWrk, undefined],
+      [BARE_HEADERS, bareHWrk, undefined],
     ];
     if (nginxWrk && nginx1Wrk) {
       rows.push(
@@ -302,6 +311,15 @@ export const delivery: Benchmark = {
         bareWrk.requestsPerSec,
         0.95,
         rps,
+      ),
+    );
+    rows.push(
+      info(
+        B,
+        "requests/s vs bare node:http sending Pictor's nine response headers",
+        rps(pictorWrk.requestsPerSec),
+        rps(bareHWrk.requestsPerSec),
+        `${(pictorWrk.requestsPerSec / bareHWrk.requestsPerSec).toFixed(2)}×`,
       ),
     );
     if (scaleWrk)
@@ -374,9 +392,10 @@ export const delivery: Benchmark = {
               : `CPU per request does not account for the whole gap: it predicts ${predicted.toFixed(2)}× bare node's requests/s, ${actual.toFixed(2)}× was measured (wrk latency p99: Pictor ${pictorWrk.latencyP99Ms.toFixed(1)} ms, bare node ${bareWrk.latencyP99Ms.toFixed(1)} ms), so part of it is waiting, not work — stalls of the event loop (garbage collection pauses) or other processes' load in Pictor's rounds. `;
           })() +
           wakeups(pictorWrk, bareWrk) +
+          `Bare node sending the nine headers of a cached Pictor answer instead of three served ${rps(bareHWrk.requestsPerSec)} (${(bareHWrk.requestsPerSec / bareWrk.requestsPerSec).toFixed(2)}× its three-header figure, ${bareHWrk.cpuMsPerKReq.toFixed(0)} ms CPU per 1,000): that much of the gap is the response Cloudflare's API makes Pictor send, which Node validates and serialises header by header; Pictor reached ${(pictorWrk.requestsPerSec / bareHWrk.requestsPerSec).toFixed(2)}× it. ` +
           (pb !== undefined && bb !== undefined
             ? `The profiles put Pictor's main thread at ${pb.toFixed(1)} µs per request against ${bb.toFixed(1)} µs for bare node (${(pb / bb).toFixed(2)}×); both spend most of it in the socket write (\`writev\` of ~${Math.round(rendition.length / 1024)} KiB: ${bucketText(pp.summary, 0.02).split(', ')[0]} for Pictor, ${bucketText(bp.summary, 0.02).split(', ')[0]} for bare node). ` +
-              `The rest of Pictor's is ${bucketText(pp.summary, 0.02, ['socket writes and HTTP serialisation'])}; its own functions at the top: ${pictorTop(pp.summary)}.` +
+              `The rest of Pictor's is ${bucketText(pp.summary, 0.02, ['socket writes and HTTP serialisation']) || 'nothing above 2% of it'}; its own functions at the top: ${pictorTop(pp.summary)}.` +
               (pb > bb
                 ? ` That per-request work (the fast path's memo lookup, rendition key and ETag, and the extra response headers) is what bare node does not do.`
                 : '')

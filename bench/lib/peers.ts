@@ -110,7 +110,8 @@ async function startTsPeer(file: string, args: string[], nodeArgs: string[] = []
   return { url: `http://127.0.0.1:${port}`, child, stop: () => child.stop(5000) };
 }
 
-export const startBareNode = (file: string, nodeArgs: string[] = []) =>
-  startTsPeer('bare-node.ts', [file], nodeArgs);
+/** `pictorHeaders`: send the nine headers of a cached Pictor answer instead of three (bare-node.ts). */
+export const startBareNode = (file: string, nodeArgs: string[] = [], pictorHeaders = false) =>
+  startTsPeer('bare-node.ts', pictorHeaders ? [file, 'pictor-headers'] : [file], nodeArgs);
 export const startIpx = (dir: string, nodeArgs: string[] = []) =>
   startTsPeer('ipx-server.ts', [dir], nodeArgs);
