@@ -6,7 +6,7 @@
  * default young generation let some processes settle in a state where each scavenge copied many live
  * objects and ordinary property stores took V8's slow path: the same build, started several times,
  * used 15 to 31 µs of user CPU per request, and served 18,000 to 24,000 requests/s. With these flags
- * every start used 13 to 15 µs and served 24,500 to 25,600 (docs/operations.md, "Node flags").
+ * each of 4 starts used 13 to 15 µs and served 24,500 to 25,600 (docs/operations.md, "Node flags").
  *
  * V8 reads them only when a process starts: `v8.setFlagsFromString` later does not resize the heap,
  * and NODE_OPTIONS refuses `--min-semi-space-size`. So they are on each command line that starts a
