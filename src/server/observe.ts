@@ -1,7 +1,7 @@
 /**
  * One place every request passes, on the raw Node server (so the delivery fast path, which answers
  * before Fastify routes, is seen too): the request id (`X-Request-Id` when sent and sane, else a fresh
- * UUID, kept in the request's `RequestMark`; the route echoes it in the response), the HTTP metrics, the access log
+ * one in UUID form, kept in the request's `RequestMark`; the route echoes it in the response), the HTTP metrics, the access log
  * line, and the count of requests in flight that shutdown waits for.
  *
  * It runs on every cached delivery, so it allocates little: no header is set here (a `setHeader`
@@ -58,6 +58,18 @@ const UPLOADS = new Map([
 ]);
 const SANE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/**
+ * A fresh request id in UUID form: a random v4 UUID's first 24 characters, drawn once per process,
+ * then a 48-bit counter in hex. Unique across processes and restarts (74 random bits per process),
+ * ordered within one. `randomUUID()` per request cost 1 µs of user CPU per cached delivery (its
+ * string is built in 20 pieces, then flattened and validated as a header), 7% of the total.
+ */
+export function requestIds(): () => string {
+  const prefix = randomUUID().slice(0, 24);
+  let next = 0;
+  return () => prefix + (next++).toString(16).padStart(12, '0');
+}
+
 export interface RequestObserver {
   /** Wraps the server's request handler, which is given the request's mark to fill in. */
   wrap(
@@ -72,6 +84,7 @@ export function createRequestObserver(opts: {
   accessLog: Logger | undefined;
 }): RequestObserver {
   let inFlight = 0;
+  const freshId = requestIds();
   // Bytes in and out are counted on the connection from where the previous request on it ended
   // (headers included): by the 'request' event the socket may already have read the whole body.
   const { metrics, accessLog } = opts;
@@ -80,7 +93,7 @@ export function createRequestObserver(opts: {
     wrap: (handler) => (req, res) => {
       const started = performance.now();
       const sent = req.headers['x-request-id'];
-      const id = typeof sent === 'string' && SANE_ID.test(sent) ? sent : randomUUID();
+      const id = typeof sent === 'string' && SANE_ID.test(sent) ? sent : freshId();
       const mark = new RequestMark(id);
       const socket = req.socket as Counted;
       inFlight++;

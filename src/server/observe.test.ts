@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { requestIds } from './observe.js';
+
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+describe('requestIds', () => {
+  it('gives ids in UUID v4 form, all different, one process prefix each', () => {
+    const a = requestIds();
+    const b = requestIds();
+    const ids = Array.from({ length: 1000 }, a);
+    for (const id of ids) expect(id).toMatch(UUID_V4);
+    expect(new Set(ids).size).toBe(1000);
+    const other = b();
+    expect(other).toMatch(UUID_V4);
+    // Another process (another generator) draws another random prefix.
+    expect(other.slice(0, 24)).not.toBe(ids[0]!.slice(0, 24));
+    expect(ids).not.toContain(other);
+  });
+});
