@@ -59,11 +59,6 @@ export interface ComposeOverrides {
   probeS3?: boolean;
 }
 
-/**
- * Builds every adapter and service for a config. With no overrides: SQLite in
- * `<dataDir>/pictor.sqlite` and blob files in `<dataDir>/blobs`.
- * @example const c = await compose(loadConfig()); const app = await buildApp({ api: c.api });
- */
 /** The embedded metadata store, `<dataDir>/pictor.sqlite` (call `migrate()` before use). */
 export function openSqlite(config: Config): SqliteMetadataStore {
   return createSqliteMetadataStore({
@@ -72,6 +67,11 @@ export function openSqlite(config: Config): SqliteMetadataStore {
   });
 }
 
+/**
+ * Builds every adapter and service for a config. With no overrides: SQLite in
+ * `<dataDir>/pictor.sqlite` and blob files in `<dataDir>/blobs`.
+ * @example const c = await compose(loadConfig()); const app = await buildApp({ api: c.api });
+ */
 export async function compose(config: Config, overrides: ComposeOverrides = {}): Promise<Composition> {
   const clock = overrides.clock ?? systemClock;
   const metrics = createServerMetrics();

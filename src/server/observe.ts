@@ -1,8 +1,8 @@
 /**
  * One place every request passes, on the raw Node server (so the delivery fast path, which answers
  * before Fastify routes, is seen too): the request id (`X-Request-Id` when sent and sane, else a fresh
- * one in UUID form, kept in the request's `RequestMark`; the route echoes it in the response), the HTTP metrics, the access log
- * line, and the count of requests in flight that shutdown waits for.
+ * one in UUID form, kept in the request's `RequestMark`; the route echoes it in the response), the
+ * HTTP metrics, the access log line, and the count of requests in flight that shutdown waits for.
  *
  * It runs on every cached delivery, so it allocates little: no header is set here (a `setHeader`
  * before the fast path's `writeHead(status, array)` sends Node down its slow path, every header
