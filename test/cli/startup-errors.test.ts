@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareDataDir, StartupError } from '../../src/server/startup.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
+import { refusingPort } from '../helpers/ports.js';
 import { startTestS3, type TestS3 } from '../helpers/s3.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'pictor-start-'));
@@ -26,13 +27,6 @@ async function listening(onConnection?: (s: Socket) => void): Promise<{ port: nu
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   return { port: (server.address() as { port: number }).port, server };
-}
-
-/** A port nothing listens on (bound, then closed). */
-async function closedPort(): Promise<number> {
-  const { port, server } = await listening();
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
 }
 
 beforeAll(async () => {
@@ -99,7 +93,7 @@ describe('start-up errors name their cause', { timeout: 120_000 }, () => {
   });
 
   it('DATABASE_URL refusing the connection → exit 4 naming the host and port', async () => {
-    const port = await closedPort();
+    const port = await refusingPort();
     const r = await serve({ DATABASE_URL: `postgres://pictor:hunter2secret@127.0.0.1:${port}/pictor` });
     expect(r.code, r.stderr).toBe(4);
     const line = oneLine(r);

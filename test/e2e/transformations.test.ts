@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transformCount } from '../helpers/delivery.js';
+import { refusingPort } from '../helpers/ports.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 interface Seen {
@@ -97,14 +98,6 @@ class Origin {
   }
 }
 
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
 interface Got {
   status: number;
   headers: Headers;
@@ -148,7 +141,7 @@ beforeAll(async () => {
   other = new Origin({ '/photo.png': { body: photo, type: 'image/png' } });
   await origin.start();
   await other.start();
-  downPort = await closedPort();
+  downPort = await refusingPort();
   server = await startTestServer({
     PICTOR_TRANSFORM_ORIGIN: origin.url,
     PICTOR_TRANSFORM_SOURCES: `${other.url},http://127.0.0.1:${downPort}`,
