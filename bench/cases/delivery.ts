@@ -13,6 +13,7 @@ import { http } from '../lib/http.js';
 import { dimensions, photoForRendition } from '../lib/images.js';
 import { startBareNode, startNginx, type PeerServer } from '../lib/peers.js';
 import { startPictor, type Pictor } from '../lib/pictor.js';
+import { HEAP_FLAGS } from '../../src/server/node-flags.js';
 import { treeCpuTimeMs, wakeupIpis } from '../lib/procs.js';
 import { postgresUnavailable, startScaleOut } from '../lib/scale-out.js';
 import { bucketText, busyPerRequestUs, pictorTop, profiled } from '../lib/profile.js';
@@ -136,6 +137,8 @@ function headersSentence(pictor: Measured, bare: Measured, bareH: Measured): str
 
 /** The bare node:http target that sends the head of a cached Pictor answer. */
 const BARE_HEADERS = "bare node:http (Pictor's headers)";
+/** The bare node:http target started with node's default heap (the others get Pictor's HEAP_FLAGS). */
+const BARE_DEFAULTS = "bare node:http (node's default heap)";
 
 /** The target name of Pictor with PICTOR_PROCESSES = `n`. */
 const PROCESSES_NAME = (n: number) => `Pictor (${n} processes)`;
@@ -220,13 +223,17 @@ export const delivery: Benchmark = {
         }
       }
       // bare node:http: the same Buffer from memory, with three headers and with the head a cached
-      // Pictor answer carries (nine).
+      // Pictor answer carries (nine), both with the heap flags Pictor runs with, so that the ratio
+      // measures Pictor's code and not V8's configuration; and once more with node's default heap,
+      // as a bare server is usually started (an info row: on some machines node's defaults leave a
+      // server in a slower state, which would flatter Pictor).
       writeFileSync(file, rendition);
-      for (const [name, pictorHeaders] of [
-        ['bare node:http', false],
-        [BARE_HEADERS, true],
+      for (const [name, pictorHeaders, nodeArgs] of [
+        ['bare node:http', false, HEAP_FLAGS],
+        [BARE_HEADERS, true, HEAP_FLAGS],
+        [BARE_DEFAULTS, false, []],
       ] as const) {
-        const bare = await startBareNode(file, [], pictorHeaders);
+        const bare = await startBareNode(file, [...nodeArgs], pictorHeaders);
         stops.push(() => bare.stop());
         const check = await http(`${bare.url}/r.jpg`);
         if (!check.body.equals(rendition)) throw new Error(`${name} does not serve the same bytes`);
@@ -257,13 +264,14 @@ export const delivery: Benchmark = {
     const scaleWrk = scaleT ? best(scaleT) : undefined;
     const bareWrk = best(bareT);
     const bareHWrk = best(targets.find((t) => t.name === BARE_HEADERS)!);
+    const bareDWrk = best(targets.find((t) => t.name === BARE_DEFAULTS)!);
     const dims = await dimensions(rendition);
     const srcDims = await dimensions(src.data);
     notes.push(
       `Source: photo-like JPEG ${srcDims.width}×${srcDims.height}, ${size(src.data.length)} (noise amplitude ${src.amplitude.toFixed(3)}, tuned so the rendition lands near ${size(s.target)}). ` +
         `Rendition served: the \`public\` variant with \`Accept: */*\`, JPEG ${dims.width}×${dims.height}, ${size(rendition.length)}. ` +
         `wrk with ${s.threads} thread${s.threads === 1 ? '' : 's'} (with one, wrk itself caps nginx on this machine), ${s.connections} keep-alive connections. All servers were up together and measured one at a time: a ${s.warm} s warm-up each, then ${s.rounds} round${s.rounds === 1 ? '' : 's'} of ${s.seconds} s per server in turn (every other round in reverse order); the figure is each server's best round (other processes' load only ever lowers requests/s). ` +
-        `nginx as its users run it: a master and \`worker_processes auto\` (one worker per core, ${availableParallelism()} here), and once more as one process (\`master_process off\`, \`worker_processes 1\`); both with sendfile, open_file_cache, access log off. Bare node: \`http.createServer\` answering the Buffer. ` +
+        `nginx as its users run it: a master and \`worker_processes auto\` (one worker per core, ${availableParallelism()} here), and once more as one process (\`master_process off\`, \`worker_processes 1\`); both with sendfile, open_file_cache, access log off. Bare node: \`http.createServer\` answering the Buffer, started with Pictor's heap flags (\`${HEAP_FLAGS.join(' ')}\`) and once more with node's defaults. ` +
         (scaleWrk
           ? 'Pictor on PostgreSQL + S3: the local PostgreSQL server (a schema of its own) and s3rver in the harness process, both on 127.0.0.1.'
           : `Pictor on PostgreSQL + S3 not measured: ${scaleOutWhy}.`),
@@ -277,6 +285,7 @@ export const delivery: Benchmark = {
       ['nginx (1 process)', nginx1Wrk, ctx.tools.nginx ? undefined : 'not installed'],
       ['bare node:http', bareWrk, undefined],
       [BARE_HEADERS, bareHWrk, undefined],
+      [BARE_DEFAULTS, bareDWrk, undefined],
     ];
     if (nginxWrk && nginx1Wrk) {
       rows.push(
@@ -317,7 +326,7 @@ export const delivery: Benchmark = {
     rows.push(
       atLeast(
         B,
-        'requests/s vs bare node:http (same Buffer)',
+        'requests/s vs bare node:http (same Buffer, same heap flags)',
         pictorWrk.requestsPerSec,
         bareWrk.requestsPerSec,
         0.95,
@@ -331,6 +340,15 @@ export const delivery: Benchmark = {
         rps(pictorWrk.requestsPerSec),
         rps(bareHWrk.requestsPerSec),
         `${(pictorWrk.requestsPerSec / bareHWrk.requestsPerSec).toFixed(2)}×`,
+      ),
+    );
+    rows.push(
+      info(
+        B,
+        "requests/s vs bare node:http started with node's default heap",
+        rps(pictorWrk.requestsPerSec),
+        rps(bareDWrk.requestsPerSec),
+        `${(pictorWrk.requestsPerSec / bareDWrk.requestsPerSec).toFixed(2)}×`,
       ),
     );
     if (scaleWrk)
@@ -381,7 +399,7 @@ export const delivery: Benchmark = {
         '1 cached delivery: bare node:http under wrk (for comparison)',
         ctx.tmp,
         async (dir, win) => {
-          const b = await startBareNode(file, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+          const b = await startBareNode(file, [...HEAP_FLAGS, '--cpu-prof', `--cpu-prof-dir=${dir}`]);
           try {
             await warmUp(`${b.url}/r.jpg`, short);
             return (await measured(`${b.url}/r.jpg`, short, b.child.pid, win)).requests;
