@@ -140,6 +140,16 @@ const BARE_HEADERS = "bare node:http (Pictor's headers)";
 /** The bare node:http target started with node's default heap (the others get Pictor's HEAP_FLAGS). */
 const BARE_DEFAULTS = "bare node:http (node's default heap)";
 
+/** An info row: Pictor's requests/s against a baseline's, and the ratio. */
+const rpsInfo = (figure: string, pictor: Measured, baseline: Measured): Row =>
+  info(
+    B,
+    figure,
+    rps(pictor.requestsPerSec),
+    rps(baseline.requestsPerSec),
+    `${(pictor.requestsPerSec / baseline.requestsPerSec).toFixed(2)}×`,
+  );
+
 /** The target name of Pictor with PICTOR_PROCESSES = `n`. */
 const PROCESSES_NAME = (n: number) => `Pictor (${n} processes)`;
 
@@ -299,13 +309,7 @@ export const delivery: Benchmark = {
         ),
       );
       rows.push(
-        info(
-          B,
-          'requests/s, Pictor in one process vs nginx at its default workers',
-          rps(pictorWrk.requestsPerSec),
-          rps(nginxWrk.requestsPerSec),
-          `${(pictorWrk.requestsPerSec / nginxWrk.requestsPerSec).toFixed(2)}×`,
-        ),
+        rpsInfo('requests/s, Pictor in one process vs nginx at its default workers', pictorWrk, nginxWrk),
       );
       rows.push(
         atLeast(
@@ -334,23 +338,9 @@ export const delivery: Benchmark = {
       ),
     );
     rows.push(
-      info(
-        B,
-        "requests/s vs bare node:http sending Pictor's nine response headers",
-        rps(pictorWrk.requestsPerSec),
-        rps(bareHWrk.requestsPerSec),
-        `${(pictorWrk.requestsPerSec / bareHWrk.requestsPerSec).toFixed(2)}×`,
-      ),
+      rpsInfo("requests/s vs bare node:http sending Pictor's nine response headers", pictorWrk, bareHWrk),
     );
-    rows.push(
-      info(
-        B,
-        "requests/s vs bare node:http started with node's default heap",
-        rps(pictorWrk.requestsPerSec),
-        rps(bareDWrk.requestsPerSec),
-        `${(pictorWrk.requestsPerSec / bareDWrk.requestsPerSec).toFixed(2)}×`,
-      ),
-    );
+    rows.push(rpsInfo("requests/s vs bare node:http started with node's default heap", pictorWrk, bareDWrk));
     if (scaleWrk)
       rows.push(
         atLeast(
