@@ -6,6 +6,7 @@
  * that counts its uploads and injects 429/503 answers.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHmac } from 'node:crypto';
@@ -157,6 +158,29 @@ describe('pictor migrate', () => {
     expect(await readAccount(to)).toEqual(await readAccount(src));
   }, 240_000);
 
+  it('the counting proxy aborts the target request of a client that dies mid-body (else the kill test waits 300 s)', async () => {
+    const own = await countingProxy(target.url);
+    try {
+      const sock = connect(Number(new URL(own.url).port), '127.0.0.1');
+      await new Promise((r) => sock.once('connect', r));
+      sock.write(
+        `POST /client/v4/accounts/${dst.accountId}/images/v1 HTTP/1.1\r\nhost: 127.0.0.1\r\n` +
+          `authorization: Bearer ${dst.token}\r\ncontent-type: multipart/form-data; boundary=b\r\n` +
+          'content-length: 100000\r\n\r\n--b\r\ncontent-disposition: form-data; name="file"; filename="a.png"\r\n\r\npart',
+      );
+      const openBy = Date.now() + 5000;
+      while (own.inFlight === 0 && Date.now() < openBy) await new Promise((r) => setTimeout(r, 10));
+      expect(own.inFlight).toBe(1);
+      sock.destroy();
+      const closedBy = Date.now() + 5000;
+      while (own.inFlight > 0 && Date.now() < closedBy) await new Promise((r) => setTimeout(r, 10));
+      expect(own.inFlight).toBe(0);
+      expect(own.uploads).toEqual([]);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('killed with SIGKILL mid-way, resumed: every image copied exactly once; the re-run copies nothing and --verify passes', async () => {
     // Injected 429 and 503 answers (Retry-After in seconds) are retried, not reported.
     proxy.failNext(2, 429, '0');
@@ -174,7 +198,14 @@ describe('pictor migrate', () => {
     expect(killed.signal).toBe('SIGKILL');
     const before = proxy.uploads.length;
     expect(before).toBeLessThan(COUNT);
-    while (proxy.inFlight > 0) await new Promise((r) => setTimeout(r, 20));
+    // The uploads in flight at the kill end at the target (their bodies were sent) or are aborted
+    // by the proxy (they were not); either way within seconds, never the target's request timeout.
+    const settleBy = Date.now() + 30_000;
+    while (proxy.inFlight > 0) {
+      if (Date.now() > settleBy)
+        throw new Error(`${proxy.inFlight} proxied requests still open 30 s after the kill`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
 
     const resumed = await cli(migrateArgs(['--json']));
     expect(resumed.code, resumed.stderr + resumed.stdout).toBe(0);

@@ -216,6 +216,14 @@ export async function countingProxy(targetUrl: string): Promise<CountingProxy> {
       return;
     }
     state.inFlight += 1;
+    // Counted down once: on the upstream answer's end, or when either side goes away first.
+    let settled = false;
+    const settle = () => {
+      if (!settled) {
+        settled = true;
+        state.inFlight -= 1;
+      }
+    };
     const isUpload = req.method === 'POST' && /\/images\/v1$/.test((req.url ?? '').split('?')[0]!);
     const up = request(
       {
@@ -232,7 +240,7 @@ export async function countingProxy(targetUrl: string): Promise<CountingProxy> {
           res.write(c);
         });
         upRes.on('end', () => {
-          state.inFlight -= 1;
+          settle();
           if (isUpload && upRes.statusCode === 200) {
             try {
               state.uploads.push(
@@ -248,8 +256,19 @@ export async function countingProxy(targetUrl: string): Promise<CountingProxy> {
       },
     );
     up.on('error', () => {
-      state.inFlight -= 1;
+      settle();
       res.destroy();
+    });
+    // A client killed mid-body (the migrate kill test) never ends its request: pipe() would leave the
+    // upstream request open, waiting for the rest of the body until the target's 300 s request
+    // timeout, and inFlight would stay up all that time. Abort it, as a real proxy does. A client
+    // that sent its whole body and died waiting keeps its upload going: the target finishes it, and
+    // the upload is counted.
+    req.on('close', () => {
+      if (!req.complete) {
+        up.destroy();
+        settle();
+      }
     });
     req.pipe(up);
   });
