@@ -18,6 +18,7 @@ import { listen, listenError, prepareDataDir } from './startup.js';
 import { hostPort, packageVersion, printBanner } from './banner.js';
 import { startCluster } from './cluster.js';
 import { createMetricsServer } from './metrics.js';
+import { keepTickShape } from './tick-shape.js';
 
 export interface RunningServer {
   url: string;
@@ -61,6 +62,7 @@ export async function startServer(
   // Several processes: this one becomes the primary, which forks the workers (each of which comes
   // back here with `opts.worker`).
   if (config.processes > 1 && !opts.worker && cluster.isPrimary) return startCluster(config, opts);
+  keepTickShape();
   const logger: Logger = opts.logStream
     ? pino({ level: config.logLevel }, opts.logStream)
     : pino({ level: config.logLevel });

@@ -11,6 +11,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { startServer, type RunningServer } from '../../src/server/main.js';
+import { keptTickRecord } from '../../src/server/tick-shape.js';
 import { makeImage } from '../helpers/images.js';
 import { serverEnv, TEST_ACCOUNT_ID, TEST_PROCESSES, TEST_TOKEN } from '../helpers/server.js';
 
@@ -87,6 +88,10 @@ describe('health', () => {
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ name: 'pictor', docs: '/docs', health: '/healthz' });
     }
+  });
+
+  it('a serving process keeps one nextTick record (server/tick-shape.ts); a cluster primary serves nothing', () => {
+    expect(keptTickRecord() !== undefined).toBe(TEST_PROCESSES === '1');
   });
 
   it('the API port has no /metrics', async () => {
