@@ -106,15 +106,20 @@ export function createRequestObserver(opts: {
         const status = res.statusCode;
         const completed = res.writableFinished;
         metrics.requests.record(route, method, completed ? statusClass(status) : 'aborted', seconds);
-        const bytesIn = socket.bytesRead - (socket[READ_UP_TO] ?? 0);
-        const bytesOut = socket.bytesWritten - (socket[WRITTEN_UP_TO] ?? 0);
-        socket[READ_UP_TO] = socket.bytesRead;
-        socket[WRITTEN_UP_TO] = socket.bytesWritten;
+        const read = socket.bytesRead;
+        const bytesIn = read - (socket[READ_UP_TO] ?? 0);
+        socket[READ_UP_TO] = read;
         if (completed && status < 300 && UPLOADS.get(route) === method) {
           metrics.uploadBytes.observe(bytesIn);
           metrics.uploadSeconds.observe(seconds);
         }
         if (!accessLog) return;
+        // Bytes out are for the access line only, and whether there is one is fixed for the
+        // observer's life: without it, the socket's bytesWritten (a getter that sums the queued
+        // writes, then a call into C++) is not read on every request.
+        const written = socket.bytesWritten;
+        const bytesOut = written - (socket[WRITTEN_UP_TO] ?? 0);
+        socket[WRITTEN_UP_TO] = written;
         const cache = mark.cache ?? res.getHeader('cf-cache-status');
         const line = {
           reqId: id,
