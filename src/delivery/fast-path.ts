@@ -23,9 +23,11 @@ export function tryFastPath(
   const rawPath = q === -1 ? url : url.slice(0, q);
   const r = ctx.memo.get(rawPath, ctx.generation.value) as Resolved | undefined;
   if (!r) return false;
-  const key = renditionKey(r, req.headers.accept);
-  const origin = req.headers.origin;
-  const inm = req.headers['if-none-match'];
+  // One read of the lazy `headers` getter, not three.
+  const headers = req.headers;
+  const key = renditionKey(r, headers.accept);
+  const origin = headers.origin;
+  const inm = headers['if-none-match'];
   if (inm !== undefined && matchesEtag(inm, key.etag)) {
     const h = head({ kind: 'not-modified', key }, ctx.cors, origin);
     if (requestId !== undefined) h.headers.push('x-request-id', requestId);
