@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer, request, type Server } from 'node:http';
+import { pipeline } from 'node:stream';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
@@ -259,18 +260,12 @@ export async function countingProxy(targetUrl: string): Promise<CountingProxy> {
       settle();
       res.destroy();
     });
-    // A client killed mid-body (the migrate kill test) never ends its request: pipe() would leave the
-    // upstream request open, waiting for the rest of the body until the target's 300 s request
-    // timeout, and inFlight would stay up all that time. Abort it, as a real proxy does. A client
-    // that sent its whole body and died waiting keeps its upload going: the target finishes it, and
-    // the upload is counted.
-    req.on('close', () => {
-      if (!req.complete) {
-        up.destroy();
-        settle();
-      }
-    });
-    req.pipe(up);
+    // pipeline, not pipe(): a client killed mid-body (the migrate kill test) never ends its request,
+    // and pipe() would leave the upstream request open, waiting for the rest of the body until the
+    // target's 300 s request timeout, with inFlight up all that time. pipeline destroys it (its
+    // 'error' above counts it out), as a real proxy does. A client that sent its whole body and died
+    // waiting keeps its upload going: the target finishes it, and the upload is counted.
+    pipeline(req, up, () => {});
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
