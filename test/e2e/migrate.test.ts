@@ -10,7 +10,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHmac } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { ImagesApi } from '../../src/transfer/images-api.js';
 import { verify } from '../../src/transfer/migrate.js';
@@ -168,13 +168,9 @@ describe('pictor migrate', () => {
           `authorization: Bearer ${dst.token}\r\ncontent-type: multipart/form-data; boundary=b\r\n` +
           'content-length: 100000\r\n\r\n--b\r\ncontent-disposition: form-data; name="file"; filename="a.png"\r\n\r\npart',
       );
-      const openBy = Date.now() + 5000;
-      while (own.inFlight === 0 && Date.now() < openBy) await new Promise((r) => setTimeout(r, 10));
-      expect(own.inFlight).toBe(1);
+      await vi.waitFor(() => expect(own.inFlight).toBe(1), { timeout: 5000, interval: 10 });
       sock.destroy();
-      const closedBy = Date.now() + 5000;
-      while (own.inFlight > 0 && Date.now() < closedBy) await new Promise((r) => setTimeout(r, 10));
-      expect(own.inFlight).toBe(0);
+      await vi.waitFor(() => expect(own.inFlight).toBe(0), { timeout: 5000, interval: 10 });
       expect(own.uploads).toEqual([]);
     } finally {
       await own.close();
@@ -200,12 +196,10 @@ describe('pictor migrate', () => {
     expect(before).toBeLessThan(COUNT);
     // The uploads in flight at the kill end at the target (their bodies were sent) or are aborted
     // by the proxy (they were not); either way within seconds, never the target's request timeout.
-    const settleBy = Date.now() + 30_000;
-    while (proxy.inFlight > 0) {
-      if (Date.now() > settleBy)
-        throw new Error(`${proxy.inFlight} proxied requests still open 30 s after the kill`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await vi.waitFor(() => expect(proxy.inFlight, 'proxied requests still open after the kill').toBe(0), {
+      timeout: 30_000,
+      interval: 20,
+    });
 
     const resumed = await cli(migrateArgs(['--json']));
     expect(resumed.code, resumed.stderr + resumed.stdout).toBe(0);
