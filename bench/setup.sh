@@ -8,8 +8,8 @@ set -euo pipefail
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
 have_font() { [ -d /usr/share/fonts/truetype/dejavu ] || { command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list 2>/dev/null | head -1)" ]; }; }
 
-if have nginx && have wrk && have_font; then
-  echo "bench/setup.sh: nginx, wrk and a font already installed"
+if have nginx && have wrk && have perf && have_font; then
+  echo "bench/setup.sh: nginx, wrk, perf and a font already installed"
   exit 0
 fi
 
@@ -41,6 +41,8 @@ trap cleanup EXIT
 $SUDO apt-get update -qq
 pkgs=()
 have wrk || pkgs+=(wrk)
+# perf samples the server's thread with kernel and native frames (bench/lib/native-profile.ts).
+have perf || pkgs+=(linux-perf)
 have_font || pkgs+=(fonts-dejavu-core)
 if ! have nginx; then
   # nginx-light is the smallest build with the static module; plain nginx where it is missing.

@@ -17,6 +17,14 @@ import { HEAP_FLAGS } from '../../src/server/node-flags.js';
 import { treeCpuTimeMs, wakeupIpis } from '../lib/procs.js';
 import { postgresUnavailable, startScaleOut } from '../lib/scale-out.js';
 import { bucketText, busyPerRequestUs, pictorTop, profiled } from '../lib/profile.js';
+import {
+  cleanUp,
+  compare,
+  perfUsable,
+  perRequest,
+  recordThread,
+  type NativeRow,
+} from '../lib/native-profile.js';
 import { atLeast, info, type Row } from '../lib/report.js';
 import { rps, size } from '../lib/util.js';
 import { runWrk, type WrkResult } from '../lib/wrk.js';
@@ -156,6 +164,64 @@ const PROCESSES_NAME = (n: number) => `Pictor (${n} processes)`;
 /** The best run (interference from other processes only ever lowers requests/s). */
 function best(t: Target): Measured {
   return t.runs.reduce((a, b) => (b.requestsPerSec > a.requestsPerSec ? b : a));
+}
+
+/**
+ * Pictor and bare node:http under the same wrk load, each main thread sampled by perf (kernel and
+ * native frames included: lib/native-profile.ts). Undefined where perf cannot record here.
+ */
+async function nativeComparison(
+  ctx: BenchContext,
+  source: Buffer,
+  file: string,
+  s: Settings,
+): Promise<ReturnType<typeof compare> | undefined> {
+  if (!perfUsable()) return undefined;
+  ctx.log('delivery: perf record of Pictor and bare node:http under wrk');
+  const run = async (url: string, pid: number, name: string) => {
+    const out = join(ctx.tmp, `${name}.perf`);
+    await warmUp(url, s);
+    const rec = recordThread(pid, out);
+    // perf needs a moment to attach before the measured run.
+    await new Promise((r) => setTimeout(r, 300));
+    const m = await measured(url, s, pid);
+    await rec.stop();
+    const rows = perRequest(out, m.requests);
+    cleanUp(pid, out);
+    return rows;
+  };
+  const p = await startPictor({ env: { NODE_OPTIONS: '--perf-basic-prof' } });
+  let pictor: NativeRow[];
+  try {
+    const warm = await warmRendition(p, source);
+    pictor = await run(warm.url, p.pid, 'pictor');
+  } finally {
+    await p.stop();
+  }
+  const b = await startBareNode(file, [...HEAP_FLAGS, '--perf-basic-prof']);
+  let bare: NativeRow[];
+  try {
+    bare = await run(`${b.url}/r.jpg`, b.child.pid!, 'bare');
+  } finally {
+    await b.stop();
+  }
+  if (pictor.length === 0 || bare.length === 0) return undefined;
+  const c = compare(['Pictor', 'bare node:http'], pictor, bare);
+  return {
+    ...c,
+    markdown: `#### 1 cached delivery: where Pictor's extra CPU per request goes (perf)\n\n${c.markdown}`,
+  };
+}
+
+/** The perf comparison in a sentence: the total, then the groups that make up most of the difference. */
+function nativeSentence(c: ReturnType<typeof compare>): string {
+  const more = c.groups.filter(([, a, b]) => a - b >= 0.2);
+  return (
+    ` perf, which also sees the kernel and V8's native code, put Pictor's main thread at ${c.totalA.toFixed(1)} µs of CPU per request against ${c.totalB.toFixed(1)} µs for bare node (${c.totalA >= c.totalB ? `${(c.totalA - c.totalB).toFixed(1)} µs more` : `${(c.totalB - c.totalA).toFixed(1)} µs less`})` +
+    (more.length
+      ? `: ${more.map(([g, a, b]) => `${g} +${(a - b).toFixed(1)} µs`).join(', ')} (the perf table under Profiles has the symbols).`
+      : '.')
+  );
 }
 
 export const delivery: Benchmark = {
@@ -399,6 +465,8 @@ export const delivery: Benchmark = {
         },
       );
       profiles.push(pp.markdown, bp.markdown);
+      const native = await nativeComparison(ctx, src.data, file, short);
+      if (native) profiles.push(native.markdown);
       const pb = busyPerRequestUs(pp);
       const bb = busyPerRequestUs(bp);
       explanations.push(
@@ -418,7 +486,8 @@ export const delivery: Benchmark = {
               (pb > bb
                 ? ` That per-request work (the fast path's memo lookup, rendition key and ETag, and the extra response headers) is what bare node does not do.`
                 : '')
-            : ''),
+            : '') +
+          (native ? nativeSentence(native) : ''),
       );
     }
     return { rows, notes, profiles, explanations };
