@@ -161,6 +161,13 @@ const rpsInfo = (figure: string, pictor: Measured, baseline: Measured): Row =>
 /** The target name of Pictor with PICTOR_PROCESSES = `n`. */
 const PROCESSES_NAME = (n: number) => `Pictor (${n} processes)`;
 
+/** The middle value (the mean of the two middle ones for an even count). */
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
 /** The best run (interference from other processes only ever lowers requests/s). */
 function best(t: Target): Measured {
   return t.runs.reduce((a, b) => (b.requestsPerSec > a.requestsPerSec ? b : a));
@@ -401,6 +408,19 @@ export const delivery: Benchmark = {
         bareWrk.requestsPerSec,
         0.95,
         rps,
+      ),
+    );
+    // The same comparison, round by round: within a round Pictor and bare node run less than a
+    // minute apart, so a drift of the machine's speed over the whole benchmark, which can hand either
+    // server its best round, weighs less on each round's ratio than on the ratio of the two bests.
+    const roundRatios = pictorT.runs.map((r, i) => r.requestsPerSec / bareT.runs[i]!.requestsPerSec);
+    rows.push(
+      info(
+        B,
+        'requests/s vs bare node:http, the median of the per-round ratios',
+        roundRatios.map((x) => `${x.toFixed(2)}×`).join(', '),
+        '—',
+        `${median(roundRatios).toFixed(2)}×`,
       ),
     );
     rows.push(
