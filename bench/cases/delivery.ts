@@ -185,39 +185,53 @@ async function nativeComparison(
 ): Promise<ReturnType<typeof compare> | undefined> {
   if (!perfUsable()) return undefined;
   ctx.log('delivery: perf record of Pictor and bare node:http under wrk');
-  const run = async (url: string, pid: number, name: string) => {
-    const out = join(ctx.tmp, `${name}.perf`);
-    await warmUp(url, s);
-    const rec = recordThread(pid, out);
-    // perf needs a moment to attach before the measured run.
-    await new Promise((r) => setTimeout(r, 300));
-    const m = await measured(url, s, pid);
-    await rec.stop();
-    const rows = perRequest(out, m.requests);
-    cleanUp(pid, out);
-    return rows;
-  };
-  const p = await startPictor({ env: { NODE_OPTIONS: '--perf-basic-prof' } });
-  let pictor: NativeRow[];
+  // Both up together and recorded in turn, three rounds each (every other round in reverse order),
+  // as the measured rounds are: a drift of the machine's speed then falls on both.
+  const rounds = ctx.smoke ? 1 : 3;
+  const each = { ...s, seconds: ctx.smoke ? s.seconds : 3 };
+  const stops: Array<() => Promise<unknown>> = [];
+  const servers: Array<{
+    name: string;
+    url: string;
+    pid: number;
+    runs: Array<{ file: string; requests: number }>;
+  }> = [];
   try {
+    const p = await startPictor({ env: { NODE_OPTIONS: '--perf-basic-prof' } });
+    stops.push(() => p.stop());
     const warm = await warmRendition(p, source);
-    pictor = await run(warm.url, p.pid, 'pictor');
+    servers.push({ name: 'pictor', url: warm.url, pid: p.pid, runs: [] });
+    const b = await startBareNode(file, [...HEAP_FLAGS, '--perf-basic-prof']);
+    stops.push(() => b.stop());
+    servers.push({ name: 'bare', url: `${b.url}/r.jpg`, pid: b.child.pid!, runs: [] });
+    for (const t of servers) await warmUp(t.url, s);
+    for (let round = 0; round < rounds; round++) {
+      for (const t of round % 2 === 0 ? servers : [...servers].reverse()) {
+        const out = join(ctx.tmp, `${t.name}-${round}.perf`);
+        const rec = recordThread(t.pid, out);
+        // perf needs a moment to attach before the measured run.
+        await new Promise((r) => setTimeout(r, 300));
+        const m = await measured(t.url, each, t.pid);
+        await rec.stop();
+        t.runs.push({ file: out, requests: m.requests });
+      }
+    }
+    // Every recording's samples over the server's requests in all of them: CPU µs per request.
+    const rows = servers.map((t) => {
+      const total = t.runs.reduce((a, r) => a + r.requests, 0);
+      return t.runs.flatMap((r) => perRequest(r.file, total));
+    });
+    const [pictor, bare] = rows as [NativeRow[], NativeRow[]];
+    if (pictor.length === 0 || bare.length === 0) return undefined;
+    const c = compare(['Pictor', 'bare node:http'], pictor, bare);
+    return {
+      ...c,
+      markdown: `#### 1 cached delivery: where Pictor's extra CPU per request goes (perf)\n\n${rounds} round${rounds === 1 ? '' : 's'} of ${each.seconds} s per server, in turn. ${c.markdown}`,
+    };
   } finally {
-    await p.stop();
+    for (const stop of stops.reverse()) await stop();
+    for (const t of servers) for (const r of t.runs) cleanUp(t.pid, r.file);
   }
-  const b = await startBareNode(file, [...HEAP_FLAGS, '--perf-basic-prof']);
-  let bare: NativeRow[];
-  try {
-    bare = await run(`${b.url}/r.jpg`, b.child.pid!, 'bare');
-  } finally {
-    await b.stop();
-  }
-  if (pictor.length === 0 || bare.length === 0) return undefined;
-  const c = compare(['Pictor', 'bare node:http'], pictor, bare);
-  return {
-    ...c,
-    markdown: `#### 1 cached delivery: where Pictor's extra CPU per request goes (perf)\n\n${c.markdown}`,
-  };
 }
 
 /** The perf comparison in a sentence: the total, then the groups that make up most of the difference. */

@@ -91,7 +91,7 @@ function groupOf(dso: string, symbol: string): string {
   return 'other';
 }
 
-/** Samples of a recording by symbol, as CPU µs per request. Empty when perf report fails. */
+/** A recording's samples by symbol, as CPU µs per request of `requests`. Empty when perf report fails. */
 export function perRequest(file: string, requests: number): NativeRow[] {
   const r = spawnSync(
     'perf',
@@ -162,7 +162,7 @@ export function compare(
   const totalA = sum(a);
   const totalB = sum(b);
   const markdown = [
-    `CPU time of the server's main thread per request, from \`perf record -e cpu-clock -c ${PERIOD_NS}\` (a sample per ${PERIOD_NS / 1000} µs of its CPU time) during one wrk run each: ${names[0]} ${f(totalA)} µs, ${names[1]} ${f(totalB)} µs.`,
+    `CPU time of the server's main thread per request, from \`perf record -e cpu-clock -c ${PERIOD_NS}\` (a sample per ${PERIOD_NS / 1000} µs of its CPU time) under wrk: ${names[0]} ${f(totalA)} µs, ${names[1]} ${f(totalB)} µs.`,
     '',
     `| where | ${names[0]} µs | ${names[1]} µs | difference |`,
     '|---|---:|---:|---:|',
