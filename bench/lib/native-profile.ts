@@ -7,16 +7,20 @@
  * Pictor's extra CPU per request goes: which part is the kernel (the same bytes written either way),
  * which is V8 and Node's C++, which is Pictor's own JS.
  *
- * The sample period is fixed (`-c`, one sample per 100 µs of the thread's CPU time), so a symbol's
- * samples × 100 µs / requests is its CPU time per request. JS frames are named from the map file
+ * The sample period is fixed (`-c`, one sample per ms of the thread's CPU time), so a symbol's
+ * samples × 1 ms / requests is its CPU time per request. JS frames are named from the map file
  * that node writes with `--perf-basic-prof`. perf comes from Debian's linux-perf (bench/setup.sh);
  * without it, or where the kernel refuses the event, this profile is left out.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 
-/** CPU time per sample: perf's cpu-clock counts nanoseconds, so `-c 100000` is a sample per 100 µs. */
-const PERIOD_NS = 100_000;
+/**
+ * CPU time per sample: perf's cpu-clock counts nanoseconds, so `-c 1000000` is a sample per ms. Each
+ * sample is a timer interrupt on the sampled thread, paid in its CPU time: at a sample per 100 µs
+ * both servers measured about 1.8× the CPU per request /proc gave without perf, at one per ms far less.
+ */
+const PERIOD_NS = 1_000_000;
 
 let usable: boolean | undefined;
 
@@ -98,9 +102,18 @@ export function perRequest(file: string, requests: number): NativeRow[] {
     ['report', '-i', file, '--no-children', '--sort', 'dso,sym', '-n', '-q', '-g', 'none', '-t', '\t'],
     { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 120_000 },
   );
-  if (r.status !== 0 || requests <= 0) return [];
+  if (r.status !== 0) return [];
+  return parseReport(r.stdout, requests);
+}
+
+/**
+ * `perf report --sort dso,sym -n -t '\t'` output (overhead, samples, dso, `[.] symbol` per line) as
+ * CPU µs per request of `requests`.
+ */
+export function parseReport(text: string, requests: number): NativeRow[] {
+  if (requests <= 0) return [];
   const rows: NativeRow[] = [];
-  for (const line of r.stdout.split('\n')) {
+  for (const line of text.split('\n')) {
     const cols = line.split('\t').map((c) => c.trim());
     if (cols.length < 4) continue;
     const samples = Number(cols[1]);
@@ -162,7 +175,7 @@ export function compare(
   const totalA = sum(a);
   const totalB = sum(b);
   const markdown = [
-    `CPU time of the server's main thread per request, from \`perf record -e cpu-clock -c ${PERIOD_NS}\` (a sample per ${PERIOD_NS / 1000} µs of its CPU time) under wrk: ${names[0]} ${f(totalA)} µs, ${names[1]} ${f(totalB)} µs.`,
+    `CPU time of the server's main thread per request, from \`perf record -e cpu-clock -c ${PERIOD_NS}\` (a sample per ${PERIOD_NS / 1_000_000} ms of its CPU time; the sampling itself adds a little to both) under wrk: ${names[0]} ${f(totalA)} µs, ${names[1]} ${f(totalB)} µs.`,
     '',
     `| where | ${names[0]} µs | ${names[1]} µs | difference |`,
     '|---|---:|---:|---:|',
