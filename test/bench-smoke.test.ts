@@ -12,7 +12,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compare, parseReport, perfUsable, perRequest, recordThread } from '../bench/lib/native-profile.js';
+import {
+  cleanUp,
+  compare,
+  parseReport,
+  perfUsable,
+  perRequest,
+  recordThread,
+} from '../bench/lib/native-profile.js';
 import { newestProfile, summariseProfile } from '../bench/lib/profile.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -138,7 +145,7 @@ describe('bench harness (smoke)', () => {
       await new Promise((r) => child.once('exit', r));
       await rec.stop();
       const rows = perRequest(file, 1);
-      rmSync(`/tmp/perf-${child.pid}.map`, { force: true });
+      cleanUp(child.pid!, file);
       const spin = rows.filter((r) => r.symbol.includes('spin'));
       // At least 0.3 s of the thread's CPU time in spin (a sample per ms).
       expect(spin.reduce((s, r) => s + r.us, 0)).toBeGreaterThan(300_000);

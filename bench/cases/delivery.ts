@@ -26,7 +26,7 @@ import {
   type NativeRow,
 } from '../lib/native-profile.js';
 import { atLeast, info, type Row } from '../lib/report.js';
-import { rps, size } from '../lib/util.js';
+import { rps, size, stats } from '../lib/util.js';
 import { runWrk, type WrkResult } from '../lib/wrk.js';
 
 const B = '1 cached delivery';
@@ -161,12 +161,12 @@ const rpsInfo = (figure: string, pictor: Measured, baseline: Measured): Row =>
 /** The target name of Pictor with PICTOR_PROCESSES = `n`. */
 const PROCESSES_NAME = (n: number) => `Pictor (${n} processes)`;
 
-/** The middle value (the mean of the two middle ones for an even count). */
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
+/**
+ * The order servers are measured in, round after round: reversed every other round (A B C, C B A),
+ * since a server measured first in a round gets a few per cent more than one measured last.
+ */
+const inTurn = <T>(servers: readonly T[], round: number): readonly T[] =>
+  round % 2 === 0 ? servers : [...servers].reverse();
 
 /** The best run (interference from other processes only ever lowers requests/s). */
 function best(t: Target): Measured {
@@ -206,7 +206,7 @@ async function nativeComparison(
     servers.push({ name: 'bare', url: `${b.url}/r.jpg`, pid: b.child.pid!, runs: [] });
     for (const t of servers) await warmUp(t.url, s);
     for (let round = 0; round < rounds; round++) {
-      for (const t of round % 2 === 0 ? servers : [...servers].reverse()) {
+      for (const t of inTurn(servers, round)) {
         const out = join(ctx.tmp, `${t.name}-${round}.perf`);
         const rec = recordThread(t.pid, out);
         // perf needs a moment to attach before the measured run.
@@ -337,10 +337,9 @@ export const delivery: Benchmark = {
         targets.push({ name, url: `${bare.url}/r.jpg`, pid: bare.child.pid, runs: [] });
       }
       for (const t of targets) await warmUp(t.url, s);
-      // In turn, reversed every other round (A B C, C B A): a server measured first in a round gets a
-      // few per cent more than one measured last, so each server takes an early and a late turn.
+      // In turn, so each server takes an early and a late turn.
       for (let round = 0; round < s.rounds; round++) {
-        for (const t of round % 2 === 0 ? targets : [...targets].reverse()) {
+        for (const t of inTurn(targets, round)) {
           ctx.log(`delivery: round ${round + 1}/${s.rounds}, wrk on ${t.name} (${s.seconds} s)`);
           t.runs.push(await measured(t.url, s, t.pid));
         }
@@ -427,6 +426,7 @@ export const delivery: Benchmark = {
     // The same comparison, round by round: within a round Pictor and bare node run less than a
     // minute apart, so a drift of the machine's speed over the whole benchmark, which can hand either
     // server its best round, weighs less on each round's ratio than on the ratio of the two bests.
+    // (stats' p50 is the nearest-rank median; with an odd number of rounds, the middle ratio.)
     const roundRatios = pictorT.runs.map((r, i) => r.requestsPerSec / bareT.runs[i]!.requestsPerSec);
     rows.push(
       info(
@@ -434,7 +434,7 @@ export const delivery: Benchmark = {
         'requests/s vs bare node:http, the median of the per-round ratios',
         roundRatios.map((x) => `${x.toFixed(2)}×`).join(', '),
         '—',
-        `${median(roundRatios).toFixed(2)}×`,
+        `${stats(roundRatios).p50.toFixed(2)}×`,
       ),
     );
     rows.push(
