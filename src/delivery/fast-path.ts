@@ -2,12 +2,12 @@
  * The fast route for hot renditions: a request whose resolution is memoised and whose rendition is
  * in memory is answered straight on the raw Node response, before Fastify routes it. Anything else
  * (first request, signed image, disk tier, error) returns false and takes the full route. The head
- * comes from the same `head()` as the full route's.
+ * comes from the same `head()` as the full route's (kept whole per rendition by `hitHead()`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DeliveryContext } from './context.js';
 import { matchesEtag, renditionKey, type Resolved } from './resolve.js';
-import { head, writeResponse } from './respond.js';
+import { head, hitHead, writeResponse } from './respond.js';
 
 export function tryFastPath(
   ctx: DeliveryContext,
@@ -37,6 +37,12 @@ export function tryFastPath(
   const hit = ctx.cache.peek(key.digest);
   if (!hit) return false;
   ctx.metrics.hit();
+  const hot =
+    requestId === undefined ? undefined : hitHead(key, hit.contentType, hit.body.length, ctx.cors, requestId);
+  if (hot !== undefined) {
+    writeResponse(res, hot, hit.body, method);
+    return true;
+  }
   const h = head(
     { kind: 'rendition', key, contentType: hit.contentType, length: hit.body.length, cache: 'HIT' },
     ctx.cors,

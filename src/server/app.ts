@@ -20,7 +20,7 @@ import { JSON_NULL, SchemaValidationError, validatorCompiler } from '../api/vali
 import { CDN_PREFIX, deliveryRoutes, TRANSFORM_PREFIX, type DeliveryContext } from '../delivery/index.js';
 import { errorResponse, writeResponse } from '../delivery/respond.js';
 import { tryFastPath } from '../delivery/fast-path.js';
-import { attachMark, markOf, type RequestMark, type RequestObserver } from './observe.js';
+import { attachMark, markOf, ObservedResponse, type RequestMark, type RequestObserver } from './observe.js';
 import { healthRoutes, type HealthDeps } from './health.js';
 import { dashboardRoutes } from './dashboard.js';
 import { createServer, STATUS_CODES, type IncomingMessage } from 'node:http';
@@ -104,7 +104,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         }
         handler(req, res);
       };
-      const server = createServer(deps.observer ? deps.observer.wrap(route) : route);
+      const server = deps.observer
+        ? createServer({ ServerResponse: ObservedResponse }, deps.observer.wrap(route))
+        : createServer(route);
       server.keepAliveTimeout = 72_000;
       return server;
     },

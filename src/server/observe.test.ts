@@ -16,4 +16,15 @@ describe('requestIds', () => {
     expect(other.slice(0, 24)).not.toBe(ids[0]!.slice(0, 24));
     expect(ids).not.toContain(other);
   });
+
+  it('stays unique and in order across the counter low digits rolling over (every 4,096 ids)', () => {
+    const next = requestIds();
+    const ids = Array.from({ length: 3 * 4096 + 5 }, next);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ids) expect(id).toMatch(UUID_V4);
+    // Fixed-width hex: string order is the order they were given in.
+    expect([...ids].sort()).toEqual(ids);
+    expect(ids[4095]!.slice(24)).toBe('000000000fff');
+    expect(ids[4096]!.slice(24)).toBe('000000001000');
+  });
 });

@@ -212,6 +212,11 @@ describe('metrics and access log after a mixed workload', () => {
     const hit = await fetch(deliveredUrl, { headers: { accept: 'image/png' } });
     expect(hit.headers.get('cf-cache-status')).toBe('HIT');
     expect(hit.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    // The fast path reuses one head per rendition: each answer still carries its own request's id.
+    const again = await fetch(deliveredUrl, { headers: { accept: 'image/png' } });
+    expect(again.headers.get('cf-cache-status')).toBe('HIT');
+    expect(again.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(again.headers.get('x-request-id')).not.toBe(hit.headers.get('x-request-id'));
   });
 
   it('the access log has one line per request with the fields, and no secret', async () => {
