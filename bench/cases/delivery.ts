@@ -158,6 +158,18 @@ const rpsInfo = (figure: string, pictor: Measured, baseline: Measured): Row =>
     `${(pictor.requestsPerSec / baseline.requestsPerSec).toFixed(2)}×`,
   );
 
+/** An info row: `a`'s requests/s over `b`'s in each round (both measured in it), and their median. */
+function perRoundInfo(figure: string, a: Target, b: Target): Row {
+  const ratios = a.runs.map((r, i) => r.requestsPerSec / b.runs[i]!.requestsPerSec);
+  return info(
+    B,
+    figure,
+    ratios.map((x) => `${x.toFixed(2)}×`).join(', '),
+    '—',
+    `${stats(ratios).p50.toFixed(2)}×`,
+  );
+}
+
 /** The target name of Pictor with PICTOR_PROCESSES = `n`. */
 const PROCESSES_NAME = (n: number) => `Pictor (${n} processes)`;
 
@@ -427,15 +439,8 @@ export const delivery: Benchmark = {
     // minute apart, so a drift of the machine's speed over the whole benchmark, which can hand either
     // server its best round, weighs less on each round's ratio than on the ratio of the two bests.
     // (stats' p50 is the nearest-rank median; with an odd number of rounds, the middle ratio.)
-    const roundRatios = pictorT.runs.map((r, i) => r.requestsPerSec / bareT.runs[i]!.requestsPerSec);
     rows.push(
-      info(
-        B,
-        'requests/s vs bare node:http, the median of the per-round ratios',
-        roundRatios.map((x) => `${x.toFixed(2)}×`).join(', '),
-        '—',
-        `${stats(roundRatios).p50.toFixed(2)}×`,
-      ),
+      perRoundInfo('requests/s vs bare node:http, the median of the per-round ratios', pictorT, bareT),
     );
     rows.push(
       rpsInfo("requests/s vs bare node:http sending Pictor's nine response headers", pictorWrk, bareHWrk),
@@ -443,15 +448,11 @@ export const delivery: Benchmark = {
     // What the 0.95× target leaves Pictor: bare node itself, sending the head a cached Pictor answer
     // carries (nine headers, each validated and serialised by Node), against the three of the
     // baseline, round by round as above. Pictor cannot go above this ratio without dropping headers.
-    const bareHT = targets.find((t) => t.name === BARE_HEADERS)!;
-    const headRatios = bareHT.runs.map((r, i) => r.requestsPerSec / bareT.runs[i]!.requestsPerSec);
     rows.push(
-      info(
-        B,
+      perRoundInfo(
         "bare node:http sending Pictor's nine headers vs its three, per round and median (the head's own cost in Node)",
-        headRatios.map((x) => `${x.toFixed(2)}×`).join(', '),
-        '—',
-        `${stats(headRatios).p50.toFixed(2)}×`,
+        targets.find((t) => t.name === BARE_HEADERS)!,
+        bareT,
       ),
     );
     rows.push(rpsInfo("requests/s vs bare node:http started with node's default heap", pictorWrk, bareDWrk));

@@ -99,12 +99,12 @@ export function requestIds(): () => string {
   const prefix = randomUUID().slice(0, 24);
   let next = 0;
   let high = '';
-  // The counter's top 9 hex digits change every 4,096 ids; an id is then one concatenation of two
+  // The counter's top 9 hex digits change every 4,096 ids (the first id, 0, sets them); an id is then one concatenation of two
   // ready strings (no number formatting, no padding per request).
   return () => {
     const n = next++;
     const low = n % 4096;
-    if (low === 0 || high === '')
+    if (low === 0)
       high =
         prefix +
         Math.floor(n / 4096)
