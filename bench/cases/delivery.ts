@@ -7,7 +7,7 @@
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { wantProfile, type Benchmark, type BenchContext } from '../lib/context.js';
 import { http } from '../lib/http.js';
 import { dimensions, photoForRendition } from '../lib/images.js';
@@ -180,6 +180,14 @@ const PROCESSES_NAME = (n: number) => `Pictor (${n} processes)`;
 const inTurn = <T>(servers: readonly T[], round: number): readonly T[] =>
   round % 2 === 0 ? servers : [...servers].reverse();
 
+/**
+ * A baseline's URL for the same request line Pictor is sent: the delivery path of `pictorUrl` on the
+ * baseline's origin. Bare node ignores the path and nginx serves the rendition's file from it, so
+ * every server parses the same ~90-byte request target (a short `/r.jpg` spared the baselines the
+ * parser's and the URL string's share of the work).
+ */
+const sameRequest = (origin: string, pictorUrl: string): string => `${origin}${new URL(pictorUrl).pathname}`;
+
 /** The best run (interference from other processes only ever lowers requests/s). */
 function best(t: Target): Measured {
   return t.runs.reduce((a, b) => (b.requestsPerSec > a.requestsPerSec ? b : a));
@@ -215,7 +223,7 @@ async function nativeComparison(
     servers.push({ name: 'pictor', url: warm.url, pid: p.pid, runs: [] });
     const b = await startBareNode(file, [...HEAP_FLAGS, '--perf-basic-prof']);
     stops.push(() => b.stop());
-    servers.push({ name: 'bare', url: `${b.url}/r.jpg`, pid: b.child.pid!, runs: [] });
+    servers.push({ name: 'bare', url: sameRequest(b.url, warm.url), pid: b.child.pid!, runs: [] });
     for (const t of servers) await warmUp(t.url, s);
     for (let round = 0; round < rounds; round++) {
       for (const t of inTurn(servers, round)) {
@@ -323,12 +331,15 @@ export const delivery: Benchmark = {
         ] as const) {
           const dir = join(ctx.tmp, workers === 1 ? 'nginx-1' : 'nginx');
           mkdirSync(join(dir, 'html'), { recursive: true });
-          writeFileSync(join(dir, 'html', 'r.jpg'), rendition);
+          const path = join(dir, 'html', new URL(warm.url).pathname);
+          mkdirSync(dirname(path), { recursive: true });
+          writeFileSync(path, rendition);
           const ng: PeerServer = await startNginx(dir, { workers });
           stops.push(() => ng.stop());
-          const check = await http(`${ng.url}/r.jpg`);
+          const url = sameRequest(ng.url, warm.url);
+          const check = await http(url);
           if (!check.body.equals(rendition)) throw new Error(`${name} does not serve the same bytes`);
-          targets.push({ name, url: `${ng.url}/r.jpg`, pid: ng.child.pid, runs: [] });
+          targets.push({ name, url, pid: ng.child.pid, runs: [] });
         }
       }
       // bare node:http: the same Buffer from memory, with three headers and with the head a cached
@@ -344,9 +355,10 @@ export const delivery: Benchmark = {
       ] as const) {
         const bare = await startBareNode(file, [...nodeArgs], pictorHeaders);
         stops.push(() => bare.stop());
-        const check = await http(`${bare.url}/r.jpg`);
+        const url = sameRequest(bare.url, warm.url);
+        const check = await http(url);
         if (!check.body.equals(rendition)) throw new Error(`${name} does not serve the same bytes`);
-        targets.push({ name, url: `${bare.url}/r.jpg`, pid: bare.child.pid, runs: [] });
+        targets.push({ name, url, pid: bare.child.pid, runs: [] });
       }
       for (const t of targets) await warmUp(t.url, s);
       // In turn, so each server takes an early and a late turn.
@@ -378,6 +390,7 @@ export const delivery: Benchmark = {
     notes.push(
       `Source: photo-like JPEG ${srcDims.width}×${srcDims.height}, ${size(src.data.length)} (noise amplitude ${src.amplitude.toFixed(3)}, tuned so the rendition lands near ${size(s.target)}). ` +
         `Rendition served: the \`public\` variant with \`Accept: */*\`, JPEG ${dims.width}×${dims.height}, ${size(rendition.length)}. ` +
+        'Every server is sent the same request line: Pictor’s delivery path (nginx serves the file at that path; bare node ignores it). ' +
         `wrk with ${s.threads} thread${s.threads === 1 ? '' : 's'} (with one, wrk itself caps nginx on this machine), ${s.connections} keep-alive connections. All servers were up together and measured one at a time: a ${s.warm} s warm-up each, then ${s.rounds} round${s.rounds === 1 ? '' : 's'} of ${s.seconds} s per server in turn (every other round in reverse order); the figure is each server's best round (other processes' load only ever lowers requests/s). ` +
         `nginx as its users run it: a master and \`worker_processes auto\` (one worker per core, ${availableParallelism()} here), and once more as one process (\`master_process off\`, \`worker_processes 1\`); both with sendfile, open_file_cache, access log off. Bare node: \`http.createServer\` answering the Buffer, started with Pictor's heap flags (\`${HEAP_FLAGS.join(' ')}\`) and once more with node's defaults. ` +
         (scaleWrk
@@ -490,10 +503,13 @@ export const delivery: Benchmark = {
       // Pictor and, for comparison, the bare node server under the same load: main-thread cost per request.
       const short = { ...s, seconds: s.seconds };
       ctx.log('delivery: profiling Pictor and bare node:http under wrk');
+      // The bare node profile is sent the request line of the Pictor profile's rendition.
+      let pictorUrl = '';
       const pp = await profiled('1 cached delivery: Pictor under wrk', ctx.tmp, async (dir, win) => {
         const pp = await startPictor({ cpuProfDir: dir });
         try {
           const warm = await warmRendition(pp, src.data);
+          pictorUrl = warm.url;
           await warmUp(warm.url, short);
           return (await measured(warm.url, short, pp.pid, win)).requests;
         } finally {
@@ -506,8 +522,9 @@ export const delivery: Benchmark = {
         async (dir, win) => {
           const b = await startBareNode(file, [...HEAP_FLAGS, '--cpu-prof', `--cpu-prof-dir=${dir}`]);
           try {
-            await warmUp(`${b.url}/r.jpg`, short);
-            return (await measured(`${b.url}/r.jpg`, short, b.child.pid, win)).requests;
+            const url = sameRequest(b.url, pictorUrl);
+            await warmUp(url, short);
+            return (await measured(url, short, b.child.pid, win)).requests;
           } finally {
             await b.stop();
           }

@@ -64,8 +64,9 @@ http {
   keepalive_requests 10000000;
   open_file_cache max=1000 inactive=60s;
   client_body_temp_path ${dir}/tmp;
+  # The one file served is the JPEG rendition, at Pictor's delivery path (which has no extension).
   types { image/jpeg jpg; }
-  default_type application/octet-stream;
+  default_type image/jpeg;
   server {
     listen 127.0.0.1:${port};
     root ${dir}/html;
