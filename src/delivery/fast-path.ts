@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DeliveryContext } from './context.js';
 import { matchesEtag, renditionKey, type Resolved } from './resolve.js';
-import { head, hitHead, writeResponse } from './respond.js';
+import { type Head, head, hitHead, writeResponse } from './respond.js';
 
 export function tryFastPath(
   ctx: DeliveryContext,
@@ -29,26 +29,31 @@ export function tryFastPath(
   const origin = headers.origin;
   const inm = headers['if-none-match'];
   if (inm !== undefined && matchesEtag(inm, key.etag)) {
-    const h = head({ kind: 'not-modified', key }, ctx.cors, origin);
-    if (requestId !== undefined) h.headers.push('x-request-id', requestId);
-    writeResponse(res, h, '', method);
+    writeResponse(res, withId(head({ kind: 'not-modified', key }, ctx.cors, origin), requestId), '', method);
     return true;
   }
   const hit = ctx.cache.peek(key.digest);
   if (!hit) return false;
   ctx.metrics.hit();
-  const hot =
-    requestId === undefined ? undefined : hitHead(key, hit.contentType, hit.body.length, ctx.cors, requestId);
-  if (hot !== undefined) {
-    writeResponse(res, hot, hit.body, method);
-    return true;
-  }
-  const h = head(
-    { kind: 'rendition', key, contentType: hit.contentType, length: hit.body.length, cache: 'HIT' },
-    ctx.cors,
-    origin,
-  );
-  if (requestId !== undefined) h.headers.push('x-request-id', requestId);
+  // The head kept whole per rendition when it can be (any origin allowed, an id to echo); else built.
+  const h =
+    (requestId === undefined
+      ? undefined
+      : hitHead(key, hit.contentType, hit.body.length, ctx.cors, requestId)) ??
+    withId(
+      head(
+        { kind: 'rendition', key, contentType: hit.contentType, length: hit.body.length, cache: 'HIT' },
+        ctx.cors,
+        origin,
+      ),
+      requestId,
+    );
   writeResponse(res, h, hit.body, method);
   return true;
+}
+
+/** `h` with `X-Request-Id` last, when there is an id to echo. */
+function withId(h: Head, requestId: string | undefined): Head {
+  if (requestId !== undefined) h.headers.push('x-request-id', requestId);
+  return h;
 }

@@ -217,6 +217,16 @@ describe('metrics and access log after a mixed workload', () => {
     expect(again.headers.get('cf-cache-status')).toBe('HIT');
     expect(again.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     expect(again.headers.get('x-request-id')).not.toBe(hit.headers.get('x-request-id'));
+    // A revalidation the fast path answers 304 carries the id too (sent, then fresh).
+    const etag = hit.headers.get('etag')!;
+    const notModified = await fetch(deliveredUrl, {
+      headers: { accept: 'image/png', 'if-none-match': etag, 'x-request-id': 'mine-304' },
+    });
+    expect(notModified.status).toBe(304);
+    expect(notModified.headers.get('x-request-id')).toBe('mine-304');
+    const fresh304 = await fetch(deliveredUrl, { headers: { accept: 'image/png', 'if-none-match': etag } });
+    expect(fresh304.status).toBe(304);
+    expect(fresh304.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('the access log has one line per request with the fields, and no secret', async () => {
