@@ -330,7 +330,6 @@ export const delivery: Benchmark = {
           ['nginx (1 process)', 1],
         ] as const) {
           const dir = join(ctx.tmp, workers === 1 ? 'nginx-1' : 'nginx');
-          mkdirSync(join(dir, 'html'), { recursive: true });
           const path = join(dir, 'html', new URL(warm.url).pathname);
           mkdirSync(dirname(path), { recursive: true });
           writeFileSync(path, rendition);
